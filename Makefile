@@ -1,0 +1,42 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test lint format bench demo clean
+
+# (Re)install when .venv is missing or older than pyproject.toml.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## install newswatch and its dependencies into .venv
+
+run: $(STAMP) ## start the daemon on the default config and the embedded SQLite archive
+	@$(BIN)/newswatch run
+
+test: $(STAMP) ## lint and run the test suite
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(STAMP) ## run every benchmark and write bench/RESULTS.md
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python bench/run_all.py
+
+demo: $(STAMP) ## one offline cycle against a bundled sample site
+	@$(BIN)/newswatch demo
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

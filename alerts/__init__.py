@@ -1,0 +1,1 @@
+"""The archive to people: gazetteer, watches, matching, tier statements and delivery."""

@@ -1,0 +1,120 @@
+"""Configuration models owned by alerts: targets, watches, term sets, delivery and health."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from crawler.config import Duration, StrictModel
+
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class Target(StrictModel):
+    """A place alerts go: any Apprise URL, addressed by name or tag."""
+
+    name: str = Field(min_length=1)
+    url: str = Field(min_length=1)
+    tags: list[str] = []
+    format: Literal["auto", "text", "markdown", "html"] = "auto"
+
+
+class Watch(StrictModel):
+    """What one analyst wants to hear about: countries, a query, and where to send it."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    countries: list[str] = []
+    query: str | None = None
+    exclude: str | None = None
+    sources: list[str] = []
+    fields: list[Literal["title", "text"]] = ["title", "text"]
+    targets: list[str] = []
+    mode: Literal["immediate", "digest"] = "immediate"
+    digest_at: list[str] = ["08:00"]
+    max_per_hour: int | None = Field(default=None, ge=1)
+    quiet_hours: str | None = None
+
+    @field_validator("countries")
+    @classmethod
+    def _codes(cls, v: list[str]) -> list[str]:
+        out = []
+        for code in v:
+            code = code.strip().upper()
+            if not _COUNTRY.match(code):
+                raise ValueError(
+                    f"{code!r} is not an ISO 3166-1 alpha-2 country code (e.g. AZ, XK)"
+                )
+            out.append(code)
+        return out
+
+    @field_validator("digest_at")
+    @classmethod
+    def _times(cls, v: list[str]) -> list[str]:
+        for t in v:
+            if not _HHMM.match(t):
+                raise ValueError(f"{t!r} is not a time of day as HH:MM")
+        return v
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, v: str | None) -> str | None:
+        if v is not None:
+            parts = v.split("-")
+            if len(parts) != 2 or not all(_HHMM.match(p.strip()) for p in parts):
+                raise ValueError(f"{v!r} is not a range of times such as 22:00-07:00")
+        return v
+
+    @model_validator(mode="after")
+    def _something_to_match(self) -> Watch:
+        if not self.countries and not self.query:
+            raise ValueError("a watch needs 'countries', a 'query', or both")
+        return self
+
+
+class DeliverySettings(StrictModel):
+    """How the outbox retries and when digests go out."""
+
+    timezone: str = "UTC"
+    max_attempts: int = Field(default=8, ge=1, le=100)
+    backoff: Duration = timedelta(minutes=1)
+    max_backoff: Duration = timedelta(hours=6)
+    excerpt_chars: int = Field(default=300, ge=50, le=5000)
+    templates: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {v!r} (use an IANA name such as Europe/Berlin)"
+            ) from None
+        return v
+
+
+class HealthSettings(StrictModel):
+    """Tell someone when a source keeps failing, and when it recovers."""
+
+    targets: list[str] = []
+    after_failures: int = Field(default=3, ge=1)
+
+
+class GazetteerSettings(StrictModel):
+    """User additions to the country gazetteer: extra aliases per ISO code."""
+
+    aliases: dict[str, list[str]] = {}
+
+    @field_validator("aliases")
+    @classmethod
+    def _codes(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        for code in v:
+            if not _COUNTRY.match(code):
+                raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 country code")
+        return v

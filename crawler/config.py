@@ -1,0 +1,112 @@
+"""Configuration models owned by the crawler: the archive location, crawl settings, sources."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(value: object) -> timedelta:
+    """Turn ``90s``, ``15m``, ``1h``, ``1d`` (or a number of seconds) into a timedelta."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 90s, 15m, 1h or 1d")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str):
+        m = _DURATION.match(value)
+        if not m:
+            raise ValueError(
+                f"invalid duration {value!r}: use a number and a unit, e.g. 90s, 15m, 1h, 1d"
+            )
+        seconds = float(m.group(1)) * _UNITS[m.group(2) or "s"]
+    else:
+        raise ValueError("expected a duration such as 90s, 15m, 1h or 1d")
+    if seconds <= 0:
+        raise ValueError("a duration must be positive")
+    return timedelta(seconds=seconds)
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+class StrictModel(BaseModel):
+    """Base for config models: unknown keys are errors (a misspelt key is the commonest bug)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ArchiveSettings(StrictModel):
+    """Where the SQLite archive lives."""
+
+    path: str = "data/newswatch.db"
+
+
+class CrawlSettings(StrictModel):
+    """Defaults for every crawl; sources may override some of them."""
+
+    user_agent: str = "newswatch/0.1 (+https://github.com/newswatch/newswatch)"
+    interval: Duration = timedelta(minutes=30)
+    max_page_bytes: int = Field(default=10_000_000, gt=0)
+    obey_robots: bool = True
+    allow_private_addresses: bool = False
+    download_timeout: Duration = timedelta(seconds=30)
+    crawl_timeout: Duration = timedelta(minutes=10)
+    concurrency_per_domain: int = Field(default=2, ge=1, le=8)
+    concurrency: int = Field(default=16, ge=1, le=256)
+    retries: int = Field(default=2, ge=0, le=10)
+    max_retry_after: Duration = timedelta(minutes=2)
+    max_redirects: int = Field(default=5, ge=0, le=20)
+    autothrottle: bool = True
+    jitter: float = Field(default=0.1, ge=0, le=1)
+
+
+class Source(StrictModel):
+    """One place news comes from: a feed, an HTML listing page, or a sitemap."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    kind: Literal["feed", "html", "sitemap"]
+    url: str
+    enabled: bool = True
+    interval: Duration | None = None
+    full_text: bool = False
+    links: str | None = None
+    links_xpath: str | None = None
+    next_page: str | None = None
+    max_pages: int = Field(default=1, ge=1, le=100)
+    url_pattern: str | None = None
+    obey_robots: bool | None = None
+    language: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, v: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", v, re.I):
+            raise ValueError(f"must be an http:// or https:// address, got {v!r}")
+        return v
+
+    @field_validator("url_pattern")
+    @classmethod
+    def _regex(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                re.compile(v)
+            except re.error as e:
+                raise ValueError(f"not a valid regular expression: {e}") from None
+        return v
+
+    def effective_interval(self, crawl: CrawlSettings) -> timedelta:
+        return self.interval or crawl.interval
+
+    @model_validator(mode="after")
+    def _kind_needs(self) -> Source:
+        if self.kind == "html" and not (self.links or self.links_xpath):
+            raise ValueError("an html source needs 'links' (a CSS selector) or 'links_xpath'")
+        return self
