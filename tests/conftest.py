@@ -1,0 +1,59 @@
+"""Fixtures every test area shares: config files in tmp_path, the CLI in-process and as a process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def write_config(tmp_path):
+    """Write a config file; ``{archive}`` in the text becomes a fresh archive path in tmp_path."""
+
+    def write(text: str, name: str = "newswatch.toml") -> Path:
+        path = tmp_path / name
+        archive = tmp_path / "archive.db"
+        path.write_text(textwrap.dedent(text).replace("{archive}", str(archive)), encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def cli():
+    """Run the `newswatch` CLI in-process: cli(args...) -> click Result."""
+    from scheduler import cli as group
+
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None, env: dict | None = None):
+        return runner.invoke(group, list(args), input=input, env=env, catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.fixture
+def run_newswatch():
+    """Run `python scheduler.py ...` as a real process: run_newswatch(args..., timeout=) -> CompletedProcess."""
+
+    def run(*args: str, timeout: float = 120, env: dict | None = None, input: str | None = None, cwd=None):
+        full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+        return subprocess.run(
+            [sys.executable, str(REPO / "scheduler.py"), *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=full_env,
+            input=input,
+            cwd=cwd or REPO,
+        )
+
+    return run
