@@ -194,6 +194,13 @@ class Context:
 pass_ctx = click.make_pass_decorator(Context)
 
 
+def console():
+    """A rich console; when output is not a terminal, wide enough that rows do not wrap."""
+    from rich.console import Console
+
+    return Console() if sys.stdout.isatty() else Console(width=220, soft_wrap=True)
+
+
 def _not_yet(what: str) -> None:
     click.echo(f"newswatch {what}: not available yet", err=True)
     sys.exit(1)
@@ -303,7 +310,6 @@ def search(obj: Context, query: str, limit: int, as_json: bool) -> None:
     if not rows:
         click.echo("no articles match", err=True)
         return
-    from rich.console import Console
     from rich.table import Table
 
     table = Table("date", "source", "title", "url")
@@ -314,7 +320,7 @@ def search(obj: Context, query: str, limit: int, as_json: bool) -> None:
             r["title"] or "",
             r["url"],
         )
-    Console().print(table)
+    console().print(table)
 
 
 @cli.command()
@@ -355,10 +361,9 @@ def status_report(cfg: Config, db, *, config_file: str = "") -> dict:
 
 
 def print_status(report: dict) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    out = console()
     table = Table(
         "source", "kind", "last attempt", "last success", "result", "new/seen", "fails", "articles"
     )
@@ -378,19 +383,19 @@ def print_status(report: dict) -> None:
             str(s.get("consecutive_failures") or 0),
             str(s.get("articles") or 0),
         )
-    console.print(table)
+    out.print(table)
     c = report["counts"]
-    console.print(
+    out.print(
         f"archive {report['archive']}: {c['articles']} articles, {c['stories']} stories, "
         f"{c['matches']} matches, {c['tier_statements']} tier statements"
     )
     a = report["alerts"]
-    console.print(
+    out.print(
         f"alerts: {a.get('pending', 0)} pending, {a.get('sending', 0)} sending, "
         f"{a.get('sent', 0)} sent, {a.get('failed', 0)} failed"
     )
     if not report["targets"]:
-        console.print(
+        out.print(
             "no alert targets configured: alerts wait in the archive until you add a "
             "[[targets]] entry (an Apprise URL) to the config",
             markup=False,

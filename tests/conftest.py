@@ -44,7 +44,13 @@ def cli():
 def run_newswatch():
     """Run `python scheduler.py ...` as a real process: run_newswatch(args..., timeout=) -> CompletedProcess."""
 
-    def run(*args: str, timeout: float = 120, env: dict | None = None, input: str | None = None, cwd=None):
+    def run(
+        *args: str,
+        timeout: float = 120,
+        env: dict | None = None,
+        input: str | None = None,
+        cwd=None,
+    ):
         full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
         return subprocess.run(
             [sys.executable, str(REPO / "scheduler.py"), *args],
