@@ -290,3 +290,21 @@ def _rows(db: Database, sql: str, params: list) -> list[sqlite3.Row]:
     cur = db.execute(sql, params)
     cols = [d[0] for d in cur.description]
     return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+
+
+@migrations()
+def m004_alert_deliveries(db: Database) -> None:
+    """One row per message delivery sent: for max_per_hour, digest times and `alerts list`."""
+    db.executescript(
+        """
+        CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY,
+            watch TEXT NOT NULL,
+            target TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            alerts INTEGER NOT NULL DEFAULT 0,
+            sent_at TEXT NOT NULL
+        );
+        CREATE INDEX deliveries_watch_target ON deliveries(watch, target, kind, sent_at);
+        """
+    )

@@ -1,0 +1,315 @@
+"""Sending the outbox through Apprise: immediate alerts, digests, the hourly limit, quiet hours.
+
+Each call of :func:`deliver_due` looks at the rows that are due, decides per (watch, target)
+what goes out now (one message per immediate alert, one digest at the watch's ``digest_at``
+times, one summary for what passes ``max_per_hour``), holds the rest, marks every row it sends
+``sending`` first, sends the messages concurrently in a small thread pool, and records each
+result. A refused message is retried with backoff; it never stops the others.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, time, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from sqlite_utils import Database
+
+from alerts import outbox
+from alerts.config import DeliverySettings, Target, Watch
+from alerts.render import Renderer, excerpt
+from alerts.secrets import redact_text
+from alerts.targets import send, target_format
+
+log = logging.getLogger(__name__)
+WORKERS = 8
+
+
+@dataclass
+class DeliveryStats:
+    """What one delivery pass did."""
+
+    messages: int = 0  # messages Apprise accepted
+    sent: int = 0  # outbox rows those messages carried
+    retrying: int = 0  # rows that failed and will be tried again
+    failed: int = 0  # rows that reached max_attempts (or lost their watch or target)
+    held: int = 0  # rows kept for later: quiet hours, digest time, hourly limit
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Message:
+    """One message to one target, and the outbox rows it carries."""
+
+    watch: str
+    target: Target
+    kind: str  # alert | summary | digest
+    fmt: str
+    subject: str
+    body: str
+    ids: list[int]
+
+
+def deliver_due(
+    db: Database,
+    watches: Sequence[Watch],
+    targets: Sequence[Target],
+    delivery: DeliverySettings,
+    *,
+    now: datetime | None = None,
+    renderer: Renderer | None = None,
+    workers: int = WORKERS,
+) -> DeliveryStats:
+    """Send what is due now; hold, retry or fail the rest. See the module docstring."""
+    now = outbox.utc(now)
+    tz = ZoneInfo(delivery.timezone)
+    renderer = renderer or Renderer(delivery.templates, excerpt_chars=delivery.excerpt_chars)
+    stats = DeliveryStats()
+    watch_by = {w.name: w for w in watches}
+    target_by = {t.name: t for t in targets}
+    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for row in outbox.due(db, now):
+        groups[(row["watch"], row["target"])].append(row)
+
+    messages: list[Message] = []
+    for (wname, tname), rows in groups.items():
+        watch, target = watch_by.get(wname), target_by.get(tname)
+        ids = [r["id"] for r in rows]
+        if watch is None or target is None:
+            gone = f"watch {wname!r}" if watch is None else f"target {tname!r}"
+            outbox.give_up(db, ids, f"{gone} is no longer in the config")
+            stats.failed += len(ids)
+            continue
+        until = quiet_until(watch.quiet_hours, now, tz)
+        if until is not None:
+            outbox.hold(db, ids, until)
+            stats.held += len(ids)
+            continue
+        try:
+            fmt = target_format(target)
+            digest = [r for r in rows if r["mode"] == "digest"]
+            immediate = [r for r in rows if r["mode"] != "digest"]
+            if digest:
+                messages += _digest(db, watch, target, fmt, digest, now, tz, renderer, stats)
+            if immediate:
+                messages += _immediate(db, watch, target, fmt, immediate, now, renderer, stats)
+        except Exception as e:  # a broken template or row must not stop the other targets
+            error = redact_text(f"cannot build the message: {type(e).__name__}: {e}")[:500]
+            outbox.claim(db, ids, now)
+            stats.failed += outbox.mark_failure(db, ids, error, now, delivery)
+            stats.errors.append(error)
+
+    if not messages:
+        return stats
+    outbox.claim(db, [i for m in messages for i in m.ids], now)
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(messages)))) as pool:
+        futures = {pool.submit(send, m.target, m.subject, m.body, m.fmt): m for m in messages}
+        for future in as_completed(futures):
+            m = futures[future]
+            result = future.result()
+            if result.ok:
+                outbox.mark_sent(db, m.ids, now)
+                outbox.record_delivery(db, m.watch, m.target.name, m.kind, len(m.ids), now)
+                stats.messages += 1
+                stats.sent += len(m.ids)
+            else:
+                error = result.error or "unknown error"
+                n_failed = outbox.mark_failure(db, m.ids, error, now, delivery)
+                stats.failed += n_failed
+                stats.retrying += len(m.ids) - n_failed
+                stats.errors.append(f"{m.target.name}: {error}")
+                log.warning("sending to %s failed: %s", m.target.name, error)
+    return stats
+
+
+def _immediate(db, watch, target, fmt, rows, now, renderer, stats) -> list[Message]:
+    """One message per alert; past max_per_hour the rest roll into one summary."""
+    singles, rolled = rows, []
+    if watch.max_per_hour:
+        window = outbox.messages_since(db, watch.name, target.name, now - timedelta(hours=1))
+        allowance = watch.max_per_hour - len(window)
+        if allowance <= 0:
+            outbox.hold(
+                db, [r["id"] for r in rows], outbox.parse_iso(window[0]) + timedelta(hours=1)
+            )
+            stats.held += len(rows)
+            return []
+        if len(rows) > allowance:
+            singles, rolled = rows[: allowance - 1], rows[allowance - 1 :]
+    out = []
+    for r in singles:
+        item = alert_item(db, r, _excerpt_chars(renderer))
+        subject, body = renderer.render("alert", fmt, watch=watch.name, item=item)
+        out.append(Message(watch.name, target, "alert", fmt, subject, body, [r["id"]]))
+    if rolled:
+        items = [alert_item(db, r, _excerpt_chars(renderer)) for r in rolled]
+        subject, body = renderer.render(
+            "digest",
+            fmt,
+            watch=watch.name,
+            summary=True,
+            limit=watch.max_per_hour,
+            count=len(items),
+            groups=group_by_country(items),
+            updated=[],
+        )
+        ids = [r["id"] for r in rolled]
+        out.append(Message(watch.name, target, "summary", fmt, subject, body, ids))
+    return out
+
+
+def _digest(db, watch, target, fmt, rows, now, tz, renderer, stats) -> list[Message]:
+    """Schedule new digest rows for their slot; send those whose slot has come as one digest."""
+    ready, later = [], defaultdict(list)
+    for r in rows:
+        if r["next_attempt_at"] is None:
+            slot = next_slot(watch.digest_at, outbox.parse_iso(r["created_at"]), tz)
+            if slot > now:
+                later[slot].append(r["id"])
+                continue
+        ready.append(r)
+    for slot, ids in later.items():
+        outbox.hold(db, ids, slot)
+        stats.held += len(ids)
+    if not ready:
+        return []
+    items = [alert_item(db, r, _excerpt_chars(renderer)) for r in ready]
+    updated = updated_items(db, watch.name, target.name, exclude={r["story_id"] for r in ready})
+    subject, body = renderer.render(
+        "digest",
+        fmt,
+        watch=watch.name,
+        summary=False,
+        limit=watch.max_per_hour,
+        count=len(items),
+        groups=group_by_country(items),
+        updated=updated,
+    )
+    ids = [r["id"] for r in ready]
+    return [Message(watch.name, target, "digest", fmt, subject, body, ids)]
+
+
+def _excerpt_chars(renderer: Renderer) -> int:
+    return renderer.excerpt_chars
+
+
+@cache
+def country_name(code: str) -> str:
+    """``AZ`` -> ``Azerbaijan`` (English CLDR names), unknown codes as they are."""
+    from babel import Locale
+
+    return Locale("en").territories.get(code, code)
+
+
+def alert_item(db: Database, row: dict, chars: int = 300) -> dict:
+    """Everything a template shows about one alert row, read from the archive."""
+    a = db.execute(
+        "SELECT a.id, a.title, a.url, a.source, a.published_at, a.text, s.article_count,"
+        " s.sources, s.title FROM articles a LEFT JOIN stories s ON s.id = ?"
+        " WHERE a.id = ?",
+        [row["story_id"], row["article_id"]],
+    ).fetchone()
+    if a is None:
+        a = (None, None, None, "", None, "", 1, "[]", None)
+    m = db.execute(
+        "SELECT countries, terms FROM matches WHERE article_id = ? AND watch = ?",
+        [row["article_id"], row["watch"]],
+    ).fetchone()
+    countries = json.loads(m[0]) if m else []
+    terms = json.loads(m[1]) if m else []
+    tiers = [
+        {"country": country_name(c), "tier": t, "year": y, "sentence": s}
+        for c, t, y, s in db.execute(
+            "SELECT country, tier, year, sentence FROM tier_statements WHERE article_id = ?"
+            " ORDER BY country",
+            [row["article_id"]],
+        ).fetchall()
+    ]
+    sources = json.loads(a[7] or "[]")
+    others = max((a[6] or 1), len(sources)) - 1
+    words = list(dict.fromkeys(t[0] if isinstance(t, list) else t for t in terms))
+    return {
+        "story_id": row["story_id"],
+        "title": a[1] or a[8] or "(untitled)",
+        "url": a[2] or "",
+        "source": a[3] or "",
+        "others": others,
+        "published": (a[4] or "")[:10],
+        "codes": countries,
+        "countries": [country_name(c) for c in countries],
+        "tiers": tiers,
+        "terms": words,
+        "excerpt": excerpt(a[5], terms, chars),
+    }
+
+
+def group_by_country(items: list[dict]) -> list[dict]:
+    """Digest sections: one per country in name order (an item under each of its countries)."""
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for item in items:
+        for name in item["countries"] or ["Other"]:
+            groups[name].append(item)
+    order = sorted(groups, key=lambda n: (n == "Other", n))
+    return [{"country": name, "items": groups[name]} for name in order]
+
+
+def updated_items(db: Database, watch: str, target: str, *, exclude: set[int]) -> list[dict]:
+    """Stories already sent to this target that gained sources since they (or the last
+    digest) went out: shown once in the next digest as updated, never alerted again."""
+    last = outbox.last_digest(db, watch, target) or ""
+    cur = db.execute(
+        """
+        SELECT al.id, al.watch, al.story_id, al.article_id FROM alerts al
+        JOIN stories s ON s.id = al.story_id
+        WHERE al.watch = ? AND al.target = ? AND al.status = 'sent'
+          AND s.updated_at IS NOT NULL AND s.updated_at > al.sent_at AND s.updated_at > ?
+        ORDER BY al.id
+        """,
+        [watch, target, last],
+    )
+    rows = [dict(zip(("id", "watch", "story_id", "article_id"), r, strict=True)) for r in cur]
+    return [alert_item(db, r) for r in rows if r["story_id"] not in exclude]
+
+
+def _hhmm(text: str) -> time:
+    h, m = text.strip().split(":")
+    return time(int(h), int(m))
+
+
+def next_slot(times: Sequence[str], after: datetime, tz: ZoneInfo) -> datetime:
+    """The first of the daily ``times`` (HH:MM in ``tz``) strictly after ``after``, in UTC."""
+    local = after.astimezone(tz)
+    candidates = []
+    for offset in range(3):
+        day = local.date() + timedelta(days=offset)
+        for t in times:
+            at = datetime.combine(day, _hhmm(t), tzinfo=tz)
+            if at > local:
+                candidates.append(at)
+    return outbox.utc(min(candidates))
+
+
+def quiet_until(spec: str | None, now: datetime, tz: ZoneInfo) -> datetime | None:
+    """If ``now`` falls in the quiet hours ``spec`` ("22:00-07:00" in ``tz``), when they end."""
+    if not spec:
+        return None
+    start_s, end_s = spec.split("-")
+    start, end = _hhmm(start_s), _hhmm(end_s)
+    local = now.astimezone(tz)
+    t = local.time().replace(tzinfo=None)
+    inside = (start <= t < end) if start <= end else (t >= start or t < end)
+    if not inside:
+        return None
+    until = datetime.combine(local.date(), end, tzinfo=tz)
+    if until <= local:
+        until += timedelta(days=1)
+    return outbox.utc(until)

@@ -1,0 +1,134 @@
+"""Turning alerts into messages: Jinja2 templates per format, with untrusted text escaped.
+
+Templates ship in ``alerts/templates`` and a directory named by ``[delivery] templates`` in the
+config overrides them file by file. Every ``{{ value }}`` is escaped for the format it lands in
+(HTML-escaped in HTML, Markdown and Slack control syntax neutralised, control characters
+dropped in text), so a template author cannot forget it. Subjects are one line, cut short.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+from urllib.parse import quote
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+SUBJECT_MAX = 150
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+_SLACK_MENTION = re.compile(r"([@!])(here|channel|everyone|group)\b", re.I)
+_EXTENSION = {"text": "txt", "markdown": "md", "slack": "md", "html": "html"}
+
+
+class Raw(str):
+    """Text a filter already made safe for its format: finalize leaves it alone."""
+
+
+def clean_text(value: object) -> str:
+    """Plain text without control characters (newlines and tabs kept)."""
+    text = "" if value is None else str(value)
+    return _CONTROL.sub("", text.replace("\r\n", "\n"))
+
+
+def subject_line(value: object, limit: int = SUBJECT_MAX) -> str:
+    """One line: control characters and newlines gone, spaces collapsed, cut to ``limit``."""
+    text = " ".join(clean_text(value).split())
+    text = "".join(c for c in text if unicodedata.category(c)[0] != "C")
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def md_escape(value: object) -> str:
+    """Markdown-escape untrusted text, and make inline HTML inert."""
+    text = _MD_SPECIAL.sub(r"\\\1", clean_text(value))
+    return text.replace("<", "&lt;")
+
+
+def slack_escape(value: object) -> str:
+    """Neutralise Slack syntax: <!channel>, <!here>, <@U...>, <url|text>, @here, [links]."""
+    text = clean_text(value)
+    # Apprise passes <...> through to Slack as markup, so angle brackets become look-alikes.
+    text = text.translate(str.maketrans({"<": "‹", ">": "›", "[": "［", "]": "］", "|": "¦"}))
+    text = _SLACK_MENTION.sub(lambda m: m.group(1) + "\u2060" + m.group(2), text)
+    return text.replace("`", "'").replace("*", "∗").replace("_", " ").replace("~", "∼")
+
+
+def safe_url(value: object) -> str:
+    """An http(s) URL, or empty: no javascript:, data: or other schemes in a message."""
+    text = clean_text(value).strip()
+    return text if re.match(r"^https?://", text, re.I) else ""
+
+
+def _finalizer(escape):
+    def finalize(value):
+        if isinstance(value, Raw | Markup):
+            return value
+        return escape(value)
+
+    return finalize
+
+
+def _md_url(value: object) -> Raw:
+    return Raw(quote(safe_url(value), safe=":/?&=#%@+,;~!$'*"))
+
+
+def _slack_url(value: object) -> Raw:
+    return Raw(quote(safe_url(value), safe=":/?&=#%@+,;~!$'*"))
+
+
+class Renderer:
+    """Renders the templates for one config: ``render(kind, fmt, **context)``."""
+
+    def __init__(self, templates: str | Path | None = None, *, excerpt_chars: int = 300):
+        self.excerpt_chars = excerpt_chars
+        loaders = []
+        if templates:
+            loaders.append(FileSystemLoader(str(templates)))
+        loaders.append(PackageLoader("alerts", "templates"))
+        loader = ChoiceLoader(loaders)
+        common = {"loader": loader, "undefined": StrictUndefined, "trim_blocks": True}
+        self.envs = {
+            "html": Environment(autoescape=True, **common),
+            "text": Environment(autoescape=False, finalize=_finalizer(clean_text), **common),
+            "markdown": Environment(autoescape=False, finalize=_finalizer(md_escape), **common),
+            "slack": Environment(autoescape=False, finalize=_finalizer(slack_escape), **common),
+            "subject": Environment(autoescape=False, finalize=_finalizer(clean_text), **common),
+        }
+        self.envs["html"].filters["url"] = safe_url
+        self.envs["text"].filters["url"] = lambda v: Raw(safe_url(v))
+        self.envs["subject"].filters["url"] = lambda v: Raw(safe_url(v))
+        self.envs["markdown"].filters["url"] = _md_url
+        self.envs["slack"].filters["url"] = _slack_url
+
+    def render(self, kind: str, fmt: str, **context) -> tuple[str, str]:
+        """Subject and body of a ``kind`` message (alert, digest, health) for format ``fmt``."""
+        subject = self.envs["subject"].get_template(f"{kind}.subject.j2").render(**context)
+        body = self.envs[fmt].get_template(f"{kind}.{_EXTENSION[fmt]}.j2").render(**context)
+        return subject_line(subject), body.strip() + "\n"
+
+
+def excerpt(text: str | None, terms: list, chars: int) -> str:
+    """About ``chars`` characters of ``text`` around the first matched term."""
+    text = " ".join((text or "").split())
+    if len(text) <= chars:
+        return text
+    at = -1
+    for term in terms:
+        word = term[0] if isinstance(term, list | tuple) else term
+        if word:
+            at = text.lower().find(str(word).lower())
+            if at >= 0:
+                break
+    if at < 0:
+        return text[:chars].rsplit(" ", 1)[0] + " …"
+    start = max(0, at - chars // 3)
+    end = min(len(text), start + chars)
+    start = max(0, end - chars)
+    piece = text[start:end]
+    if start > 0:
+        piece = "… " + piece.split(" ", 1)[-1]
+    if end < len(text):
+        piece = piece.rsplit(" ", 1)[0] + " …"
+    return piece
