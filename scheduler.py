@@ -257,9 +257,35 @@ def run(obj: Context, once: bool) -> None:
 @config_option
 @pass_ctx
 def crawl(obj: Context, sources: tuple[str, ...]) -> None:
-    """Collect only: crawl the sources into the archive."""
-    obj.config  # noqa: B018
-    _not_yet("crawl")
+    """Collect only: crawl the sources into the archive.
+
+    Without --source, every enabled source is crawled; a named source is crawled even
+    when disabled. Exit code 1 when every crawled source failed.
+    """
+    from crawler.runner import ConsoleProgress, run_crawl
+
+    cfg = obj.config
+    by_name = {s.name: s for s in cfg.sources}
+    unknown = [n for n in sources if n not in by_name]
+    if unknown:
+        raise click.BadParameter(
+            f"no source named {', '.join(map(repr, unknown))} in {obj.path}",
+            param_hint="--source",
+        )
+    chosen = (
+        [by_name[n] for n in dict.fromkeys(sources)]
+        if sources
+        else [s for s in cfg.sources if s.enabled]
+    )
+    if not chosen:
+        click.echo("no sources to crawl", err=True)
+        return
+    obj.open_archive().close()  # a bad archive path fails here, before any fetching
+    with ConsoleProgress(len(chosen)) as progress:
+        results = run_crawl(cfg.crawl, chosen, cfg.archive.path, progress=progress)
+    progress.summary(results)
+    if all(r.status in ("error", "timeout") for r in results):
+        sys.exit(1)
 
 
 @cli.command()
@@ -288,7 +314,11 @@ def match(
 @pass_ctx
 def extract(obj: Context, files: tuple[str, ...], url: str | None) -> None:
     """Extract title, text, date and language from saved pages; print JSON Lines."""
-    _not_yet("extract")
+    from crawler.extract import extract_article
+
+    for file in files:
+        page = extract_article(Path(file).read_bytes(), url=url)
+        click.echo(json.dumps(page, ensure_ascii=False))
 
 
 @cli.command()
@@ -400,6 +430,33 @@ def print_status(report: dict) -> None:
             "[[targets]] entry (an Apprise URL) to the config",
             markup=False,
         )
+
+
+# --------------------------------------------------------------------------- sources
+
+
+@cli.group()
+def sources() -> None:
+    """Find and check sources."""
+
+
+@sources.command("discover")
+@click.argument("url")
+@config_option
+@pass_ctx
+def sources_discover(obj: Context, url: str) -> None:
+    """Fetch a homepage; print its feeds and the sitemaps in its robots.txt as config."""
+    from crawler.discover import format_sources, run_discover
+
+    if not re.match(r"^https?://[^/\s]+", url, re.I):
+        raise click.BadParameter("must be an http:// or https:// address", param_hint="URL")
+    found = run_discover(url, obj.config.crawl)
+    if found.error:
+        click.echo(f"{url}: {found.error}", err=True)
+    if not found.feeds and not found.sitemaps:
+        click.echo(f"no feeds or sitemaps found at {url}", err=True)
+        sys.exit(1)
+    click.echo(format_sources(found))
 
 
 @cli.group()

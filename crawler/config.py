@@ -66,6 +66,9 @@ class CrawlSettings(StrictModel):
     max_redirects: int = Field(default=5, ge=0, le=20)
     autothrottle: bool = True
     jitter: float = Field(default=0.1, ge=0, le=1)
+    retry_backoff: Duration = timedelta(seconds=2)
+    max_articles_per_source: int = Field(default=200, ge=1, le=100_000)
+    max_sitemaps: int = Field(default=20, ge=1, le=1000)
 
 
 class Source(StrictModel):
@@ -83,6 +86,7 @@ class Source(StrictModel):
     max_pages: int = Field(default=1, ge=1, le=100)
     url_pattern: str | None = None
     obey_robots: bool | None = None
+    allow_private_addresses: bool | None = None
     language: str | None = None
 
     @field_validator("url")

@@ -1,0 +1,154 @@
+"""Downloader middlewares: the private-address guard, conditional GET, and retries with
+backoff that honour Retry-After."""
+
+from __future__ import annotations
+
+import email.utils
+import ipaddress
+import logging
+import time
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.http import Response
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
+from scrapy.utils.response import response_status_message
+
+from crawler.health import PrivateAddressRefused, RetryAfterTooLong
+from crawler.urls import is_private_address
+
+logger = logging.getLogger(__name__)
+
+
+def _allowed(request: Request, default: bool) -> bool:
+    value = request.meta.get("allow_private_addresses")
+    return default if value is None else bool(value)
+
+
+class AddressGuardMiddleware:
+    """Refuses requests (redirects included: they come back through here) to loopback,
+    private, link-local and other non-public addresses, unless allowed for the source
+    (``meta["allow_private_addresses"]``) or the crawl (``[crawl] allow_private_addresses``).
+    Host names are resolved first (through Scrapy's cached resolver);
+    :class:`PeerAddressMiddleware` then checks the address actually connected to."""
+
+    def __init__(self, allow: bool):
+        self.allow = allow
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> AddressGuardMiddleware:
+        return cls(crawler.settings.getbool("NEWSWATCH_ALLOW_PRIVATE_ADDRESSES"))
+
+    async def process_request(self, request: Request) -> None:
+        if _allowed(request, self.allow):
+            return None
+        host = urlparse_cached(request).hostname or ""
+        if is_private_address(host):
+            raise PrivateAddressRefused(f"refused a request to a private address: {host}")
+        if request.meta.get("proxy") or _is_ip(host):
+            return None  # a proxy resolves the name itself; the literal was checked
+        from twisted.internet import reactor
+
+        try:
+            address = await maybe_deferred_to_future(reactor.resolve(host))
+        except Exception:
+            return None  # the download reports the DNS failure with its own class
+        if is_private_address(address):
+            raise PrivateAddressRefused(
+                f"refused a request to {host}: it resolves to a private address ({address})"
+            )
+        return None
+
+
+class PeerAddressMiddleware:
+    """Checks the address a response really came from (a name can resolve differently
+    between our check and the connection)."""
+
+    def __init__(self, allow: bool):
+        self.allow = allow
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PeerAddressMiddleware:
+        return cls(crawler.settings.getbool("NEWSWATCH_ALLOW_PRIVATE_ADDRESSES"))
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if _allowed(request, self.allow) or request.meta.get("proxy"):
+            return response
+        peer = response.ip_address
+        if peer is not None and is_private_address(str(peer)):
+            raise PrivateAddressRefused(
+                f"refused a response from a private address ({peer}) for {request.url}"
+            )
+        return response
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+class ConditionalGetMiddleware:
+    """Sends If-None-Match / If-Modified-Since from ``meta["conditional"]``, the validators
+    the archive kept from the source's last successful fetch."""
+
+    def process_request(self, request: Request) -> None:
+        validators = request.meta.get("conditional") or {}
+        if validators.get("etag") and b"If-None-Match" not in request.headers:
+            request.headers[b"If-None-Match"] = validators["etag"]
+        if validators.get("last_modified") and b"If-Modified-Since" not in request.headers:
+            request.headers[b"If-Modified-Since"] = validators["last_modified"]
+        return None
+
+
+def parse_retry_after(value: bytes | str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    text = text.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """Scrapy's retries, plus a pause before each retry of a 5xx/429: the server's
+    Retry-After when it sends one (a longer wait than ``max_retry_after`` gives up:
+    we come back at the next interval), else an exponential backoff."""
+
+    def __init__(self, settings):
+        super().__init__(settings)
+        self.backoff = settings.getfloat("NEWSWATCH_RETRY_BACKOFF", 2.0)
+        self.max_wait = settings.getfloat("NEWSWATCH_MAX_RETRY_AFTER", 120.0)
+
+    async def process_response(self, request: Request, response: Response) -> Request | Response:
+        if request.meta.get("dont_retry") or response.status not in self.retry_http_codes:
+            return response
+        wait = parse_retry_after(response.headers.get(b"Retry-After"))
+        if wait is not None and wait > self.max_wait:
+            raise RetryAfterTooLong(
+                f"HTTP {response.status}: the server asks to retry after {wait:.0f} s,"
+                f" more than max_retry_after ({self.max_wait:.0f} s)"
+            )
+        retries = request.meta.get("retry_times", 0)
+        new = self._retry(request, response_status_message(response.status))
+        if new is None:
+            return response
+        if wait is None:
+            wait = min(self.backoff * (2**retries), self.max_wait)
+        if wait > 0:
+            from twisted.internet import reactor, task
+
+            await maybe_deferred_to_future(task.deferLater(reactor, wait))
+        return new

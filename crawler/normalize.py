@@ -1,0 +1,81 @@
+"""Normalizing collected fields: plain text from HTML fragments, dates as ISO 8601 UTC."""
+
+from __future__ import annotations
+
+import calendar
+import html
+import re
+import time
+from datetime import UTC, datetime
+
+_DROP = re.compile(r"<(script|style|noscript|template)\b[^>]*>.*?</\1\s*>", re.I | re.S)
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_BLOCK = re.compile(
+    r"</?(?:p|div|br|li|ul|ol|h[1-6]|tr|table|blockquote|section|article|pre|hr|dd|dt|figure)"
+    r"\b[^>]*>",
+    re.I,
+)
+_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_BLANKS = re.compile(r"\n\s*\n\s*(?:\n\s*)*")
+
+
+def plain_text(value: str | None, *, is_html: bool = True, multiline: bool = False) -> str | None:
+    """Text without tags, with entities decoded and whitespace normalized.
+
+    With ``is_html=False`` the value is already text: only whitespace is normalized.
+    ``multiline`` keeps paragraph breaks (one blank line between paragraphs); otherwise
+    the result is one line. Empty results become None.
+    """
+    if value is None:
+        return None
+    s = value
+    if is_html and "<" in s:
+        s = _COMMENT.sub(" ", _DROP.sub(" ", s))
+        s = _BLOCK.sub("\n\n" if multiline else " ", s)
+        s = _TAG.sub("", s)
+    if is_html and "&" in s:
+        s = html.unescape(s)
+    s = _CONTROL.sub("", s)
+    if multiline:
+        lines = [_SPACES.sub(" ", line).strip() for line in s.split("\n")]
+        s = _BLANKS.sub("\n\n", "\n".join(lines)).strip()
+    else:
+        s = " ".join(s.split())
+    return s or None
+
+
+def struct_to_iso(value: time.struct_time | None) -> str | None:
+    """A UTC ``time.struct_time`` (what feedparser gives) as ISO 8601 UTC, or None."""
+    if not value:
+        return None
+    try:
+        ts = calendar.timegm(value)
+        return iso_utc(datetime.fromtimestamp(ts, UTC))
+    except (OverflowError, ValueError, OSError, TypeError):
+        return None
+
+
+def iso_utc(value: datetime | str | None) -> str | None:
+    """A datetime or an ISO 8601 string as ``YYYY-MM-DDTHH:MM:SSZ`` in UTC.
+
+    Naive values are taken as UTC; a bare date becomes midnight UTC; years outside
+    1990-2100 (broken clocks, placeholder dates) become None.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        s = value.strip()
+        if s.endswith(("Z", "z")):
+            s = s[:-1] + "+00:00"
+        try:
+            value = datetime.fromisoformat(s)
+        except ValueError:
+            return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    value = value.astimezone(UTC)
+    if not 1990 <= value.year <= 2100:
+        return None
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,86 @@
+"""The item pipeline: normalize each item, then store them in batches (dedupe and story
+assignment happen in :func:`crawler.store.store_items`)."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+
+from crawler import archive
+from crawler.normalize import iso_utc, plain_text
+from crawler.store import ITEM_KEYS, store_items
+
+logger = logging.getLogger(__name__)
+
+BATCH = 200
+
+
+def normalize_item(item: dict) -> dict:
+    """Only the store's keys, text fields as plain text, dates as ISO 8601 UTC."""
+    out = {k: item.get(k) for k in ITEM_KEYS}
+    out["title"] = plain_text(out["title"], is_html=False)
+    out["summary"] = plain_text(out["summary"], is_html=False)
+    out["author"] = plain_text(out["author"], is_html=False)
+    out["text"] = plain_text(out["text"], is_html=False, multiline=True)
+    out["published_at"] = iso_utc(out["published_at"])
+    out["updated_at"] = iso_utc(out["updated_at"])
+    out["categories"] = [c for c in (out["categories"] or []) if isinstance(c, str) and c]
+    return out
+
+
+class ArchivePipeline:
+    """Buffers items per source and stores them in one write transaction per batch; a
+    source's buffer is also flushed when the source finishes, so its counts are final."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.buffers: dict[str, list[dict]] = defaultdict(list)
+        self.pending = 0
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
+        return cls(crawler)
+
+    @property
+    def spider(self):
+        return self.crawler.spider
+
+    def open_spider(self) -> None:
+        self.spider.tracker.flushers.append(self.flush_source)
+
+    def process_item(self, item: dict) -> dict:
+        source = item.get("source")
+        if not source or not item.get("url"):
+            raise DropItem("item without a source or a url")
+        self.buffers[source].append(normalize_item(item))
+        self.pending += 1
+        if self.pending >= BATCH:
+            self.flush()
+        return item
+
+    def close_spider(self) -> None:
+        self.flush()
+
+    def flush(self) -> None:
+        for source in list(self.buffers):
+            self.flush_source(source)
+
+    def flush_source(self, source: str) -> None:
+        items = self.buffers.pop(source, None)
+        if not items:
+            return
+        self.pending -= len(items)
+        spider = self.spider
+        result = spider.tracker.result(source)
+        try:
+            with archive.write(spider.db):
+                stored = store_items(spider.db, source, items, spider.assigner)
+        except Exception as e:  # the archive refused: say so on the source, lose no other
+            logger.exception("storing %d items from %s failed", len(items), source)
+            spider.tracker.fail(source, "store_error", f"{type(e).__name__}: {e}")
+            return
+        result.items_new += stored.new
+        result.items_updated += stored.updated

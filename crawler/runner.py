@@ -1,0 +1,217 @@
+"""The crawl entry points: an async API the daemon awaits repeatedly on one asyncio
+reactor, and a blocking one for the CLI.
+
+The whole process uses one Twisted reactor, the asyncio one, installed before anything
+imports ``twisted.internet.reactor`` (a second ``CrawlerProcess`` would raise
+``ReactorNotRestartable``). Each crawl runs one Scrapy crawler per source kind in play.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from crawler import archive
+from crawler.config import CrawlSettings, Source
+from crawler.health import CrawlTracker, SourceResult, load_state, record_results
+from crawler.settings import ASYNCIO_REACTOR, scrapy_settings
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[SourceResult, int, int], None]
+
+
+def install_asyncio_reactor() -> None:
+    """Install the asyncio reactor if no reactor is installed yet (idempotent)."""
+    from scrapy.utils.reactor import install_reactor, is_asyncio_reactor_installed
+
+    try:
+        if is_asyncio_reactor_installed():
+            return
+    except Exception:  # no reactor installed yet
+        pass
+    install_reactor(ASYNCIO_REACTOR)
+
+
+def _spider_classes() -> dict[str, type]:
+    from crawler.spiders.feed import FeedSpider
+    from crawler.spiders.listing import ListingSpider
+    from crawler.spiders.sitemap import SitemapSpider
+
+    return {"feed": FeedSpider, "html": ListingSpider, "sitemap": SitemapSpider}
+
+
+async def crawl_sources(
+    settings: CrawlSettings,
+    sources: list[Source],
+    archive_path: str,
+    *,
+    progress: Progress | None = None,
+) -> list[SourceResult]:
+    """Crawl these sources into the archive and record each one's health.
+
+    Needs the asyncio reactor running (see :func:`run_crawl`); can be awaited any number
+    of times, one after another, in one process. Returns one result per source, in order.
+    A crawl that runs past ``crawl_timeout`` is stopped; sources not finished by then are
+    recorded with error class ``timeout``. One source's failure never stops the others.
+    """
+    from scrapy.crawler import AsyncCrawlerRunner
+
+    names = [s.name for s in sources]
+    if len(set(names)) != len(names):
+        raise ValueError("source names must be unique within a crawl")
+    db = archive.open_archive(archive_path)
+    started_at = archive.utcnow()
+    try:
+        done = 0
+
+        def on_done(result: SourceResult) -> None:
+            nonlocal done
+            done += 1
+            if progress:
+                progress(result, done, len(sources))
+
+        tracker = CrawlTracker(names, load_state(db, names), on_done=on_done)
+        if sources:
+            from crawler.stories import StoryAssigner
+
+            assigner = StoryAssigner(db)
+            runner = AsyncCrawlerRunner(scrapy_settings(settings))
+            tasks = []
+            for kind, spider_cls in _spider_classes().items():
+                group = [s for s in sources if s.kind == kind]
+                if group:
+                    tasks.append(
+                        runner.crawl(
+                            spider_cls,
+                            sources=group,
+                            tracker=tracker,
+                            db=db,
+                            assigner=assigner,
+                            crawl=settings,
+                        )
+                    )
+            # Scrapy's CLOSESPIDER_TIMEOUT stops the spiders at crawl_timeout; this outer
+            # limit catches a shutdown that itself hangs.
+            limit = (
+                settings.crawl_timeout.total_seconds()
+                + settings.download_timeout.total_seconds()
+                + 30
+            )
+            _done, pending = await asyncio.wait(tasks, timeout=limit)
+            if pending:
+                logger.warning("crawl still running after %.0f s: stopping it", limit)
+                await runner.stop()
+                await asyncio.wait(pending, timeout=30)
+            for task in tasks:
+                if task.done() and not task.cancelled() and task.exception() is not None:
+                    logger.error("a crawler failed: %r", task.exception())
+        results = tracker.finish_all()
+        with archive.write(db):
+            record_results(db, sources, results, started_at)
+        return results
+    finally:
+        db.close()
+
+
+def run_crawl(
+    settings: CrawlSettings,
+    sources: list[Source],
+    archive_path: str,
+    *,
+    progress: Progress | None = None,
+) -> list[SourceResult]:
+    """Blocking: install the asyncio reactor, run one crawl, stop the reactor.
+
+    For a command-line process that crawls once; a long-running process awaits
+    :func:`crawl_sources` on its own reactor instead.
+    """
+    install_asyncio_reactor()
+    from scrapy.utils.defer import deferred_from_coro
+    from twisted.internet import reactor
+
+    out: dict = {}
+
+    async def main() -> None:
+        out["results"] = await crawl_sources(settings, sources, archive_path, progress=progress)
+
+    def finished(result):
+        out["failure"] = result if hasattr(result, "raiseException") else None
+        reactor.stop()
+
+    reactor.callWhenRunning(lambda: deferred_from_coro(main()).addBoth(finished))
+    reactor.run(installSignalHandlers=True)
+    if out.get("failure") is not None:
+        out["failure"].raiseException()
+    return out["results"]
+
+
+class ConsoleProgress:
+    """What ``newswatch crawl`` shows: a live progress bar on a terminal (sources done of
+    total, new items), plain log lines otherwise; then a summary table."""
+
+    def __init__(self, total: int, console=None):
+        from rich.console import Console
+
+        self.console = console or Console(stderr=True)
+        self.total = total
+        self.new = 0
+        self._progress = None
+        self._task = None
+
+    def __enter__(self) -> ConsoleProgress:
+        if self.console.is_terminal:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self._progress = Progress(
+                TextColumn("crawling"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("sources, {task.fields[new]} new items"),
+                console=self.console,
+                transient=True,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task("crawl", total=self.total, new=0)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def __call__(self, result: SourceResult, done: int, total: int) -> None:
+        self.new += result.items_new
+        if self._progress is not None:
+            self._progress.update(self._task, completed=done, new=self.new)
+        else:
+            what = result.error_class or result.status
+            print(
+                f"[{done}/{total}] {result.name}: {what}, {result.items_new} new of "
+                f"{result.items_seen} seen ({result.duration_s:.1f} s)",
+                file=self.console.file,
+                flush=True,
+            )
+
+    def summary(self, results: list[SourceResult], console=None) -> None:
+        """The closing table: one row per source."""
+        from rich.table import Table
+
+        table = Table("source", "result", "http", "new", "seen", "time", "problem")
+        for r in results:
+            table.add_row(
+                r.name,
+                r.error_class or r.status,
+                str(r.http_status or ""),
+                str(r.items_new),
+                str(r.items_seen),
+                f"{r.duration_s:.1f}s",
+                (r.error or "")[:80],
+            )
+        (console or self.console).print(table)
+        ok = sum(1 for r in results if r.status in ("ok", "partial", "not_modified"))
+        (console or self.console).print(
+            f"{ok} of {len(results)} sources fetched, "
+            f"{sum(r.items_new for r in results)} new articles",
+            markup=False,
+        )

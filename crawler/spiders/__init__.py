@@ -1,0 +1,1 @@
+"""Scrapy spiders: one per source kind, each turning responses into article items."""

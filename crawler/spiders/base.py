@@ -1,0 +1,205 @@
+"""What the three spiders share: one spider crawls every source of its kind, each request
+is counted against its source, and the source's first response goes through conditional
+GET and the unchanged-body check."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import scrapy
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from crawler.config import CrawlSettings, Source
+from crawler.extract import extract_article
+from crawler.health import CrawlTracker, classify
+from crawler.store import known_articles
+from crawler.urls import canonical_url
+
+
+class SourceSpider(scrapy.Spider):
+    """Base for the feed, listing and sitemap spiders (responses -> items, nothing else)."""
+
+    name = "newswatch"
+
+    def __init__(
+        self,
+        *,
+        sources: list[Source],
+        tracker: CrawlTracker,
+        db: Any,
+        assigner: Any,
+        crawl: CrawlSettings,
+        **kwargs: Any,
+    ):
+        super().__init__(**kwargs)
+        self.sources = sources
+        self.tracker = tracker
+        self.db = db
+        self.assigner = assigner
+        self.crawl = crawl
+        self._fetches: dict[str, int] = {}
+
+    async def start(self):
+        for src in self.sources:
+            yield self.root_request(src)
+
+    def parse_root(self, response: Response, src: Source) -> Iterable[Any]:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ requests
+
+    def source_request(
+        self,
+        src: Source,
+        url: str,
+        callback: Callable[..., Iterable[Any] | None],
+        *,
+        errback: Callable[..., Iterable[Any] | None] | None = None,
+        kwargs: dict | None = None,
+        meta: dict | None = None,
+    ) -> scrapy.Request:
+        """A request counted against ``src``; the source is done when none is left."""
+        kwargs = {"src": src, **(kwargs or {})}
+        name = src.name
+        tracker = self.tracker
+
+        def on_response(response: Response) -> Iterable[Any]:
+            try:
+                yield from callback(response, **kwargs) or ()
+            finally:
+                tracker.end(name)
+
+        def on_failure(failure: Failure) -> Iterable[Any]:
+            try:
+                if errback is not None:
+                    yield from errback(failure, **kwargs) or ()
+            finally:
+                tracker.end(name)
+
+        obey = src.obey_robots if src.obey_robots is not None else self.crawl.obey_robots
+        full_meta = {
+            "source": name,
+            "dont_obey_robotstxt": not obey,
+            "allow_private_addresses": src.allow_private_addresses,
+            **(meta or {}),
+        }
+        tracker.begin(name)
+        return scrapy.Request(
+            url, callback=on_response, errback=on_failure, meta=full_meta, dont_filter=True
+        )
+
+    def root_request(self, src: Source) -> scrapy.Request:
+        """The source's own address, with the validators of its last successful fetch."""
+        return self.source_request(
+            src,
+            src.url,
+            self._on_root,
+            errback=self.root_failed,
+            meta={
+                "conditional": self.tracker.previous(src.name),
+                "handle_httpstatus_list": [304],
+            },
+        )
+
+    def root_failed(self, failure: Failure, src: Source, **_: Any) -> None:
+        error_class, message, status = classify(failure)
+        self.logger.warning("source %s failed: %s (%s)", src.name, error_class, message)
+        self.tracker.fail(src.name, error_class, message, status)
+
+    def _on_root(self, response: Response, src: Source) -> Iterable[Any]:
+        r = self.tracker.result(src.name)
+        r.http_status = response.status
+        if response.status == 304:
+            r.not_modified = True
+            return
+        r.etag = _header(response, b"ETag")
+        r.last_modified = _header(response, b"Last-Modified")
+        r.body_hash = hashlib.sha256(response.body).hexdigest()
+        if r.body_hash == self.tracker.previous(src.name).get("body_hash"):
+            r.not_modified = True  # same bytes as last time: nothing to parse
+            return
+        yield from self.parse_root(response, src) or ()
+
+    # ------------------------------------------------------------------ articles
+
+    def known(self, src: Source, urls: list[str], guids: list[str] = ()) -> dict[str, str]:
+        """Which of these canonical URLs / GUIDs the archive has, with when fetched."""
+        return known_articles(self.db, src.name, urls, guids)
+
+    def may_fetch(self, src: Source) -> bool:
+        """The per-source cap on article pages fetched in one crawl."""
+        n = self._fetches.get(src.name, 0)
+        if n >= self.crawl.max_articles_per_source:
+            return False
+        self._fetches[src.name] = n + 1
+        return True
+
+    def article_request(self, src: Source, url: str, item: dict) -> scrapy.Request:
+        """Fetch an article page; ``item`` carries what the feed/listing/sitemap knew."""
+        return self.source_request(
+            src,
+            url,
+            self.parse_article,
+            errback=self.article_failed,
+            kwargs={"item": item},
+        )
+
+    def parse_article(self, response: Response, src: Source, item: dict) -> Iterable[dict]:
+        page = extract_article(response.body, url=response.url)
+        merged = dict(item)
+        hint = merged.pop("_title_hint", None)
+        merged["text"] = page["text"] or item.get("text")
+        merged["title"] = item.get("title") or page["title"] or hint
+        merged["published_at"] = page["published_at"] or item.get("published_at")
+        merged["author"] = item.get("author") or page["author"]
+        merged["language"] = page["language"] or item.get("language") or src.language
+        yield self.emit(src, merged)
+
+    def article_failed(self, failure: Failure, src: Source, item: dict) -> Iterable[dict]:
+        error_class, message, _ = classify(failure)
+        r = self.tracker.result(src.name)
+        r.pages_failed += 1
+        self.logger.info("article page failed for %s: %s %s", src.name, error_class, message)
+        item = dict(item)
+        item["title"] = item.get("title") or item.pop("_title_hint", None)
+        item.pop("_title_hint", None)
+        if item.get("text"):
+            yield self.emit(src, item)  # keep what the feed said rather than nothing
+
+    def emit(self, src: Source, item: dict) -> dict:
+        """An item for the pipeline, tagged with its source."""
+        if not item.get("language") and src.language:
+            item["language"] = src.language
+        return {**item, "source": src.name}
+
+    def new_links(self, src: Source, links: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
+        """The (url, item) pairs whose canonical URL is not archived yet."""
+        canon = {canonical_url(u): (u, it) for u, it in links}
+        known = self.known(src, list(canon))
+        return [pair for c, pair in canon.items() if c not in known]
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+def blank_item(url: str, **fields: Any) -> dict:
+    """An item dict with every key the store expects."""
+    item = {
+        "url": url,
+        "guid": None,
+        "title": None,
+        "text": None,
+        "summary": None,
+        "author": None,
+        "language": None,
+        "categories": [],
+        "published_at": None,
+        "updated_at": None,
+    }
+    item.update(fields)
+    return item

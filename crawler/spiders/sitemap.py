@@ -1,0 +1,152 @@
+"""The sitemap spider: sitemap indexes, urlsets and news sitemaps -> article pages -> items.
+
+Only pages that are new, or whose ``lastmod`` is later than when we fetched them, are
+fetched. Sitemaps are parsed with lxml with entities and network access switched off.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from lxml import etree
+from scrapy.http import Response
+from scrapy.utils.gz import gunzip
+
+from crawler.config import Source
+from crawler.normalize import iso_utc, plain_text
+from crawler.spiders.base import SourceSpider, blank_item
+from crawler.urls import canonical_url
+
+_PARSER_OPTIONS = {
+    "resolve_entities": False,
+    "no_network": True,
+    "recover": True,
+    "remove_comments": True,
+    "huge_tree": False,
+}
+
+
+def _local(tag: object) -> str:
+    return tag.split("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _child_text(elem: etree._Element, *path: str) -> str | None:
+    for child in elem:
+        if _local(child.tag) == path[0]:
+            if len(path) == 1:
+                return (child.text or "").strip() or None
+            return _child_text(child, *path[1:])
+    return None
+
+
+def parse_sitemap(body: bytes) -> tuple[str, list[dict]]:
+    """(``"index"`` or ``"urlset"`` or ``""``, entries) from one sitemap document.
+
+    Index entries are ``{loc}``; urlset entries are ``{loc, lastmod, published, title}``
+    (the last two from news sitemaps)."""
+    if body[:2] == b"\x1f\x8b":
+        raise ValueError("gzip body must be decompressed first")
+    try:
+        root = etree.fromstring(body, parser=etree.XMLParser(**_PARSER_OPTIONS))
+    except etree.XMLSyntaxError:
+        return "", []
+    if root is None:
+        return "", []
+    kind = _local(root.tag).lower()
+    entries = []
+    if kind == "sitemapindex":
+        for el in root:
+            loc = _child_text(el, "loc")
+            if loc:
+                entries.append({"loc": loc})
+        return "index", entries
+    if kind != "urlset":
+        return "", []
+    for el in root:
+        loc = _child_text(el, "loc")
+        if not loc:
+            continue
+        entries.append(
+            {
+                "loc": loc,
+                "lastmod": iso_utc(_child_text(el, "lastmod")),
+                "published": iso_utc(_child_text(el, "news", "publication_date")),
+                "title": plain_text(_child_text(el, "news", "title")),
+            }
+        )
+    return "urlset", entries
+
+
+class SitemapSpider(SourceSpider):
+    """Walks each sitemap source (index -> sitemaps -> pages)."""
+
+    name = "newswatch-sitemaps"
+
+    def parse_root(self, response: Response, src: Source) -> Iterable[Any]:
+        self._sitemaps = getattr(self, "_sitemaps", {})
+        self._sitemaps[src.name] = 1
+        yield from self.parse_sitemap(response, src, root=True)
+
+    def parse_sitemap(self, response: Response, src: Source, root: bool = False) -> Iterable[Any]:
+        body = response.body
+        if body[:2] == b"\x1f\x8b":
+            try:
+                body = gunzip(body, max_size=self.crawl.max_page_bytes)
+            except Exception as e:  # corrupt or over the size cap after decompression
+                self._sitemap_error(
+                    src, root, "too_large" if "size" in str(e) else "parse_error", e
+                )
+                return
+        kind, entries = parse_sitemap(body)
+        if not kind:
+            self._sitemap_error(src, root, "parse_error", "not a sitemap (no urlset or index)")
+            return
+        base = response.url
+        if kind == "index":
+            for entry in entries:
+                if self._sitemaps[src.name] >= self.crawl.max_sitemaps:
+                    break
+                self._sitemaps[src.name] += 1
+                yield self.source_request(
+                    src,
+                    response.urljoin(entry["loc"]),
+                    self.parse_sitemap,
+                    errback=self.child_failed,
+                )
+            return
+        pattern = re.compile(src.url_pattern) if src.url_pattern else None
+        pages = []
+        for e in entries:
+            url = response.urljoin(e["loc"]) if base else e["loc"]
+            if url.startswith(("http://", "https://")) and not (
+                pattern and not pattern.search(url)
+            ):
+                pages.append((url, e))
+        self.tracker.result(src.name).items_seen += len(pages)
+        # Newest first, so the per-crawl cap keeps the latest news.
+        pages.sort(key=lambda p: p[1]["lastmod"] or p[1]["published"] or "", reverse=True)
+        known = self.known(src, [canonical_url(u) for u, _ in pages])
+        for url, e in pages:
+            fetched = known.get(canonical_url(url))
+            if fetched is not None and not (e["lastmod"] and e["lastmod"] > fetched):
+                continue
+            if not self.may_fetch(src):
+                break
+            item = blank_item(
+                url,
+                _title_hint=e["title"],
+                published_at=e["published"],
+                updated_at=e["lastmod"],
+            )
+            yield self.article_request(src, url, item)
+
+    def _sitemap_error(self, src: Source, root: bool, error_class: str, problem: Any) -> None:
+        if root:
+            self.tracker.fail(src.name, error_class, str(problem))
+        else:
+            self.tracker.result(src.name).pages_failed += 1
+
+    def child_failed(self, failure, src: Source, **_: Any) -> None:
+        self.tracker.result(src.name).pages_failed += 1

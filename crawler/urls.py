@@ -1,0 +1,124 @@
+"""Canonical article URLs and the private-address check.
+
+One article has one canonical URL: the scheme and host are lower-cased, the default port,
+the fragment and tracking parameters are dropped, the remaining query is sorted, relative
+links are resolved, and a trailing slash on a non-root path is removed (``/a/b/`` and
+``/a/b`` are one article; the root ``/`` keeps its slash).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+# Parameters that only say where a click came from, never which page it is.
+_TRACKING_EXACT = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "twclid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "_ga",
+        "_gl",
+        "_hsenc",
+        "_hsmi",
+        "mkt_tok",
+        "oly_anon_id",
+        "oly_enc_id",
+        "vero_conv",
+        "vero_id",
+        "wt_mc",
+        "cmpid",
+        "ocid",
+        "ns_mchannel",
+        "ns_source",
+        "ns_campaign",
+        "ns_linkname",
+        "ns_fee",
+        "rss",
+        "at_medium",
+        "at_campaign",
+        "at_custom1",
+        "at_custom2",
+        "at_custom3",
+        "at_custom4",
+        "spm",
+        "share",
+        "ref_src",
+    }
+)
+_TRACKING_PREFIX = ("utm_", "pk_", "mtm_", "__hs", "hsa_")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def is_tracking_param(name: str) -> bool:
+    """True for query parameters that identify a campaign or click, not a page."""
+    n = name.lower()
+    return n in _TRACKING_EXACT or n.startswith(_TRACKING_PREFIX)
+
+
+def canonical_url(url: str, base: str | None = None) -> str:
+    """The one address an article is stored under (see the module docstring for the rules)."""
+    url = url.strip()
+    if base:
+        url = urljoin(base, url)
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").rstrip(".")
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if host and ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    netloc = host  # credentials in a URL are never part of an article's identity
+    if port and _DEFAULT_PORTS.get(scheme) != port:
+        netloc = f"{host}:{port}"
+    path = parts.path or "/"
+    path = re.sub(r"/{2,}", "/", path)
+    if len(path) > 1 and path.endswith("/"):
+        path = path.rstrip("/") or "/"
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not is_tracking_param(k)
+    ]
+    query.sort()
+    return urlunsplit((scheme, netloc, path, urlencode(query, doseq=True), ""))
+
+
+def is_private_address(host: str) -> bool:
+    """True for loopback, private, link-local, unspecified, reserved and multicast
+    addresses, and for ``localhost`` names. A host name that is not an IP literal is
+    False here: resolve it first (the address guard checks the connected address too)."""
+    h = host.strip().strip("[]").rstrip(".").lower()
+    if not h:
+        return False
+    if h == "localhost" or h.endswith(".localhost"):
+        return True
+    try:
+        ip = ipaddress.ip_address(h.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_unspecified
+        or ip.is_reserved
+        or ip.is_multicast
+        or (isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT)
+    )
+
+
+_CGNAT = ipaddress.ip_network("100.64.0.0/10")
