@@ -26,8 +26,9 @@ from alerts.config import (
     Watch,
 )
 from alerts.secrets import redact_url
+from alerts.targets import check_targets
 from crawler import archive
-from crawler.config import ArchiveSettings, CrawlSettings, Source, StrictModel
+from crawler.config import ArchiveSettings, CrawlSettings, DedupeSettings, Source, StrictModel
 
 DEFAULT_CONFIG = "data/newswatch.toml"
 _VAR = re.compile(r"\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -48,6 +49,7 @@ class Config(StrictModel):
     gazetteer: GazetteerSettings = GazetteerSettings()
     delivery: DeliverySettings = DeliverySettings()
     health: HealthSettings = HealthSettings()
+    dedupe: DedupeSettings = DedupeSettings()
 
 
 class ConfigError(Exception):
@@ -159,6 +161,7 @@ def cross_check(cfg: Config) -> list[tuple[str, str]]:
     for j, t in enumerate(cfg.health.targets):
         if t not in routes:
             problems.append((f"health.targets[{j}]", f"no target or tag named {t!r}"))
+    problems.extend(check_targets(cfg.targets))
     return problems
 
 
@@ -432,6 +435,42 @@ def print_status(report: dict) -> None:
         )
 
 
+@cli.command()
+@click.option(
+    "--rebuild",
+    is_flag=True,
+    help="Recompute every story over the archive with the current [dedupe] settings.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@config_option
+@pass_ctx
+def dedupe(obj: Context, rebuild: bool, as_json: bool) -> None:
+    """Story clustering: report it, or recompute it after a threshold change (--rebuild)."""
+    from crawler.stories import dedupe_report, rebuild_stories
+
+    db = obj.open_archive()
+    out: dict = {}
+    if rebuild:
+        out["rebuild"] = vars(rebuild_stories(db, obj.config.dedupe))
+    out.update(dedupe_report(db))
+    if as_json:
+        click.echo(json.dumps(out))
+        return
+    if rebuild:
+        r = out["rebuild"]
+        click.echo(
+            f"rebuilt stories over {r['articles']} articles: {r['stories_before']} -> "
+            f"{r['stories_after']} stories ({r['kept']} kept their id, {r['merged']} merged "
+            "but kept for the alerts that point at them)"
+        )
+    click.echo(
+        f"{out['articles']} articles in {out['stories']} stories; "
+        f"{out['stories_with_copies']} with copies, "
+        f"{out['stories_with_several_sources']} carried by several sources "
+        f"(largest: {out['largest_story']} articles)"
+    )
+
+
 # --------------------------------------------------------------------------- sources
 
 
@@ -470,8 +509,81 @@ def alerts() -> None:
 @pass_ctx
 def alerts_test(obj: Context, target: str | None) -> None:
     """Send a test message to every target (or one) and report each result."""
-    obj.config  # noqa: B018
-    _not_yet("alerts test")
+    from alerts.targets import send_test
+
+    cfg = obj.config
+    chosen = [t for t in cfg.targets if target is None or t.name == target]
+    if not chosen:
+        known = ", ".join(t.name for t in cfg.targets) or "none configured"
+        raise click.ClickException(f"no target named {target!r} (targets: {known})")
+    failures = 0
+    for t in chosen:
+        result = send_test(t)
+        shown = f"{t.name} ({redact_url(t.url)})"
+        if result.ok:
+            click.echo(f"ok      {shown}")
+        else:
+            failures += 1
+            click.echo(f"FAILED  {shown}: {result.error}")
+    if failures:
+        sys.exit(1)
+
+
+# --- alerts: the outbox (list, retry) -------------------------------------------------
+
+
+@alerts.command("list")
+@click.option(
+    "--status",
+    type=click.Choice(outbox.STATUSES),
+    help="Only alerts in this state.",
+)
+@click.option(
+    "--limit", default=50, show_default=True, type=click.IntRange(1, 100_000), help="Most rows."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON Lines instead of a table.")
+@config_option
+@pass_ctx
+def alerts_list(obj: Context, status: str | None, limit: int, as_json: bool) -> None:
+    """List outbox rows, newest first: watch, target, state, attempts, last error."""
+    rows = outbox.list_alerts(obj.open_archive(), status=status, limit=limit)
+    if as_json:
+        for r in rows:
+            click.echo(json.dumps(r, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("no alerts" + (f" with status {status}" if status else ""), err=True)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("id", "watch", "target", "mode", "status", "tries", "next/sent", "title", "error")
+    for r in rows:
+        table.add_row(
+            str(r["id"]),
+            r["watch"],
+            r["target"],
+            r["mode"],
+            r["status"],
+            str(r["attempts"]),
+            r["sent_at"] or r["next_attempt_at"] or "",
+            (r["title"] or "")[:60],
+            r["last_error"] or "",
+        )
+    Console().print(table)
+
+
+@alerts.command("retry")
+@click.argument("ids", nargs=-1, type=int, metavar="[ID]...")
+@click.option("--failed", is_flag=True, help="Retry every failed alert.")
+@config_option
+@pass_ctx
+def alerts_retry(obj: Context, ids: tuple[int, ...], failed: bool) -> None:
+    """Make failed (or pending) alerts due again now, with a fresh attempt count."""
+    if not ids and not failed:
+        raise click.UsageError("give alert IDs (see `newswatch alerts list`) or --failed")
+    n = outbox.retry(obj.open_archive(), ids, failed=failed)
+    click.echo(f"{n} alert(s) will be sent in the next delivery")
 
 
 def main() -> None:

@@ -308,3 +308,20 @@ def m004_alert_deliveries(db: Database) -> None:
         CREATE INDEX deliveries_watch_target ON deliveries(watch, target, kind, sent_at);
         """
     )
+
+
+@migrations()
+def m005_dedupe_minhashes(db: Database) -> None:
+    """MinHash signatures for the near-duplicate index, and stories merged by a rebuild."""
+    db.executescript(
+        """
+        CREATE TABLE minhashes (
+            article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+            params TEXT NOT NULL,
+            seen_at TEXT NOT NULL,
+            sig BLOB
+        );
+        CREATE INDEX minhashes_seen ON minhashes(params, seen_at);
+        ALTER TABLE stories ADD COLUMN merged_into INTEGER;
+        """
+    )

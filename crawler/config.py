@@ -114,3 +114,14 @@ class Source(StrictModel):
         if self.kind == "html" and not (self.links or self.links_xpath):
             raise ValueError("an html source needs 'links' (a CSS selector) or 'links_xpath'")
         return self
+
+
+class DedupeSettings(StrictModel):
+    """Near-duplicate detection: how similar a reprint must be, and how far back to look."""
+
+    window: Duration = timedelta(days=30)
+    # Estimated Jaccard similarity of 3-word shingle sets at or above which an article joins
+    # an earlier article's story. Chosen on tests/fixtures/dedupe (see README, dedupe).
+    threshold: float = Field(default=0.3, gt=0, le=1)
+    num_perm: int = Field(default=128, ge=16, le=512)
+    shingle_size: int = Field(default=3, ge=1, le=8)
