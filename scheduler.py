@@ -162,6 +162,9 @@ def cross_check(cfg: Config) -> list[tuple[str, str]]:
         if t not in routes:
             problems.append((f"health.targets[{j}]", f"no target or tag named {t!r}"))
     problems.extend(check_targets(cfg.targets))
+    from alerts.matching import check_watches
+
+    problems.extend(check_watches(cfg.watches, cfg.term_sets))
     return problems
 
 
@@ -305,9 +308,118 @@ def crawl(obj: Context, sources: tuple[str, ...]) -> None:
 def match(
     obj: Context, file: str, use_archive: bool, since: str | None, watches: tuple[str, ...]
 ) -> None:
-    """Match articles (JSON Lines or plain text) against the watchlist; print JSON Lines."""
-    obj.config  # noqa: B018
-    _not_yet("match")
+    """Match articles (JSON Lines or plain text) against the watchlist; print JSON Lines.
+
+    Input is JSON Lines ({"id", "title", "text"}, other keys ignored) or plain text (one
+    article, first line the title). Writes nothing. With --archive, re-runs the watches over
+    stored articles and adds only matches and tier statements not already there.
+    """
+    from alerts import matching
+
+    if since and not use_archive:
+        raise click.UsageError("--since only applies with --archive")
+    if since:
+        since = _since(since)
+    matcher = _matcher(obj.config, watches)
+    if use_archive:
+        if file != "-":
+            raise click.UsageError("give either FILE or --archive, not both")
+        stats = matching.rematch_archive(obj.open_archive(), matcher, since)
+        click.echo(
+            f"{stats.articles} articles re-matched: {stats.matches} new matches, "
+            f"{stats.tier_statements} new tier statements",
+            err=True,
+        )
+        return
+    try:
+        with click.open_file(file, encoding="utf-8") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError) as e:
+        raise click.ClickException(f"cannot read {file}: {e}") from None
+    try:
+        records = list(matching.read_articles(text, None if file == "-" else file))
+    except matching.InputError as e:
+        raise click.ClickException(f"{file}: {e}") from None
+    for out in matching.match_records(matcher, records):
+        click.echo(json.dumps(out, ensure_ascii=False))
+
+
+# ------------------------------------------------------------------ matching (issue 5)
+
+
+def _since(value: str) -> str:
+    """--since as an ISO prefix the archive's UTC timestamps compare against."""
+    from datetime import UTC, datetime
+
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a date (use YYYY-MM-DD or an ISO 8601 time)", param_hint="--since"
+        ) from None
+    if when.tzinfo is None and len(value) <= 10:
+        return when.strftime("%Y-%m-%d")
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _matcher(cfg: Config, only: tuple[str, ...] = ()):
+    """The compiled watchlist of ``cfg`` (only the watches named in ``only``, when given)."""
+    from alerts.gazetteer import GazetteerError
+    from alerts.matcher import Matcher
+
+    chosen = cfg.watches
+    if only:
+        known = {w.name for w in cfg.watches}
+        for name in only:
+            if name not in known:
+                raise click.BadParameter(
+                    f"no watch named {name!r} (known: {', '.join(sorted(known)) or 'none'})",
+                    param_hint="--watch",
+                )
+        chosen = [w for w in cfg.watches if w.name in only]
+    try:
+        return Matcher.compile(chosen, cfg.term_sets, cfg.gazetteer.aliases)
+    except GazetteerError as e:
+        raise click.ClickException(str(e)) from None
+
+
+@cli.command()
+@click.argument("country")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON Lines instead of a table.")
+@config_option
+@pass_ctx
+def tiers(obj: Context, country: str, as_json: bool) -> None:
+    """A country's TIP tier placements by year, with the articles that stated them.
+
+    COUNTRY is an ISO code (AZ) or a name in any supported language (Azerbaijan).
+    """
+    from alerts import gazetteer, matching
+
+    gaz = gazetteer.build(obj.config.gazetteer.aliases)
+    code = gaz.lookup(country)
+    if code is None:
+        raise click.BadParameter(f"unknown country {country!r}", param_hint="COUNTRY")
+    rows = matching.tier_history(obj.open_archive(), code)
+    if as_json:
+        for r in rows:
+            click.echo(json.dumps({"country": code, **r}, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo(f"no tier statements for {gaz.labels[code]} ({code})", err=True)
+        return
+    from rich.table import Table
+
+    table = Table("year", "tier", "source", "title", "url", title=f"{gaz.labels[code]} ({code})")
+    for r in rows:
+        table.add_row(
+            str(r["year"] or ""), r["tier"], r["source"] or "", r["title"] or "", r["url"] or ""
+        )
+    console().print(table)
+
+
+# ------------------------------------------------------------------ end of matching
 
 
 @cli.command()

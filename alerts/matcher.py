@@ -1,0 +1,224 @@
+"""The matcher: one Aho-Corasick automaton over every country name and query term.
+
+``Matcher.compile(watches, term_sets, aliases)`` builds it once per watchlist;
+``matcher.match(title, text, source)`` gives the countries, the terms with their offsets,
+the watches that fire and the tier statements of one article.
+
+Offsets are into ``title + "\\n\\n" + text`` (just ``text`` when the title is empty).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import ahocorasick
+
+from alerts import gazetteer, query, tiers
+from alerts.config import Watch
+from alerts.gazetteer import Gazetteer, Name, fold
+from alerts.query import Leaf, Node
+from alerts.tiers import TierStatement
+
+SEPARATOR = "\n\n"
+_CONTEXT = 60
+_CAPS_WORD = re.compile(r"[A-Z]{3,}")
+
+
+@dataclass
+class MatchResult:
+    """What one article matched.
+
+    ``terms`` holds (matched text, start, end) for country names and query terms;
+    ``watch_terms`` the terms each matching watch fired on.
+    """
+
+    countries: list[str]
+    terms: list[tuple[str, int, int]]
+    watches: list[str]
+    tiers: list[TierStatement]
+    watch_terms: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Watch:
+    name: str
+    countries: frozenset[str]
+    query: Node | None
+    exclude: Node | None
+    sources: frozenset[str]
+    title: bool
+    text: bool
+
+
+def _compile_watch(w: Watch, term_sets: Mapping[str, list[str]]) -> _Watch:
+    return _Watch(
+        name=w.name,
+        countries=frozenset(w.countries),
+        query=query.parse(w.query, term_sets) if w.query else None,
+        exclude=query.parse(w.exclude, term_sets) if w.exclude else None,
+        sources=frozenset(w.sources),
+        title="title" in w.fields,
+        text="text" in w.fields,
+    )
+
+
+class Matcher:
+    """A compiled watchlist: build once with :meth:`compile`, then :meth:`match` per article."""
+
+    def __init__(self, gaz: Gazetteer, watches: list[_Watch]):
+        self.gazetteer = gaz
+        self.watches = watches
+        entries: dict[str, list[tuple[str, object]]] = {}
+        for n in gaz.names:
+            entries.setdefault(n.pattern, []).append(("c", n))
+        for w in watches:
+            for node in (w.query, w.exclude):
+                for lf in query.leaves(node) if node is not None else ():
+                    entries.setdefault(lf.pattern, []).append(("q", lf))
+        self._automaton = ahocorasick.Automaton()
+        for pattern, items in entries.items():
+            self._automaton.add_word(pattern, (len(pattern), tuple(dict.fromkeys(items))))
+        self._automaton.make_automaton()
+
+    @classmethod
+    def compile(
+        cls,
+        watches: Sequence[Watch] = (),
+        term_sets: Mapping[str, list[str]] | None = None,
+        aliases: Mapping[str, list[str]] | None = None,
+    ) -> Matcher:
+        """Build the matcher for ``watches``; raises QueryError or GazetteerError."""
+        compiled = [_compile_watch(w, term_sets or {}) for w in watches]
+        return cls(gazetteer.build(aliases), compiled)
+
+    def match(self, title: str | None, text: str | None, source: str | None = None) -> MatchResult:
+        """Match one article: countries, terms with offsets, watches, tier statements."""
+        title = title or ""
+        text = text or ""
+        doc = f"{title}{SEPARATOR}{text}" if title else text
+        text_start = len(title) + len(SEPARATOR) if title else 0
+        folded = fold(doc)
+        countries, qhits = self._scan(doc, folded)
+        codes = list(dict.fromkeys(code for _, _, code in countries))
+        terms = [(doc[s:e], s, e) for s, e, _ in countries]
+        for spans in qhits.values():
+            terms.extend((doc[s:e], s, e) for s, e in spans)
+        terms.sort(key=lambda t: t[1])
+        fired: dict[str, list[str]] = {}
+        for w in self.watches:
+            got = self._watch(w, doc, folded, countries, qhits, source, text_start)
+            if got is not None:
+                fired[w.name] = got
+        statements = tiers.find(doc, folded, countries)
+        return MatchResult(codes, terms, list(fired), statements, fired)
+
+    def _scan(
+        self, doc: str, folded: str
+    ) -> tuple[list[tuple[int, int, str]], dict[Leaf, list[tuple[int, int]]]]:
+        n = len(folded)
+        cands: list[tuple[int, int, Name]] = []
+        qhits: dict[Leaf, list[tuple[int, int]]] = {}
+        for last, (length, items) in self._automaton.iter(folded):
+            start = last - length + 1
+            end = last + 1
+            if start > 0 and folded[start - 1].isalnum():
+                continue
+            bounded = end >= n or not folded[end].isalnum()
+            for kind, item in items:
+                if kind == "q":
+                    if item.prefix:  # report the whole word a wildcard matched
+                        stop = end
+                        while stop < n and folded[stop].isalnum():
+                            stop += 1
+                        qhits.setdefault(item, []).append((start, stop))
+                    elif bounded:
+                        qhits.setdefault(item, []).append((start, end))
+                    continue
+                stop = end
+                if item.endings is None:
+                    if not bounded:
+                        continue
+                else:
+                    while stop < n and folded[stop].isalnum():
+                        stop += 1
+                    if folded[end:stop] not in item.endings:
+                        continue
+                if item.exact is not None and not self._acronym(doc, start, end, item.exact):
+                    continue
+                if item.capital and doc[start].islower():
+                    continue
+                if self._excluded(doc, folded, start, stop, item):
+                    continue
+                cands.append((start, stop, item))
+        cands.sort(key=lambda c: (c[0], c[0] - c[1]))
+        out: list[tuple[int, int, str]] = []
+        last_stop = -1
+        for start, stop, item in cands:
+            if start >= last_stop:
+                last_stop = stop
+                if item.code:
+                    out.append((start, stop, item.code))
+        return out, qhits
+
+    @staticmethod
+    def _acronym(doc: str, start: int, end: int, exact: str) -> bool:
+        """Case-sensitive, and not inside an all-caps run ("HELP US FIGHT")."""
+        if doc[start:end] != exact:
+            return False
+        before = doc[max(0, start - 20) : start].split()
+        after = doc[end : end + 20].split()
+        return not (
+            before
+            and after
+            and _CAPS_WORD.fullmatch(before[-1].strip(".,:;!?\"'"))
+            and _CAPS_WORD.fullmatch(after[0].strip(".,:;!?\"'"))
+        )
+
+    def _excluded(self, doc: str, folded: str, start: int, stop: int, item: Name) -> bool:
+        rule = self.gazetteer.rules.get((item.code, folded[start:stop]))
+        if rule is None:
+            return False
+        src = doc if rule.case else folded
+        if rule.before and rule.before.search(src[max(0, start - _CONTEXT) : start]):
+            return True
+        return bool(rule.after and rule.after.search(src[stop : stop + _CONTEXT]))
+
+    def _watch(
+        self,
+        w: _Watch,
+        doc: str,
+        folded: str,
+        countries: list[tuple[int, int, str]],
+        qhits: dict[Leaf, list[tuple[int, int]]],
+        source: str | None,
+        text_start: int,
+    ) -> list[str] | None:
+        """The terms ``w`` fired on, or None when it does not match."""
+        if w.sources and source not in w.sources:
+            return None
+        lo, hi = 0, len(doc)
+        if not w.text:
+            hi = text_start
+        elif not w.title:
+            lo = text_start
+        if (lo, hi) != (0, len(doc)):
+            countries = [c for c in countries if lo <= c[0] < hi]
+            qhits = {
+                k: kept for k, v in qhits.items() if (kept := [s for s in v if lo <= s[0] < hi])
+            }
+        terms: list[str] = []
+        if w.countries:
+            names = [doc[s:e] for s, e, code in countries if code in w.countries]
+            if not names:
+                return None
+            terms.extend(names)
+        if w.query is not None:
+            spans = query.spans(w.query, qhits, folded)
+            if not spans:
+                return None
+            terms.extend(doc[s:e] for s, e in spans if e > s)
+        if w.exclude is not None and query.evaluate(w.exclude, qhits, folded):
+            return None
+        return list(dict.fromkeys(terms))

@@ -1,0 +1,201 @@
+"""The match stage: archived articles through the compiled watchlist into `matches` and
+`tier_statements`; also watch-query validation and the plumbing of `newswatch match`.
+
+It never writes `alerts`: the outbox turns matches into alerts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+from alerts.config import Watch
+from alerts.matcher import Matcher, MatchResult
+from alerts.query import QueryError, leaf, parse
+from crawler import archive
+
+
+@dataclass
+class MatchStats:
+    """What a match run did: articles read, new match rows, new tier statements."""
+
+    articles: int = 0
+    matches: int = 0
+    tier_statements: int = 0
+
+
+def check_watches(
+    watches: Sequence[Watch], term_sets: Mapping[str, list[str]]
+) -> list[tuple[str, str]]:
+    """(key path, message) for every term-set entry, query or exclude that does not parse."""
+    problems: list[tuple[str, str]] = []
+    for name, terms in term_sets.items():
+        for j, term in enumerate(terms):
+            try:
+                leaf(term)
+            except QueryError as e:
+                problems.append((f"term_sets.{name}[{j}]", f"{term!r}: {e}"))
+    for i, w in enumerate(watches):
+        for key in ("query", "exclude"):
+            text = getattr(w, key)
+            if text is None:
+                continue
+            try:
+                parse(text, term_sets)
+            except QueryError as e:
+                problems.append((f"watches[{i}].{key}", f"watch {w.name!r}: {e}: {text!r}"))
+    return problems
+
+
+def _year(row: Mapping) -> int | None:
+    for key in ("published_at", "fetched_at"):
+        value = row.get(key)
+        if value and value[:4].isdigit():
+            return int(value[:4])
+    return None
+
+
+def store_result(db: Database, row: Mapping, result: MatchResult, now: str) -> tuple[int, int]:
+    """Write one article's matches and tier statements (existing rows are kept as they are).
+
+    Returns how many match rows and tier statements were new. Call inside ``archive.write``.
+    """
+    new_matches = new_tiers = 0
+    for watch in result.watches:
+        cur = db.conn.execute(
+            "INSERT OR IGNORE INTO matches "
+            "(article_id, story_id, watch, countries, terms, matched_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                row["id"],
+                row.get("story_id"),
+                watch,
+                json.dumps(result.countries),
+                json.dumps(result.watch_terms.get(watch, []), ensure_ascii=False),
+                now,
+            ),
+        )
+        new_matches += cur.rowcount
+    year = _year(row)
+    for t in result.tiers:
+        cur = db.conn.execute(
+            "INSERT OR IGNORE INTO tier_statements (article_id, country, tier, year, sentence) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (row["id"], t.country, t.tier, t.year or year, t.sentence),
+        )
+        new_tiers += cur.rowcount
+    return new_matches, new_tiers
+
+
+_COLUMNS = "id, source, title, text, story_id, published_at, fetched_at"
+
+
+def _run(db: Database, matcher: Matcher, rows: list[dict], stats: MatchStats) -> None:
+    now = archive.utcnow()
+    with archive.write(db):
+        for row in rows:
+            result = matcher.match(row["title"], row["text"], row["source"])
+            m, t = store_result(db, row, result, now)
+            stats.articles += 1
+            stats.matches += m
+            stats.tier_statements += t
+            db.conn.execute(
+                "UPDATE articles SET matched_at = coalesce(matched_at, ?) WHERE id = ?",
+                (now, row["id"]),
+            )
+
+
+def _select(db: Database, where: str, params: list) -> list[dict]:
+    cur = db.conn.execute(f"SELECT {_COLUMNS} FROM articles WHERE {where}", params)
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+
+def match_pending(db: Database, matcher: Matcher, *, batch_size: int = 500) -> MatchStats:
+    """Match every article with ``matched_at IS NULL``, one transaction per batch."""
+    stats = MatchStats()
+    while rows := _select(db, "matched_at IS NULL ORDER BY id LIMIT ?", [batch_size]):
+        _run(db, matcher, rows, stats)
+    return stats
+
+
+def rematch_archive(
+    db: Database, matcher: Matcher, since: str | None = None, *, batch_size: int = 500
+) -> MatchStats:
+    """Re-run stored articles (fetched at or after ``since``); writes only new rows."""
+    stats = MatchStats()
+    last = 0
+    where = "id > ?" + (" AND fetched_at >= ?" if since else "") + " ORDER BY id LIMIT ?"
+    while rows := _select(db, where, [last, *([since] if since else []), batch_size]):
+        _run(db, matcher, rows, stats)
+        last = rows[-1]["id"]
+    return stats
+
+
+def tier_history(db: Database, country: str) -> list[dict]:
+    """A country's tier statements by year, with the article each came from."""
+    cur = db.conn.execute(
+        """
+        SELECT t.year, t.tier, t.sentence, a.id AS article_id, a.title, a.source, a.url,
+               a.published_at
+        FROM tier_statements t JOIN articles a ON a.id = t.article_id
+        WHERE t.country = ?
+        ORDER BY t.year IS NULL, t.year, t.tier, a.published_at, a.id
+        """,
+        [country],
+    )
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+
+class InputError(ValueError):
+    """Input to `newswatch match` that cannot be read; says which line."""
+
+
+def read_articles(text: str, name: str | None = None) -> Iterator[dict]:
+    """Articles from JSON Lines (``{"id", "title", "text"}``) or, failing that, plain text.
+
+    Plain text is one article: its first line is the title. JSON Lines is recognised by a
+    first non-blank character ``{``; then every non-blank line must be a JSON object.
+    """
+    if not text.lstrip().startswith("{"):
+        title, _, body = text.strip().partition("\n")
+        yield {"id": name, "title": title.strip(), "text": body.strip()}
+        return
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise InputError(f"line {number}: not valid JSON ({e.msg})") from None
+        if not isinstance(obj, dict):
+            raise InputError(f"line {number}: expected a JSON object")
+        for key in ("title", "text"):
+            if obj.get(key) is not None and not isinstance(obj[key], str):
+                raise InputError(f"line {number}: {key!r} must be a string")
+        yield {
+            "id": obj.get("id", number),
+            "title": obj.get("title") or "",
+            "text": obj.get("text") or "",
+            "source": obj.get("source"),
+        }
+
+
+def result_json(article_id: object, result: MatchResult) -> dict:
+    """The `newswatch match` output object for one article."""
+    return {
+        "id": article_id,
+        "countries": result.countries,
+        "watches": result.watches,
+        "tiers": [{"country": t.country, "tier": t.tier, "year": t.year} for t in result.tiers],
+        "terms": [[term, start, end] for term, start, end in result.terms],
+    }
+
+
+def match_records(matcher: Matcher, records: Iterable[dict]) -> Iterator[dict]:
+    """Match each record read by :func:`read_articles`; yield the output objects."""
+    for r in records:
+        yield result_json(r["id"], matcher.match(r["title"], r["text"], r.get("source")))
