@@ -122,6 +122,6 @@ class DedupeSettings(StrictModel):
     window: Duration = timedelta(days=30)
     # Estimated Jaccard similarity of 3-word shingle sets at or above which an article joins
     # an earlier article's story. Chosen on tests/fixtures/dedupe (see README, dedupe).
-    threshold: float = Field(default=0.3, gt=0, le=1)
+    threshold: float = Field(default=0.3, ge=0.05, le=1)
     num_perm: int = Field(default=128, ge=16, le=512)
     shingle_size: int = Field(default=3, ge=1, le=8)

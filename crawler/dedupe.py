@@ -129,7 +129,9 @@ class NearDuplicateIndex:
 
     def __init__(self, *, threshold: float, num_perm: int):
         self.threshold = threshold
-        self.lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        # The LSH only proposes candidates (each is verified against ``threshold``); above
+        # 0.8 datasketch would pick a single band, which it refuses.
+        self.lsh = MinHashLSH(threshold=min(threshold, 0.8), num_perm=num_perm)
         self.sigs: dict[int, LeanMinHash] = {}
         self._order: deque[tuple[str, int]] = deque()
 

@@ -64,7 +64,7 @@ class StoryAssigner:
         self._index = index
         # Set by rebuild_stories: a new story reuses the old story id of its original
         # article when no other new story took it; otherwise it gets the next free id.
-        self._old_story: dict[int, int] = {}
+        self._old_story: dict[int, list[int]] = {}
         self._used_ids: set[int] = set()
         self._next_story_id: int | None = None
 
@@ -178,9 +178,9 @@ class StoryAssigner:
         return row[0] if row else None
 
     def _new_story(self, article_id: int, title: str | None, seen_at: str, source: str) -> int:
-        story_id = self._old_story.get(article_id)
-        if story_id in self._used_ids:
-            story_id = None
+        story_id = next(
+            (s for s in self._old_story.get(article_id, ()) if s not in self._used_ids), None
+        )
         if story_id is None and self._next_story_id is not None:
             story_id = self._next_story_id
             self._next_story_id += 1
@@ -236,7 +236,8 @@ def rebuild_stories(db: Database, settings: DedupeSettings | None = None) -> Reb
         old_rows = {
             r[0]: r
             for r in db.execute(
-                "SELECT id, article_id, title, first_seen_at, updated_at, sources FROM stories"
+                "SELECT id, article_id, title, first_seen_at, updated_at, sources, merged_into"
+                " FROM stories"
             ).fetchall()
         }
         order = [
@@ -250,10 +251,19 @@ def rebuild_stories(db: Database, settings: DedupeSettings | None = None) -> Reb
             settings,
             index=NearDuplicateIndex(threshold=settings.threshold, num_perm=settings.num_perm),
         )
-        assigner._old_story = {a: s for a, s in old_story.items() if s is not None}
+        # An original takes back a story that an earlier rebuild merged away (and that
+        # alerts point at) before the story its article was in.
+        claims: dict[int, list[int]] = {}
+        for sid, row in sorted(old_rows.items()):
+            if row[6] is not None and row[1] is not None:
+                claims.setdefault(row[1], []).append(sid)
+        for aid, sid in old_story.items():
+            if sid is not None:
+                claims.setdefault(aid, []).append(sid)
+        assigner._old_story = claims
         # Fresh ids start above every old one, so they never take an id an original
         # further on may still claim.
-        assigner._next_story_id = max([0, *old_rows, *assigner._old_story.values()]) + 1
+        assigner._next_story_id = max([0, *old_rows, *filter(None, old_story.values())]) + 1
         for aid in order:
             assigner.assign(aid)
         new_ids = {r[0] for r in db.execute("SELECT id FROM stories").fetchall()}
@@ -276,9 +286,9 @@ def rebuild_stories(db: Database, settings: DedupeSettings | None = None) -> Reb
         )
     return RebuildResult(
         articles=len(order),
-        stories_before=len(old_rows),
+        stories_before=sum(row[6] is None for row in old_rows.values()),
         stories_after=len(new_ids),
-        kept=len(new_ids & set(old_rows)),
+        kept=len(new_ids & {sid for sid, row in old_rows.items() if row[6] is None}),
         merged=merged,
     )
 
