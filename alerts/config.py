@@ -20,7 +20,7 @@ class Target(StrictModel):
     name: str = Field(min_length=1)
     url: str = Field(min_length=1)
     tags: list[str] = []
-    format: Literal["auto", "text", "markdown", "html"] = "auto"
+    format: Literal["auto", "text", "markdown", "html", "slack"] = "auto"
 
 
 class Watch(StrictModel):

@@ -106,7 +106,10 @@ class Renderer:
         """Subject and body of a ``kind`` message (alert, digest, health) for format ``fmt``."""
         subject = self.envs["subject"].get_template(f"{kind}.subject.j2").render(**context)
         body = self.envs[fmt].get_template(f"{kind}.{_EXTENSION[fmt]}.j2").render(**context)
-        return subject_line(subject), body.strip() + "\n"
+        subject = subject_line(subject)
+        if fmt == "slack":  # Slack reads mentions in titles too
+            subject = slack_escape(subject)
+        return subject, body.strip() + "\n"
 
 
 def excerpt(text: str | None, terms: list, chars: int) -> str:

@@ -122,3 +122,12 @@ def _scrub(text: str, url: str) -> str:
         if len(part) >= 12:  # tokens: long path segments and query values
             text = text.replace(part, "****")
     return text
+
+
+def send_test(target: Target) -> SendResult:
+    """Send a short test message to one target, in its format."""
+    fmt = target_format(target)
+    body = {
+        "html": "<p>This is a test message from <b>newswatch</b>: this target works.</p>",
+    }.get(fmt, "This is a test message from newswatch: this target works.")
+    return send(target, f"newswatch test message for {target.name}", body, fmt)

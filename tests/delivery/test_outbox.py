@@ -160,9 +160,12 @@ def test_crash_between_send_and_mark_repeats_at_most_once(db, news, smtp, tmp_pa
         deliver_due(db, watches, targets, DeliverySettings(), now=now)
         """
     )
-    proc = subprocess.Popen([sys.executable, "-c", script], cwd=REPO)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], cwd=REPO, stderr=subprocess.PIPE, text=True
+    )
     smtp.mailbox.kill_pid_on_message = proc.pid
-    assert proc.wait(timeout=60) < 0  # killed by the SMTP server while sending
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode < 0, stderr  # killed by the SMTP server while sending
     assert len(smtp.mailbox.messages) == 1
     (row,) = outbox.list_alerts(db)
     assert row["status"] == "sending"
