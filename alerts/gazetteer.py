@@ -173,9 +173,14 @@ def _base_names(languages: tuple[str, ...]) -> tuple[tuple[Name, ...], tuple[str
         if pattern:
             names.append(Name(pattern, code, **kw))
 
+    cyrillic = re.compile(r"^[\u0400-\u04ff-]+$")
     for code, entry in aliases.items():
         for a in entry.get("names", []):
-            add(a, code, capital=fold(a) in capitalized)
+            if cyrillic.match(a):  # a single Russian word: inflect it like the CLDR names
+                stem, endings = _ru_forms(fold(a), infl["ru"])
+                add(stem, code, capital=True, endings=endings)
+            else:
+                add(a, code, capital=fold(a) in capitalized)
         for a in entry.get("acronyms", []):
             add(a, code, exact=a)
     with (DATA / "demonyms.csv").open(encoding="utf-8", newline="") as f:

@@ -19,6 +19,7 @@ TIERS = ("Tier 1", "Tier 2", "Tier 2 Watch List", "Tier 3", "Special Case")
 _TRIGGERS = ("tier", "уров", "səviyy", "seviyy", "kademe", "seviye", "nivel", "special case")
 _SENTENCE_END = re.compile(
     r"(?<![A-Z]\.[A-Z]\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)(?<=[.!?])[\"'”’»)]*\s+"
+    r"(?![a-zа-яёəçşöüğı])"
 )
 _YEAR = re.compile(r"\b(199\d|20[0-4]\d)\b")
 _REPORT_YEAR = re.compile(
@@ -44,6 +45,9 @@ class _Rules:
     from_before: re.Pattern
     from_suffix: re.Pattern
     placement: re.Pattern
+    issuer_after: re.Pattern
+    issuer_before: re.Pattern
+    list_cue: re.Pattern
     numbers: dict[str, str]
     mentions: tuple[re.Pattern, ...]
 
@@ -59,6 +63,9 @@ def rules() -> _Rules:
             from_before=re.compile(d["from_before"]),
             from_suffix=re.compile(d["from_suffix"]),
             placement=re.compile(d["placement"]),
+            issuer_after=re.compile(d["issuer_after"]),
+            issuer_before=re.compile(d["issuer_before"]),
+            list_cue=re.compile(d["list_cue"]),
             numbers=d["numbers"],
             mentions=tuple(re.compile(m["regex"]) for m in d["mentions"]),
         )
@@ -120,6 +127,14 @@ def _sentences(doc: str) -> list[tuple[int, int, int]]:
     return out
 
 
+def _issuer(folded: str, hit: tuple[int, int, str], r: _Rules) -> bool:
+    start, end, _ = hit
+    return bool(
+        r.issuer_after.match(folded, end)
+        or r.issuer_before.search(folded, max(0, start - 40), start)
+    )
+
+
 def _stated_year(text: str, fallback: int | None) -> int | None:
     m = _YEAR.search(text)
     return int(m.group(1)) if m else fallback
@@ -142,6 +157,7 @@ def find(doc: str, folded: str, countries: list[tuple[int, int, str]]) -> list[T
         return []
     m = _REPORT_YEAR.search(folded)
     doc_year = int(m.group(1) or m.group(2)) if m else None
+    countries = [c for c in countries if not _issuer(folded, c, r)]
     out: dict[tuple[str, str], TierStatement] = {}
     for s_start, s_end, p_start in _sentences(doc):
         inside = [x for x in mentions if s_start <= x.start < s_end]
@@ -167,9 +183,10 @@ def find(doc: str, folded: str, countries: list[tuple[int, int, str]]) -> list[T
                 if after:
                     placed.append((code, after[0].tier))
                     continue
-                prior = [x for x in inside if x.start < c_start]
-                tier = prior[-1]
-                if not any(c[0] < tier.start for c in here):
+                tier = [x for x in inside if x.start < c_start][-1]
+                if not any(c[0] < tier.start for c in here) and r.list_cue.search(
+                    folded, tier.end, c_start
+                ):
                     placed.append((code, tier.tier))
         for code, tier in placed:
             out.setdefault((code, tier), TierStatement(code, tier, year, sentence[:1000]))

@@ -1,0 +1,66 @@
+"""The labelled set, checked in full: countries, watches and tiers of every article."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "matching"
+
+
+def labelled() -> list[dict]:
+    """The labelled articles, each with title, text and what a correct match gives."""
+    data = tomllib.loads((FIXTURES / "labelled.toml").read_text(encoding="utf-8"))
+    out = []
+    for a in data["article"]:
+        if "file" in a:
+            title, _, text = (FIXTURES / a["file"]).read_text(encoding="utf-8").partition("\n")
+            a = {**a, "title": title.strip(), "text": text.strip()}
+        out.append(a)
+    return out
+
+
+ARTICLES = labelled()
+
+
+def _tiers(result) -> set[str]:
+    return {f"{t.country}:{t.tier}" for t in result.tiers}
+
+
+def _expected_tiers(article: dict) -> tuple[set[str], dict[str, int]]:
+    tiers, years = set(), {}
+    for spec in article.get("tiers", []):
+        parts = spec.split(":")
+        tiers.add(f"{parts[0]}:{parts[1]}")
+        if len(parts) == 3:
+            years[f"{parts[0]}:{parts[1]}"] = int(parts[2])
+    return tiers, years
+
+
+def test_the_set_is_large_and_multilingual():
+    assert len(ARTICLES) >= 60
+    assert {a.get("lang", "en") for a in ARTICLES} >= {"en", "ru", "az", "es", "fr", "tr", "ar"}
+    assert len({a["id"] for a in ARTICLES}) == len(ARTICLES)
+
+
+@pytest.mark.parametrize("article", ARTICLES, ids=[a["id"] for a in ARTICLES])
+def test_labelled_article(default_matcher, article):
+    result = default_matcher.match(article["title"], article["text"])
+    assert sorted(result.countries) == sorted(article["countries"]), article["rule"]
+    assert sorted(result.watches) == sorted(article["watches"]), article["rule"]
+    tiers, years = _expected_tiers(article)
+    assert _tiers(result) == tiers, article["rule"]
+    for t in result.tiers:
+        assert t.year == years.get(f"{t.country}:{t.tier}"), article["rule"]
+
+
+def test_seed_article(default_matcher):
+    seed = next(a for a in ARTICLES if a["id"] == "seed")
+    result = default_matcher.match(seed["title"], seed["text"])
+    assert set(result.countries) == {"AZ", "BY", "SD", "CU", "CN", "RU", "UA", "US"}
+    assert result.watches == ["trafficking", "azerbaijan"]
+    assert {(t.country, t.tier) for t in result.tiers} == {("AZ", "Tier 2"), ("RU", "Tier 3")}
+    ru = next(t for t in result.tiers if t.country == "RU")
+    assert "remaining on Tier 3" in ru.sentence
