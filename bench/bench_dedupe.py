@@ -1,0 +1,265 @@
+"""Dedupe benchmark: a synthetic 100k-article archive with 10% planted reprints.
+
+Articles are built from the sentences of the item texts of ../shared/corpora/real-feeds:
+an original is a random draw of sentences (as many as a real item has, 3 to 25) with a
+fifth of the words swapped for random corpus words (see ``synthesize``); a reprint drops
+10-40% of an earlier original's sentences (rounded: a 3-sentence original loses 0 or 1),
+adds 1-5 lines of site furniture and gets a reworded headline. Everything goes through the real collection path
+(``crawler.store.store_items`` with one ``StoryAssigner``) into a real archive file.
+
+Prints: throughput while inserting (articles/s, with storage), peak memory, reprint recall,
+false-merge rate, the time a new process needs to load the index, and ratios against
+baselines measured in the same run (storing without dedupe; datasketch's default SHA-1
+MinHash). Never asserts. Run: .venv/bin/python bench/bench_dedupe.py [--articles 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import random
+import re
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+CORPUS = ROOT.parent / "shared" / "corpora" / "real-feeds"
+
+from crawler import archive  # noqa: E402
+from crawler.config import DedupeSettings  # noqa: E402
+from crawler.dedupe import Signer, tokens  # noqa: E402
+from crawler.store import store_items  # noqa: E402
+from crawler.stories import StoryAssigner  # noqa: E402
+
+_TAG = re.compile(r"<[^>]+>")
+_SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'])")
+FURNITURE = [
+    "Home | News | World | Politics",
+    "Follow us on Telegram and WhatsApp for the latest updates.",
+    "Advertisement",
+    "Share this article: Facebook Twitter LinkedIn Email",
+    "Sign up for our morning newsletter and get the top stories in your inbox.",
+    "All rights reserved. Reproduction without a hyperlink to the source is prohibited.",
+    "Related: Government announces new budget measures",
+    "Related: Weather warning issued for the weekend",
+    "Reading time: 3 minutes",
+    "(Reporting by our correspondents; editing by the news desk)",
+    "Comments are closed.",
+    "Photo: open sources",
+]
+REWORD = ["UPDATE:", "Report:", "Watch:", "Breaking:", "Analysis:", "Explainer:"]
+
+
+def rss_mb() -> float:
+    """Peak resident set size of this process, MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def corpus_items() -> tuple[list[str], list[str], list[int]]:
+    """Sentences, titles and per-item sentence counts from the real feeds."""
+    import feedparser
+
+    sentences: dict[str, None] = {}
+    titles, counts = [], []
+    for path in sorted(p for p in CORPUS.rglob("*") if p.is_file()):
+        feed = feedparser.parse(path.read_bytes(), sanitize_html=False, resolve_relative_uris=False)
+        for e in feed.entries:
+            raw = (e.get("content") or [{}])[0].get("value") or e.get("summary") or ""
+            text = " ".join(html.unescape(_TAG.sub(" ", raw)).split())
+            parts = [s for s in _SENT.split(text) if len(s.split()) >= 6]
+            if e.get("title"):
+                titles.append(" ".join(html.unescape(e.title).split()))
+            if parts:
+                counts.append(len(parts))
+                sentences.update(dict.fromkeys(parts))
+    return list(sentences), titles, counts
+
+
+def synthesize(n: int, seed: int = 7) -> list[dict]:
+    """n articles in arrival order; 10% are reprints of an earlier original."""
+    rnd = random.Random(seed)
+    sentences, titles, counts = corpus_items()
+    print(
+        f"corpus: {len(titles)} items, {len(sentences)} distinct sentences, "
+        f"median {sorted(counts)[len(counts) // 2]} sentences per item"
+    )
+    vocab = [w for x in sentences[:20000] for w in x.split()]
+    out: list[dict] = []
+    originals: list[int] = []
+    for i in range(n):
+        if originals and rnd.random() < 0.1:
+            # a reprint of a recent original (wire copy runs within days)
+            k = originals[-rnd.randint(1, min(len(originals), 5000))]
+            src = out[k]
+            sents = src["sentences"]
+            drop = set(rnd.sample(range(len(sents)), round(len(sents) * rnd.uniform(0.1, 0.4))))
+            keep = [x for j, x in enumerate(sents) if j not in drop] or sents[:1]
+            body = keep[:]
+            before = rnd.sample(FURNITURE, rnd.randint(0, 2))
+            after = rnd.sample(FURNITURE, rnd.randint(1, 3))
+            words = src["title"].split()
+            if len(words) > 4:
+                words.pop(rnd.randrange(len(words)))
+            title = f"{rnd.choice(REWORD)} {' '.join(words)}"
+            text = "\n\n".join(before + [" ".join(body)] + after)
+            out.append({"i": i, "of": k, "title": title, "text": text, "sentences": keep})
+        else:
+            m = max(3, min(25, rnd.choice(counts)))
+            # 90k originals draw on ~110k real sentences, so the same sentence lands in
+            # several unrelated originals; swapping a fifth of the words for random corpus
+            # words keeps that artefact from posing as shared text (two copies of one
+            # sentence then share about a quarter of their 3-word shingles).
+            sents = [
+                " ".join(w if rnd.random() >= 0.2 else rnd.choice(vocab) for w in x.split())
+                for x in rnd.sample(sentences, m)
+            ]
+            title = f"{rnd.choice(titles)} ({i})"
+            out.append(
+                {"i": i, "of": None, "title": title, "text": " ".join(sents), "sentences": sents}
+            )
+            originals.append(i)
+    return out
+
+
+def item(a: dict) -> dict:
+    return {
+        "url": f"https://site{a['i'] % 50}.example/news/{a['i']}",
+        "guid": None,
+        "title": a["title"],
+        "text": a["text"],
+        "summary": None,
+        "author": None,
+        "language": "en",
+        "categories": [],
+        "published_at": None,
+        "updated_at": None,
+    }
+
+
+class NoDedupe(StoryAssigner):
+    """Baseline: one new story per article, no fingerprint, no MinHash."""
+
+    def assign(self, article_id: int) -> int:
+        row = self.db.execute(
+            "SELECT title, source, fetched_at FROM articles WHERE id = ?", [article_id]
+        ).fetchone()
+        return self._new_story(article_id, row[0], row[2], row[1])
+
+
+def store_all(db, articles: list[dict], assigner, batch: int = 500) -> tuple[float, list[int]]:
+    start = time.perf_counter()
+    for b in range(0, len(articles), batch):
+        chunk = articles[b : b + batch]
+        with archive.write(db):
+            # one source per batch keeps store_items' contract (one source per call)
+            for a in chunk:
+                store_items(db, f"site{a['i'] % 50}", [item(a)], assigner)
+    elapsed = time.perf_counter() - start
+    ids = [r[0] for r in db.execute("SELECT story_id FROM articles ORDER BY id")]
+    return elapsed, ids
+
+
+def sign_rates(articles: list[dict], settings: DedupeSettings) -> tuple[float, float]:
+    """Signatures/s: ours vs datasketch's default (SHA-1 per shingle, update_batch)."""
+    from datasketch import MinHash
+
+    sample = [a["text"] for a in articles[:3000]]
+    signer = Signer(num_perm=settings.num_perm, shingle_size=settings.shingle_size)
+    t = time.perf_counter()
+    for text in sample:
+        signer.sign(text)
+    ours = len(sample) / (time.perf_counter() - t)
+    k = settings.shingle_size
+    t = time.perf_counter()
+    for text in sample:
+        w = tokens(text)
+        m = MinHash(num_perm=settings.num_perm)
+        m.update_batch([" ".join(w[i : i + k]).encode() for i in range(len(w) - k + 1)])
+    default = len(sample) / (time.perf_counter() - t)
+    return ours, default
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--articles", type=int, default=100_000)
+    ap.add_argument("--baseline", type=int, default=10_000, help="articles for the baseline")
+    ap.add_argument("--threshold", type=float, help="override [dedupe] threshold")
+    args = ap.parse_args()
+    if not CORPUS.is_dir():
+        print(f"skipped: {CORPUS} not found (the shared corpora are not part of a clone)")
+        return
+    settings = DedupeSettings()
+    if args.threshold:
+        settings = DedupeSettings(threshold=args.threshold)
+    print(f"settings: {settings!r}")
+    t = time.perf_counter()
+    articles = synthesize(args.articles)
+    print(f"synthesized {len(articles)} articles in {time.perf_counter() - t:.1f} s")
+    ours, default = sign_rates(articles, settings)
+    print(
+        f"signing: {ours:,.0f} docs/s vs datasketch default {default:,.0f} docs/s "
+        f"(x{ours / default:.1f})"
+    )
+
+    with tempfile.TemporaryDirectory() as tmp:
+        base_db = archive.open_archive(Path(tmp) / "baseline.db")
+        base_n = min(args.baseline, len(articles))
+        base_s, _ = store_all(base_db, articles[:base_n], NoDedupe(base_db, settings))
+        base_rate = base_n / base_s
+        base_db.close()
+        print(f"baseline (store, one story per article): {base_rate:,.0f} articles/s over {base_n}")
+
+        rss0 = rss_mb()
+        db = archive.open_archive(Path(tmp) / "bench.db")
+        assigner = StoryAssigner(db, settings)
+        elapsed, story_ids = store_all(db, articles, assigner)
+        rate = len(articles) / elapsed
+        rss1 = rss_mb()
+        reprints = [a for a in articles if a["of"] is not None]
+        originals = [a for a in articles if a["of"] is None]
+        found = sum(story_ids[a["i"]] == story_ids[a["of"]] for a in reprints)
+        own = {story_ids[a["i"]] for a in originals}
+        # an original that did not start its own story was merged into another one
+        merged_originals = len(originals) - len(own)
+        first_of = dict(db.execute("SELECT id, article_id FROM stories").fetchall())
+        # a reprint in neither its original's story nor a story of its own: a wrong merge
+        wrong_reprints = sum(
+            story_ids[a["i"]] != story_ids[a["of"]] and first_of[story_ids[a["i"]]] != a["i"] + 1
+            for a in reprints
+        )
+        print(
+            f"insert with dedupe: {len(articles)} articles in {elapsed:.1f} s = "
+            f"{rate:,.0f} articles/s (x{rate / base_rate:.2f} of the no-dedupe baseline; "
+            "target >= 1,000)"
+        )
+        print(
+            f"peak RSS {rss1:.0f} MB (before the dedupe run {rss0:.0f} MB); "
+            f"index holds {len(assigner.index)} signatures"
+        )
+        print(
+            f"reprint recall: {found}/{len(reprints)} = {found / len(reprints):.4f} "
+            "(target >= 0.95)"
+        )
+        print(
+            f"false merges: {merged_originals}/{len(originals)} originals joined another "
+            f"story = {merged_originals / len(originals):.4%}; reprints put in a wrong "
+            f"story: {wrong_reprints} (target <= 0.5%)"
+        )
+        db.close()
+
+        t = time.perf_counter()
+        db = archive.open_archive(Path(tmp) / "bench.db")
+        fresh = StoryAssigner(db, settings)
+        n = len(fresh.index)
+        print(
+            f"restart: a new process loads {n} stored signatures in {time.perf_counter() - t:.2f} s"
+        )
+        db.close()
+
+
+if __name__ == "__main__":
+    main()
