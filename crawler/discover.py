@@ -113,12 +113,12 @@ async def discover(url: str, crawl: CrawlSettings) -> Discovery:
 
 def run_discover(url: str, crawl: CrawlSettings) -> Discovery:
     """Blocking :func:`discover` for the CLI."""
+    from crawler.runner import install_asyncio_reactor
+
+    install_asyncio_reactor()  # before anything imports twisted.internet.reactor
     from scrapy.utils.defer import deferred_from_coro
     from twisted.internet import reactor
 
-    from crawler.runner import install_asyncio_reactor
-
-    install_asyncio_reactor()
     out: dict = {}
 
     async def main():

@@ -7,13 +7,14 @@ text and escape on output, and it makes parsing 2-4x faster.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
 import feedparser
 
-from crawler.normalize import plain_text, struct_to_iso
+from crawler.normalize import iso_utc, plain_text, struct_to_iso
 
 _HTML_START = re.compile(
     rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S
@@ -64,8 +65,9 @@ def entry_to_item(entry: dict, *, base: str, feed_language: str | None) -> dict 
         text = plain_text(c.get("value"), is_html=_is_html(c), multiline=True)
         if text and (content is None or len(text) > len(content)):
             content = text
-    published = struct_to_iso(entry.get("published_parsed"))
-    updated = struct_to_iso(entry.get("updated_parsed"))
+    # dict.get: FeedParserDict.get maps a missing updated_parsed to published_parsed.
+    published = struct_to_iso(dict.get(entry, "published_parsed"))
+    updated = struct_to_iso(dict.get(entry, "updated_parsed"))
     author = entry.get("author") or None
     language = (entry.get("title_detail") or {}).get("language") or feed_language
     return {
@@ -82,10 +84,62 @@ def entry_to_item(entry: dict, *, base: str, feed_language: str | None) -> dict 
     }
 
 
+def parse_json_feed(body: bytes, *, url: str) -> FeedResult | None:
+    """A JSON Feed (1.0/1.1) document, or None when the bytes are not one.
+
+    feedparser 6 reads only XML feeds, so JSON Feed is read here, into the same items."""
+    try:
+        data = json.loads(body.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(data, dict) or "jsonfeed.org/version" not in str(data.get("version", "")):
+        return None
+    result = FeedResult(version="json" + str(data["version"]).rsplit("/", 1)[-1])
+    result.title = plain_text(str(data.get("title") or ""), is_html=False)
+    language = data.get("language")
+    seen: set[str] = set()
+    for entry in data.get("items") or []:
+        if not isinstance(entry, dict):
+            continue
+        link = entry.get("url") or entry.get("external_url") or ""
+        link = urljoin(url, str(link).strip()) if link else ""
+        if not link.startswith(("http://", "https://")) or link in seen:
+            continue
+        seen.add(link)
+        authors = entry.get("authors") or ([entry["author"]] if entry.get("author") else [])
+        author = next((a.get("name") for a in authors if isinstance(a, dict)), None)
+        summary = plain_text(entry.get("summary"))
+        text = plain_text(entry.get("content_html"), multiline=True) or plain_text(
+            entry.get("content_text"), is_html=False, multiline=True
+        )
+        published = iso_utc(entry.get("date_published"))
+        updated = iso_utc(entry.get("date_modified"))
+        guid = str(entry.get("id")).strip() if entry.get("id") is not None else None
+        result.items.append(
+            {
+                "url": link,
+                "guid": guid or None,
+                "title": plain_text(entry.get("title"), is_html=False),
+                "text": text or summary,
+                "summary": summary,
+                "author": author,
+                "language": (entry.get("language") or language or None),
+                "categories": [t for t in entry.get("tags") or [] if isinstance(t, str)],
+                "published_at": published or updated,
+                "updated_at": updated,
+            }
+        )
+    return result
+
+
 def parse_feed(body: bytes, *, url: str, headers: dict[str, str] | None = None) -> FeedResult:
     """Parse one fetched feed document. Never raises: a malformed feed keeps the items
     that could be read and says what was wrong; a document with no feed in it says
     ``not_a_feed`` (HTML) or ``parse_error``."""
+    if body.lstrip()[:1] == b"{":
+        jf = parse_json_feed(body, url=url)
+        if jf is not None:
+            return jf
     try:
         parsed = feedparser.parse(
             body,
@@ -109,7 +163,7 @@ def parse_feed(body: bytes, *, url: str, headers: dict[str, str] | None = None) 
         if item is None:
             continue
         # A feed that repeats a GUID (or a link) means the same item: keep the first.
-        if item["guid"] and item["guid"] in seen_guids or item["url"] in seen_urls:
+        if (item["guid"] and item["guid"] in seen_guids) or item["url"] in seen_urls:
             continue
         if item["guid"]:
             seen_guids.add(item["guid"])

@@ -63,15 +63,15 @@ def classify(error: BaseException | Failure) -> tuple[str, str, int | None]:
         if "DOWNLOAD_MAXSIZE" in text or "max size" in text.lower():
             return "too_large", text, None
         return "connection", text, None
-    if isinstance(exc, tx_error.DNSLookupError):
+    name = type(exc).__name__
+    if isinstance(exc, tx_error.DNSLookupError) or name == "CannotResolveHostError":
         return "dns", msg, None
     if isinstance(exc, tx_error.TimeoutError | tx_error.TCPTimedOutError):
         return "timeout", msg, None
-    name = type(exc).__name__
     if name in ("DownloadTimeoutError", "UserTimeoutError"):
         return "timeout", msg, None
     if name == "DownloadCancelledError" or "maxsize" in msg.lower() or "max size" in msg.lower():
-        return "too_large", msg, None
+        return "too_large", str(exc) or "the response was larger than max_page_bytes", None
     if isinstance(exc, ResponseFailed | ResponseNeverReceived):
         inner = " ".join(str(r.value) for r in getattr(exc, "reasons", []) or [])
         if "maxsize" in inner.lower() or "cancel" in inner.lower():

@@ -1,0 +1,108 @@
+"""The async crawl API awaited several times in one process on one asyncio reactor (as the
+daemon does), the crawl timeout, and `newswatch sources discover`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+from conftest import REPO
+from support.httpserver import Reply
+
+SCRIPT = textwrap.dedent(
+    """
+    import json, os, sys
+    from crawler.runner import install_asyncio_reactor
+    install_asyncio_reactor()
+    from twisted.internet import reactor
+    from scrapy.utils.defer import deferred_from_coro
+    from crawler.config import CrawlSettings, Source
+    from crawler.runner import crawl_sources
+
+    base, archive = sys.argv[1], sys.argv[2]
+    fast = dict(allow_private_addresses=True, autothrottle=False, download_timeout="5s")
+    feed = Source(name="feed", kind="feed", url=base + "/feeds/local.xml", full_text=True)
+    slow = Source(name="slow", kind="html", url=base + "/slow/1", links="a.story",
+                  next_page="a.next", max_pages=100)
+    out = []
+
+    async def main():
+        for settings, sources in [
+            (CrawlSettings(**fast), [feed]),
+            (CrawlSettings(**fast), [feed]),
+            (CrawlSettings(**fast, crawl_timeout="2s"), [feed, slow]),
+        ]:
+            results = await crawl_sources(settings, sources, archive)
+            out.append({"pid": os.getpid(), "reactor": type(reactor).__name__,
+                        "results": [vars(r) for r in results]})
+
+    def done(result):
+        reactor.stop()
+        return result
+
+    reactor.callWhenRunning(lambda: deferred_from_coro(main()).addBoth(done))
+    reactor.run()
+    print(json.dumps(out))
+    """
+)
+
+
+def test_three_crawls_in_one_process_and_the_crawl_timeout(news_site, tmp_path):
+    for i in range(1, 101):  # a listing that would take 100 slow pages
+        news_site.add(
+            f"/slow/{i}",
+            Reply(
+                body=f'<a class="story" href="/articles/l1">x</a><a class="next" href="/slow/{i + 1}">n</a>',
+                content_type="text/html",
+                delay=0.5,
+            ),
+        )
+    proc = subprocess.run(
+        [sys.executable, "-c", SCRIPT, news_site.url(""), str(tmp_path / "a.db")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    runs = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert len(runs) == 3 and len({r["pid"] for r in runs}) == 1
+    assert {r["reactor"] for r in runs} == {"AsyncioSelectorReactor"}
+    first, second, third = (r["results"] for r in runs)
+    assert first[0]["status"] == "ok" and first[0]["items_new"] == 2
+    assert second[0]["status"] == "not_modified" and second[0]["http_status"] == 304
+    feed, slow = third
+    assert feed["status"] == "not_modified"
+    assert slow["status"] == "timeout" and slow["error_class"] == "timeout"
+    assert news_site.hits("/slow/100") == 0
+
+
+def test_sources_discover_prints_config(news_site, run_newswatch, write_config):
+    cfg = write_config(
+        """
+        [archive]
+        path = "{archive}"
+        [crawl]
+        allow_private_addresses = true
+        """
+    )
+    proc = run_newswatch("sources", "discover", news_site.url("/"), "--config", str(cfg))
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert f'url = "{news_site.url("/feeds/local.xml")}"' in out
+    assert f'url = "{news_site.url("/feeds/atom.xml")}"' in out
+    assert f'url = "{news_site.url("/sitemap_index.xml")}"' in out
+    assert 'kind = "sitemap"' in out and "style.css" not in out
+    import tomllib
+
+    parsed = tomllib.loads(out)
+    assert len(parsed["sources"]) == 3
+
+
+def test_discover_refuses_private_addresses_by_default(news_site, run_newswatch, write_config):
+    cfg = write_config('[archive]\npath = "{archive}"\n')
+    proc = run_newswatch("sources", "discover", news_site.url("/"), "--config", str(cfg))
+    assert proc.returncode == 1
+    assert "private_address_refused" in proc.stderr
