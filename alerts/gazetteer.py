@@ -271,5 +271,5 @@ def build(
         names.extend(Name(fold(a.strip()), code) for a in extra if a.strip())
     names.extend(base)
     en = Locale.parse("en").territories
-    labels = {c: en[c] for c in codes}
+    labels = {c: en[c].replace(" - ", "-") for c in codes}
     return Gazetteer(names=_resolve(names), rules=_rules(), labels=labels)

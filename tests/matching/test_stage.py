@@ -1,0 +1,183 @@
+"""The match stage against a real SQLite archive, and `newswatch match` / `newswatch tiers`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from alerts.config import Watch
+from alerts.matcher import Matcher
+from alerts.matching import match_pending, rematch_archive, tier_history
+from crawler import archive
+
+SEED = Path(__file__).resolve().parent.parent / "fixtures" / "matching"
+SEED = SEED / "seed_000_9cdeaa1c7191e6d4.txt"
+
+ARTICLES = [
+    ("turan", "Azerbaijan stays on Tier 2", "Azerbaijan remained on Tier 2 in the TIP report."),
+    ("turan", "Football", "Azerbaijan beat Sweden."),
+    ("bbc", "Forced labor in Russia", "Russia remained on Tier 3 in the 2021 TIP report."),
+]
+
+
+def _archive(tmp_path, articles=ARTICLES):
+    db = archive.open_archive(tmp_path / "archive.db")
+    with archive.write(db):
+        for i, (source, title, text) in enumerate(articles, 1):
+            db.conn.execute("INSERT INTO stories (id, first_seen_at) VALUES (?, ?)", (i, "x"))
+            db.conn.execute(
+                "INSERT INTO articles (url, source, title, text, story_id, published_at, "
+                "fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    f"https://e.org/{i}",
+                    source,
+                    title,
+                    text,
+                    i,
+                    "2024-06-25T10:00:00Z",
+                    f"2024-06-2{i}T10:00:00Z",
+                ),
+            )
+    return db
+
+
+WATCHES = [
+    Watch(name="tip", query='"TIP report" OR "forced labor"'),
+    Watch(name="az", countries=["AZ"], sources=["turan"]),
+]
+
+
+def _rows(db, sql):
+    return [tuple(r) for r in db.execute(sql).fetchall()]
+
+
+def test_match_pending_writes_matches_tiers_and_marks_articles(tmp_path):
+    db = _archive(tmp_path)
+    m = Matcher.compile(WATCHES)
+    stats = match_pending(db, m, batch_size=2)
+    assert (stats.articles, stats.matches, stats.tier_statements) == (3, 4, 2)
+    assert _rows(db, "SELECT article_id, story_id, watch FROM matches ORDER BY id") == [
+        (1, 1, "tip"),
+        (1, 1, "az"),
+        (2, 2, "az"),
+        (3, 3, "tip"),
+    ]
+    row = db.execute(
+        "SELECT countries, terms FROM matches WHERE article_id = 1 AND watch = 'tip'"
+    ).fetchone()
+    assert json.loads(row[0]) == ["AZ"] and "TIP report" in json.loads(row[1])
+    assert _rows(db, "SELECT article_id, country, tier, year FROM tier_statements") == [
+        (1, "AZ", "Tier 2", 2024),
+        (3, "RU", "Tier 3", 2021),
+    ]
+    assert _rows(db, "SELECT count(*) FROM articles WHERE matched_at IS NULL") == [(0,)]
+    assert _rows(db, "SELECT count(*) FROM alerts") == [(0,)]
+    assert match_pending(db, m).articles == 0
+
+
+def test_rematch_writes_only_new_rows(tmp_path):
+    db = _archive(tmp_path)
+    match_pending(db, Matcher.compile(WATCHES))
+    wider = Matcher.compile([*WATCHES, Watch(name="ru", countries=["RU"])])
+    stats = rematch_archive(db, wider)
+    assert (stats.articles, stats.matches, stats.tier_statements) == (3, 1, 0)
+    assert _rows(db, "SELECT count(*), count(DISTINCT article_id || watch) FROM matches") == [
+        (5, 5)
+    ]
+    assert rematch_archive(db, wider).matches == 0
+    assert rematch_archive(db, wider, since="2024-06-23").articles == 1
+
+
+def test_tier_history_by_year(tmp_path):
+    db = _archive(tmp_path)
+    match_pending(db, Matcher.compile(WATCHES))
+    rows = tier_history(db, "RU")
+    assert [(r["year"], r["tier"], r["source"], r["url"]) for r in rows] == [
+        (2021, "Tier 3", "bbc", "https://e.org/3")
+    ]
+
+
+CONFIG = """
+[archive]
+path = "{archive}"
+
+[[watches]]
+name = "trafficking"
+query = "@trafficking"
+
+[[watches]]
+name = "azerbaijan"
+countries = ["AZ"]
+query = "@trafficking"
+
+[term_sets]
+trafficking = ["trafficking in persons", "human trafficking", "TIP report"]
+"""
+
+
+def test_match_cli_plain_text_writes_nothing(write_config, cli, tmp_path):
+    path = write_config(CONFIG)
+    result = cli("match", "--config", str(path), str(SEED))
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["id"] == str(SEED)
+    assert sorted(out["countries"]) == ["AZ", "BY", "CN", "CU", "RU", "SD", "UA", "US"]
+    assert out["watches"] == ["trafficking", "azerbaijan"]
+    assert [(t["country"], t["tier"]) for t in out["tiers"]] == [("AZ", "Tier 2"), ("RU", "Tier 3")]
+    assert not (tmp_path / "archive.db").exists()
+
+
+def test_match_cli_json_lines_and_watch_filter(write_config, cli):
+    path = write_config(CONFIG)
+    lines = [
+        {"id": "a", "title": "Azerbaijan", "text": "human trafficking", "extra": 1},
+        {"id": 7, "text": "nothing at all"},
+        {"title": "Belarus", "text": "TIP report"},
+    ]
+    stdin = "\n".join(json.dumps(x) for x in lines) + "\n\n"
+    result = cli("match", "--config", str(path), "--watch", "azerbaijan", "-", input=stdin)
+    assert result.exit_code == 0, result.output
+    outs = [json.loads(x) for x in result.output.splitlines()]
+    assert [(o["id"], o["countries"], o["watches"]) for o in outs] == [
+        ("a", ["AZ"], ["azerbaijan"]),
+        (7, [], []),
+        (3, ["BY"], []),
+    ]
+
+
+def test_match_cli_errors(write_config, cli):
+    path = write_config(CONFIG)
+    bad = cli("match", "--config", str(path), "-", input='{"id": 1}\n{broken\n')
+    assert bad.exit_code == 1 and "line 2: not valid JSON" in bad.output
+    unknown = cli("match", "--config", str(path), "--watch", "nope", input="x")
+    assert unknown.exit_code == 2 and "no watch named 'nope'" in unknown.output
+    since = cli("match", "--config", str(path), "--since", "2024-01-01", input="x")
+    assert since.exit_code == 2 and "--archive" in since.output
+
+
+def test_match_archive_and_tiers_cli(write_config, cli, tmp_path):
+    path = write_config(CONFIG)
+    db = _archive(tmp_path)
+    db.conn.execute(
+        "UPDATE articles SET title = 'Trafficking in persons', text = ? WHERE id = 1",
+        [SEED.read_text(encoding="utf-8")],
+    )
+    db.conn.commit()
+    db.conn.close()
+    first = cli("match", "--config", str(path), "--archive")
+    assert first.exit_code == 0, first.output
+    assert "3 articles re-matched: 3 new matches, 3 new tier statements" in first.output
+    again = cli("match", "--config", str(path), "--archive", "--since", "2024-06-01")
+    assert "0 new matches" in again.output
+    table = cli("tiers", "--config", str(path), "Azerbaijan")
+    assert table.exit_code == 0 and "Tier 2" in table.output and "turan" in table.output
+    rows = [
+        json.loads(x)
+        for x in cli("tiers", "--config", str(path), "ru", "--json").output.split("\n")
+        if x
+    ]
+    assert [(r["country"], r["tier"], r["year"]) for r in rows] == [
+        ("RU", "Tier 3", 2021),
+        ("RU", "Tier 3", 2024),
+    ]
+    assert cli("tiers", "--config", str(path), "Atlantis").exit_code == 2
