@@ -6,18 +6,22 @@ and call library functions.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import os
 import re
+import signal
 import sys
 import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 from pydantic import ValidationError
 
-from alerts import outbox
+from alerts import deliver, health, matching, outbox
 from alerts.config import (
     DeliverySettings,
     GazetteerSettings,
@@ -25,9 +29,9 @@ from alerts.config import (
     Target,
     Watch,
 )
-from alerts.secrets import redact_url
+from alerts.secrets import RedactingFilter, redact_url
 from alerts.targets import check_targets
-from crawler import archive
+from crawler import archive, runner, schedule
 from crawler.config import ArchiveSettings, CrawlSettings, DedupeSettings, Source, StrictModel
 
 DEFAULT_CONFIG = "data/newswatch.toml"
@@ -248,12 +252,56 @@ def config_option(f):
 @click.option(
     "--once", is_flag=True, help="Run one full cycle (collect, match, deliver), then exit."
 )
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Log lines as text or as JSON objects.",
+)
 @config_option
 @pass_ctx
-def run(obj: Context, once: bool) -> None:
-    """Run the daemon: collect each source on its interval, match, deliver."""
-    obj.config  # noqa: B018 - validate before anything else
-    _not_yet("run")
+def run(obj: Context, once: bool, log_format: str) -> None:
+    """Run the daemon: collect each source on its interval, match, deliver.
+
+    Stops cleanly on SIGTERM or SIGINT; SIGHUP reloads the config (a bad one is refused and
+    the running one kept). With --once: one full cycle over every source, then a summary.
+    """
+    cfg = obj.config
+    setup_logging(log_format, secrets=config_secrets(cfg))
+    daemon = Daemon(obj.path, cfg, once=once)
+    code = daemon.start()
+    if once:
+        print_cycle_summary(daemon.summary, as_json=log_format == "json")
+    sys.exit(code)
+
+
+def print_cycle_summary(summary: dict, *, as_json: bool = False) -> None:
+    """What `run --once` prints at the end: per-source results, archive counts, outbox."""
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False, default=str))
+        return
+    from rich.table import Table
+
+    out = console()
+    table = Table("source", "result", "new", "seen", "time")
+    for r in summary.get("sources", []):
+        table.add_row(
+            r["name"],
+            r.get("error_class") or r.get("status") or "",
+            str(r.get("items_new", 0)),
+            str(r.get("items_seen", 0)),
+            f"{r.get('duration_s') or 0:.1f}s",
+        )
+    out.print(table)
+    c, a = summary.get("counts", {}), summary.get("alerts", {})
+    out.print(
+        f"{c.get('articles', 0)} articles in {c.get('stories', 0)} stories, "
+        f"{c.get('matches', 0)} matches, {c.get('tier_statements', 0)} tier statements; "
+        f"alerts: {a.get('sent', 0)} sent, {a.get('pending', 0)} pending, "
+        f"{a.get('failed', 0)} failed",
+        markup=False,
+    )
 
 
 @cli.command()
@@ -696,6 +744,601 @@ def alerts_retry(obj: Context, ids: tuple[int, ...], failed: bool) -> None:
         raise click.UsageError("give alert IDs (see `newswatch alerts list`) or --failed")
     n = outbox.retry(obj.open_archive(), ids, failed=failed)
     click.echo(f"{n} alert(s) will be sent in the next delivery")
+
+
+# --------------------------------------------------------------------------- the daemon
+#
+# One asyncio reactor for the whole process (Twisted's AsyncioSelectorReactor, installed
+# before anything imports the reactor), APScheduler's AsyncIOScheduler on its loop, and the
+# crawler's async crawl API awaited once per collection. The match and deliver stages are
+# synchronous SQLite/SMTP work and run in a worker thread so the reactor stays responsive.
+
+log = logging.getLogger("newswatch")
+
+TICK_SECONDS = 5.0  # how often the collector looks for due sources
+PROCESS_SECONDS = 30.0  # match + deliver + digests + retries, besides after each collection
+SHUTDOWN_SECONDS = 25.0  # bound on closing the running crawl at SIGTERM
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per log line, with any ``extra`` fields the record carries."""
+
+    _skip = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+
+    def format(self, record: logging.LogRecord) -> str:
+        data = {
+            "time": datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        data.update({k: v for k, v in vars(record).items() if k not in self._skip})
+        if record.exc_info:
+            data["error"] = self.formatException(record.exc_info)
+        return json.dumps(data, ensure_ascii=False, default=str)
+
+
+def setup_logging(fmt: str = "text", *, level: int = logging.INFO, secrets: list[str] = ()) -> None:
+    """Log to stderr as text or JSON lines, with credentials redacted from every record."""
+    handler = logging.StreamHandler(sys.stderr)
+    if fmt == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter(list(secrets)))
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        root.removeHandler(h)
+    root.addHandler(handler)
+    root.setLevel(level)
+    # Apprise logs whole webhook URLs at DEBUG; Scrapy is chatty at INFO.
+    logging.getLogger("apprise").setLevel(max(level, logging.INFO))
+    for noisy in ("scrapy", "twisted", "apscheduler", "trafilatura", "htmldate", "courlan"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def config_secrets(cfg: Config) -> list[str]:
+    """Values that must never be printed: passwords and tokens inside target URLs."""
+    from urllib.parse import urlsplit
+
+    out = []
+    for t in cfg.targets:
+        try:
+            parts = urlsplit(t.url)
+        except ValueError:
+            continue
+        if parts.password:
+            out.append(parts.password)
+    return out
+
+
+class ArchiveLock:
+    """An exclusive lock beside the archive, so two daemons never share one archive.
+
+    It is an OS file lock: it is released when the process dies, even by ``kill -9``.
+    """
+
+    def __init__(self, archive_path: str):
+        self.path = Path(str(archive_path) + ".lock")
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise click.ClickException(
+                f"another newswatch daemon (pid {holder}) is already running on "
+                f"{self.path.with_suffix('')}; stop it first, or give this one its own "
+                "[archive] path"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def heartbeat(db, *, started_at: str | None = None, cycle: bool = False) -> None:
+    """Record that the daemon is alive (and, with ``cycle``, that it finished a cycle)."""
+    import socket
+
+    now = archive.utcnow()
+    with archive.write(db):
+        if started_at:
+            db.execute(
+                "INSERT INTO daemon (id, pid, host, started_at, heartbeat_at, cycles)"
+                " VALUES (1, ?, ?, ?, ?, 0) ON CONFLICT(id) DO UPDATE SET pid = excluded.pid,"
+                " host = excluded.host, started_at = excluded.started_at,"
+                " heartbeat_at = excluded.heartbeat_at, cycles = 0",
+                [os.getpid(), socket.gethostname(), started_at, now],
+            )
+        else:
+            db.execute(
+                "UPDATE daemon SET heartbeat_at = ?, cycles = cycles + ? WHERE id = 1",
+                [now, 1 if cycle else 0],
+            )
+
+
+def daemon_state(db, *, now: datetime | None = None) -> dict:
+    """Whether a daemon is alive on this archive, judged by its heartbeat."""
+    row = db.execute("SELECT pid, host, started_at, heartbeat_at, cycles FROM daemon").fetchone()
+    if row is None:
+        return {"alive": False, "seen": False}
+    pid, host, started, beat, cycles = row
+    now = now or datetime.now(UTC)
+    last = schedule.parse_time(beat)
+    fresh = last is not None and (now - last).total_seconds() < 3 * PROCESS_SECONDS
+    return {
+        "alive": fresh,
+        "seen": True,
+        "pid": pid,
+        "host": host,
+        "started_at": started,
+        "heartbeat_at": beat,
+        "cycles": cycles,
+    }
+
+
+def process_stage(cfg: Config, matcher, *, now: datetime | None = None) -> dict:
+    """Match unmatched articles, queue alerts, deliver what is due, tell about source health."""
+    db = archive.open_archive(cfg.archive.path)
+    try:
+        matched = matching.match_pending(db, matcher)
+        queued = outbox.enqueue(db, cfg.watches, cfg.targets, now=now)
+        delivered = deliver.deliver_due(db, cfg.watches, cfg.targets, cfg.delivery, now=now)
+        health.notify_source_health(db, cfg.health, cfg.targets, now=now)
+        heartbeat(db, cycle=True)
+    finally:
+        db.close()
+    return {"matched": _as_dict(matched), "queued": queued, "delivered": _as_dict(delivered)}
+
+
+def _as_dict(stats: Any) -> Any:
+    if hasattr(stats, "_asdict"):
+        return stats._asdict()
+    if hasattr(stats, "__dataclass_fields__"):
+        import dataclasses
+
+        return dataclasses.asdict(stats)
+    return stats
+
+
+class Daemon:
+    """The long-running service: collect due sources, match, deliver, on an APScheduler loop."""
+
+    def __init__(self, config_file: str, cfg: Config, *, once: bool = False):
+        self.config_file = config_file
+        self.cfg = cfg
+        self.once = once
+        self.matcher = compile_matcher(cfg)
+        self.plan: dict[str, datetime] = {}
+        self.stopping = False
+        self.exit_code = 0
+        self.summary: dict = {}
+        self._crawl_task: asyncio.Task | None = None
+        self._stop_crawl = asyncio.Event()
+        self._lock = ArchiveLock(cfg.archive.path)
+
+    # -- lifecycle
+
+    def start(self) -> int:
+        """Run until SIGTERM/SIGINT (or, with ``once``, one full cycle). Returns the exit code."""
+        self._lock.acquire()
+        try:
+            from scrapy.utils.reactor import install_reactor
+
+            install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
+            from twisted.internet import reactor
+
+            self.loop = asyncio.get_event_loop()
+            db = archive.open_archive(self.cfg.archive.path)
+            heartbeat(db, started_at=archive.utcnow())
+            self.plan = schedule.next_runs(
+                db, self.cfg.sources, self.cfg.crawl, now=datetime.now(UTC)
+            )
+            db.close()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                self.loop.add_signal_handler(sig, self.request_stop, sig)
+            if not self.once:
+                self.loop.add_signal_handler(signal.SIGHUP, self.reload)
+            reactor.callWhenRunning(self._begin)
+            reactor.run(installSignalHandlers=False)
+        finally:
+            self._lock.release()
+        return self.exit_code
+
+    def _begin(self) -> None:
+        if self.once:
+            self.loop.create_task(self._once())
+            return
+        from apscheduler.events import EVENT_JOB_ERROR
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+        self.scheduler = AsyncIOScheduler(
+            event_loop=self.loop,
+            timezone="UTC",
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
+        )
+        self.scheduler.add_listener(self._job_error, EVENT_JOB_ERROR)
+        self.scheduler.add_job(
+            self.collect,
+            "interval",
+            seconds=TICK_SECONDS,
+            id="collect",
+            next_run_time=datetime.now(UTC),
+        )
+        self.scheduler.add_job(
+            self.process,
+            "interval",
+            seconds=PROCESS_SECONDS,
+            id="process",
+            next_run_time=datetime.now(UTC),
+        )
+        self.scheduler.start()
+        log.info(
+            "newswatch daemon started: %d sources, %d watches, %d targets, archive %s",
+            len(self.cfg.sources),
+            len(self.cfg.watches),
+            len(self.cfg.targets),
+            self.cfg.archive.path,
+        )
+        if not self.cfg.targets:
+            log.info(
+                "no alert targets configured: matches wait in the archive; add a "
+                "[[targets]] entry with an Apprise URL to %s",
+                self.config_file,
+            )
+
+    def _job_error(self, event) -> None:
+        log.error(
+            "job %s failed: %r",
+            event.job_id,
+            event.exception,
+            exc_info=(type(event.exception), event.exception, event.traceback),
+        )
+
+    def request_stop(self, sig: int | None = None) -> None:
+        """SIGTERM/SIGINT: take no new work, close the running crawl (bounded), then stop."""
+        if self.stopping:
+            return
+        self.stopping = True
+        log.info("stopping (%s)", signal.Signals(sig).name if sig else "requested")
+        if hasattr(self, "scheduler"):
+            self.scheduler.shutdown(wait=False)
+        self.loop.create_task(self._shutdown())
+
+    async def _shutdown(self) -> None:
+        if self._crawl_task is not None and not self._crawl_task.done():
+            self._stop_crawl.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._crawl_task), SHUTDOWN_SECONDS)
+            except (TimeoutError, asyncio.CancelledError, Exception) as e:
+                log.warning("crawl did not close cleanly: %r", e)
+        from twisted.internet import reactor
+
+        reactor.stop()
+
+    def reload(self) -> None:
+        """SIGHUP: load the config again; a bad one is refused and the running one kept."""
+        try:
+            cfg = load_config(self.config_file)
+            matcher = compile_matcher(cfg)
+        except ConfigError as e:
+            log.error("config reload refused, keeping the running config: %s", e)
+            return
+        except Exception as e:  # a matcher that cannot compile is a bad config too
+            log.error("config reload refused, keeping the running config: %r", e)
+            return
+        if cfg.archive.path != self.cfg.archive.path:
+            log.error(
+                "config reload refused: [archive] path changed; restart the daemon to move it"
+            )
+            return
+        self.cfg, self.matcher = cfg, matcher
+        db = archive.open_archive(cfg.archive.path)
+        self.plan = schedule.next_runs(db, cfg.sources, cfg.crawl, now=datetime.now(UTC))
+        db.close()
+        log.info(
+            "config reloaded from %s: %d sources, %d watches",
+            self.config_file,
+            len(cfg.sources),
+            len(cfg.watches),
+        )
+
+    # -- jobs
+
+    async def collect(self, names: list[str] | None = None) -> list:
+        """Crawl the sources that are due (or ``names``), then match and deliver."""
+        now = datetime.now(UTC)
+        due = names if names is not None else schedule.due_now(self.plan, now)
+        if not due or self.stopping:
+            return []
+        by_name = {s.name: s for s in self.cfg.sources}
+        sources = [by_name[n] for n in due if n in by_name]
+        self._crawl_task = self.loop.create_task(
+            runner.crawl_sources(
+                self.cfg.crawl, sources, self.cfg.archive.path, stop=self._stop_crawl
+            )
+        )
+        try:
+            results = await self._crawl_task
+        finally:
+            self._crawl_task = None
+        finished = datetime.now(UTC)
+        for s in sources:
+            self.plan[s.name] = finished + s.effective_interval(self.cfg.crawl)
+        for r in results:
+            r = _as_dict(r)
+            log.info(
+                "source %s: %s, %s new of %s, %.1fs",
+                r.get("name"),
+                r.get("error_class") or r.get("status") or "ok",
+                r.get("items_new"),
+                r.get("items_seen"),
+                r.get("duration_s") or 0.0,
+                extra={
+                    "event": "fetch",
+                    "source": r.get("name"),
+                    **{k: v for k, v in r.items() if k not in ("name", "message")},
+                },
+            )
+        if not self.stopping:
+            await self.process()
+        return results
+
+    async def process(self) -> dict:
+        """Run the match and deliver stages in a worker thread."""
+        if self.stopping:
+            return {}
+        cfg, matcher = self.cfg, self.matcher
+        stats = await asyncio.to_thread(process_stage, cfg, matcher)
+        log.info("cycle: %s", json.dumps(stats, default=str), extra={"event": "cycle", **stats})
+        return stats
+
+    async def _once(self) -> None:
+        try:
+            names = [s.name for s in self.cfg.sources if s.enabled]
+            results = await self.collect(names) if names else []
+            if not names:
+                await self.process()
+            db = archive.open_archive(self.cfg.archive.path)
+            self.summary = {
+                "sources": [_as_dict(r) for r in results],
+                "counts": archive.counts(db),
+                "alerts": outbox.status_counts(db),
+            }
+            db.close()
+        except Exception:
+            log.exception("the cycle failed")
+            self.exit_code = 1
+        finally:
+            from twisted.internet import reactor
+
+            reactor.stop()
+
+
+def compile_matcher(cfg: Config):
+    """The compiled watchlist for this config (all watches, term sets and aliases)."""
+    from alerts.matcher import Matcher
+
+    return Matcher.compile(cfg.watches, cfg.term_sets, cfg.gazetteer.aliases)
+
+
+# --------------------------------------------------------------------------- the demo
+#
+# `newswatch demo`: a first run with no network. A bundled sample site (data/demo/site) is
+# served from 127.0.0.1, a local SMTP server prints what it receives, and one full cycle runs
+# into a throw-away archive with the default watchlist.
+
+DEMO_SITE = Path(__file__).resolve().parent / "data" / "demo" / "site"
+
+
+def _serve_demo_site(root: Path):
+    """Serve ``root`` on 127.0.0.1 (a free port), with ``{host}`` in files replaced by host:port."""
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(SimpleHTTPRequestHandler):
+        def __init__(self, *a, **kw):
+            super().__init__(*a, directory=str(root), **kw)
+
+        def do_GET(self):  # noqa: N802 - http.server's naming
+            path = Path(self.translate_path(self.path.split("?", 1)[0]))
+            if path.is_dir():
+                path = path / "index.html"
+            if not path.is_file():
+                self.send_error(404)
+                return
+            host = f"{self.server.server_address[0]}:{self.server.server_address[1]}"
+            body = path.read_bytes().replace(b"{host}", host.encode())
+            ctype = "application/rss+xml" if path.suffix == ".xml" else "text/html; charset=utf-8"
+            self.send_response(200)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+class _PrintingMailbox:
+    """An aiosmtpd handler that keeps every message it receives."""
+
+    def __init__(self):
+        self.messages: list[bytes] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's naming
+        self.messages.append(envelope.original_content or envelope.content)
+        return "250 Message accepted for delivery"
+
+
+def demo_config(base: str, smtp_port: int, archive_path: str, defaults: Config) -> Config:
+    """The demo's config: the sample site's three sources, one local mail target, and the
+    default config's watches and term sets routed to it."""
+    target = f"mailto://127.0.0.1:{smtp_port}?from=newswatch@localhost&to=analyst@localhost"
+    watches = [w.model_copy(update={"targets": ["demo-mail"]}) for w in defaults.watches]
+    return Config.model_validate(
+        {
+            "archive": {"path": archive_path},
+            "crawl": {
+                "allow_private_addresses": True,
+                "obey_robots": False,
+                "download_timeout": "10s",
+                "crawl_timeout": "1m",
+                "retries": 0,
+            },
+            "sources": [
+                {
+                    "name": "turan",
+                    "kind": "feed",
+                    "url": f"{base}/turan/rss.xml",
+                    "full_text": True,
+                },
+                {
+                    "name": "caspian-wire",
+                    "kind": "html",
+                    "url": f"{base}/wire/",
+                    "links": "a.headline",
+                },
+                {"name": "baku-daily", "kind": "feed", "url": f"{base}/daily/feed.xml"},
+            ],
+            "targets": [{"name": "demo-mail", "url": target}],
+            "watches": [w.model_dump() for w in watches],
+            "term_sets": defaults.term_sets,
+            "gazetteer": defaults.gazetteer.model_dump(),
+        }
+    )
+
+
+def run_demo(*, keep: str | None = None, out=None) -> dict:
+    """Serve the sample site and a local SMTP server, run one cycle into a throw-away
+    archive, and show each step. Returns what it found (for tests)."""
+    import shutil
+    import tempfile
+
+    from aiosmtpd.controller import Controller
+
+    out = out or console()
+    defaults = load_config(Path(__file__).resolve().parent / DEFAULT_CONFIG)
+    workdir = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="newswatch-demo-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    site = _serve_demo_site(DEMO_SITE)
+    mailbox = _PrintingMailbox()
+    smtp = Controller(mailbox, hostname="127.0.0.1", port=_free_port())
+    smtp.start()
+    try:
+        base = f"http://127.0.0.1:{site.server_address[1]}"
+        cfg = demo_config(base, smtp.port, str(workdir / "demo.db"), defaults)
+        out.rule("newswatch demo")
+        out.print(f"1. a sample site at {base} (3 sources), a mail server at 127.0.0.1:{smtp.port}")
+        daemon = Daemon("(demo)", cfg, once=True)
+        code = daemon.start()
+        if code != 0:
+            raise click.ClickException("the demo cycle failed; see the log above")
+        db = archive.open_archive(cfg.archive.path)
+        report = demo_report(db, mailbox.messages)
+        db.close()
+        print_demo(report, daemon.summary, out)
+        return report
+    finally:
+        smtp.stop()
+        site.shutdown()
+        if not keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def demo_report(db, messages: list[bytes]) -> dict:
+    """What the demo's archive and mailbox hold, as plain data."""
+    import email
+    import email.policy
+
+    def rows(sql: str) -> list[dict]:
+        cur = db.execute(sql)
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+    mails = []
+    for raw in messages:
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        part = msg.get_body(preferencelist=("plain", "html"))
+        mails.append({"subject": str(msg["subject"]), "body": part.get_content() if part else ""})
+    return {
+        "articles": rows("SELECT id, source, title, story_id FROM articles ORDER BY id"),
+        "stories": rows(
+            "SELECT id, title, article_count, sources FROM stories "
+            "WHERE article_count > 0 ORDER BY id"
+        ),
+        "matches": rows(
+            "SELECT watch, count(DISTINCT story_id) AS stories, count(*) AS articles "
+            "FROM matches GROUP BY watch ORDER BY watch"
+        ),
+        "tiers": rows(
+            "SELECT DISTINCT t.country, t.tier, t.year, a.source FROM tier_statements t "
+            "JOIN articles a ON a.id = t.article_id ORDER BY t.country, a.source"
+        ),
+        "mails": mails,
+    }
+
+
+def print_demo(report: dict, summary: dict, out) -> None:
+    """The demo's step-by-step account."""
+    from rich.table import Table
+
+    t = Table("source", "result", "new articles")
+    for r in summary.get("sources", []):
+        t.add_row(r["name"], r.get("error_class") or r.get("status") or "", str(r.get("items_new")))
+    out.print("2. sources crawled")
+    out.print(t)
+    out.print(f"3. {len(report['articles'])} articles stored, in {len(report['stories'])} stories")
+    t = Table("story", "title", "copies", "sources")
+    for s in report["stories"]:
+        t.add_row(str(s["id"]), s["title"] or "", str(s["article_count"]), s["sources"])
+    out.print(t)
+    out.print("4. matches per watch")
+    t = Table("watch", "stories", "articles")
+    for m in report["matches"]:
+        t.add_row(m["watch"], str(m["stories"]), str(m["articles"]))
+    out.print(t)
+    out.print("5. tier statements")
+    t = Table("country", "tier", "year", "reported by")
+    for r in report["tiers"]:
+        t.add_row(r["country"], r["tier"], str(r["year"] or ""), r["source"])
+    out.print(t)
+    out.print(f"6. {len(report['mails'])} alert mail(s), exactly as received:")
+    for m in report["mails"]:
+        out.rule(m["subject"], style="dim")
+        out.print(m["body"], markup=False, highlight=False)
+    out.rule("the demo archive is deleted; configure data/newswatch.toml to watch real sources")
+
+
+@cli.command()
+@click.option("--keep", metavar="DIR", help="Keep the demo archive in DIR instead of deleting it.")
+def demo(keep: str | None) -> None:
+    """Try newswatch offline: crawl a bundled sample site, match, and mail a local server."""
+    setup_logging("text", level=logging.WARNING)
+    run_demo(keep=keep)
 
 
 def main() -> None:

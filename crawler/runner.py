@@ -48,6 +48,7 @@ async def crawl_sources(
     archive_path: str,
     *,
     progress: Progress | None = None,
+    stop: asyncio.Event | None = None,
 ) -> list[SourceResult]:
     """Crawl these sources into the archive and record each one's health.
 
@@ -55,6 +56,7 @@ async def crawl_sources(
     of times, one after another, in one process. Returns one result per source, in order.
     A crawl that runs past ``crawl_timeout`` is stopped; sources not finished by then are
     recorded with error class ``timeout``. One source's failure never stops the others.
+    Setting ``stop`` (a shutdown) closes the running crawl early: what was fetched is kept.
     """
     from scrapy.crawler import AsyncCrawlerRunner
 
@@ -99,7 +101,29 @@ async def crawl_sources(
                 + settings.download_timeout.total_seconds()
                 + 30
             )
-            _done, pending = await asyncio.wait(tasks, timeout=limit)
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + limit
+            waiter = asyncio.ensure_future(stop.wait()) if stop is not None else None
+            pending = set(tasks)
+            try:
+                while pending and not (waiter and waiter.done()):
+                    remaining = deadline - loop.time()
+                    if remaining <= 0:
+                        break
+                    await asyncio.wait(
+                        pending | ({waiter} if waiter else set()),
+                        timeout=remaining,
+                        return_when=asyncio.FIRST_COMPLETED,
+                    )
+                    pending = {t for t in tasks if not t.done()}
+            finally:
+                if waiter is not None:
+                    waiter.cancel()
+            if pending and waiter is not None and stop.is_set():
+                logger.info("shutdown: closing the running crawl")
+                await runner.stop()
+                await asyncio.wait(pending, timeout=30)
+                pending = {t for t in tasks if not t.done()}
             if pending:
                 logger.warning("crawl still running after %.0f s: stopping it", limit)
                 await runner.stop()
