@@ -189,6 +189,12 @@ def _base_names(languages: tuple[str, ...]) -> tuple[tuple[Name, ...], tuple[str
                 add(d, row["code"], capital=True)
                 if not d.endswith(("s", "sh", "ch", "ese")):
                     add(d + "s", row["code"], capital=True)
+    not_names = {fold(n) for n in context.get("not_names", [])}
+
+    def short(original: str, pattern: str) -> str | None:
+        # A short non-English name must be written as a name ("Çad", not "CAD" or "çad").
+        return original[: len(pattern)] if len(pattern) <= 4 else None
+
     az_suffixes = frozenset(fold(s) for s in infl["suffixes"]["az"])
     tr_suffixes = frozenset(fold(s) for s in infl["suffixes"]["tr"])
     for lang in languages:
@@ -197,13 +203,19 @@ def _base_names(languages: tuple[str, ...]) -> tuple[tuple[Name, ...], tuple[str
             for n in _cldr_variants(lang, territories.get(code, "")):
                 if lang == "en":
                     add(n, code, capital=fold(n) in capitalized)
-                elif lang == "ru" and " " not in n:
+                    continue
+                if fold(n) in not_names:  # "Salvador", "Maurice": first names, not countries
+                    continue
+                if lang == "ru" and " " not in n:
                     stem, endings = _ru_forms(fold(n), infl["ru"])
-                    add(stem, code, capital=True, endings=endings)
+                    add(stem, code, exact=short(n, stem), capital=True, endings=endings)
                 elif lang in ("az", "tr"):
-                    add(n, code, capital=True, endings=az_suffixes if lang == "az" else tr_suffixes)
+                    endings = az_suffixes if lang == "az" else tr_suffixes
+                    add(n, code, exact=short(n, fold(n)), capital=True, endings=endings)
+                elif lang != "ar":
+                    add(n, code, exact=short(n, fold(n)), capital=True)
                 else:
-                    add(n, code, capital=lang != "ar")
+                    add(n, code)
     adj_endings = frozenset(fold(e) for e in infl["ru_adjective_endings"]["endings"])
     for code, stems in infl.get("ru_adjectives", {}).items():
         for s in stems:

@@ -123,9 +123,9 @@ class Matcher:
         for last, (length, items) in self._automaton.iter(folded):
             start = last - length + 1
             end = last + 1
-            if start > 0 and folded[start - 1].isalnum():
+            if start > 0 and (folded[start - 1].isalnum() or folded[start - 1] == "_"):
                 continue
-            bounded = end >= n or not folded[end].isalnum()
+            bounded = end >= n or not (folded[end].isalnum() or folded[end] == "_")
             for kind, item in items:
                 if kind == "q":
                     if item.prefix:  # report the whole word a wildcard matched
