@@ -14,7 +14,7 @@ import re
 import signal
 import sys
 import tomllib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,14 +31,30 @@ from alerts.config import (
 )
 from alerts.secrets import RedactingFilter, redact_url
 from alerts.targets import check_targets
-from crawler import archive, runner, schedule
-from crawler.config import ArchiveSettings, CrawlSettings, DedupeSettings, Source, StrictModel
+from crawler import archive, runner, schedule, stories
+from crawler.config import (
+    ArchiveSettings,
+    CrawlSettings,
+    DedupeSettings,
+    Duration,
+    Source,
+    StrictModel,
+)
 
 DEFAULT_CONFIG = "data/newswatch.toml"
 _VAR = re.compile(r"\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 # --------------------------------------------------------------------------- config
+
+
+class DaemonSettings(StrictModel):
+    """How the daemon paces itself."""
+
+    tick: Duration = timedelta(seconds=5)
+    process_interval: Duration = timedelta(seconds=30)
+    shutdown_timeout: Duration = timedelta(seconds=25)
+    startup_stagger: Duration = timedelta(seconds=30)
 
 
 class Config(StrictModel):
@@ -53,6 +69,7 @@ class Config(StrictModel):
     gazetteer: GazetteerSettings = GazetteerSettings()
     delivery: DeliverySettings = DeliverySettings()
     health: HealthSettings = HealthSettings()
+    daemon: DaemonSettings = DaemonSettings()
     dedupe: DedupeSettings = DedupeSettings()
 
 
@@ -336,7 +353,9 @@ def crawl(obj: Context, sources: tuple[str, ...]) -> None:
         return
     obj.open_archive().close()  # a bad archive path fails here, before any fetching
     with ConsoleProgress(len(chosen)) as progress:
-        results = run_crawl(cfg.crawl, chosen, cfg.archive.path, progress=progress)
+        results = run_crawl(
+            cfg.crawl, chosen, cfg.archive.path, progress=progress, dedupe=cfg.dedupe
+        )
     progress.summary(results)
     if all(r.status in ("error", "timeout") for r in results):
         sys.exit(1)
@@ -538,6 +557,12 @@ def status_report(cfg: Config, db, *, config_file: str = "") -> dict:
         row["enabled"] = s.enabled
         row["interval_s"] = int(s.effective_interval(cfg.crawl).total_seconds())
         sources.append(row)
+    plan = schedule.next_runs(
+        db, cfg.sources, cfg.crawl, now=datetime.now(UTC), stagger=timedelta(0)
+    )
+    for row in sources:
+        due = plan.get(row["name"])
+        row["next_run_at"] = due.strftime("%Y-%m-%dT%H:%M:%SZ") if due else None
     for row in health.values():  # in the archive but no longer configured
         row["enabled"] = False
         sources.append(row)
@@ -550,6 +575,7 @@ def status_report(cfg: Config, db, *, config_file: str = "") -> dict:
             {"name": t.name, "url": redact_url(t.url), "tags": t.tags} for t in cfg.targets
         ],
         "sources": sources,
+        "daemon": daemon_state(db, cfg.daemon),
     }
 
 
@@ -558,7 +584,15 @@ def print_status(report: dict) -> None:
 
     out = console()
     table = Table(
-        "source", "kind", "last attempt", "last success", "result", "new/seen", "fails", "articles"
+        "source",
+        "kind",
+        "last attempt",
+        "last success",
+        "result",
+        "new/seen",
+        "fails",
+        "articles",
+        "next run",
     )
     for s in report["sources"]:
         result = s.get("last_error_class") or (
@@ -575,8 +609,19 @@ def print_status(report: dict) -> None:
             f"{s.get('items_new') or 0}/{s.get('items_seen') or 0}",
             str(s.get("consecutive_failures") or 0),
             str(s.get("articles") or 0),
+            s.get("next_run_at") or "",
         )
     out.print(table)
+    d = report.get("daemon") or {}
+    if d.get("alive"):
+        out.print(
+            f"daemon: running (pid {d['pid']} on {d['host']}, since {d['started_at']}, "
+            f"{d['cycles']} cycles, last heartbeat {d['heartbeat_at']})"
+        )
+    elif d.get("seen"):
+        out.print(f"daemon: not running (last seen {d['heartbeat_at']})")
+    else:
+        out.print("daemon: never started on this archive (`newswatch run`)", markup=False)
     c = report["counts"]
     out.print(
         f"archive {report['archive']}: {c['articles']} articles, {c['stories']} stories, "
@@ -755,10 +800,6 @@ def alerts_retry(obj: Context, ids: tuple[int, ...], failed: bool) -> None:
 
 log = logging.getLogger("newswatch")
 
-TICK_SECONDS = 5.0  # how often the collector looks for due sources
-PROCESS_SECONDS = 30.0  # match + deliver + digests + retries, besides after each collection
-SHUTDOWN_SECONDS = 25.0  # bound on closing the running crawl at SIGTERM
-
 
 class JsonFormatter(logging.Formatter):
     """One JSON object per log line, with any ``extra`` fields the record carries."""
@@ -868,15 +909,33 @@ def heartbeat(db, *, started_at: str | None = None, cycle: bool = False) -> None
             )
 
 
-def daemon_state(db, *, now: datetime | None = None) -> dict:
+def mark_stopped(db) -> None:
+    """A clean exit: the daemon row keeps its last heartbeat but no longer names a process."""
+    with archive.write(db):
+        db.execute(
+            "UPDATE daemon SET pid = NULL, heartbeat_at = ? WHERE id = 1", [archive.utcnow()]
+        )
+
+
+def daemon_state(db, settings: DaemonSettings, *, now: datetime | None = None) -> dict:
     """Whether a daemon is alive on this archive, judged by its heartbeat."""
     row = db.execute("SELECT pid, host, started_at, heartbeat_at, cycles FROM daemon").fetchone()
     if row is None:
         return {"alive": False, "seen": False}
+    import socket
+
     pid, host, started, beat, cycles = row
     now = now or datetime.now(UTC)
     last = schedule.parse_time(beat)
-    fresh = last is not None and (now - last).total_seconds() < 3 * PROCESS_SECONDS
+    limit = 3 * settings.process_interval.total_seconds() + 60
+    fresh = pid is not None and last is not None and (now - last).total_seconds() < limit
+    if fresh and host == socket.gethostname():
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            fresh = False  # killed without a chance to say so
+        except PermissionError:
+            pass
     return {
         "alive": fresh,
         "seen": True,
@@ -942,8 +1001,18 @@ class Daemon:
             self.loop = asyncio.get_event_loop()
             db = archive.open_archive(self.cfg.archive.path)
             heartbeat(db, started_at=archive.utcnow())
+            self.index = stories.load_story_index(db, self.cfg.dedupe)
+            abandoned = outbox.release_abandoned(db)
+            if abandoned:
+                log.warning(
+                    "%d alerts were being sent when the last run died: sending again", abandoned
+                )
             self.plan = schedule.next_runs(
-                db, self.cfg.sources, self.cfg.crawl, now=datetime.now(UTC)
+                db,
+                self.cfg.sources,
+                self.cfg.crawl,
+                now=datetime.now(UTC),
+                stagger=self.cfg.daemon.startup_stagger,
             )
             db.close()
             for sig in (signal.SIGTERM, signal.SIGINT):
@@ -952,6 +1021,10 @@ class Daemon:
                 self.loop.add_signal_handler(signal.SIGHUP, self.reload)
             reactor.callWhenRunning(self._begin)
             reactor.run(installSignalHandlers=False)
+            db = archive.open_archive(self.cfg.archive.path)
+            mark_stopped(db)
+            db.close()
+            log.info("newswatch stopped")
         finally:
             self._lock.release()
         return self.exit_code
@@ -972,14 +1045,14 @@ class Daemon:
         self.scheduler.add_job(
             self.collect,
             "interval",
-            seconds=TICK_SECONDS,
+            seconds=self.cfg.daemon.tick.total_seconds(),
             id="collect",
             next_run_time=datetime.now(UTC),
         )
         self.scheduler.add_job(
             self.process,
             "interval",
-            seconds=PROCESS_SECONDS,
+            seconds=self.cfg.daemon.process_interval.total_seconds(),
             id="process",
             next_run_time=datetime.now(UTC),
         )
@@ -1020,7 +1093,10 @@ class Daemon:
         if self._crawl_task is not None and not self._crawl_task.done():
             self._stop_crawl.set()
             try:
-                await asyncio.wait_for(asyncio.shield(self._crawl_task), SHUTDOWN_SECONDS)
+                await asyncio.wait_for(
+                    asyncio.shield(self._crawl_task),
+                    self.cfg.daemon.shutdown_timeout.total_seconds(),
+                )
             except (TimeoutError, asyncio.CancelledError, Exception) as e:
                 log.warning("crawl did not close cleanly: %r", e)
         from twisted.internet import reactor
@@ -1043,8 +1119,10 @@ class Daemon:
                 "config reload refused: [archive] path changed; restart the daemon to move it"
             )
             return
-        self.cfg, self.matcher = cfg, matcher
         db = archive.open_archive(cfg.archive.path)
+        if cfg.dedupe != self.cfg.dedupe:
+            self.index = stories.load_story_index(db, cfg.dedupe)
+        self.cfg, self.matcher = cfg, matcher
         self.plan = schedule.next_runs(db, cfg.sources, cfg.crawl, now=datetime.now(UTC))
         db.close()
         log.info(
@@ -1066,7 +1144,12 @@ class Daemon:
         sources = [by_name[n] for n in due if n in by_name]
         self._crawl_task = self.loop.create_task(
             runner.crawl_sources(
-                self.cfg.crawl, sources, self.cfg.archive.path, stop=self._stop_crawl
+                self.cfg.crawl,
+                sources,
+                self.cfg.archive.path,
+                stop=self._stop_crawl,
+                dedupe=self.cfg.dedupe,
+                index=self.index,
             )
         )
         try:

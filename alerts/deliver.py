@@ -3,17 +3,20 @@
 Each call of :func:`deliver_due` looks at the rows that are due, decides per (watch, target)
 what goes out now (one message per immediate alert, one digest at the watch's ``digest_at``
 times, one summary for what passes ``max_per_hour``), holds the rest, marks every row it sends
-``sending`` first, sends the messages concurrently in a small thread pool, and records each
-result. A refused message is retried with backoff; it never stops the others.
+``sending`` first, sends each target's messages one after another (targets in parallel, in a
+small thread pool), and records each result as it comes, so a crash between a send and its
+record repeats at most one message per target. A refused message is retried with backoff; it
+never stops the others.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections import defaultdict
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, time, timedelta
 from functools import cache
@@ -111,23 +114,36 @@ def deliver_due(
     if not messages:
         return stats
     outbox.claim(db, [i for m in messages for i in m.ids], now)
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(messages)))) as pool:
-        futures = {pool.submit(send, m.target, m.subject, m.body, m.fmt): m for m in messages}
-        for future in as_completed(futures):
-            m = futures[future]
-            result = future.result()
-            if result.ok:
-                outbox.mark_sent(db, m.ids, now)
-                outbox.record_delivery(db, m.watch, m.target.name, m.kind, len(m.ids), now)
-                stats.messages += 1
-                stats.sent += len(m.ids)
-            else:
-                error = result.error or "unknown error"
-                n_failed = outbox.mark_failure(db, m.ids, error, now, delivery)
-                stats.failed += n_failed
-                stats.retrying += len(m.ids) - n_failed
-                stats.errors.append(f"{m.target.name}: {error}")
-                log.warning("sending to %s failed: %s", m.target.name, error)
+    by_target: dict[str, list[Message]] = defaultdict(list)
+    for m in messages:
+        by_target[m.target.name].append(m)
+    lock = threading.Lock()
+
+    def record(m: Message, result) -> None:
+        if result.ok:
+            outbox.mark_sent(db, m.ids, now)
+            outbox.record_delivery(db, m.watch, m.target.name, m.kind, len(m.ids), now)
+            stats.messages += 1
+            stats.sent += len(m.ids)
+        else:
+            error = result.error or "unknown error"
+            n_failed = outbox.mark_failure(db, m.ids, error, now, delivery)
+            stats.failed += n_failed
+            stats.retrying += len(m.ids) - n_failed
+            stats.errors.append(f"{m.target.name}: {error}")
+            log.warning("sending to %s failed: %s", m.target.name, error)
+
+    def send_all(queue: list[Message]) -> None:
+        # One target's messages go one after another, each marked as soon as it is sent, so
+        # a crash repeats at most one message per target; targets are served in parallel.
+        for m in queue:
+            result = send(m.target, m.subject, m.body, m.fmt)
+            with lock:
+                record(m, result)
+
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(by_target)))) as pool:
+        for future in [pool.submit(send_all, q) for q in by_target.values()]:
+            future.result()
     return stats
 
 

@@ -110,6 +110,18 @@ def due(db: Database, now: datetime) -> list[dict]:
     return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
 
+def release_abandoned(db: Database, now: datetime | None = None) -> int:
+    """Make every ``sending`` row due now: for a daemon starting up while it holds the
+    archive lock, such rows were left by a process that died mid-send. They go out again
+    (at-least-once); returns how many."""
+    with write(db):
+        cur = db.execute(
+            "UPDATE alerts SET status = 'pending', next_attempt_at = ? WHERE status = 'sending'",
+            [iso(utc(now))],
+        )
+    return cur.rowcount
+
+
 def claim(db: Database, ids: Iterable[int], now: datetime) -> None:
     """Mark rows ``sending`` and count the attempt, before their message leaves."""
     with write(db):

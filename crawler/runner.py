@@ -13,7 +13,8 @@ import logging
 from collections.abc import Callable
 
 from crawler import archive
-from crawler.config import CrawlSettings, Source
+from crawler.config import CrawlSettings, DedupeSettings, Source
+from crawler.dedupe import NearDuplicateIndex
 from crawler.health import CrawlTracker, SourceResult, load_state, record_results
 from crawler.settings import ASYNCIO_REACTOR, scrapy_settings
 
@@ -49,6 +50,8 @@ async def crawl_sources(
     *,
     progress: Progress | None = None,
     stop: asyncio.Event | None = None,
+    dedupe: DedupeSettings | None = None,
+    index: NearDuplicateIndex | None = None,
 ) -> list[SourceResult]:
     """Crawl these sources into the archive and record each one's health.
 
@@ -57,6 +60,8 @@ async def crawl_sources(
     A crawl that runs past ``crawl_timeout`` is stopped; sources not finished by then are
     recorded with error class ``timeout``. One source's failure never stops the others.
     Setting ``stop`` (a shutdown) closes the running crawl early: what was fetched is kept.
+    A long-running process passes the near-duplicate ``index`` it keeps between crawls
+    (see :func:`crawler.stories.load_story_index`); otherwise it is loaded for this crawl.
     """
     from scrapy.crawler import AsyncCrawlerRunner
 
@@ -78,7 +83,7 @@ async def crawl_sources(
         if sources:
             from crawler.stories import StoryAssigner
 
-            assigner = StoryAssigner(db)
+            assigner = StoryAssigner(db, dedupe, index=index)
             runner = AsyncCrawlerRunner(scrapy_settings(settings))
             tasks = []
             for kind, spider_cls in _spider_classes().items():
@@ -145,6 +150,7 @@ def run_crawl(
     archive_path: str,
     *,
     progress: Progress | None = None,
+    dedupe: DedupeSettings | None = None,
 ) -> list[SourceResult]:
     """Blocking: install the asyncio reactor, run one crawl, stop the reactor.
 
@@ -158,7 +164,9 @@ def run_crawl(
     out: dict = {}
 
     async def main() -> None:
-        out["results"] = await crawl_sources(settings, sources, archive_path, progress=progress)
+        out["results"] = await crawl_sources(
+            settings, sources, archive_path, progress=progress, dedupe=dedupe
+        )
 
     def finished(result):
         out["failure"] = result if hasattr(result, "raiseException") else None

@@ -41,6 +41,13 @@ def plus_sources(sources: list[str] | str) -> str:
     return f"+{n} source" if n == 1 else f"+{n} sources"
 
 
+def load_story_index(db: Database, settings: DedupeSettings | None = None) -> NearDuplicateIndex:
+    """Load (and complete) the near-duplicate index once, for a process that keeps it across
+    crawls: pass it to every :class:`StoryAssigner` as ``index=``."""
+    with write(db):
+        return StoryAssigner(db, settings).index
+
+
 class StoryAssigner:
     """Assigns stories to newly stored articles; create one per crawl (or per process).
 

@@ -1,0 +1,308 @@
+"""The daemon as a real process: new items mailed, clean SIGTERM, kill -9 loses nothing,
+one daemon per archive, SIGHUP with a broken config keeps the running one."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from pathlib import Path
+
+import pytest
+from support.httpserver import LocalServer, Reply
+from support.smtp import SMTPServer
+
+REPO = Path(__file__).resolve().parents[2]
+INTERVAL = 2  # seconds between fetches of the test feed
+
+
+def rss(items: list[tuple[str, str]]) -> bytes:
+    """An RSS feed with (guid, title) items; each item's text says what its title says."""
+    now = format_datetime(datetime.now(UTC))
+    entries = "".join(
+        f"<item><title>{title}</title><link>http://example.invalid/{guid}</link>"
+        f"<guid isPermaLink='false'>{guid}</guid><pubDate>{now}</pubDate>"
+        f"<description>{title}. A longer account of {guid} follows here.</description></item>"
+        for guid, title in items
+    )
+    return (
+        "<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>t</title>"
+        f"<link>http://example.invalid/</link><description>d</description>{entries}"
+        "</channel></rss>"
+    ).encode()
+
+
+CONFIG = """
+[archive]
+path = "{archive}"
+
+[crawl]
+allow_private_addresses = true
+obey_robots = false
+interval = "{interval}s"
+jitter = 0
+download_timeout = "{download_timeout}s"
+retries = 0
+
+[daemon]
+tick = "1s"
+process_interval = "2s"
+startup_stagger = "1s"
+
+[[sources]]
+name = "feed"
+kind = "feed"
+url = "{feed_url}"
+{extra_source}
+
+[[targets]]
+name = "mail"
+url = "{mail_url}"
+
+[[watches]]
+name = "trafficking"
+query = "trafficking"
+targets = ["mail"]
+"""
+
+
+class Daemon:
+    """`newswatch run` as a subprocess, with its log in a file."""
+
+    def __init__(self, config: Path, log: Path):
+        self.log = log
+        self.proc = subprocess.Popen(
+            [sys.executable, str(REPO / "scheduler.py"), "--config", str(config), "run"],
+            stdout=subprocess.DEVNULL,
+            stderr=open(log, "ab"),  # noqa: SIM115 - closed with the process
+            cwd=REPO,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def signal(self, sig: int) -> None:
+        self.proc.send_signal(sig)
+
+    def wait(self, timeout: float) -> int:
+        return self.proc.wait(timeout=timeout)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+def wait_for(predicate, timeout: float, what: str, interval: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def query(db_path: Path, sql: str, params=()):
+    conn = sqlite3.connect(db_path, timeout=30)
+    try:
+        return conn.execute(sql, params).fetchall()
+    except sqlite3.OperationalError:
+        return []  # not created yet
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def world(tmp_path, write_config):
+    server = LocalServer().start()
+    smtp = SMTPServer().start()
+    server.add(
+        "/feed.xml", body=rss([("calm-1", "Weather is calm")]), content_type="application/rss+xml"
+    )
+    daemons: list[Daemon] = []
+
+    class World:
+        archive = tmp_path / "archive.db"
+
+        def config(self, *, download_timeout: int = 10, extra_source: str = "") -> Path:
+            text = (
+                CONFIG.replace("{interval}", str(INTERVAL))
+                .replace("{download_timeout}", str(download_timeout))
+                .replace("{feed_url}", server.url("/feed.xml"))
+                .replace("{mail_url}", smtp.url())
+                .replace("{extra_source}", extra_source)
+            )
+            return write_config(text)
+
+        def start(self, config: Path) -> Daemon:
+            d = Daemon(config, tmp_path / f"daemon{len(daemons)}.log")
+            daemons.append(d)
+            return d
+
+    w = World()
+    w.server, w.smtp = server, smtp
+    yield w
+    for d in daemons:
+        d.stop()
+    smtp.stop()
+    server.stop()
+
+
+def test_a_new_matching_item_is_mailed_within_interval_plus_10s(world):
+    daemon = world.start(world.config())
+    wait_for(
+        lambda: query(world.archive, "SELECT 1 FROM sources WHERE last_success_at IS NOT NULL"),
+        60,
+        "the first collection",
+    )
+    world.server.add(
+        "/feed.xml",
+        body=rss(
+            [
+                ("calm-1", "Weather is calm"),
+                ("tip-1", "Trafficking report keeps Azerbaijan on Tier 2"),
+            ]
+        ),
+        content_type="application/rss+xml",
+    )
+    wait_for(lambda: world.smtp.mailbox.messages, INTERVAL + 10, "the alert mail")
+    assert "Trafficking report keeps Azerbaijan" in world.smtp.mailbox.subjects()[0]
+    # Later cycles send nothing more for the same story.
+    time.sleep(2 * INTERVAL + 1)
+    assert len(world.smtp.mailbox.messages) == 1
+    daemon.signal(signal.SIGTERM)
+    assert daemon.wait(30) == 0, daemon.output()
+    assert "source feed: ok" in daemon.output()
+
+
+def test_sigterm_during_a_crawl_exits_0_within_30s_with_an_intact_archive(world):
+    world.server.add("/feed.xml", Reply(never_finish=True))
+    daemon = world.start(world.config(download_timeout=120))
+    wait_for(lambda: world.server.hits("/feed.xml"), 60, "the crawl to start")
+    time.sleep(0.5)
+    daemon.signal(signal.SIGTERM)
+    assert daemon.wait(30) == 0, daemon.output()
+    assert query(world.archive, "PRAGMA integrity_check") == [("ok",)]
+    state = query(world.archive, "SELECT pid FROM daemon")
+    assert state == [(None,)], "a clean stop is recorded"
+
+
+def test_kill_9_mid_cycle_loses_nothing_and_repeats_at_most_one_message(world):
+    items = [(f"tip-{i}", f"Trafficking case number {i} reaches court") for i in range(5)]
+    world.server.add("/feed.xml", body=rss(items), content_type="application/rss+xml")
+    config = world.config()
+    daemon = world.start(config)
+    # The SMTP server kills the daemon as the first alert arrives: after the send, before
+    # the outbox row is marked sent.
+    world.smtp.mailbox.kill_pid_on_message = daemon.proc.pid
+    assert daemon.wait(60) == -signal.SIGKILL
+    received_before = len(world.smtp.mailbox.messages)
+    assert received_before >= 1
+    world.smtp.mailbox.kill_pid_on_message = None
+    stored = {r[0] for r in query(world.archive, "SELECT guid FROM articles")}
+    restarted = world.start(config)  # the lock died with the process
+    wait_for(
+        lambda: (
+            query(world.archive, "SELECT count(*) FROM alerts WHERE status = 'sent'")[0][0] == 5
+        ),
+        60,
+        "every alert to be sent after the restart",
+    )
+    restarted.signal(signal.SIGTERM)
+    assert restarted.wait(30) == 0, restarted.output()
+    guids = {r[0] for r in query(world.archive, "SELECT guid FROM articles")}
+    assert guids == {g for g, _ in items} and stored <= guids
+    subjects = world.smtp.mailbox.subjects()
+    assert {s for s in subjects} and len(set(subjects)) == 5
+    assert len(subjects) - len(set(subjects)) <= 1, subjects
+
+
+def test_kill_9_during_a_crawl_then_restart_stores_every_article(world):
+    items = [(f"case-{i}", f"Forced labour case {i}") for i in range(4)]
+    world.server.add("/feed.xml", body=rss(items), content_type="application/rss+xml")
+    for guid, _ in items:
+        page = f"<html><body><article><h1>{guid}</h1><p>{'Long text about trafficking. ' * 30}</p></article></body></html>"
+        world.server.add(f"/{guid}", Reply(body=page, content_type="text/html", delay=1.5))
+    feed = rss(items).replace(b"http://example.invalid/", world.server.url("/").encode())
+    world.server.add("/feed.xml", body=feed, content_type="application/rss+xml")
+    config = world.config(extra_source="full_text = true")
+    daemon = world.start(config)
+    wait_for(
+        lambda: world.server.hits("/case-0") or world.server.hits("/case-1"), 60, "article fetches"
+    )
+    daemon.proc.kill()
+    daemon.wait(10)
+    restarted = world.start(config)
+    wait_for(
+        lambda: query(world.archive, "SELECT count(*) FROM articles")[0][0] == 4,
+        60,
+        "all four articles after the restart",
+    )
+    restarted.signal(signal.SIGTERM)
+    assert restarted.wait(30) == 0
+
+
+def test_a_second_daemon_on_the_same_archive_is_refused(world):
+    config = world.config()
+    first = world.start(config)
+    wait_for(lambda: query(world.archive, "SELECT pid FROM daemon"), 60, "the first daemon")
+    second = world.start(config)
+    assert second.wait(60) != 0
+    assert "already running" in second.output()
+    assert str(first.proc.pid) in second.output()
+    assert first.proc.poll() is None
+    first.signal(signal.SIGTERM)
+    assert first.wait(30) == 0
+
+
+def test_sighup_with_a_broken_config_keeps_the_running_one(world):
+    config = world.config()
+    daemon = world.start(config)
+    wait_for(
+        lambda: query(world.archive, "SELECT 1 FROM sources WHERE last_success_at IS NOT NULL"),
+        60,
+        "the first collection",
+    )
+    good = config.read_text()
+    config.write_text(good.replace('interval = "2s"', 'interval = "whenever"'))
+    daemon.signal(signal.SIGHUP)
+    wait_for(lambda: "config reload refused" in daemon.output(), 20, "the refusal")
+    assert "crawl.interval" in daemon.output()
+    # Still working on the old config: a new matching item is still mailed.
+    world.server.add(
+        "/feed.xml",
+        body=rss([("tip-9", "Trafficking ring broken up")]),
+        content_type="application/rss+xml",
+    )
+    wait_for(lambda: world.smtp.mailbox.messages, INTERVAL + 10, "the alert mail")
+    assert daemon.proc.poll() is None
+    daemon.signal(signal.SIGTERM)
+    assert daemon.wait(30) == 0
+
+
+def test_status_shows_a_live_daemon_and_next_runs(world, run_newswatch):
+    config = world.config()
+    daemon = world.start(config)
+    wait_for(
+        lambda: query(world.archive, "SELECT 1 FROM sources WHERE last_success_at IS NOT NULL"),
+        60,
+        "a collection",
+    )
+    proc = run_newswatch("--config", str(config), "status", "--json")
+    import json
+
+    report = json.loads(proc.stdout)
+    assert report["daemon"]["alive"] is True
+    assert report["daemon"]["pid"] == daemon.proc.pid
+    assert report["sources"][0]["next_run_at"]
+    daemon.signal(signal.SIGTERM)
+    assert daemon.wait(30) == 0
+    report = json.loads(run_newswatch("--config", str(config), "status", "--json").stdout)
+    assert report["daemon"]["alive"] is False
