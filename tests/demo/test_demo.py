@@ -1,0 +1,55 @@
+"""`newswatch demo` (what `make demo` runs): one offline cycle over the bundled sample site."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import tempfile
+from pathlib import Path
+
+
+def test_demo_folds_reprints_mails_the_tip_story_once_and_not_the_others(run_newswatch, tmp_path):
+    keep = tmp_path / "demo"
+    proc = run_newswatch("demo", "--keep", str(keep), timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    for step in ("sources crawled", "articles stored", "matches per watch", "tier statements"):
+        assert step in out
+
+    db = sqlite3.connect(keep / "demo.db")
+    copies = db.execute(
+        "SELECT s.article_count, s.sources FROM stories s JOIN articles a ON a.story_id = s.id"
+        " WHERE a.title LIKE '%Azerbaijan%Tier 2%' OR a.title LIKE '%Trafficking Report%'"
+        " GROUP BY s.id"
+    ).fetchall()
+    assert len(copies) == 1, "the three copies are one story"
+    assert copies[0][0] == 3
+    assert set(json.loads(copies[0][1])) == {"turan", "caspian-wire", "baku-daily"}
+
+    watched = dict(db.execute("SELECT watch, count(DISTINCT story_id) FROM matches GROUP BY watch"))
+    assert watched == {"trafficking": 1, "azerbaijan": 1}
+    unmatched = {
+        r[0]
+        for r in db.execute(
+            "SELECT a.title FROM articles a LEFT JOIN matches m ON m.article_id = a.id"
+            " WHERE m.id IS NULL"
+        )
+    }
+    assert any("Tier 2 suppliers" in t for t in unmatched), "the business story is not matched"
+    assert any("drug trafficking" in t for t in unmatched), "the drug story is not matched"
+    tiers = set(db.execute("SELECT DISTINCT country, tier FROM tier_statements"))
+    assert tiers == {("AZ", "Tier 2"), ("RU", "Tier 3")}
+
+    # The mail, exactly as received: one per watch, carrying the tier statement.
+    assert "2 alert mail(s)" in out
+    assert out.count("Watch: trafficking") == 1
+    assert "Azerbaijan: Tier 2" in out
+    assert "Tier 2 suppliers" not in out.split("alert mail(s)")[1]
+    assert "Heroin" not in out.split("alert mail(s)")[1]
+
+
+def test_demo_leaves_nothing_behind(run_newswatch):
+    before = set(Path(tempfile.gettempdir()).glob("newswatch-demo-*"))
+    proc = run_newswatch("demo", timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert set(Path(tempfile.gettempdir()).glob("newswatch-demo-*")) == before
