@@ -13,6 +13,7 @@ import os
 import re
 import signal
 import sys
+import time
 import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -985,6 +986,7 @@ class Daemon:
         self.summary: dict = {}
         self._crawl_task: asyncio.Task | None = None
         self._stop_crawl = asyncio.Event()
+        self._process_lock = asyncio.Lock()
         self._lock = ArchiveLock(cfg.archive.path)
 
     # -- lifecycle
@@ -1142,6 +1144,7 @@ class Daemon:
             return []
         by_name = {s.name: s for s in self.cfg.sources}
         sources = [by_name[n] for n in due if n in by_name]
+        started = time.perf_counter()
         self._crawl_task = self.loop.create_task(
             runner.crawl_sources(
                 self.cfg.crawl,
@@ -1156,6 +1159,7 @@ class Daemon:
             results = await self._crawl_task
         finally:
             self._crawl_task = None
+        crawl_s = time.perf_counter() - started
         finished = datetime.now(UTC)
         for s in sources:
             self.plan[s.name] = finished + s.effective_interval(self.cfg.crawl)
@@ -1176,14 +1180,31 @@ class Daemon:
             )
         if not self.stopping:
             await self.process()
+        total_s = time.perf_counter() - started
+        log.info(
+            "collection of %d sources: crawl %.2fs, whole cycle %.2fs",
+            len(sources),
+            crawl_s,
+            total_s,
+            extra={
+                "event": "collect",
+                "sources": len(sources),
+                "crawl_s": crawl_s,
+                "cycle_s": total_s,
+            },
+        )
         return results
 
     async def process(self) -> dict:
-        """Run the match and deliver stages in a worker thread."""
+        """Run the match and deliver stages in a worker thread, one run at a time (the
+        timer and the end of a collection must never deliver the same rows twice)."""
         if self.stopping:
             return {}
-        cfg, matcher = self.cfg, self.matcher
-        stats = await asyncio.to_thread(process_stage, cfg, matcher)
+        async with self._process_lock:
+            cfg, matcher = self.cfg, self.matcher
+            started = time.perf_counter()
+            stats = await asyncio.to_thread(process_stage, cfg, matcher)
+            stats["process_s"] = round(time.perf_counter() - started, 4)
         log.info("cycle: %s", json.dumps(stats, default=str), extra={"event": "cycle", **stats})
         return stats
 
