@@ -6,14 +6,16 @@ Quality: precision and recall for countries, watches and tiers on the labelled s
 Speed: the full matcher (every country in every language, the default watches, tier
 statements) against a naive baseline measured in the same run: one Python `re`
 alternation with re.IGNORECASE over the same English names, applied per article. The
-articles are the item texts of ../shared/corpora/real-feeds, parsed with feedparser.
-Prints figures; asserts nothing. Skips the speed part when the corpus is absent.
+articles are the item texts of ../shared/corpora/real-feeds ($NEWSWATCH_CORPORA overrides
+../shared/corpora), parsed with feedparser. Prints figures and records them through
+bench/results.py; asserts nothing. Skips the speed part when the corpus is absent.
 
-    .venv/bin/python bench/bench_matching.py
+    .venv/bin/python bench/bench_matching.py [--items N]
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
 import html
 import re
@@ -22,15 +24,19 @@ import time
 import tomllib
 from pathlib import Path
 
+import results
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+BENCH = "matching"
 
 from alerts import gazetteer  # noqa: E402
 from alerts.matcher import Matcher  # noqa: E402
 from scheduler import load_config  # noqa: E402
 
 FIXTURES = REPO / "tests" / "fixtures" / "matching"
-CORPUS = REPO.parent / "shared" / "corpora" / "real-feeds"
+CORPUS = results.corpus("real-feeds")
+TARGETS = {"countries": 0.95, "watches": 0.9, "tiers": 0.9}
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -69,6 +75,8 @@ def quality(matcher: Matcher) -> None:
     for key in ("countries", "watches", "tiers"):
         p, r, tp, fp, fn = pr(got[key], want[key])
         print(f"  {key:10} {p:9.3f} {r:7.3f} {tp:4} {fp:4} {fn:4}")
+        results.record(BENCH, f"{key} precision", p, target=TARGETS[key], note="labelled set")
+        results.record(BENCH, f"{key} recall", r, target=TARGETS[key], note="labelled set")
         for miss in sorted(got[key] - want[key])[:5]:
             print(f"    false positive: {miss}")
         for miss in sorted(want[key] - got[key])[:5]:
@@ -79,7 +87,8 @@ def corpus_items() -> list[tuple[str, str]]:
     import feedparser
 
     items = []
-    for path in sorted(p for p in CORPUS.rglob("*") if p.is_file()):
+    paths = sorted(p for p in CORPUS.rglob("*") if p.is_file())
+    for path in results.Progress(BENCH, "parsing feeds", len(paths)).iterate(paths):
         d = feedparser.parse(path.read_bytes(), sanitize_html=False, resolve_relative_uris=False)
         for e in d.entries:
             parts = [c.get("value", "") for c in e.get("content", [])] or [e.get("summary", "")]
@@ -121,12 +130,12 @@ def baseline(names: dict[str, str]):
     return run
 
 
-def speed(matcher: Matcher) -> None:
+def speed(matcher: Matcher, limit: int | None = None) -> None:
     if not CORPUS.is_dir():
-        print(f"speed: skipped ({CORPUS} is absent)")
+        results.skip(BENCH, f"speed part: {CORPUS} is absent")
         return
     t = time.perf_counter()
-    items = corpus_items()
+    items = corpus_items()[:limit]
     parse_s = time.perf_counter() - t
     size = sum(len(a.encode()) + len(b.encode()) + 2 for a, b in items)
     print(
@@ -139,8 +148,9 @@ def speed(matcher: Matcher) -> None:
     for label, fn in (("baseline re.I alternation", naive), ("full matcher", matcher.match)):
         best = None
         for _ in range(1):
+            progress = results.Progress(BENCH, f"{label}: items", len(items))
             t = time.perf_counter()
-            out = [fn(a, b) for a, b in items]
+            out = [fn(a, b) for a, b in progress.iterate(items)]
             elapsed = time.perf_counter() - t
             best = elapsed if best is None else min(best, elapsed)
         runs[label] = (best, out)
@@ -151,6 +161,12 @@ def speed(matcher: Matcher) -> None:
     base_s, base_out = runs["baseline re.I alternation"]
     full_s, full_out = runs["full matcher"]
     print(f"  speed-up: {base_s / full_s:.1f}x the baseline ({len(names)} English names in it)")
+    mb = size / 1e6
+    label = "re.I alternation"
+    results.record(BENCH, "full matcher throughput", mb / full_s, "MB/s", baseline=mb / base_s,
+                   baseline_label=label, target=5, target_ratio=20)  # fmt: skip
+    results.record(BENCH, "full matcher articles/s", len(items) / full_s, "articles/s",
+                   baseline=len(items) / base_s, baseline_label=label)  # fmt: skip
     with_country = sum(1 for r in full_out if r.countries)
     fired = sum(1 for r in full_out if r.watches)
     tiers = sum(len(r.tiers) for r in full_out)
@@ -164,8 +180,9 @@ def speed(matcher: Matcher) -> None:
 
 def tier_history_sample() -> None:
     """How the tier reader does on sentences built from real placements (map_tiers.csv)."""
-    path = REPO.parent / "shared" / "corpora" / "tip-tiers" / "map_tiers.csv"
+    path = results.corpus("tip-tiers") / "map_tiers.csv"
     if not path.exists():
+        print(f"tier sentences: skipped ({path} is absent)")
         return
     names = {1: "Tier 1", 2: "Tier 2", 3: "Tier 2 Watch List", 4: "Tier 3"}
     matcher = Matcher.compile()
@@ -187,9 +204,13 @@ def tier_history_sample() -> None:
             total += 1
             right += got == {(code, tier, int(row["year"]))}
     print(f"\ntier sentences from map_tiers.csv (2010-2015): {right}/{total} read exactly")
+    results.record(BENCH, "tier sentences read exactly", right / total, note="map_tiers.csv")
 
 
 def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--items", type=int, help="time only the first N corpus items (default all)")
+    args = ap.parse_args()
     cfg = load_config(REPO / "data" / "newswatch.toml")
     t = time.perf_counter()
     matcher = Matcher.compile(cfg.watches, cfg.term_sets, cfg.gazetteer.aliases)
@@ -198,7 +219,7 @@ def main() -> None:
         f"{len(cfg.watches)} watches in {time.perf_counter() - t:.2f} s\n"
     )
     quality(matcher)
-    speed(matcher)
+    speed(matcher, args.items)
     tier_history_sample()
 
 

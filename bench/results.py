@@ -218,7 +218,11 @@ def machine() -> dict:
 
 
 def load(out: Path) -> tuple[list[dict], dict[str, str]]:
-    """Figures (last record per bench and figure, in first-recorded order) and skips."""
+    """Figures (last record per bench and figure, in first-recorded order) and skips.
+
+    A skip stands until a later figure of the same benchmark supersedes it; a benchmark with
+    figures recorded before its skip skipped only a part.
+    """
     figures: dict[tuple[str, str], dict] = {}  # dicts keep first-insertion order
     skipped: dict[str, str] = {}
     for path in sorted(Path(out).glob("*.jsonl")):
@@ -229,11 +233,9 @@ def load(out: Path) -> tuple[list[dict], dict[str, str]]:
             if "skipped" in rec:
                 skipped[rec["bench"]] = rec["skipped"]
             else:
+                skipped.pop(rec["bench"], None)
                 figures[(rec["bench"], rec["figure"])] = rec
-    ordered = list(figures.values())
-    benches_with_figures = {r["bench"] for r in ordered}
-    skipped = {b: r for b, r in skipped.items() if b not in benches_with_figures}
-    return ordered, skipped
+    return list(figures.values()), skipped
 
 
 def ratio(rec: dict) -> float | None:
@@ -436,8 +438,10 @@ def write_results(
         lines.append("No figures were recorded.")
 
     benches = run.get("benches") or {}
+    with_figures = {r["bench"] for r in records}
     for name, reason in sorted(skipped.items()):
-        benches.setdefault(name, {})["status"] = f"skipped: {reason}"
+        partly = "partly skipped" if name in with_figures else "skipped"
+        benches.setdefault(name, {})["status"] = f"{partly}: {reason}"
     if benches:
         lines += ["", "| benchmark | status | wall time | arguments |", "|---|---|--:|---|"]
         for name, b in benches.items():

@@ -158,6 +158,17 @@ def test_the_last_record_of_a_figure_wins_and_skips_are_listed(tmp_path):
     assert "| collection | skipped: /nowhere/real-feeds is absent |" in md
 
 
+def test_a_skip_after_figures_is_partial_and_a_later_figure_clears_it(tmp_path):
+    folder = tmp_path / "out"
+    results.record("matching", "countries recall", 1.0, out=folder)
+    results.skip("matching", "speed part: corpus absent", out=folder)
+    results.skip("dedupe", "corpus absent", out=folder)
+    results.record("dedupe", "recall", 0.96, out=folder)
+    md = results.write_results(folder, tmp_path / "RESULTS.md", draw=None).read_text()
+    assert "| matching | partly skipped: speed part: corpus absent |" in md
+    assert "corpus absent" not in md.replace("speed part: corpus absent", "")
+
+
 @pytest.mark.parametrize(
     ("series", "xs", "ys"),
     [
