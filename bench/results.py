@@ -69,11 +69,24 @@ def out_dir() -> Path:
 # --- recording ----------------------------------------------------------------------------
 
 
-def _points(series) -> dict:
-    """A series as ``{"x": [...], "y": [...], "x_label", "y_label"}``.
+def _series(series) -> dict[str, dict]:
+    """Named series ``{name: {"x": [...], "y": [...], "x_label"?, "y_label"?}}``.
 
-    Accepts that mapping (labels optional), a sequence of ``(x, y)`` pairs, or a sequence of
-    numbers (x is then 1, 2, ...).
+    Accepts one series or a mapping of names to series (``{"rss_mb": ..., "fds": ...}``);
+    one series is named ``"value"``. See ``_points`` for the shape of one series.
+    """
+    if isinstance(series, Mapping) and "y" not in series:
+        if not series:
+            raise ValueError("series is empty")
+        return {str(name): _points(points) for name, points in series.items()}
+    return {"value": _points(series)}
+
+
+def _points(series) -> dict:
+    """One series as ``{"x": [...], "y": [...], "x_label", "y_label"}``.
+
+    Accepts that mapping (x and labels optional), a sequence of ``(x, y)`` pairs, or a
+    sequence of numbers (x is then 1, 2, ...).
     """
     if isinstance(series, Mapping):
         xs, ys = list(series.get("x") or range(1, len(series["y"]) + 1)), list(series["y"])
@@ -111,7 +124,8 @@ def record(
     number). ``baseline`` is the same figure measured in the same run by the reference
     implementation named in ``baseline_label``. ``better`` says which direction is good and
     so how ``target`` (on the value) and ``target_ratio`` (on value / baseline) are judged.
-    ``series`` is drawn as a line chart; see ``_points`` for the accepted shapes.
+    ``series`` is drawn as a line chart: one series, or a mapping of names to series drawn
+    together (see ``_series`` and ``_points`` for the accepted shapes).
     """
     if better not in _BETTER:
         raise ValueError(f"better must be one of {_BETTER}, not {better!r}")
@@ -128,7 +142,7 @@ def record(
         "target_ratio": None if target_ratio is None else float(target_ratio),
         "better": better,
         "note": note,
-        "series": None if series is None else _points(series),
+        "series": None if series is None else _series(series),
         "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     folder = Path(out) if out is not None else out_dir()
@@ -372,14 +386,18 @@ def draw_charts(records: list[dict], charts: Path) -> list[tuple[str, Path]]:
         plt.close(fig)
         drawn.append(("Throughput and wall time of each stage against its baseline", path))
     for rec in records:
-        series = rec.get("series")
-        if not series or not series.get("y"):
+        named = {k: v for k, v in (rec.get("series") or {}).items() if v.get("y")}
+        if not named:
             continue
         fig, ax = plt.subplots(figsize=(7, 3.6))
-        ax.plot(series["x"], series["y"], linewidth=1.2)
-        ax.set_xlabel(series.get("x_label", ""))
-        ax.set_ylabel(series.get("y_label", rec.get("unit", "")))
+        for name, points in named.items():
+            ax.plot(points["x"], points["y"], linewidth=1.2, label=name)
+        first = next(iter(named.values()))
+        ax.set_xlabel(first.get("x_label", ""))
+        ax.set_ylabel(first.get("y_label", rec.get("unit", "")))
         ax.set_title(f"{rec['bench']}: {rec['figure']}")
+        if len(named) > 1:
+            ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
         fig.tight_layout()
         path = charts / f"{_slug(rec['bench'])}-{_slug(rec['figure'])}.png"

@@ -179,9 +179,18 @@ def test_a_skip_after_figures_is_partial_and_a_later_figure_clears_it(tmp_path):
 )
 def test_series_shapes(tmp_path, series, xs, ys):
     rec = results.record("soak", "rss", 1, "MB", series=series, out=tmp_path)
-    assert (rec["series"]["x"], rec["series"]["y"]) == (xs, ys)
+    assert (rec["series"]["value"]["x"], rec["series"]["value"]["y"]) == (xs, ys)
     stored = json.loads((tmp_path / "soak.jsonl").read_text())
-    assert stored["series"]["y"] == ys
+    assert stored["series"]["value"]["y"] == ys
+
+
+def test_named_series_keep_their_names_and_labels(tmp_path):
+    rss = {"x": [50, 100], "y": [80, 82], "x_label": "cycle", "y_label": "RSS (MB)"}
+    rec = results.record("soak", "rss", 1, series={"rss_mb": rss, "fds": [9, 9]}, out=tmp_path)
+    assert rec["series"]["rss_mb"] == {
+        "x": [50.0, 100.0], "y": [80.0, 82.0], "x_label": "cycle", "y_label": "RSS (MB)"
+    }  # fmt: skip
+    assert rec["series"]["fds"]["y"] == [9.0, 9.0]
 
 
 def test_bad_arguments_are_refused(tmp_path):
