@@ -76,7 +76,7 @@ class Watch(StrictModel):
 
 
 class DeliverySettings(StrictModel):
-    """How the outbox retries and when digests go out."""
+    """How the outbox retries, when digests go out, and how many sends run at once."""
 
     timezone: str = "UTC"
     max_attempts: int = Field(default=8, ge=1, le=100)
@@ -84,6 +84,9 @@ class DeliverySettings(StrictModel):
     max_backoff: Duration = timedelta(hours=6)
     excerpt_chars: int = Field(default=300, ge=50, le=5000)
     templates: str | None = None
+    #: Messages in flight at once per target. 1 keeps the guarantee that a crash repeats at
+    #: most one message per target; n repeats at most n.
+    concurrency_per_target: int = Field(default=1, ge=1, le=32)
 
     @field_validator("timezone")
     @classmethod

@@ -7,6 +7,10 @@ times, one summary for what passes ``max_per_hour``), holds the rest, marks ever
 small thread pool), and records each result as it comes, so a crash between a send and its
 record repeats at most one message per target. A refused message is retried with backoff; it
 never stops the others.
+
+``[delivery] concurrency_per_target = n`` (default 1) sends up to n of one target's messages
+at once, for a mail server that answers slowly; a crash may then repeat up to n messages per
+target.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -133,16 +137,24 @@ def deliver_due(
             stats.errors.append(f"{m.target.name}: {error}")
             log.warning("sending to %s failed: %s", m.target.name, error)
 
-    def send_all(queue: list[Message]) -> None:
-        # One target's messages go one after another, each marked as soon as it is sent, so
-        # a crash repeats at most one message per target; targets are served in parallel.
-        for m in queue:
+    def send_all(queue: deque[Message]) -> None:
+        # A target's messages go out through ``concurrency_per_target`` of these loops, each
+        # message marked as soon as it is sent, so a crash repeats at most that many messages
+        # per target; targets are served in parallel.
+        while True:
+            try:
+                m = queue.popleft()
+            except IndexError:
+                return
             result = send(m.target, m.subject, m.body, m.fmt)
             with lock:
                 record(m, result)
 
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(by_target)))) as pool:
-        for future in [pool.submit(send_all, q) for q in by_target.values()]:
+    per_target = delivery.concurrency_per_target
+    jobs = [deque(q) for q in by_target.values()]
+    loops = [q for q in jobs for _ in range(min(per_target, len(q)))]
+    with ThreadPoolExecutor(max_workers=max(1, min(len(loops), workers * per_target))) as pool:
+        for future in [pool.submit(send_all, q) for q in loops]:
             future.result()
     return stats
 
