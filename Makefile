@@ -33,7 +33,7 @@ format: $(STAMP)
 
 bench: $(STAMP) ## run every benchmark and write bench/RESULTS.md
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 demo: $(STAMP) ## one offline cycle against a bundled sample site
 	@$(BIN)/newswatch demo
