@@ -17,6 +17,7 @@ from crawler.config import CrawlSettings, DedupeSettings, Source
 from crawler.dedupe import NearDuplicateIndex
 from crawler.health import CrawlTracker, SourceResult, load_state, record_results
 from crawler.settings import ASYNCIO_REACTOR, scrapy_settings
+from crawler.workers import ParseWorkers
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ async def crawl_sources(
     stop: asyncio.Event | None = None,
     dedupe: DedupeSettings | None = None,
     index: NearDuplicateIndex | None = None,
+    workers: ParseWorkers | None = None,
 ) -> list[SourceResult]:
     """Crawl these sources into the archive and record each one's health.
 
@@ -62,9 +64,9 @@ async def crawl_sources(
     Setting ``stop`` (a shutdown) closes the running crawl early: what was fetched is kept.
     A long-running process passes the near-duplicate ``index`` it keeps between crawls
     (see :func:`crawler.stories.load_story_index`); otherwise it is loaded for this crawl.
+    Large feeds and article pages are parsed in ``workers`` (a process pool; by default one
+    started for this crawl when first needed and closed at its end).
     """
-    from scrapy.crawler import AsyncCrawlerRunner
-
     names = [s.name for s in sources]
     if len(set(names)) != len(names):
         raise ValueError("source names must be unique within a crawl")
@@ -84,64 +86,84 @@ async def crawl_sources(
             from crawler.stories import StoryAssigner
 
             assigner = StoryAssigner(db, dedupe, index=index)
-            runner = AsyncCrawlerRunner(scrapy_settings(settings))
-            tasks = []
-            for kind, spider_cls in _spider_classes().items():
-                group = [s for s in sources if s.kind == kind]
-                if group:
-                    tasks.append(
-                        runner.crawl(
-                            spider_cls,
-                            sources=group,
-                            tracker=tracker,
-                            db=db,
-                            assigner=assigner,
-                            crawl=settings,
-                        )
-                    )
-            # Scrapy's CLOSESPIDER_TIMEOUT stops the spiders at crawl_timeout; this outer
-            # limit catches a shutdown that itself hangs.
-            limit = (
-                settings.crawl_timeout.total_seconds()
-                + settings.download_timeout.total_seconds()
-                + 30
-            )
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + limit
-            waiter = asyncio.ensure_future(stop.wait()) if stop is not None else None
-            pending = set(tasks)
+            own_workers = workers is None
+            if own_workers:
+                workers = ParseWorkers()
             try:
-                while pending and not (waiter and waiter.done()):
-                    remaining = deadline - loop.time()
-                    if remaining <= 0:
-                        break
-                    await asyncio.wait(
-                        pending | ({waiter} if waiter else set()),
-                        timeout=remaining,
-                        return_when=asyncio.FIRST_COMPLETED,
-                    )
-                    pending = {t for t in tasks if not t.done()}
+                await _run_spiders(settings, sources, tracker, db, assigner, workers, stop)
             finally:
-                if waiter is not None:
-                    waiter.cancel()
-            if pending and waiter is not None and stop.is_set():
-                logger.info("shutdown: closing the running crawl")
-                await runner.stop()
-                await asyncio.wait(pending, timeout=30)
-                pending = {t for t in tasks if not t.done()}
-            if pending:
-                logger.warning("crawl still running after %.0f s: stopping it", limit)
-                await runner.stop()
-                await asyncio.wait(pending, timeout=30)
-            for task in tasks:
-                if task.done() and not task.cancelled() and task.exception() is not None:
-                    logger.error("a crawler failed: %r", task.exception())
+                if own_workers:
+                    await workers.close()
         results = tracker.finish_all()
         with archive.write(db):
             record_results(db, sources, results, started_at)
         return results
     finally:
         db.close()
+
+
+async def _run_spiders(
+    settings: CrawlSettings,
+    sources: list[Source],
+    tracker: CrawlTracker,
+    db,
+    assigner,
+    workers: ParseWorkers,
+    stop: asyncio.Event | None,
+) -> None:
+    """One Scrapy crawler per source kind in play, awaited until done, stopped, or past the
+    outer time limit."""
+    from scrapy.crawler import AsyncCrawlerRunner
+
+    runner = AsyncCrawlerRunner(scrapy_settings(settings))
+    tasks = []
+    for kind, spider_cls in _spider_classes().items():
+        group = [s for s in sources if s.kind == kind]
+        if group:
+            tasks.append(
+                runner.crawl(
+                    spider_cls,
+                    sources=group,
+                    tracker=tracker,
+                    db=db,
+                    assigner=assigner,
+                    crawl=settings,
+                    workers=workers,
+                )
+            )
+    # Scrapy's CLOSESPIDER_TIMEOUT stops the spiders at crawl_timeout; this outer
+    # limit catches a shutdown that itself hangs.
+    limit = settings.crawl_timeout.total_seconds() + settings.download_timeout.total_seconds() + 30
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    waiter = asyncio.ensure_future(stop.wait()) if stop is not None else None
+    pending = set(tasks)
+    try:
+        while pending and not (waiter and waiter.done()):
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            await asyncio.wait(
+                pending | ({waiter} if waiter else set()),
+                timeout=remaining,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            pending = {t for t in tasks if not t.done()}
+    finally:
+        if waiter is not None:
+            waiter.cancel()
+    if pending and waiter is not None and stop.is_set():
+        logger.info("shutdown: closing the running crawl")
+        await runner.stop()
+        await asyncio.wait(pending, timeout=30)
+        pending = {t for t in tasks if not t.done()}
+    if pending:
+        logger.warning("crawl still running after %.0f s: stopping it", limit)
+        await runner.stop()
+        await asyncio.wait(pending, timeout=30)
+    for task in tasks:
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            logger.error("a crawler failed: %r", task.exception())
 
 
 def run_crawl(

@@ -5,7 +5,7 @@ GET and the unchanged-body check."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
 import scrapy
@@ -17,6 +17,7 @@ from crawler.extract import extract_article
 from crawler.health import CrawlTracker, classify
 from crawler.store import known_articles
 from crawler.urls import canonical_url
+from crawler.workers import ParseWorkers
 
 
 class SourceSpider(scrapy.Spider):
@@ -32,6 +33,7 @@ class SourceSpider(scrapy.Spider):
         db: Any,
         assigner: Any,
         crawl: CrawlSettings,
+        workers: ParseWorkers | None = None,
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
@@ -40,6 +42,8 @@ class SourceSpider(scrapy.Spider):
         self.db = db
         self.assigner = assigner
         self.crawl = crawl
+        # Parsing happens in place when no pool is given (e.g. a spider built by a test).
+        self.workers = workers or ParseWorkers(min_bytes=1 << 62)
         self._fetches: dict[str, int] = {}
 
     async def start(self):
@@ -55,30 +59,18 @@ class SourceSpider(scrapy.Spider):
         self,
         src: Source,
         url: str,
-        callback: Callable[..., Iterable[Any] | None],
+        callback: Callable[..., Iterable[Any] | AsyncIterator[Any] | None],
         *,
         errback: Callable[..., Iterable[Any] | None] | None = None,
         kwargs: dict | None = None,
         meta: dict | None = None,
     ) -> scrapy.Request:
-        """A request counted against ``src``; the source is done when none is left."""
+        """A request counted against ``src``; the source is done when none is left.
+
+        ``callback`` may be a generator or an async generator (one that awaits parsing in
+        :attr:`workers`)."""
         kwargs = {"src": src, **(kwargs or {})}
         name = src.name
-        tracker = self.tracker
-
-        def on_response(response: Response) -> Iterable[Any]:
-            try:
-                yield from callback(response, **kwargs) or ()
-            finally:
-                tracker.end(name)
-
-        def on_failure(failure: Failure) -> Iterable[Any]:
-            try:
-                if errback is not None:
-                    yield from errback(failure, **kwargs) or ()
-            finally:
-                tracker.end(name)
-
         obey = src.obey_robots if src.obey_robots is not None else self.crawl.obey_robots
         full_meta = {
             "source": name,
@@ -86,10 +78,37 @@ class SourceSpider(scrapy.Spider):
             "allow_private_addresses": src.allow_private_addresses,
             **(meta or {}),
         }
-        tracker.begin(name)
+        self.tracker.begin(name)
+        # Spider methods, not closures: Scrapy inspects each new callback object's source.
         return scrapy.Request(
-            url, callback=on_response, errback=on_failure, meta=full_meta, dont_filter=True
+            url,
+            callback=self._on_response,
+            errback=self._on_failure,
+            meta=full_meta,
+            cb_kwargs={"_then": (callback, errback, kwargs)},
+            dont_filter=True,
         )
+
+    async def _on_response(self, response: Response, _then: tuple) -> AsyncIterator[Any]:
+        callback, _, kwargs = _then
+        try:
+            out = callback(response, **kwargs)
+            if hasattr(out, "__aiter__"):
+                async for x in out:
+                    yield x
+            else:
+                for x in out or ():
+                    yield x
+        finally:
+            self.tracker.end(kwargs["src"].name)
+
+    def _on_failure(self, failure: Failure) -> Iterable[Any]:
+        _, errback, kwargs = failure.request.cb_kwargs["_then"]
+        try:
+            if errback is not None:
+                yield from errback(failure, **kwargs) or ()
+        finally:
+            self.tracker.end(kwargs["src"].name)
 
     def root_request(self, src: Source) -> scrapy.Request:
         """The source's own address, with the validators of its last successful fetch."""
@@ -109,7 +128,7 @@ class SourceSpider(scrapy.Spider):
         self.logger.warning("source %s failed: %s (%s)", src.name, error_class, message)
         self.tracker.fail(src.name, error_class, message, status)
 
-    def _on_root(self, response: Response, src: Source) -> Iterable[Any]:
+    async def _on_root(self, response: Response, src: Source) -> AsyncIterator[Any]:
         r = self.tracker.result(src.name)
         r.http_status = response.status
         if response.status == 304:
@@ -121,7 +140,13 @@ class SourceSpider(scrapy.Spider):
         if r.body_hash == self.tracker.previous(src.name).get("body_hash"):
             r.not_modified = True  # same bytes as last time: nothing to parse
             return
-        yield from self.parse_root(response, src) or ()
+        out = self.parse_root(response, src)
+        if hasattr(out, "__aiter__"):
+            async for x in out:
+                yield x
+        else:
+            for x in out or ():
+                yield x
 
     # ------------------------------------------------------------------ articles
 
@@ -147,8 +172,10 @@ class SourceSpider(scrapy.Spider):
             kwargs={"item": item},
         )
 
-    def parse_article(self, response: Response, src: Source, item: dict) -> Iterable[dict]:
-        page = extract_article(response.body, url=response.url)
+    async def parse_article(
+        self, response: Response, src: Source, item: dict
+    ) -> AsyncIterator[dict]:
+        page = await self.workers.run(extract_article, response.body, url=response.url)
         merged = dict(item)
         hint = merged.pop("_title_hint", None)
         merged["text"] = page["text"] or item.get("text")

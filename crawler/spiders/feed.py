@@ -3,7 +3,7 @@ source asks for full text)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator
 from typing import Any
 
 from scrapy.http import Response
@@ -15,16 +15,20 @@ from crawler.urls import canonical_url
 
 
 class FeedSpider(SourceSpider):
-    """Parses each feed source with feedparser (bytes only: Scrapy did the fetching)."""
+    """Parses each feed source with feedparser (bytes only: Scrapy did the fetching), large
+    feeds in a worker process."""
 
     name = "newswatch-feeds"
 
-    def parse_root(self, response: Response, src: Source) -> Iterable[Any]:
+    async def parse_root(self, response: Response, src: Source) -> AsyncIterator[Any]:
         headers = {
             k.decode("latin-1").lower(): b", ".join(v).decode("latin-1")
             for k, v in response.headers.items()
         }
-        result = parse_feed(response.body, url=response.url, headers=headers)
+        # In a worker process for a large feed: the reactor keeps downloading meanwhile.
+        result = await self.workers.run(
+            parse_feed, response.body, url=response.url, headers=headers
+        )
         if result.error_class:
             self.tracker.fail(src.name, result.error_class, result.problem or "")
             return

@@ -1,0 +1,87 @@
+"""CPU-heavy parsing off the reactor thread: feeds (feedparser is pure Python) and article
+pages (trafilatura) go to a process pool, so downloads, the pipeline and the archive keep
+going on the reactor while another core parses.
+
+Threads would not help: the GIL lets one thread run Python at a time. The pool starts on
+first use (a crawl whose sources all answer 304 never starts it), with the ``spawn``
+method (forking a process that runs a reactor, SQLite and threads is unsafe), and is
+closed at the end of the crawl unless the caller owns it. Small documents are parsed
+in place: shipping them to another process costs more than parsing them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Below this many bytes a document is parsed on the reactor thread (a feed of this size
+# parses in a few milliseconds; sending it to the pool and back costs about as much).
+MIN_BYTES = 32_768
+
+
+def default_workers() -> int:
+    """One core stays with the reactor (downloads, pipeline, archive); the others parse."""
+    return max(1, min(4, (os.cpu_count() or 1) - 1))
+
+
+def _warm() -> None:
+    """Import the parsers once when a worker starts, not in the first task."""
+    import crawler.feeds  # noqa: F401
+
+
+class ParseWorkers:
+    """A lazily started process pool for parsing; ``await workers.run(fn, data, ...)``.
+
+    ``fn`` must be a module-level function whose arguments and result can be pickled.
+    ``min_bytes`` is the size below which ``data`` is parsed in place (0: always in the
+    pool). If the pool breaks (a worker killed), parsing carries on in place.
+    """
+
+    def __init__(self, max_workers: int | None = None, *, min_bytes: int = MIN_BYTES):
+        self.max_workers = max_workers or default_workers()
+        self.min_bytes = min_bytes
+        self._pool: ProcessPoolExecutor | None = None
+        self._broken = False
+        self.offloaded = 0  # how many calls ran in the pool (for tests and benchmarks)
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                self.max_workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_warm,
+            )
+        return self._pool
+
+    async def run(self, fn: Callable[..., T], data: bytes, *args: Any, **kwargs: Any) -> T:
+        """``fn(data, *args, **kwargs)``, in the pool when ``data`` is large enough."""
+        if self._broken or len(data) < self.min_bytes:
+            return fn(data, *args, **kwargs)
+        loop = asyncio.get_running_loop()
+        try:
+            future = self._executor().submit(fn, data, *args, **kwargs)
+            result = await asyncio.wrap_future(future, loop=loop)
+        except BrokenProcessPool:
+            logger.warning("the parse worker process died: parsing in place from now on")
+            self._broken = True
+            await self.close()
+            return fn(data, *args, **kwargs)
+        self.offloaded += 1
+        return result
+
+    async def close(self) -> None:
+        """Stop the worker processes. Waits in a thread, so the reactor is not blocked
+        when a worker is still busy (a crawl stopped mid-parse)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)

@@ -1,0 +1,117 @@
+"""Parsing in worker processes gives exactly what parsing on the reactor thread gives."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from conftest import REPO
+
+from crawler.feeds import parse_feed
+from crawler.workers import ParseWorkers
+
+FEED_NAMES = (
+    "rss20.xml",
+    "atom10.xml",
+    "jsonfeed.json",
+    "malformed.xml",
+    "cp1252_declared_utf8.xml",
+    "utf16.xml",
+    "dup_guids.xml",
+    "no_dates.xml",
+)
+
+FEEDS = Path(__file__).resolve().parent.parent / "fixtures" / "crawler" / "feeds"
+
+SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    from crawler.runner import install_asyncio_reactor
+    install_asyncio_reactor()
+    from twisted.internet import reactor
+    from scrapy.utils.defer import deferred_from_coro
+    from crawler.archive import open_archive
+    from crawler.config import CrawlSettings, Source
+    from crawler.runner import crawl_sources
+    from crawler.workers import ParseWorkers
+
+    base, tmp, names = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
+    settings = CrawlSettings(allow_private_addresses=True, autothrottle=False, obey_robots=False)
+    sources = [Source(name=f"f{i}", kind="feed", url=base + "/feeds/" + n)
+               for i, n in enumerate(names)]
+    sources += [
+        Source(name="full", kind="feed", url=base + "/feeds/local.xml", full_text=True),
+        Source(name="list", kind="html", url=base + "/news/", links="a.story",
+               next_page="a.next", max_pages=2),
+        Source(name="map", kind="sitemap", url=base + "/sitemap_index.xml"),
+    ]
+    out = {}
+
+    async def main():
+        for label, workers in [("pool", ParseWorkers(1, min_bytes=0)),
+                               ("inline", ParseWorkers(1, min_bytes=1 << 40))]:
+            archive = f"{tmp}/{label}.db"
+            results = await crawl_sources(settings, sources, archive, workers=workers)
+            await workers.close()
+            db = open_archive(archive)
+            rows = db.execute(
+                "SELECT source, url, guid, title, text, summary, author, language, categories,"
+                " published_at, updated_at FROM articles ORDER BY source, url").fetchall()
+            out[label] = {
+                "offloaded": workers.offloaded,
+                "rows": rows,
+                "results": [[r.name, r.status, r.error_class, r.items_seen, r.items_new]
+                            for r in results],
+            }
+
+    def done(result):
+        reactor.stop()
+        return result
+
+    reactor.callWhenRunning(lambda: deferred_from_coro(main()).addBoth(done))
+    reactor.run()
+    print(json.dumps(out))
+    """
+)
+
+
+def test_a_crawl_parsed_in_worker_processes_stores_the_same_articles(news_site, tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-c", SCRIPT, news_site.url(""), str(tmp_path), ",".join(FEED_NAMES)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=REPO,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    pool, inline = out["pool"], out["inline"]
+    # Every feed and every page went through the pool: the feeds, local.xml and its two
+    # articles, three listed articles, three sitemap pages (s1, s2, /about).
+    assert pool["offloaded"] == len(FEED_NAMES) + 1 + 2 + 3 + 3
+    assert inline["offloaded"] == 0
+    assert pool["results"] == inline["results"]
+    assert len(pool["rows"]) == 20
+    assert pool["rows"] == inline["rows"]
+    by_source = {r[0] for r in pool["rows"]}
+    assert {"full", "list", "map"} <= by_source
+
+
+def test_parse_workers_run_gives_what_the_function_gives():
+    body = (FEEDS / "atom10.xml").read_bytes()
+    workers = ParseWorkers(1, min_bytes=0)
+
+    async def both():
+        try:
+            return await workers.run(parse_feed, body, url="https://example.org/feed")
+        finally:
+            await workers.close()
+
+    in_pool = asyncio.run(both())
+    assert workers.offloaded == 1
+    assert in_pool == parse_feed(body, url="https://example.org/feed")
+    assert in_pool.items
