@@ -837,6 +837,14 @@ def setup_logging(fmt: str = "text", *, level: int = logging.INFO, secrets: list
     logging.getLogger("apprise").setLevel(max(level, logging.INFO))
     for noisy in ("scrapy", "twisted", "apscheduler", "trafilatura", "htmldate", "courlan"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Fetch failures are reported once per source by our own log line (and in `status`);
+    # Scrapy would add a traceback for every retry and every robots.txt it could not read.
+    for chatty in ("scrapy.downloadermiddlewares.retry", "scrapy.downloadermiddlewares.robotstxt"):
+        logging.getLogger(chatty).setLevel(logging.CRITICAL)
+    # A collection still running at the next tick is expected (it is skipped, by design), and
+    # job errors are logged once by the daemon's own listener.
+    logging.getLogger("apscheduler.scheduler").setLevel(logging.ERROR)
+    logging.getLogger("apscheduler.executors").setLevel(logging.CRITICAL)
 
 
 def config_secrets(cfg: Config) -> list[str]:
@@ -1074,11 +1082,14 @@ class Daemon:
             )
 
     def _job_error(self, event) -> None:
+        if self.stopping and isinstance(event.exception, asyncio.CancelledError):
+            return  # our own shutdown
         log.error(
-            "job %s failed: %r",
+            "job %s failed: %r\n%s",
             event.job_id,
             event.exception,
-            exc_info=(type(event.exception), event.exception, event.traceback),
+            event.traceback or "",
+            extra={"event": "job_error", "job": event.job_id},
         )
 
     def request_stop(self, sig: int | None = None) -> None:
@@ -1156,9 +1167,11 @@ class Daemon:
             )
         )
         try:
-            results = await self._crawl_task
+            # Shielded: a cancelled job must not cancel the crawl; shutdown closes it instead.
+            results = await asyncio.shield(self._crawl_task)
         finally:
-            self._crawl_task = None
+            if self._crawl_task.done():
+                self._crawl_task = None
         crawl_s = time.perf_counter() - started
         finished = datetime.now(UTC)
         for s in sources:
