@@ -15,7 +15,7 @@ from crawler.store import ITEM_KEYS, store_items
 
 logger = logging.getLogger(__name__)
 
-BATCH = 200
+BATCH = 500  # items buffered before a write transaction (one per batch, not per source)
 
 
 def normalize_item(item: dict) -> dict:
@@ -32,8 +32,9 @@ def normalize_item(item: dict) -> dict:
 
 
 class ArchivePipeline:
-    """Buffers items per source and stores them in one write transaction per batch; a
-    source's buffer is also flushed when the source finishes, so its counts are final."""
+    """Buffers items and stores them in one write transaction per batch (each source in its
+    own savepoint, so one source's failure loses no other's); the buffers are also flushed
+    when a source finishes, so its counts are final."""
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
@@ -64,23 +65,36 @@ class ArchivePipeline:
     def close_spider(self) -> None:
         self.flush()
 
-    def flush(self) -> None:
-        for source in list(self.buffers):
-            self.flush_source(source)
-
     def flush_source(self, source: str) -> None:
-        items = self.buffers.pop(source, None)
-        if not items:
+        """A source finished: store its items (and, in the same transaction, the others')."""
+        if self.buffers.get(source):
+            self.flush()
+
+    def flush(self) -> None:
+        """Store every buffered item in one write transaction."""
+        if not self.buffers:
             return
-        self.pending -= len(items)
+        buffers, self.buffers, self.pending = self.buffers, defaultdict(list), 0
         spider = self.spider
-        result = spider.tracker.result(source)
+        tracker = spider.tracker
+        done = []
         try:
             with archive.write(spider.db):
-                stored = store_items(spider.db, source, items, spider.assigner)
-        except Exception as e:  # the archive refused: say so on the source, lose no other
-            logger.exception("storing %d items from %s failed", len(items), source)
-            spider.tracker.fail(source, "store_error", f"{type(e).__name__}: {e}")
+                for source, items in buffers.items():
+                    try:
+                        with archive.write(spider.db):  # a savepoint
+                            done.append(
+                                (source, store_items(spider.db, source, items, spider.assigner))
+                            )
+                    except Exception as e:  # the archive refused: say so, lose no other
+                        logger.exception("storing %d items from %s failed", len(items), source)
+                        tracker.fail(source, "store_error", f"{type(e).__name__}: {e}")
+        except Exception as e:  # the commit itself failed: nothing of this batch was stored
+            logger.exception("storing a batch of %d sources failed", len(buffers))
+            for source, _ in done:
+                tracker.fail(source, "store_error", f"{type(e).__name__}: {e}")
             return
-        result.items_new += stored.new
-        result.items_updated += stored.updated
+        for source, stored in done:
+            result = tracker.result(source)
+            result.items_new += stored.new
+            result.items_updated += stored.updated
