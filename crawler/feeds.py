@@ -14,7 +14,7 @@ from urllib.parse import urljoin
 
 import feedparser
 
-from crawler.normalize import iso_utc, plain_text, struct_to_iso
+from crawler.normalize import NORMALIZED, iso_utc, normalize_item, plain_text, struct_to_iso
 
 _HTML_START = re.compile(
     rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S
@@ -176,4 +176,14 @@ def parse_feed(body: bytes, *, url: str, headers: dict[str, str] | None = None) 
         else:
             result.error_class = "parse_error"
             result.problem = result.problem or "no feed could be read from the document"
+    return result
+
+
+def parse_feed_for_store(
+    body: bytes, *, url: str, headers: dict[str, str] | None = None
+) -> FeedResult:
+    """:func:`parse_feed` with each item also normalized as the store takes it (and marked
+    so), so that a parse worker process does that work instead of the reactor thread."""
+    result = parse_feed(body, url=url, headers=headers)
+    result.items = [{**normalize_item(i), NORMALIZED: True} for i in result.items]
     return result

@@ -20,6 +20,22 @@ _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _BLANKS = re.compile(r"\n\s*\n\s*(?:\n\s*)*")
 
+# The fields of an article item, as the store takes them.
+ITEM_KEYS = (
+    "url",
+    "guid",
+    "title",
+    "text",
+    "summary",
+    "author",
+    "language",
+    "categories",
+    "published_at",
+    "updated_at",
+)
+# Set on an item already passed through normalize_item (in a parse worker process).
+NORMALIZED = "_normalized"
+
 
 def plain_text(value: str | None, *, is_html: bool = True, multiline: bool = False) -> str | None:
     """Text without tags, with entities decoded and whitespace normalized.
@@ -79,3 +95,16 @@ def iso_utc(value: datetime | str | None) -> str | None:
     if not 1990 <= value.year <= 2100:
         return None
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def normalize_item(item: dict) -> dict:
+    """Only the store's keys, text fields as plain text, dates as ISO 8601 UTC."""
+    out = {k: item.get(k) for k in ITEM_KEYS}
+    out["title"] = plain_text(out["title"], is_html=False)
+    out["summary"] = plain_text(out["summary"], is_html=False)
+    out["author"] = plain_text(out["author"], is_html=False)
+    out["text"] = plain_text(out["text"], is_html=False, multiline=True)
+    out["published_at"] = iso_utc(out["published_at"])
+    out["updated_at"] = iso_utc(out["updated_at"])
+    out["categories"] = [c for c in (out["categories"] or []) if isinstance(c, str) and c]
+    return out

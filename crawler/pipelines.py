@@ -10,25 +10,14 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from crawler import archive
-from crawler.normalize import iso_utc, plain_text
-from crawler.store import ITEM_KEYS, store_items
+from crawler.normalize import ITEM_KEYS, NORMALIZED, normalize_item
+from crawler.store import store_items
 
 logger = logging.getLogger(__name__)
 
+__all__ = ["ArchivePipeline", "normalize_item"]
+
 BATCH = 500  # items buffered before a write transaction (one per batch, not per source)
-
-
-def normalize_item(item: dict) -> dict:
-    """Only the store's keys, text fields as plain text, dates as ISO 8601 UTC."""
-    out = {k: item.get(k) for k in ITEM_KEYS}
-    out["title"] = plain_text(out["title"], is_html=False)
-    out["summary"] = plain_text(out["summary"], is_html=False)
-    out["author"] = plain_text(out["author"], is_html=False)
-    out["text"] = plain_text(out["text"], is_html=False, multiline=True)
-    out["published_at"] = iso_utc(out["published_at"])
-    out["updated_at"] = iso_utc(out["updated_at"])
-    out["categories"] = [c for c in (out["categories"] or []) if isinstance(c, str) and c]
-    return out
 
 
 class ArchivePipeline:
@@ -56,7 +45,10 @@ class ArchivePipeline:
         source = item.get("source")
         if not source or not item.get("url"):
             raise DropItem("item without a source or a url")
-        self.buffers[source].append(normalize_item(item))
+        if item.get(NORMALIZED):  # normalized in a parse worker already
+            self.buffers[source].append({k: item.get(k) for k in ITEM_KEYS})
+        else:
+            self.buffers[source].append(normalize_item(item))
         self.pending += 1
         if self.pending >= BATCH:
             self.flush()

@@ -16,19 +16,6 @@ from sqlite_utils import Database
 from crawler.archive import utcnow
 from crawler.urls import canonical_url
 
-ITEM_KEYS = (
-    "url",
-    "guid",
-    "title",
-    "text",
-    "summary",
-    "author",
-    "language",
-    "categories",
-    "published_at",
-    "updated_at",
-)
-
 
 @dataclass
 class StoreResult:

@@ -26,7 +26,7 @@ T = TypeVar("T")
 
 # Below this many bytes a document is parsed on the reactor thread (a feed of this size
 # parses in a few milliseconds; sending it to the pool and back costs about as much).
-MIN_BYTES = 32_768
+MIN_BYTES = 8_192
 
 
 def default_workers() -> int:

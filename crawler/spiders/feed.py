@@ -9,7 +9,7 @@ from typing import Any
 from scrapy.http import Response
 
 from crawler.config import Source
-from crawler.feeds import parse_feed
+from crawler.feeds import parse_feed, parse_feed_for_store
 from crawler.spiders.base import SourceSpider
 from crawler.urls import canonical_url
 
@@ -26,9 +26,9 @@ class FeedSpider(SourceSpider):
             for k, v in response.headers.items()
         }
         # In a worker process for a large feed: the reactor keeps downloading meanwhile.
-        result = await self.workers.run(
-            parse_feed, response.body, url=response.url, headers=headers
-        )
+        # Items stored as they are are normalized there too; full-text ones after the page.
+        parse = parse_feed if src.full_text else parse_feed_for_store
+        result = await self.workers.run(parse, response.body, url=response.url, headers=headers)
         if result.error_class:
             self.tracker.fail(src.name, result.error_class, result.problem or "")
             return
