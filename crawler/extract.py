@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-import trafilatura
-
 from crawler.normalize import iso_utc, plain_text
 
 _DATE_PARAMS = {
@@ -76,6 +74,8 @@ def extract_article(html: bytes | str, url: str | None = None) -> dict:
         "author": None,
         "language": None,
     }
+    import trafilatura  # here: a crawl that fetches no page need not load it
+
     try:
         doc = trafilatura.bare_extraction(
             html,

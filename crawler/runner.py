@@ -11,13 +11,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from crawler import archive
 from crawler.config import CrawlSettings, DedupeSettings, Source
-from crawler.dedupe import NearDuplicateIndex
 from crawler.health import CrawlTracker, SourceResult, load_state, record_results
 from crawler.settings import ASYNCIO_REACTOR, scrapy_settings
 from crawler.workers import ParseWorkers
+
+if TYPE_CHECKING:  # importing crawler.dedupe loads datasketch and scipy (half a second)
+    from crawler.dedupe import NearDuplicateIndex
 
 logger = logging.getLogger(__name__)
 
@@ -83,9 +86,7 @@ async def crawl_sources(
 
         tracker = CrawlTracker(names, load_state(db, names), on_done=on_done)
         if sources:
-            from crawler.stories import StoryAssigner
-
-            assigner = StoryAssigner(db, dedupe, index=index)
+            assigner = _LazyAssigner(db, dedupe, index)
             own_workers = workers is None
             if own_workers:
                 workers = ParseWorkers()
@@ -100,6 +101,24 @@ async def crawl_sources(
         return results
     finally:
         db.close()
+
+
+class _LazyAssigner:
+    """The crawl's :class:`crawler.stories.StoryAssigner`, made when the first item is
+    stored: a crawl whose sources are all unchanged never imports the near-duplicate
+    machinery."""
+
+    def __init__(self, db, dedupe: DedupeSettings | None, index: NearDuplicateIndex | None):
+        self._args = (db, dedupe, index)
+        self._assigner = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._assigner is None:
+            from crawler.stories import StoryAssigner
+
+            db, dedupe, index = self._args
+            self._assigner = StoryAssigner(db, dedupe, index=index)
+        return getattr(self._assigner, name)
 
 
 async def _run_spiders(
