@@ -50,12 +50,19 @@ from scheduler import load_config
 cfg = load_config(sys.argv[1])
 out = {"crawls": []}
 
+def cpu():
+    me, kids = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime
+
 async def main():
     for _ in range(2):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), cpu()
         results = await crawl_sources(cfg.crawl, cfg.sources, sys.argv[2], dedupe=cfg.dedupe)
+        c1 = cpu()
         out["crawls"].append({
             "seconds": time.perf_counter() - t0,
+            "cpu_self": c1[0] - c0[0],
+            "cpu_workers": c1[1] - c0[1],
             "new": sum(r.items_new for r in results),
             "not_modified": sum(r.not_modified for r in results),
             "failed": sum(r.status in ("error", "timeout") for r in results),
@@ -86,12 +93,13 @@ def main() -> int:
     import feedparser
 
     warnings.simplefilter("ignore")
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     baseline_items = sum(len(feedparser.parse(b).entries) for b in bodies.values())
-    baseline = time.perf_counter() - t0
+    baseline, baseline_cpu = time.perf_counter() - t0, time.process_time() - c0
     print(
         f"baseline: feedparser.parse (defaults) over {len(bodies)} files: {baseline:.2f} s, "
-        f"{baseline_items} items, {baseline_items / baseline:.0f} items/s"
+        f"{baseline_items} items, {baseline_items / baseline:.0f} items/s "
+        f"({baseline_cpu:.2f} s CPU)"
     )
 
     from support.httpserver import LocalServer
@@ -150,6 +158,10 @@ def main() -> int:
     print(
         f"in-process crawl 1 (fetch, parse, normalize, dedupe, store): {d1['seconds']:.2f} s, "
         f"{d1['new']} articles stored, {d1['seconds'] / baseline:.2f}x baseline (target <= 0.5x)"
+    )
+    print(
+        f"  CPU: crawl process {d1['cpu_self']:.2f} s ({d1['cpu_self'] / baseline_cpu:.2f}x the "
+        f"baseline's CPU), parse worker {d1['cpu_workers']:.2f} s"
     )
     print(
         f"in-process crawl 2 (second await, unchanged, 304s): {d2['seconds']:.2f} s, "
