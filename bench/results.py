@@ -280,6 +280,8 @@ def number(v: float | None) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "—"
     a = abs(v)
+    if float(v).is_integer() and (a == 0 or a >= 2):  # counts: 0, 5,295
+        return f"{int(v):,}"
     if a >= 1000:
         return f"{v:,.0f}"
     if a >= 100:
@@ -299,15 +301,20 @@ def _with_unit(v: float | None, unit: str) -> str:
     return f"{number(v)}{unit}" if unit == "%" else f"{number(v)} {unit}"
 
 
+def _short(v: float) -> str:
+    """A target as written: 1,000 / 0.95 / 0.667 (for 1 / 1.5)."""
+    return f"{int(v):,}" if float(v).is_integer() else f"{v:.3g}"
+
+
 def target_text(rec: dict) -> str:
     op = ">=" if rec.get("better", "higher") == "higher" else "<="
     parts = []
     if rec.get("target") is not None:
         unit = rec.get("unit", "")
         sep = "" if unit in ("", "%") else " "
-        parts.append(f"{op} {rec['target']:,g}{sep}{unit}")
+        parts.append(f"{op} {_short(rec['target'])}{sep}{unit}")
     if rec.get("target_ratio") is not None:
-        parts.append(f"{op} {rec['target_ratio']:,g}x baseline")
+        parts.append(f"{op} {_short(rec['target_ratio'])}x baseline")
     return ", ".join(parts) or "—"
 
 

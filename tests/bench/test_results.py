@@ -70,8 +70,8 @@ def _row(text: str, figure: str) -> list[str]:
 def test_table_has_value_baseline_ratio_target_and_verdict(out, tmp_path):
     md = results.write_results(out, tmp_path / "RESULTS.md", draw=None).read_text()
     bench, figure, value, base, ratio, target, met = _row(md, "throughput")
-    assert (bench, value, base) == ("matching", "6.00 MB/s", "0.25 MB/s (re.I)")
-    assert ratio == "24.0x"
+    assert (bench, value, base) == ("matching", "6 MB/s", "0.25 MB/s (re.I)")
+    assert ratio == "24x"
     assert target == ">= 5 MB/s, >= 20x baseline"
     assert met == "met"
     # lower is better: 20 s against 25 s is 0.8x, which misses <= 0.5x
@@ -84,6 +84,14 @@ def test_table_has_value_baseline_ratio_target_and_verdict(out, tmp_path):
 def test_missing_baseline_and_target_render_as_dashes(out, tmp_path):
     md = results.write_results(out, tmp_path / "RESULTS.md", draw=None).read_text()
     assert _row(md, "peak memory") == ["delivery", "peak memory", "12.5 MB", "—", "—", "—", "—"]
+
+
+def test_counts_print_as_integers_and_targets_as_written(tmp_path):
+    results.record("peer", "duplicates", 0, target=0, better="lower", out=tmp_path)
+    results.record("peer", "messages", 5295, baseline=6482, target_ratio=1 / 1.5, out=tmp_path)
+    md = results.write_results(tmp_path, tmp_path / "RESULTS.md", draw=None).read_text()
+    assert _row(md, "duplicates")[2:] == ["0", "—", "—", "<= 0", "met"]
+    assert _row(md, "messages")[2:] == ["5,295", "6,482", "0.817x", ">= 0.667x baseline", "met"]
 
 
 def test_machine_info_and_date_come_from_the_run_file(out, tmp_path):
