@@ -12,10 +12,13 @@ in place: shipping them to another process costs more than parsing them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import os
-from collections.abc import Callable
+import sys
+import types
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
@@ -32,6 +35,20 @@ MIN_BYTES = 8_192
 def default_workers() -> int:
     """One core stays with the reactor (downloads, pipeline, archive); the others parse."""
     return max(1, min(4, (os.cpu_count() or 1) - 1))
+
+
+@contextlib.contextmanager
+def _main_script_hidden() -> Iterator[None]:
+    """``spawn`` re-runs the parent's main script in each new worker (for ``newswatch`` that
+    is the whole CLI: its imports cost a second and about 100 MB); a worker needs only the
+    parsers, so the script is hidden while workers start (they start inside ``submit``)."""
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
 
 
 def _warm() -> None:
@@ -69,7 +86,8 @@ class ParseWorkers:
             return fn(data, *args, **kwargs)
         loop = asyncio.get_running_loop()
         try:
-            future = self._executor().submit(fn, data, *args, **kwargs)
+            with _main_script_hidden():
+                future = self._executor().submit(fn, data, *args, **kwargs)
             result = await asyncio.wrap_future(future, loop=loop)
         except BrokenProcessPool:
             logger.warning("the parse worker process died: parsing in place from now on")
@@ -78,6 +96,12 @@ class ParseWorkers:
             return fn(data, *args, **kwargs)
         self.offloaded += 1
         return result
+
+    @property
+    def pids(self) -> list[int]:
+        """Process ids of the running workers (none before the first use)."""
+        processes = getattr(self._pool, "_processes", None) or {}
+        return sorted(processes)
 
     async def close(self) -> None:
         """Stop the worker processes. Waits in a thread, so the reactor is not blocked

@@ -115,3 +115,39 @@ def test_parse_workers_run_gives_what_the_function_gives():
     assert workers.offloaded == 1
     assert in_pool == parse_feed(body, url="https://example.org/feed")
     assert in_pool.items
+
+
+def test_a_script_without_a_main_guard_crawls_once(news_site, tmp_path):
+    # spawn would re-run this script in the worker (a second crawl) if it were not hidden.
+    items = "".join(
+        f"<item><title>Item {i}</title><link>https://big.example/{i}</link><guid>g{i}</guid>"
+        f"<description>{'words ' * 40}</description></item>"
+        for i in range(60)
+    )
+    body = f'<rss version="2.0"><channel><title>Big</title>{items}</channel></rss>'.encode()
+    assert len(body) > 8192  # large enough for the pool
+    news_site.add("/feeds/big.xml", body=body, content_type="application/rss+xml")
+    script = tmp_path / "crawl_once.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            from crawler.config import CrawlSettings, Source
+            from crawler.runner import run_crawl
+
+            print("crawling", flush=True)
+            results = run_crawl(
+                CrawlSettings(allow_private_addresses=True, obey_robots=False),
+                [Source(name="big", kind="feed", url={news_site.url("/feeds/big.xml")!r})],
+                {str(tmp_path / "a.db")!r},
+            )
+            print("new", results[0].items_new, flush=True)
+            """
+        ),
+        encoding="utf-8",
+    )
+    proc = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=REPO
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.split("\n").count("crawling") == 1
+    assert "new 60" in proc.stdout
