@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -151,3 +152,24 @@ def test_a_script_without_a_main_guard_crawls_once(news_site, tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.split("\n").count("crawling") == 1
     assert "new 60" in proc.stdout
+
+
+def _exit_unless_in(data: bytes) -> str:
+    """Kills the worker process it runs in; returns in the process whose pid is ``data``."""
+    if os.getpid() != int(data):
+        os._exit(1)
+    return "parsed in place"
+
+
+def test_a_dead_worker_means_parsing_in_place():
+    workers = ParseWorkers(1, min_bytes=0)
+    me = str(os.getpid()).encode()
+
+    async def twice():
+        try:
+            return [await workers.run(_exit_unless_in, me) for _ in range(2)]
+        finally:
+            await workers.close()
+
+    assert asyncio.run(twice()) == ["parsed in place", "parsed in place"]
+    assert workers.offloaded == 0 and workers.pids == []
