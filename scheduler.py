@@ -32,7 +32,7 @@ from alerts.config import (
 )
 from alerts.secrets import RedactingFilter, redact_url
 from alerts.targets import check_targets
-from crawler import archive, runner, schedule, stories
+from crawler import archive, runner, schedule
 from crawler.config import (
     ArchiveSettings,
     CrawlSettings,
@@ -1011,7 +1011,9 @@ class Daemon:
             self.loop = asyncio.get_event_loop()
             db = archive.open_archive(self.cfg.archive.path)
             heartbeat(db, started_at=archive.utcnow())
-            self.index = stories.load_story_index(db, self.cfg.dedupe)
+            from crawler.stories import load_story_index  # datasketch: only the daemon needs it
+
+            self.index = load_story_index(db, self.cfg.dedupe)
             abandoned = outbox.release_abandoned(db)
             if abandoned:
                 log.warning(
@@ -1134,7 +1136,9 @@ class Daemon:
             return
         db = archive.open_archive(cfg.archive.path)
         if cfg.dedupe != self.cfg.dedupe:
-            self.index = stories.load_story_index(db, cfg.dedupe)
+            from crawler.stories import load_story_index
+
+            self.index = load_story_index(db, cfg.dedupe)
         self.cfg, self.matcher = cfg, matcher
         self.plan = schedule.next_runs(db, cfg.sources, cfg.crawl, now=datetime.now(UTC))
         db.close()
