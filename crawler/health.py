@@ -95,6 +95,7 @@ class SourceResult:
     duration_s: float = 0.0
     http_status: int | None = None
     pages_failed: int = 0
+    capped: bool = False  # max_articles_per_source left links for the next crawl
     etag: str | None = None
     last_modified: str | None = None
     body_hash: str | None = None
@@ -217,10 +218,12 @@ def record_results(db: Database, sources: list, results: list[SourceResult], sta
         if ok:
             sets["last_success_at"] = finished
             if not r.not_modified:
-                sets["etag"] = r.etag
-                sets["last_modified"] = r.last_modified
-                # Keep re-reading a body whose article pages did not all arrive.
-                sets["body_hash"] = None if r.pages_failed else r.body_hash
+                # Keep re-reading a body whose article pages did not all arrive, or whose
+                # links passed the per-crawl cap: forget the validators that would skip it.
+                incomplete = bool(r.pages_failed or r.capped)
+                sets["etag"] = None if incomplete else r.etag
+                sets["last_modified"] = None if incomplete else r.last_modified
+                sets["body_hash"] = None if incomplete else r.body_hash
         assign = ", ".join(f"{k} = ?" for k in sets)
         counter = "0" if ok else "consecutive_failures + 1"
         db.execute(

@@ -158,6 +158,7 @@ class SourceSpider(scrapy.Spider):
         """The per-source cap on article pages fetched in one crawl."""
         n = self._fetches.get(src.name, 0)
         if n >= self.crawl.max_articles_per_source:
+            self.tracker.result(src.name).capped = True
             return False
         self._fetches[src.name] = n + 1
         return True
