@@ -4,34 +4,45 @@ Articles are built from the sentences of the item texts of ../shared/corpora/rea
 an original is a random draw of sentences (as many as a real item has, 3 to 25) with a
 fifth of the words swapped for random corpus words (see ``synthesize``); a reprint drops
 10-40% of an earlier original's sentences (rounded: a 3-sentence original loses 0 or 1),
-adds 1-5 lines of site furniture and gets a reworded headline. Everything goes through the real collection path
+adds 1-5 lines of site furniture (drawn from the same twelve lines on every site) and gets
+a reworded headline. Everything goes through the real collection path
 (``crawler.store.store_items`` with one ``StoryAssigner``) into a real archive file.
 
-Prints: throughput while inserting (articles/s, with storage), peak memory, reprint recall,
-false-merge rate, the time a new process needs to load the index, and ratios against
-baselines measured in the same run (storing without dedupe; datasketch's default SHA-1
-MinHash). Never asserts. Run: .venv/bin/python bench/bench_dedupe.py [--articles 100000]
+Prints: throughput while inserting (articles/s, with storage), peak RSS and the index's
+own size, reprint recall, false merges (originals merged into another story; reprints put
+in a wrong story), and what a new process needs to load the stored signatures (seconds,
+memory held), with ratios against baselines measured in the same run (storing without
+dedupe; datasketch's default SHA-1 MinHash). Figures are recorded through bench/results.py
+for RESULTS.md. Never asserts. ``--no-furniture`` switches off the learning of site
+furniture, to see what it buys.
+
+Run: .venv/bin/python bench/bench_dedupe.py [--articles 100000] [--no-furniture]
 """
 
 from __future__ import annotations
 
 import argparse
 import html
+import json
 import random
 import re
 import resource
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import results
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-CORPUS = ROOT.parent / "shared" / "corpora" / "real-feeds"
+CORPUS = results.corpus("real-feeds")
+BENCH = "dedupe"
 
 from crawler import archive  # noqa: E402
 from crawler.config import DedupeSettings  # noqa: E402
-from crawler.dedupe import Signer, tokens  # noqa: E402
+from crawler.dedupe import NearDuplicateIndex, Signer, tokens  # noqa: E402
 from crawler.store import store_items  # noqa: E402
 from crawler.stories import StoryAssigner  # noqa: E402
 
@@ -147,7 +158,9 @@ class NoDedupe(StoryAssigner):
         row = self.db.execute(
             "SELECT title, source, fetched_at FROM articles WHERE id = ?", [article_id]
         ).fetchone()
-        return self._new_story(article_id, row[0], row[2], row[1])
+        story_id = self._new_story(article_id, row[0], row[2], row[1])
+        self.db.execute("UPDATE articles SET story_id = ? WHERE id = ?", [story_id, article_id])
+        return story_id
 
 
 def store_all(db, articles: list[dict], assigner, batch: int = 500) -> tuple[float, list[int]]:
@@ -183,15 +196,83 @@ def sign_rates(articles: list[dict], settings: DedupeSettings) -> tuple[float, f
     return ours, default
 
 
-def main() -> None:
+# Run in a fresh interpreter: what `newswatch crawl` or a restarted daemon pays to load
+# the stored signatures (time, memory held afterwards, peak while loading).
+LOADER = """
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+from crawler import archive
+from crawler.config import DedupeSettings
+from crawler.stories import load_story_index
+
+def status(key):  # VmHWM, not ru_maxrss: that counts the parent's pages at fork
+    for line in open("/proc/self/status"):
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+def rss():
+    return status("VmRSS")
+
+before = rss()
+start = time.perf_counter()
+db = archive.open_archive(sys.argv[2])
+index = load_story_index(db, DedupeSettings(threshold=float(sys.argv[3])))
+seconds = time.perf_counter() - start
+print(json.dumps({
+    "seconds": seconds, "signatures": len(index), "held_mb": rss() - before,
+    "peak_mb": status("VmHWM"),
+    "before_mb": before, "index_mb": index.nbytes / 1e6,
+}))
+"""
+
+
+def load_in_new_process(path: Path, settings: DedupeSettings) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-c", LOADER, str(ROOT), str(path), str(settings.threshold)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout)
+
+
+def quality(articles: list[dict], story_ids: list[int], first_of: dict[int, int]) -> dict:
+    """Reprint recall and the two kinds of false merge, from the stored story ids."""
+    reprints = [a for a in articles if a["of"] is not None]
+    originals = [a for a in articles if a["of"] is None]
+    found = sum(story_ids[a["i"]] == story_ids[a["of"]] for a in reprints)
+    # an original that did not start its own story was merged into another one
+    merged = len(originals) - len({story_ids[a["i"]] for a in originals})
+    # a reprint in neither its original's story nor a story of its own: a wrong merge
+    wrong = sum(
+        story_ids[a["i"]] != story_ids[a["of"]] and first_of[story_ids[a["i"]]] != a["i"] + 1
+        for a in reprints
+    )
+    return {
+        "reprints": len(reprints),
+        "originals": len(originals),
+        "found": found,
+        "merged": merged,
+        "wrong": wrong,
+    }
+
+
+def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--articles", type=int, default=100_000)
     ap.add_argument("--baseline", type=int, default=10_000, help="articles for the baseline")
     ap.add_argument("--threshold", type=float, help="override [dedupe] threshold")
+    ap.add_argument(
+        "--no-furniture",
+        action="store_true",
+        help="do not learn site furniture (to see what learning it buys)",
+    )
     args = ap.parse_args()
     if not CORPUS.is_dir():
-        print(f"skipped: {CORPUS} not found (the shared corpora are not part of a clone)")
-        return
+        return results.skip(
+            BENCH, f"{CORPUS} not found (the shared corpora are not part of a clone)"
+        )
     settings = DedupeSettings()
     if args.threshold:
         settings = DedupeSettings(threshold=args.threshold)
@@ -204,6 +285,9 @@ def main() -> None:
         f"signing: {ours:,.0f} docs/s vs datasketch default {default:,.0f} docs/s "
         f"(x{ours / default:.1f})"
     )
+    results.record(
+        BENCH, "signing", ours, "docs/s", baseline=default, baseline_label="datasketch MinHash"
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
         base_db = archive.open_archive(Path(tmp) / "baseline.db")
@@ -215,51 +299,86 @@ def main() -> None:
 
         rss0 = rss_mb()
         db = archive.open_archive(Path(tmp) / "bench.db")
-        assigner = StoryAssigner(db, settings)
+        index = None
+        if args.no_furniture:
+            never = 1 << 62
+            index = NearDuplicateIndex(
+                threshold=settings.threshold,
+                num_perm=settings.num_perm,
+                furniture_stories=never,
+                furniture_articles=never,
+            )
+            print("site furniture: not learnt (--no-furniture)")
+        assigner = StoryAssigner(db, settings, index=index)
         elapsed, story_ids = store_all(db, articles, assigner)
         rate = len(articles) / elapsed
         rss1 = rss_mb()
-        reprints = [a for a in articles if a["of"] is not None]
-        originals = [a for a in articles if a["of"] is None]
-        found = sum(story_ids[a["i"]] == story_ids[a["of"]] for a in reprints)
-        own = {story_ids[a["i"]] for a in originals}
-        # an original that did not start its own story was merged into another one
-        merged_originals = len(originals) - len(own)
         first_of = dict(db.execute("SELECT id, article_id FROM stories").fetchall())
-        # a reprint in neither its original's story nor a story of its own: a wrong merge
-        wrong_reprints = sum(
-            story_ids[a["i"]] != story_ids[a["of"]] and first_of[story_ids[a["i"]]] != a["i"] + 1
-            for a in reprints
-        )
+        q = quality(articles, story_ids, first_of)
+        recall = q["found"] / q["reprints"]
+        merged = q["merged"] / q["originals"]
+        wrong = q["wrong"] / q["reprints"]
+        index_mb = assigner.index.nbytes / 1e6
         print(
             f"insert with dedupe: {len(articles)} articles in {elapsed:.1f} s = "
             f"{rate:,.0f} articles/s (x{rate / base_rate:.2f} of the no-dedupe baseline; "
             "target >= 1,000)"
         )
         print(
-            f"peak RSS {rss1:.0f} MB (before the dedupe run {rss0:.0f} MB); "
-            f"index holds {len(assigner.index)} signatures"
+            f"peak RSS {rss1:.0f} MB (before the dedupe run {rss0:.0f} MB); index holds "
+            f"{len(assigner.index)} signatures in about {index_mb:.0f} MB"
         )
+        print(f"reprint recall: {q['found']}/{q['reprints']} = {recall:.4f} (target >= 0.95)")
         print(
-            f"reprint recall: {found}/{len(reprints)} = {found / len(reprints):.4f} "
-            "(target >= 0.95)"
+            f"false merges: {q['merged']}/{q['originals']} originals joined another story = "
+            f"{merged:.3%} (target <= 0.5%); reprints put in a wrong story: {q['wrong']} = "
+            f"{wrong:.3%} of reprints"
         )
-        print(
-            f"false merges: {merged_originals}/{len(originals)} originals joined another "
-            f"story = {merged_originals / len(originals):.4%}; reprints put in a wrong "
-            f"story: {wrong_reprints} (target <= 0.5%)"
+        note = f"{len(articles):,} articles, 10% reprints"
+        results.record(
+            BENCH,
+            "insert with dedupe (with storage)",
+            rate,
+            "articles/s",
+            baseline=base_rate,
+            baseline_label="storing without dedupe",
+            target=1000,
+            note=note,
         )
+        results.record(BENCH, "reprint recall", recall, target=0.95, note=note)
+        results.record(
+            BENCH, "false merges (originals)", 100 * merged, "%", target=0.5, better="lower"
+        )
+        results.record(BENCH, "reprints in a wrong story", 100 * wrong, "%", better="lower")
+        results.record(BENCH, "index memory", index_mb, "MB", better="lower", note=note)
+        results.record(BENCH, "peak RSS while inserting", rss1, "MB", better="lower", note=note)
         db.close()
+        del assigner, index
 
-        t = time.perf_counter()
-        db = archive.open_archive(Path(tmp) / "bench.db")
-        fresh = StoryAssigner(db, settings)
-        n = len(fresh.index)
+        load = load_in_new_process(Path(tmp) / "bench.db", settings)
         print(
-            f"restart: a new process loads {n} stored signatures in {time.perf_counter() - t:.2f} s"
+            f"restart: a new process loads {load['signatures']} stored signatures in "
+            f"{load['seconds']:.2f} s; it then holds {load['held_mb']:.0f} MB more than before "
+            f"(index about {load['index_mb']:.0f} MB; peak RSS {load['peak_mb']:.0f} MB)"
         )
-        db.close()
+        results.record(
+            BENCH,
+            "load signatures in a new process",
+            load["seconds"],
+            "s",
+            better="lower",
+            note=f"{load['signatures']:,} signatures",
+        )
+        results.record(
+            BENCH,
+            "memory held after loading",
+            load["held_mb"],
+            "MB",
+            better="lower",
+            note=f"{load['signatures']:,} signatures",
+        )
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

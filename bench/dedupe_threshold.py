@@ -2,7 +2,8 @@
 
 Prints, for every pair on the same topic, the MinHash estimate and the exact Jaccard
 similarity of the 3-word shingle sets, then the gap between the least similar same-story
-pair and the most similar different-story pair. Run: .venv/bin/python bench/dedupe_threshold.py
+pair and the most similar different-story pair, and how likely the LSH bands chosen for the
+threshold are to propose a pair at and below it. Run: .venv/bin/python bench/dedupe_threshold.py
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dedupe.labelled import documents, pairs  # noqa: E402
 
 from crawler.config import DedupeSettings  # noqa: E402
 from crawler.dedupe import Signer, shingle_hashes, similarity, tokens  # noqa: E402
+from crawler.neardup import lsh_rows  # noqa: E402
 
 
 def main() -> None:
@@ -51,6 +53,15 @@ def main() -> None:
             f"{max(d):.3f} (exact Jaccard: same min {min(xs):.3f}, different max {max(xd):.3f})"
         )
     print(f"configured threshold: {settings.threshold}")
+    # The LSH only proposes candidates; how likely it proposes a pair of a given similarity.
+    rows = lsh_rows(settings.threshold, settings.num_perm)
+    bands = settings.num_perm // rows
+    lowest_same = min(r[2] for r in same_rows)
+    chances = ", ".join(
+        f"{p:.2f}: {1 - (1 - p**rows) ** bands:.3f}"
+        for p in (settings.threshold - 0.1, settings.threshold, lowest_same)
+    )
+    print(f"LSH: {bands} bands of {rows} rows; chance to propose a pair at similarity {chances}")
 
 
 if __name__ == "__main__":

@@ -325,3 +325,20 @@ def m005_dedupe_minhashes(db: Database) -> None:
         ALTER TABLE stories ADD COLUMN merged_into INTEGER;
         """
     )
+
+
+@migrations()
+def m006_dedupe_paragraphs(db: Database) -> None:
+    """Paragraph hashes next to each MinHash signature (site furniture is learnt from them);
+    the full-text index re-indexes an article only when its title or text changes."""
+    db.executescript(
+        """
+        ALTER TABLE minhashes ADD COLUMN paragraphs BLOB;
+        DROP TRIGGER IF EXISTS articles_au;
+        CREATE TRIGGER articles_au AFTER UPDATE OF title, text ON articles BEGIN
+          INSERT INTO articles_fts (articles_fts, rowid, title, text)
+            VALUES('delete', old.rowid, old.title, old.text);
+          INSERT INTO articles_fts (rowid, title, text) VALUES (new.rowid, new.title, new.text);
+        END;
+        """
+    )

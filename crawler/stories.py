@@ -2,32 +2,45 @@
 
 A story is named after its original (first-seen) article. A new article joins an existing
 story when it is a copy (same fingerprint) or a near-duplicate (MinHash similarity at or
-above the threshold, within the window) of any article already in it; otherwise it starts
-a story of its own. ``rebuild_stories`` recomputes every story over the archive.
+above the threshold, within the window, site furniture left out) of any article already in
+it; otherwise it starts a story of its own. ``rebuild_stories`` recomputes every story over the archive.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from sqlite_utils import Database
 
 from crawler.archive import utcnow, write
 from crawler.config import DedupeSettings
-from crawler.dedupe import NearDuplicateIndex, Signer, fingerprint, load_index, save_signatures
+from crawler.dedupe import (
+    NearDuplicateIndex,
+    Signer,
+    fingerprint,
+    load_index,
+    save_signatures,
+    sign_article,
+)
 
 _TIME = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def _cutoff(seen_at: str, settings: DedupeSettings) -> str:
     """``seen_at`` minus the window, in the archive's time format."""
+    return _minus(seen_at, settings.window)
+
+
+@lru_cache(maxsize=64)  # a crawl stores its whole batch with one fetched_at
+def _minus(seen_at: str, window: timedelta) -> str:
     try:
         t = datetime.strptime(seen_at, _TIME).replace(tzinfo=UTC)
     except ValueError:
         t = datetime.fromisoformat(seen_at.replace("Z", "+00:00"))
-    return (t - settings.window).strftime(_TIME)
+    return (t - window).strftime(_TIME)
 
 
 def plus_sources(sources: list[str] | str) -> str:
@@ -100,13 +113,11 @@ class StoryAssigner:
         if story_id is not None:
             return story_id
         seen_at = seen_at or utcnow()
-        body = text or summary
-        fp = fingerprint(title, body)
-        db.execute("UPDATE articles SET fingerprint = ? WHERE id = ?", [fp, article_id])
         index = self.index
         index.expire(_cutoff(seen_at, self.settings))
-        story_id = self._copy_of(article_id, fp)
-        sig = self.signer.sign(body)
+        sig, parsed = sign_article(self.signer, index, text or summary)
+        fp = fingerprint(title, None, parsed=parsed)
+        story_id = self._copy_of(fp)
         if story_id is None and sig is not None:
             for _, other in index.query(sig):
                 story_id = self._story_of(other)
@@ -115,10 +126,14 @@ class StoryAssigner:
         if story_id is None:
             story_id = self._new_story(article_id, title, seen_at, source)
         else:
-            self._join(story_id, article_id, source)
-        save_signatures(db, self.signer, [(article_id, seen_at, sig)])
-        if sig is not None:
-            index.add(article_id, sig, seen_at)
+            self._join(story_id, source)
+        # One UPDATE of the article row: each one used to re-index its full text.
+        db.execute(
+            "UPDATE articles SET story_id = ?, fingerprint = ? WHERE id = ?",
+            [story_id, fp, article_id],
+        )
+        save_signatures(db, self.signer, [(article_id, seen_at, sig, parsed.hashes)])
+        index.add(article_id, sig, seen_at, story=story_id, source=source, paragraphs=parsed.hashes)
         return story_id
 
     def record_update(
@@ -132,8 +147,8 @@ class StoryAssigner:
         the matcher looks at the new text."""
         db = self.db
         old = db.execute(
-            "SELECT title, text, content_hash, fetched_at, summary, story_id FROM articles"
-            " WHERE id = ?",
+            "SELECT title, text, content_hash, fetched_at, summary, story_id, source"
+            " FROM articles WHERE id = ?",
             [article_id],
         ).fetchone()
         if old is None:
@@ -146,11 +161,12 @@ class StoryAssigner:
             " VALUES (?, ?, ?, ?, ?)",
             [article_id, old[2], old[3], old[0], old[1]],
         )
-        body = text or old[4]
+        index = self.index
+        sig, parsed = sign_article(self.signer, index, text or old[4])
         db.execute(
             "UPDATE articles SET title = ?, text = ?, content_hash = ?, updated_at = ?,"
             " fingerprint = ?, matched_at = NULL WHERE id = ?",
-            [title, text, content_hash, now, fingerprint(title, body), article_id],
+            [title, text, content_hash, now, fingerprint(title, None, parsed=parsed), article_id],
         )
         if old[5] is not None:
             db.execute(
@@ -158,24 +174,20 @@ class StoryAssigner:
                 " title = CASE WHEN article_id = ? THEN ? ELSE title END WHERE id = ?",
                 [now, article_id, title, old[5]],
             )
-        sig = self.signer.sign(body)
-        save_signatures(db, self.signer, [(article_id, old[3], sig)])
-        index = self.index
-        if sig is None:
-            index.remove(article_id)
-        else:
-            index.add(article_id, sig, old[3])
+        save_signatures(db, self.signer, [(article_id, old[3], sig, parsed.hashes)])
+        index.add(article_id, sig, old[3], story=old[5], source=old[6], paragraphs=parsed.hashes)
         return True
 
     # ------------------------------------------------------------------ internals
 
-    def _copy_of(self, article_id: int, fp: str | None) -> int | None:
+    def _copy_of(self, fp: str | None) -> int | None:
         if fp is None:
             return None
+        # the new article's own fingerprint is not stored yet: no need to exclude it
         row = self.db.execute(
-            "SELECT story_id FROM articles WHERE fingerprint = ? AND id != ?"
+            "SELECT story_id FROM articles WHERE fingerprint = ?"
             " AND story_id IS NOT NULL ORDER BY id LIMIT 1",
-            [fp, article_id],
+            [fp],
         ).fetchone()
         return row[0] if row else None
 
@@ -185,6 +197,7 @@ class StoryAssigner:
         return row[0] if row else None
 
     def _new_story(self, article_id: int, title: str | None, seen_at: str, source: str) -> int:
+        """Insert the story that ``article_id`` starts; the caller points the article at it."""
         story_id = next(
             (s for s in self._old_story.get(article_id, ()) if s not in self._used_ids), None
         )
@@ -198,11 +211,9 @@ class StoryAssigner:
             " VALUES (?, ?, ?, ?, 1, ?)",
             [story_id, article_id, title, seen_at, json.dumps([source])],
         )
-        story_id = cur.lastrowid
-        self.db.execute("UPDATE articles SET story_id = ? WHERE id = ?", [story_id, article_id])
-        return story_id
+        return cur.lastrowid
 
-    def _join(self, story_id: int, article_id: int, source: str) -> None:
+    def _join(self, story_id: int, source: str) -> None:
         db = self.db
         row = db.execute("SELECT sources FROM stories WHERE id = ?", [story_id]).fetchone()
         sources = json.loads(row[0] or "[]") if row else []
@@ -213,7 +224,6 @@ class StoryAssigner:
             " WHERE id = ?",
             [json.dumps(sources), utcnow(), story_id],
         )
-        db.execute("UPDATE articles SET story_id = ? WHERE id = ?", [story_id, article_id])
 
 
 @dataclass

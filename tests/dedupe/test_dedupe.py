@@ -1,7 +1,9 @@
-"""Fingerprints, signatures and the near-duplicate index, and the threshold on the labelled set."""
+"""Fingerprints, paragraphs, signatures, the near-duplicate index and its hash table, and the
+threshold on the labelled set."""
 
 from __future__ import annotations
 
+import numpy as np
 from dedupe.labelled import documents, pairs
 
 from crawler.config import DedupeSettings
@@ -10,9 +12,13 @@ from crawler.dedupe import (
     Signer,
     fingerprint,
     normalize,
+    paragraphs,
+    shingle_hashes,
     similarity,
     to_blob,
+    tokens,
 )
+from crawler.lsh import LSH_RECALL, BucketTable, lsh_rows
 
 TEXT = (
     "The US State Department has kept Azerbaijan on Tier 2 in its annual Trafficking in "
@@ -76,3 +82,73 @@ def test_labelled_reprints_keep_sixty_to_a_hundred_percent():
     kept = [d["kept"] for d in documents() if d["kept"] is not None and d["story"] != d["id"]]
     assert len(kept) >= 8
     assert min(kept) >= 0.6 and max(kept) == 1.0
+
+
+def test_signatures_are_datasketch_affine32_minhashes():
+    """The numpy signer gives datasketch's own affine32 MinHash values (without importing
+    datasketch at run time), so the estimate keeps datasketch's accuracy."""
+    from datasketch import MinHash
+
+    for num_perm in (16, 128):
+        signer = Signer(num_perm=num_perm, shingle_size=3)
+        reference = MinHash(num_perm=num_perm, seed=1, scheme="affine32", hashfunc=int)
+        reference.update_batch(shingle_hashes(tokens(TEXT), 3).tolist())
+        assert signer.sign(TEXT).tolist() == reference.hashvalues.tolist()
+
+
+def test_paragraphs_keep_the_words_and_hash_equal_paragraphs_alike():
+    text = "Follow us on Telegram!\n\n" + TEXT + "\r\n  \nFOLLOW US ON TELEGRAM"
+    parsed = paragraphs(text)
+    assert parsed.all_words() == tokens(text)
+    assert len(parsed.words) == len(parsed.hashes) == 3
+    assert parsed.hashes[0] == parsed.hashes[2] != parsed.hashes[1]
+    skip = np.array([True, False, True])
+    assert parsed.all_words(skip=skip) == tokens(TEXT)
+    assert fingerprint("T", None, parsed=parsed) == fingerprint("T", text)
+    assert len(paragraphs(None).hashes) == 0
+
+
+def test_lsh_bands_propose_pairs_at_the_threshold():
+    # 0.3 with 128 permutations: 64 bands of 2 rows
+    assert lsh_rows(0.3, 128) == 2
+    for threshold in (0.05, 0.2, 0.3, 0.5, 0.8, 0.99):
+        rows = lsh_rows(threshold, 128)
+        bands = 128 // rows
+        assert 1 - (1 - threshold**rows) ** bands >= LSH_RECALL
+        # one row more would miss too often (or leave too few bands)
+        more = rows + 1
+        assert more > 128 or 1 - (1 - threshold**more) ** (128 // more) < LSH_RECALL
+
+
+def test_index_keeps_working_through_growth_expiry_and_compaction():
+    """Thousands of signatures (random ones: no two alike), a window that drops the older
+    half, and the purge of dropped rows that follows: what is left is still found."""
+    rng = np.random.default_rng(7)
+    sigs = rng.integers(0, 2**32, (12_000, 64), dtype=np.uint32)
+    index = NearDuplicateIndex(threshold=0.3, num_perm=64)
+    for i, sig in enumerate(sigs):
+        index.add(i, sig, f"2024-06-{1 + i // 1000:02d}T00:00:00Z", story=i)
+    assert len(index) == 12_000
+    assert index.query(sigs[5]) == [(1.0, 5)]
+    near = sigs[11_000].copy()
+    near[:20] += 1  # 44 of 64 values kept: similarity 0.69
+    assert index.query(near) == [(44 / 64, 11_000)]
+    assert index.expire("2024-06-08T00:00:00Z") == 7_000  # then purges: 7,000 dead > 5,000
+    assert len(index) == 5_000 and 6_999 not in index and 7_000 in index
+    assert index.query(sigs[5]) == []
+    assert [k for _, k in index.query(sigs[9_999])] == [9_999]
+    index.add(20_000, sigs[5], "2024-06-13T00:00:00Z")
+    assert index.query(sigs[5]) == [(1.0, 20_000)]
+    index.remove(20_000)
+    assert index.query(sigs[5]) == [] and len(index) == 5_000
+
+
+def test_a_full_hash_table_bucket_spills_without_losing_entries():
+    table = BucketTable(0)
+    same_bucket = np.array([table._nb * k + 3 + (k << 40) for k in range(1, 41)], np.uint64)
+    for row, h in enumerate(same_bucket):
+        table.add(np.array([h], np.uint64), row)
+    table.add(same_bucket[:5], 99)  # a batch into one full bucket
+    i, rows = table.get(same_bucket[[0, 30]])
+    assert sorted(rows.tolist()) == [0, 30, 99]
+    assert sorted(zip(i.tolist(), rows.tolist(), strict=True)) == [(0, 0), (0, 99), (1, 30)]

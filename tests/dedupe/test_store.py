@@ -124,3 +124,18 @@ def test_after_a_restart_a_reprint_still_joins_its_story(tmp_path):
     story_ids = {r[0] for r in db.execute("SELECT story_id FROM articles")}
     assert len(story_ids) == 1 and count(db, "articles") == 2
     db.close()
+
+
+def test_full_text_search_follows_an_update_and_ignores_story_bookkeeping(db):
+    """Migration m006: the FTS trigger fires when title or text change, not when story or
+    fingerprint columns are written (which used to re-index the article each time)."""
+    store(db, "turan", [item("https://turan.az/en/1", guid="t-1")])
+    store(db, "trend", [item("https://trend.example/1", title="Copy")])  # joins the story
+    assert len(archive.search(db, "moratorium")) == 2
+    corrected = BODY.replace("moratorium", "suspension")
+    store(db, "turan", [item("https://turan.az/en/1", guid="t-1", text=corrected)])
+    assert [r["source"] for r in archive.search(db, "suspension")] == ["turan"]
+    assert [r["source"] for r in archive.search(db, "moratorium")] == ["trend"]
+    db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('integrity-check')")
+    triggers = dict(db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"))
+    assert "AFTER UPDATE OF title, text ON articles" in triggers["articles_au"]

@@ -1,4 +1,5 @@
-"""Story assignment against a real archive file: copies, reprints, updates, restarts, window."""
+"""Story assignment against a real archive file: copies, reprints, updates, restarts, window,
+site furniture."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from dedupe.labelled import documents
 
 from crawler import archive
 from crawler.config import DedupeSettings
+from crawler.dedupe import Signer, paragraphs, similarity, to_blob
+from crawler.neardup import FURNITURE_SOURCE_ARTICLES
 from crawler.stories import StoryAssigner, plus_sources
 
 BODY = "\n\n".join(
@@ -120,6 +123,20 @@ def test_missing_signatures_are_rebuilt_from_the_archive(db, insert):
     assert db.execute("SELECT count(*) FROM minhashes").fetchone()[0] == 2
 
 
+def test_signatures_under_other_parameters_are_signed_again_with_their_paragraphs(db, insert):
+    with archive.write(db):
+        first = StoryAssigner(db).assign(insert(db, "https://turan.az/1", "turan", "T", BODY))
+        # as an archive written before the furniture rules left it
+        db.execute("UPDATE minhashes SET params = 'affine32-s1-p128-k3', paragraphs = NULL")
+    with archive.write(db):
+        assigner = StoryAssigner(db)
+        assert len(assigner.index) == 1
+        reprint = BODY.rsplit("\n\n", 1)[0] + "\n\nAdvertisement"
+        assert assigner.assign(insert(db, "https://x.example/1", "x", "T2", reprint)) == first
+    rows = db.execute("SELECT params, length(paragraphs) FROM minhashes ORDER BY article_id")
+    assert [(p, n) for p, n in rows] == [(Signer().params, 8 * 4), (Signer().params, 8 * 4)]
+
+
 def test_a_reprint_outside_the_window_starts_a_new_story(db, insert):
     settings = DedupeSettings(window="7d")
     with archive.write(db):
@@ -161,3 +178,78 @@ def test_an_update_in_place_keeps_the_story_and_the_old_version(db, insert):
     with archive.write(db):
         copy = insert(db, "https://copy.example/1", "copy", "Tier 2 kept (updated)", edited)
         assert StoryAssigner(db).assign(copy) == sid
+
+
+# One site's furniture around short items: as many words as the items themselves.
+FURNITURE = [
+    "Home | News | Society | Politics | Economy | World",
+    "Subscribe to our daily newsletter and get the most important news from the South "
+    "Caucasus and Central Asia in your inbox every morning.",
+    "All rights reserved. Any use of the materials is allowed only with a hyperlink to the "
+    "source and the written permission of the editorial office.",
+]
+BRIEFS = [
+    "Police in Ganja detained two men suspected of recruiting young women for hotel jobs "
+    "abroad; investigators say the women were taken to Dubai and forced into prostitution.",
+    "The State Migration Service found fourteen foreign nationals working without contracts "
+    "on a construction site near Sumgait and passed the case to the labour inspectorate.",
+    "A court in Lankaran sentenced a woman to nine years in prison for selling her newborn "
+    "child to a couple from Baku for five thousand manats, the prosecutor's office said.",
+    "Azerbaijan and the International Organization for Migration agreed to open a second "
+    "shelter for victims of trafficking, offering legal aid, medical care and job training.",
+    "Border guards at the Astara crossing stopped a minibus carrying eleven Pakistani "
+    "nationals with forged work permits; the driver was charged with migrant smuggling.",
+    "A parliamentary committee approved amendments that raise penalties for forced labour "
+    "and allow labour inspectors to visit workplaces without giving notice in advance.",
+]
+
+
+def dressed(text):
+    return "\n\n".join([FURNITURE[0], text, FURNITURE[1], FURNITURE[2]])
+
+
+def test_site_furniture_is_learnt_and_then_keeps_different_stories_apart(db, insert):
+    """Different short items in the same long furniture look like one story (the premise is
+    checked); once the site has published the furniture in FURNITURE_SOURCE_ARTICLES
+    articles it is left out, so the items after that are stories of their own, and a reprint
+    elsewhere still joins its story."""
+    signer = Signer()
+    assert similarity(signer.sign(dressed(BRIEFS[0])), signer.sign(dressed(BRIEFS[1]))) >= 0.3
+    learnt = FURNITURE_SOURCE_ARTICLES
+    with archive.write(db):
+        assigner = StoryAssigner(db)
+        ids = [
+            assigner.assign(insert(db, f"https://site.example/{n}", "site", f"B{n}", dressed(b)))
+            for n, b in enumerate(BRIEFS)
+        ]
+        reprint = "Photo: open sources\n\n" + BRIEFS[5] + "\n\nShare: Facebook, Telegram"
+        again = assigner.assign(insert(db, "https://other.example/1", "other", "R", reprint))
+    assert len(set(ids[:learnt])) == 1  # what it learnt from
+    assert len(set(ids[learnt:])) == len(BRIEFS) - learnt and ids[0] not in ids[learnt:]
+    assert again == ids[5]
+
+
+def test_furniture_learnt_from_three_stories_is_remembered_after_a_restart(tmp_path, insert):
+    """A syndication footer on items of three different stories (on three sites) is
+    furniture from then on, in this process and in the next one (loaded from minhashes): a
+    later item is signed without it."""
+    footer = "Distributed by the regional news exchange; republication needs written permission."
+    path = tmp_path / "archive.db"
+    db = archive.open_archive(path)
+    with archive.write(db):
+        assigner = StoryAssigner(db)
+        firsts = [
+            assigner.assign(insert(db, f"https://s{n}.example/", f"s{n}", "T", f"{b}\n{footer}"))
+            for n, b in enumerate(BRIEFS[:3])
+        ]
+    assert len(set(firsts)) == 3
+    db.close()
+    db = archive.open_archive(path)
+    with archive.write(db):
+        assigner = StoryAssigner(db)
+        assert assigner.index.boilerplate(paragraphs(footer).hashes).tolist() == [True]
+        later = insert(db, "https://s9.example/", "s9", "T", f"{BRIEFS[3]}\n{footer}")
+        assert assigner.assign(later) not in firsts
+    sig = db.execute("SELECT sig FROM minhashes WHERE article_id = ?", [later]).fetchone()[0]
+    assert sig == to_blob(Signer().sign(BRIEFS[3]))
+    db.close()
