@@ -1011,7 +1011,7 @@ class Daemon:
             self.loop = asyncio.get_event_loop()
             db = archive.open_archive(self.cfg.archive.path)
             heartbeat(db, started_at=archive.utcnow())
-            from crawler.stories import load_story_index  # datasketch: only the daemon needs it
+            from crawler.stories import load_story_index
 
             self.index = load_story_index(db, self.cfg.dedupe)
             abandoned = outbox.release_abandoned(db)

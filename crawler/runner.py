@@ -19,7 +19,7 @@ from crawler.health import CrawlTracker, SourceResult, load_state, record_result
 from crawler.settings import ASYNCIO_REACTOR, scrapy_settings
 from crawler.workers import ParseWorkers
 
-if TYPE_CHECKING:  # importing crawler.dedupe loads datasketch and scipy (half a second)
+if TYPE_CHECKING:
     from crawler.dedupe import NearDuplicateIndex
 
 logger = logging.getLogger(__name__)
