@@ -41,6 +41,7 @@ from crawler.config import (
     Source,
     StrictModel,
 )
+from crawler.robots import RobotsCache
 
 DEFAULT_CONFIG = "data/newswatch.toml"
 _VAR = re.compile(r"\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -995,6 +996,7 @@ class Daemon:
         self._crawl_task: asyncio.Task | None = None
         self._stop_crawl = asyncio.Event()
         self._process_lock = asyncio.Lock()
+        self.robots = RobotsCache()  # robots.txt kept between collections, up to 24 hours
         self._lock = ArchiveLock(cfg.archive.path)
 
     # -- lifecycle
@@ -1168,6 +1170,7 @@ class Daemon:
                 stop=self._stop_crawl,
                 dedupe=self.cfg.dedupe,
                 index=self.index,
+                robots=self.robots,
             )
         )
         try:

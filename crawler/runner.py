@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from crawler import archive
 from crawler.config import CrawlSettings, DedupeSettings, Source
 from crawler.health import CrawlTracker, SourceResult, load_state, record_results
+from crawler.robots import RobotsCache
 from crawler.settings import ASYNCIO_REACTOR, scrapy_settings
 from crawler.workers import ParseWorkers
 
@@ -57,6 +58,7 @@ async def crawl_sources(
     dedupe: DedupeSettings | None = None,
     index: NearDuplicateIndex | None = None,
     workers: ParseWorkers | None = None,
+    robots: RobotsCache | None = None,
 ) -> list[SourceResult]:
     """Crawl these sources into the archive and record each one's health.
 
@@ -67,6 +69,7 @@ async def crawl_sources(
     Setting ``stop`` (a shutdown) closes the running crawl early: what was fetched is kept.
     A long-running process passes the near-duplicate ``index`` it keeps between crawls
     (see :func:`crawler.stories.load_story_index`); otherwise it is loaded for this crawl.
+    ``robots`` keeps parsed robots.txt files between its crawls (up to 24 hours).
     Large feeds and article pages are parsed in ``workers`` (a process pool; by default one
     started for this crawl when first needed and closed at its end).
     """
@@ -91,7 +94,7 @@ async def crawl_sources(
             if own_workers:
                 workers = ParseWorkers()
             try:
-                await _run_spiders(settings, sources, tracker, db, assigner, workers, stop)
+                await _run_spiders(settings, sources, tracker, db, assigner, workers, stop, robots)
             finally:
                 if own_workers:
                     await workers.close()
@@ -129,12 +132,13 @@ async def _run_spiders(
     assigner,
     workers: ParseWorkers,
     stop: asyncio.Event | None,
+    robots: RobotsCache | None = None,
 ) -> None:
     """One Scrapy crawler per source kind in play, awaited until done, stopped, or past the
     outer time limit."""
     from scrapy.crawler import AsyncCrawlerRunner
 
-    runner = AsyncCrawlerRunner(scrapy_settings(settings))
+    runner = AsyncCrawlerRunner({**scrapy_settings(settings), "NEWSWATCH_ROBOTS_CACHE": robots})
     tasks = []
     for kind, spider_cls in _spider_classes().items():
         group = [s for s in sources if s.kind == kind]

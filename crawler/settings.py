@@ -44,6 +44,8 @@ def scrapy_settings(crawl: CrawlSettings) -> dict[str, Any]:
         "CLOSESPIDER_TIMEOUT": crawl.crawl_timeout.total_seconds(),
         "DOWNLOADER_MIDDLEWARES": {
             "crawler.middlewares.AddressGuardMiddleware": 50,
+            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+            "crawler.robots.CachedRobotsTxtMiddleware": 100,
             "crawler.middlewares.ConditionalGetMiddleware": 560,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawler.middlewares.BackoffRetryMiddleware": 550,

@@ -106,3 +106,58 @@ def test_discover_refuses_private_addresses_by_default(news_site, run_newswatch,
     proc = run_newswatch("sources", "discover", news_site.url("/"), "--config", str(cfg))
     assert proc.returncode == 1
     assert "private_address_refused" in proc.stderr
+
+
+ROBOTS_SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    from crawler.runner import install_asyncio_reactor
+    install_asyncio_reactor()
+    from twisted.internet import reactor
+    from scrapy.utils.defer import deferred_from_coro
+    from crawler.config import CrawlSettings, Source
+    from crawler.robots import RobotsCache
+    from crawler.runner import crawl_sources
+
+    base, archive = sys.argv[1], sys.argv[2]
+    crawl = CrawlSettings(allow_private_addresses=True, autothrottle=False, obey_robots=True)
+    feed = Source(name="feed", kind="feed", url=base + "/feeds/rss20.xml")
+    blocked = Source(name="blocked", kind="feed", url=base + "/private/feed.xml")
+    cache = RobotsCache()
+    out = []
+
+    async def main():
+        for shared in (cache, cache, None):
+            results = await crawl_sources(crawl, [feed, blocked], archive, robots=shared)
+            out.append([r.error_class for r in results])
+
+    reactor.callWhenRunning(
+        lambda: deferred_from_coro(main()).addBoth(lambda r: reactor.stop() or r))
+    reactor.run()
+    print(json.dumps(out))
+    """
+)
+
+
+def test_robots_txt_is_kept_between_crawls_of_one_process(news_site, tmp_path):
+    before = news_site.hits("/robots.txt")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            ROBOTS_SCRIPT,
+            news_site.url("").rstrip("/"),
+            str(tmp_path / "a.db"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
+    assert proc.returncode == 0, proc.stderr
+    runs = json.loads(proc.stdout.strip().splitlines()[-1])
+    # robots.txt is obeyed in every crawl, from the cache or fetched...
+    assert runs == [[None, "robots_denied"]] * 3
+    # ...but fetched once by the first crawl sharing the cache, not by the second, and
+    # again by the crawl without it.
+    assert news_site.hits("/robots.txt") - before == 2
