@@ -32,7 +32,7 @@ from alerts.config import (
 )
 from alerts.secrets import RedactingFilter, redact_url
 from alerts.targets import check_targets
-from crawler import archive, runner, schedule
+from crawler import archive, liveness, runner, schedule
 from crawler.config import (
     ArchiveSettings,
     CrawlSettings,
@@ -577,7 +577,7 @@ def status_report(cfg: Config, db, *, config_file: str = "") -> dict:
             {"name": t.name, "url": redact_url(t.url), "tags": t.tags} for t in cfg.targets
         ],
         "sources": sources,
-        "daemon": daemon_state(db, cfg.daemon),
+        "daemon": liveness.daemon_state(db, stale_after(cfg.daemon)),
     }
 
 
@@ -863,98 +863,10 @@ def config_secrets(cfg: Config) -> list[str]:
     return out
 
 
-class ArchiveLock:
-    """An exclusive lock beside the archive, so two daemons never share one archive.
-
-    It is an OS file lock: it is released when the process dies, even by ``kill -9``.
-    """
-
-    def __init__(self, archive_path: str):
-        self.path = Path(str(archive_path) + ".lock")
-        self._fd: int | None = None
-
-    def acquire(self) -> None:
-        import fcntl
-
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
-            os.close(fd)
-            raise click.ClickException(
-                f"another newswatch daemon (pid {holder}) is already running on "
-                f"{self.path.with_suffix('')}; stop it first, or give this one its own "
-                "[archive] path"
-            ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
-        self._fd = fd
-
-    def release(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-
-
-def heartbeat(db, *, started_at: str | None = None, cycle: bool = False) -> None:
-    """Record that the daemon is alive (and, with ``cycle``, that it finished a cycle)."""
-    import socket
-
-    now = archive.utcnow()
-    with archive.write(db):
-        if started_at:
-            db.execute(
-                "INSERT INTO daemon (id, pid, host, started_at, heartbeat_at, cycles)"
-                " VALUES (1, ?, ?, ?, ?, 0) ON CONFLICT(id) DO UPDATE SET pid = excluded.pid,"
-                " host = excluded.host, started_at = excluded.started_at,"
-                " heartbeat_at = excluded.heartbeat_at, cycles = 0",
-                [os.getpid(), socket.gethostname(), started_at, now],
-            )
-        else:
-            db.execute(
-                "UPDATE daemon SET heartbeat_at = ?, cycles = cycles + ? WHERE id = 1",
-                [now, 1 if cycle else 0],
-            )
-
-
-def mark_stopped(db) -> None:
-    """A clean exit: the daemon row keeps its last heartbeat but no longer names a process."""
-    with archive.write(db):
-        db.execute(
-            "UPDATE daemon SET pid = NULL, heartbeat_at = ? WHERE id = 1", [archive.utcnow()]
-        )
-
-
-def daemon_state(db, settings: DaemonSettings, *, now: datetime | None = None) -> dict:
-    """Whether a daemon is alive on this archive, judged by its heartbeat."""
-    row = db.execute("SELECT pid, host, started_at, heartbeat_at, cycles FROM daemon").fetchone()
-    if row is None:
-        return {"alive": False, "seen": False}
-    import socket
-
-    pid, host, started, beat, cycles = row
-    now = now or datetime.now(UTC)
-    last = schedule.parse_time(beat)
-    limit = 3 * settings.process_interval.total_seconds() + 60
-    fresh = pid is not None and last is not None and (now - last).total_seconds() < limit
-    if fresh and host == socket.gethostname():
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            fresh = False  # killed without a chance to say so
-        except PermissionError:
-            pass
-    return {
-        "alive": fresh,
-        "seen": True,
-        "pid": pid,
-        "host": host,
-        "started_at": started,
-        "heartbeat_at": beat,
-        "cycles": cycles,
-    }
+def stale_after(settings: DaemonSettings) -> timedelta:
+    """How old a heartbeat may be before `status` calls the daemon dead: three missed
+    match-and-deliver runs, plus a minute for a long collection."""
+    return 3 * settings.process_interval + timedelta(minutes=1)
 
 
 def process_stage(cfg: Config, matcher, *, now: datetime | None = None) -> dict:
@@ -965,7 +877,7 @@ def process_stage(cfg: Config, matcher, *, now: datetime | None = None) -> dict:
         queued = outbox.enqueue(db, cfg.watches, cfg.targets, now=now)
         delivered = deliver.deliver_due(db, cfg.watches, cfg.targets, cfg.delivery, now=now)
         health.notify_source_health(db, cfg.health, cfg.targets, now=now)
-        heartbeat(db, cycle=True)
+        liveness.heartbeat(db, cycle=True)
     finally:
         db.close()
     return {"matched": _as_dict(matched), "queued": queued, "delivered": _as_dict(delivered)}
@@ -997,13 +909,16 @@ class Daemon:
         self._stop_crawl = asyncio.Event()
         self._process_lock = asyncio.Lock()
         self.robots = RobotsCache()  # robots.txt kept between collections, up to 24 hours
-        self._lock = ArchiveLock(cfg.archive.path)
+        self._lock = liveness.ArchiveLock(cfg.archive.path)
 
     # -- lifecycle
 
     def start(self) -> int:
         """Run until SIGTERM/SIGINT (or, with ``once``, one full cycle). Returns the exit code."""
-        self._lock.acquire()
+        try:
+            self._lock.acquire()
+        except liveness.ArchiveLocked as e:
+            raise click.ClickException(str(e)) from None
         try:
             from scrapy.utils.reactor import install_reactor
 
@@ -1012,7 +927,7 @@ class Daemon:
 
             self.loop = asyncio.get_event_loop()
             db = archive.open_archive(self.cfg.archive.path)
-            heartbeat(db, started_at=archive.utcnow())
+            liveness.heartbeat(db, started_at=archive.utcnow())
             from crawler.stories import load_story_index
 
             self.index = load_story_index(db, self.cfg.dedupe)
@@ -1036,7 +951,7 @@ class Daemon:
             reactor.callWhenRunning(self._begin)
             reactor.run(installSignalHandlers=False)
             db = archive.open_archive(self.cfg.archive.path)
-            mark_stopped(db)
+            liveness.mark_stopped(db)
             db.close()
             log.info("newswatch stopped")
         finally:
