@@ -179,19 +179,7 @@ def _immediate(db, watch, target, fmt, rows, now, renderer, stats) -> list[Messa
         subject, body = renderer.render("alert", fmt, watch=watch.name, item=item)
         out.append(Message(watch.name, target, "alert", fmt, subject, body, [r["id"]]))
     if rolled:
-        items = [alert_item(db, r, _excerpt_chars(renderer)) for r in rolled]
-        subject, body = renderer.render(
-            "digest",
-            fmt,
-            watch=watch.name,
-            summary=True,
-            limit=watch.max_per_hour,
-            count=len(items),
-            groups=group_by_country(items),
-            updated=[],
-        )
-        ids = [r["id"] for r in rolled]
-        out.append(Message(watch.name, target, "summary", fmt, subject, body, ids))
+        out.append(_grouped(db, watch, target, fmt, rolled, renderer, kind="summary"))
     return out
 
 
@@ -210,20 +198,25 @@ def _digest(db, watch, target, fmt, rows, now, tz, renderer, stats) -> list[Mess
         stats.held += len(ids)
     if not ready:
         return []
-    items = [alert_item(db, r, _excerpt_chars(renderer)) for r in ready]
     updated = updated_items(db, watch.name, target.name, exclude={r["story_id"] for r in ready})
+    return [_grouped(db, watch, target, fmt, ready, renderer, kind="digest", updated=updated)]
+
+
+def _grouped(db, watch, target, fmt, rows, renderer, *, kind: str, updated=()) -> Message:
+    """One message listing ``rows`` grouped by country: a digest, or the summary of what
+    passed ``max_per_hour``."""
+    items = [alert_item(db, r, _excerpt_chars(renderer)) for r in rows]
     subject, body = renderer.render(
         "digest",
         fmt,
         watch=watch.name,
-        summary=False,
+        summary=kind == "summary",
         limit=watch.max_per_hour,
         count=len(items),
         groups=group_by_country(items),
-        updated=updated,
+        updated=list(updated),
     )
-    ids = [r["id"] for r in ready]
-    return [Message(watch.name, target, "digest", fmt, subject, body, ids)]
+    return Message(watch.name, target, kind, fmt, subject, body, [r["id"] for r in rows])
 
 
 def _excerpt_chars(renderer: Renderer) -> int:
