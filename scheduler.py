@@ -22,7 +22,7 @@ from typing import Any
 import click
 from pydantic import ValidationError
 
-from alerts import deliver, health, matching, outbox
+from alerts import outbox
 from alerts.config import (
     DeliverySettings,
     GazetteerSettings,
@@ -32,7 +32,7 @@ from alerts.config import (
 )
 from alerts.secrets import RedactingFilter, redact_url
 from alerts.targets import check_targets
-from crawler import archive, liveness, runner, schedule
+from crawler import archive, liveness, schedule
 from crawler.config import (
     ArchiveSettings,
     CrawlSettings,
@@ -41,7 +41,6 @@ from crawler.config import (
     Source,
     StrictModel,
 )
-from crawler.robots import RobotsCache
 
 DEFAULT_CONFIG = "data/newswatch.toml"
 _VAR = re.compile(r"\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -871,6 +870,8 @@ def stale_after(settings: DaemonSettings) -> timedelta:
 
 def process_stage(cfg: Config, matcher, *, now: datetime | None = None) -> dict:
     """Match unmatched articles, queue alerts, deliver what is due, tell about source health."""
+    from alerts import deliver, health, matching
+
     db = archive.open_archive(cfg.archive.path)
     try:
         matched = matching.match_pending(db, matcher)
@@ -897,6 +898,8 @@ class Daemon:
     """The long-running service: collect due sources, match, deliver, on an APScheduler loop."""
 
     def __init__(self, config_file: str, cfg: Config, *, once: bool = False):
+        from crawler.robots import RobotsCache
+
         self.config_file = config_file
         self.cfg = cfg
         self.once = once
@@ -1076,6 +1079,8 @@ class Daemon:
             return []
         by_name = {s.name: s for s in self.cfg.sources}
         sources = [by_name[n] for n in due if n in by_name]
+        from crawler import runner
+
         started = time.perf_counter()
         self._crawl_task = self.loop.create_task(
             runner.crawl_sources(

@@ -7,11 +7,16 @@ import ssl
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-
-import apprise
+from typing import TYPE_CHECKING
 
 from alerts.config import Target
 from alerts.secrets import redact_text
+
+if TYPE_CHECKING:
+    import apprise
+
+# Apprise is imported where it is used: importing it costs about 0.1 s, which every CLI
+# command would pay through the config check even with no target configured.
 
 FORMATS = ("text", "markdown", "html", "slack")
 
@@ -19,6 +24,8 @@ _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 
 
 def _instantiate(url: str):
+    import apprise
+
     # Apprise logs a refused URL in full; keep that out of every log while we probe it.
     with apprise.LogCapture(level=apprise.logging.WARNING):
         return apprise.Apprise.instantiate(url)
@@ -86,12 +93,7 @@ class SendResult:
     error: str | None = None
 
 
-_APPRISE_FORMAT = {
-    "text": apprise.NotifyFormat.TEXT,
-    "markdown": apprise.NotifyFormat.MARKDOWN,
-    "slack": apprise.NotifyFormat.MARKDOWN,
-    "html": apprise.NotifyFormat.HTML,
-}
+_APPRISE_FORMAT = {"text": "text", "markdown": "markdown", "slack": "markdown", "html": "html"}
 
 
 def send(target: Target, title: str, body: str, fmt: str) -> SendResult:
@@ -99,6 +101,8 @@ def send(target: Target, title: str, body: str, fmt: str) -> SendResult:
 
     The Apprise object for a target is built once per thread and reused (see :func:`_sender`).
     """
+    import apprise
+
     try:
         sender = _sender(target.url)
     except Exception as e:  # a URL Apprise cannot read must not stop the other targets
@@ -106,7 +110,9 @@ def send(target: Target, title: str, body: str, fmt: str) -> SendResult:
     if sender is None:
         return SendResult(False, "Apprise cannot use the target URL")
     try:
-        result = sender.notify(title=title, body=body, body_format=_APPRISE_FORMAT[fmt])
+        result = sender.notify(
+            title=title, body=body, body_format=apprise.NotifyFormat(_APPRISE_FORMAT[fmt])
+        )
     except Exception as e:
         return SendResult(False, redact_text(f"{type(e).__name__}: {e}"))
     if result.status == apprise.AppriseResultStatus.SUCCESS:
@@ -134,6 +140,8 @@ def _sender(url: str) -> apprise.Apprise | None:
         cache = _local.senders = {}
     if url in cache:
         return cache[url]
+    import apprise
+
     _lazy_tls()
     sender = apprise.Apprise(asset=apprise.AppriseAsset(async_mode=False))
     if not sender.add(url):
@@ -202,6 +210,8 @@ def _lazy_tls() -> None:
 
 def _scrub(text: str, url: str) -> str:
     """Remove every secret-looking piece of the target URL from a message."""
+    import apprise.utils.parse
+
     parsed = apprise.utils.parse.parse_url(url, verify_host=False) or {}
     password = parsed.get("password")
     if password and len(password) >= 3:

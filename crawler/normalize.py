@@ -55,7 +55,8 @@ def plain_text(value: str | None, *, is_html: bool = True, multiline: bool = Fal
         s = html.unescape(s)
     s = _CONTROL.sub("", s)
     if multiline:
-        lines = [_SPACES.sub(" ", line).strip() for line in s.split("\n")]
+        # _SPACES never matches a newline: one pass over the text, not one per line.
+        lines = [line.strip() for line in _SPACES.sub(" ", s).split("\n")]
         s = _BLANKS.sub("\n\n", "\n".join(lines)).strip()
     else:
         s = " ".join(s.split())

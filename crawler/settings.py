@@ -7,6 +7,47 @@ from typing import Any
 from crawler.config import CrawlSettings
 
 ASYNCIO_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+# Scrapy's base extensions less the ones we do not use (telnet, memory usage and debugging,
+# feed export, log stats, spider state, remote control), which are then not even imported:
+# the CLI pays for every import.
+EXTENSIONS = {
+    "scrapy.extensions.corestats.CoreStats": 0,
+    "scrapy.extensions.logcount.LogCount": 0,
+    "scrapy.extensions.closespider.CloseSpider": 0,
+    "scrapy.extensions.throttle.AutoThrottle": 0,
+}
+
+
+# Scrapy's downloader middlewares we replace (robots.txt, retry) or do not use (cookies are
+# off, and its module imports tldextract and requests; no HTTP cache; no meta refresh).
+_REPLACED_MIDDLEWARES = {
+    "RobotsTxtMiddleware",
+    "RetryMiddleware",
+    "CookiesMiddleware",
+    "HttpCacheMiddleware",
+    "AjaxCrawlMiddleware",
+    "MetaRefreshMiddleware",
+}
+OUR_MIDDLEWARES = {
+    "crawler.middlewares.AddressGuardMiddleware": 50,
+    "crawler.robots.CachedRobotsTxtMiddleware": 100,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,
+    "crawler.middlewares.ConditionalGetMiddleware": 560,
+    "crawler.middlewares.PeerAddressMiddleware": 950,
+}
+
+
+def downloader_middlewares() -> dict[str, int]:
+    """Scrapy's base downloader middlewares less the replaced ones, plus ours. Set as the
+    *base* because a ``None`` in ``DOWNLOADER_MIDDLEWARES`` still imports the class."""
+    from scrapy.settings.default_settings import DOWNLOADER_MIDDLEWARES_BASE
+
+    kept = {
+        path: order
+        for path, order in DOWNLOADER_MIDDLEWARES_BASE.items()
+        if path.rsplit(".", 1)[-1] not in _REPLACED_MIDDLEWARES
+    }
+    return {**kept, **OUR_MIDDLEWARES}
 
 
 def scrapy_settings(crawl: CrawlSettings) -> dict[str, Any]:
@@ -19,6 +60,13 @@ def scrapy_settings(crawl: CrawlSettings) -> dict[str, Any]:
         "TWISTED_REACTOR": ASYNCIO_REACTOR,
         "LOG_ENABLED": False,  # we log through the standard logging module
         "TELNETCONSOLE_ENABLED": False,
+        # Scrapy 2.19 starts, per crawl, an HTTP server on 127.0.0.1 that runs Python sent
+        # to it (token in ~/.local/state/scrapy/job_files): not in a long-running monitor.
+        "REMOTE_CONTROL_ENABLED": False,
+        "EXTENSIONS_BASE": EXTENSIONS,
+        # Sources are http(s) only: no file://, data:, ftp:// or s3:// handler, even after a
+        # redirect, and none of their imports.
+        "DOWNLOAD_HANDLERS": {"file": None, "data": None, "ftp": None, "s3": None},
         "COOKIES_ENABLED": False,
         "ROBOTSTXT_OBEY": True,  # switched off per request for sources that say so
         "CONCURRENT_REQUESTS": crawl.concurrency,
@@ -42,15 +90,7 @@ def scrapy_settings(crawl: CrawlSettings) -> dict[str, Any]:
         "AUTOTHROTTLE_TARGET_CONCURRENCY": float(crawl.concurrency_per_domain),
         "DOWNLOAD_DELAY_JITTER": crawl.jitter,
         "CLOSESPIDER_TIMEOUT": crawl.crawl_timeout.total_seconds(),
-        "DOWNLOADER_MIDDLEWARES": {
-            "crawler.middlewares.AddressGuardMiddleware": 50,
-            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-            "crawler.robots.CachedRobotsTxtMiddleware": 100,
-            "crawler.middlewares.ConditionalGetMiddleware": 560,
-            "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-            "crawler.middlewares.BackoffRetryMiddleware": 550,
-            "crawler.middlewares.PeerAddressMiddleware": 950,
-        },
+        "DOWNLOADER_MIDDLEWARES_BASE": downloader_middlewares(),
         "ITEM_PIPELINES": {"crawler.pipelines.ArchivePipeline": 300},
         "NEWSWATCH_ALLOW_PRIVATE_ADDRESSES": crawl.allow_private_addresses,
         "NEWSWATCH_RETRY_BACKOFF": crawl.retry_backoff.total_seconds(),

@@ -5,6 +5,8 @@ land, and a second crawl of unchanged sources that parses nothing."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 import pytest
 import sqlite_utils
@@ -84,23 +86,39 @@ def crawled(news_site, tmp_path_factory, request):
     cfg.write_text(config_text(news_site).replace("{archive}", str(archive)), encoding="utf-8")
     env = {
         **os.environ,
+        # Where Scrapy's remote-control extension would write its job files (with a token
+        # for running code in the crawl); the crawl must write none.
+        "XDG_STATE_HOME": str(tmp / "state"),
         "http_proxy": news_site.url(""),
         "no_proxy": "127.0.0.1,localhost,.invalid",
         "PYTHONUNBUFFERED": "1",
     }
     runs = []
+    job_files: set[str] = set()
     for _ in range(2):
         before = len(news_site.requests)
-        proc = subprocess.run(
+        proc = subprocess.Popen(
             [sys.executable, str(REPO / "scheduler.py"), "crawl", "--config", str(cfg)],
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=240,
             env=env,
             cwd=REPO,
         )
-        runs.append((proc, news_site.requests[before:]))
-    return sqlite_utils.Database(archive), runs, cfg
+        # A job file lives only while its crawl runs: look for one until the process ends.
+        watcher = threading.Thread(target=_watch, args=(proc, tmp / "state", job_files))
+        watcher.start()
+        out, err = proc.communicate(timeout=240)
+        watcher.join()
+        done = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+        runs.append((done, news_site.requests[before:]))
+    return sqlite_utils.Database(archive), runs, cfg, job_files
+
+
+def _watch(proc, directory, seen: set[str]) -> None:
+    while proc.poll() is None:
+        seen.update(p.name for p in directory.rglob("*.json"))
+        time.sleep(0.02)
 
 
 def health(db) -> dict[str, dict]:
@@ -112,11 +130,27 @@ def articles(db, source) -> list[dict]:
 
 
 def test_crawl_exits_cleanly_and_prints_a_summary(crawled):
-    _db, runs, _cfg = crawled
+    _db, runs, _cfg, _state = crawled
     proc = runs[0][0]
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert f"[{len(SOURCES) + 2}/{len(SOURCES) + 2}]" in proc.stderr
-    assert "new articles" in proc.stderr + proc.stdout
+    # Not a terminal: after the per-source lines, a plain table with one row per source.
+    lines = proc.stderr.splitlines()
+    header = next(i for i, ln in enumerate(lines) if ln.split()[:3] == ["source", "result", "http"])
+    rows = {
+        ln.split()[0]: ln.split()[1] for ln in lines[header + 1 : header + 1 + len(SOURCES) + 2]
+    }
+    assert rows["down"] == "http_5xx"
+    assert rows["rss20"] == "ok"
+    assert "new articles" in lines[header + len(SOURCES) + 3]
+
+
+def test_crawl_starts_no_scrapy_remote_control(crawled):
+    """Scrapy 2.19 runs, per crawl, a code-execution HTTP endpoint on 127.0.0.1 and writes
+    its token to a job file unless it is switched off."""
+    _db, runs, _cfg, job_files = crawled
+    assert runs[0][0].returncode == 0
+    assert not job_files
 
 
 @pytest.mark.parametrize(
@@ -135,7 +169,7 @@ def test_crawl_exits_cleanly_and_prints_a_summary(crawled):
     ],
 )
 def test_each_fault_is_recorded_with_its_class(crawled, source, error_class):
-    db, _runs, _cfg = crawled
+    db, _runs, _cfg, _state = crawled
     row = health(db)[source]
     assert row["last_error_class"] == error_class, row
     assert row["consecutive_failures"] == 2  # both crawls failed it
@@ -146,7 +180,7 @@ def test_each_fault_is_recorded_with_its_class(crawled, source, error_class):
 
 
 def test_good_sources_land_beside_the_faults(crawled):
-    db, _runs, _cfg = crawled
+    db, _runs, _cfg, _state = crawled
     h = health(db)
     expected = {
         "local-feed": 2,
@@ -172,7 +206,7 @@ def test_good_sources_land_beside_the_faults(crawled):
 
 
 def test_retries_after_500_and_429(crawled, news_site):
-    db, runs, _cfg = crawled
+    db, runs, _cfg, _state = crawled
     first = [p for _m, p, _h in runs[0][1]]
     assert first.count("/faults/flaky.xml") == 2
     assert first.count("/faults/limited.xml") == 2
@@ -181,7 +215,7 @@ def test_retries_after_500_and_429(crawled, news_site):
 
 
 def test_full_text_feed_extracts_the_seed_article(crawled):
-    db, _runs, _cfg = crawled
+    db, _runs, _cfg, _state = crawled
     seed = next(a for a in articles(db, "local-feed") if a["guid"] == "seed")
     assert seed["title"] == "Seed story"  # the feed's title wins
     assert seed["url"].endswith("/articles/seed")  # canonical: tracking parameter gone
@@ -192,7 +226,7 @@ def test_full_text_feed_extracts_the_seed_article(crawled):
 
 
 def test_listing_and_sitemap_items(crawled):
-    db, _runs, _cfg = crawled
+    db, _runs, _cfg, _state = crawled
     listed = articles(db, "listing")
     assert sorted(a["url"].rsplit("/", 1)[1] for a in listed) == ["l1", "l2", "l3"]
     assert all(a["title"].startswith("Story l") and "Words of story" in a["text"] for a in listed)
@@ -203,7 +237,7 @@ def test_listing_and_sitemap_items(crawled):
 
 
 def test_hostile_and_odd_feeds(crawled):
-    db, _runs, _cfg = crawled
+    db, _runs, _cfg, _state = crawled
     everything = json.dumps(list(db.query("SELECT * FROM articles")), ensure_ascii=False)
     assert "lollollol" not in everything
     assert "root:" not in everything
@@ -221,7 +255,7 @@ def test_hostile_and_odd_feeds(crawled):
 
 
 def test_second_crawl_of_unchanged_sources_parses_nothing(crawled):
-    db, runs, _cfg = crawled
+    db, runs, _cfg, _state = crawled
     proc, requests = runs[1]
     assert proc.returncode == 0, proc.stderr[-3000:]
     conditional = [h for _m, p, h in requests if p == "/feeds/local.xml"]
@@ -243,7 +277,7 @@ def test_second_crawl_of_unchanged_sources_parses_nothing(crawled):
 
 
 def test_status_shows_source_health(crawled, cli):
-    _db, _runs, cfg = crawled
+    _db, _runs, cfg, _state = crawled
     result = cli("status", "--json", "--config", str(cfg))
     assert result.exit_code == 0, result.output
     rows = {s["name"]: s for s in json.loads(result.output)["sources"]}

@@ -125,3 +125,29 @@ def test_items_without_dates_are_kept_undated():
     result = parse("no_dates.xml")
     assert len(result.items) == 2
     assert all(i["published_at"] is None and i["updated_at"] is None for i in result.items)
+
+
+@pytest.mark.parametrize(
+    "name", sorted(p.name for p in FEEDS.iterdir() if p.suffix in (".xml", ".rdf"))
+)
+def test_buffered_sax_reader_gives_what_the_standard_reader_gives(name, monkeypatch):
+    """feedparser reads through our SAX reader (expat's buffer_text on, for speed); the
+    parsed feed must be exactly what the standard library's reader gives."""
+    import xml.sax
+
+    import feedparser
+
+    import crawler.feeds
+
+    assert type(xml.sax.make_parser(feedparser.api.PREFERRED_XML_PARSERS)).__module__ == (
+        crawler.feeds.__name__
+    )
+    body = (FEEDS / name).read_bytes()
+
+    def parsed():
+        d = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)
+        return d.get("version"), d.get("bozo"), repr(d.get("bozo_exception")), d.feed, d.entries
+
+    ours = parsed()
+    monkeypatch.setattr(feedparser.api, "PREFERRED_XML_PARSERS", ["xml.sax.expatreader"])
+    assert parsed() == ours
