@@ -1386,8 +1386,36 @@ def demo(keep: str | None) -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    cli(prog_name="newswatch")
+    """Console-script entry point.
+
+    Once the command is done, its output flushed and nothing else running (no other thread,
+    no child process), the process ends with ``os._exit``: tearing the interpreter down
+    after Scrapy, Twisted and numpy are loaded cost 0.10-0.15 s, a fifth of a
+    ``newswatch crawl`` of unchanged feeds. The archive is closed by then; the exit code
+    is the command's.
+    """
+    try:
+        cli(prog_name="newswatch")
+        code = 0
+    except SystemExit as e:
+        code = e.code
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1
+    logging.shutdown()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:  # a closed pipe (`newswatch search x | head`): let Python handle it
+        sys.exit(code)
+    import threading
+
+    mp = sys.modules.get("multiprocessing")
+    if threading.active_count() == 1 and not (mp and mp.active_children()):
+        os._exit(code)
+    sys.exit(code)
 
 
 if __name__ == "__main__":

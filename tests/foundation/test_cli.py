@@ -116,3 +116,22 @@ def test_bad_config_exits_2_in_process(cli, write_config):
     result = cli("--config", str(path), "status")
     assert result.exit_code == 2
     assert "crawl.obey_robots" in result.output
+
+
+def test_a_real_process_flushes_piped_output_before_its_fast_exit(archive_config, run_newswatch):
+    """`main()` ends the process with os._exit: buffered output to a pipe must all arrive,
+    with the command's exit code."""
+    proc = run_newswatch(
+        "--config",
+        str(archive_config),
+        "search",
+        "trafficking",
+        "--json",
+        env={"PYTHONUNBUFFERED": ""},
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert {r["source"] for r in rows} == {"turan-politics", "bbc-world"}
+    proc = run_newswatch("--config", str(archive_config), "search", "trafficking", "--limit", "x")
+    assert proc.returncode == 2
+    assert "Invalid value" in proc.stderr
