@@ -225,6 +225,15 @@ def record_results(db: Database, sources: list, results: list[SourceResult], sta
                 sets["last_modified"] = None if incomplete else r.last_modified
                 sets["body_hash"] = None if incomplete else r.body_hash
         assign = ", ".join(f"{k} = ?" for k in sets)
+        if r.not_modified and r.error_class is None:
+            # The body is the one read last time: a problem it had (a malformed feed whose
+            # good items were kept) still stands, unless that last attempt failed outright.
+            del sets["last_error_class"], sets["last_error"]
+            assign = ", ".join(f"{k} = ?" for k in sets) + (
+                ", last_error_class = CASE WHEN consecutive_failures = 0"
+                " THEN last_error_class END,"
+                " last_error = CASE WHEN consecutive_failures = 0 THEN last_error END"
+            )
         counter = "0" if ok else "consecutive_failures + 1"
         db.execute(
             f"UPDATE sources SET {assign}, consecutive_failures = {counter} WHERE name = ?",

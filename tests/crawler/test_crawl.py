@@ -251,6 +251,14 @@ def test_hostile_and_odd_feeds(crawled):
     assert first[0] == "parse_error" and "items kept" in first[1]
     malformed = health(db)["malformed"]
     assert malformed["last_success_at"] and malformed["consecutive_failures"] == 0
+    # The second crawl found the same body: its problem still stands in `sources`.
+    last = db.execute(
+        "SELECT not_modified FROM fetches WHERE source = 'malformed' ORDER BY id DESC"
+    ).fetchone()
+    assert last[0] == 1
+    assert (
+        malformed["last_error_class"] == "parse_error" and "items kept" in malformed["last_error"]
+    )
     assert [a["title"] for a in articles(db, "malformed")][:2] == ["Good item one", "Good item two"]
 
 
