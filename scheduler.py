@@ -184,7 +184,7 @@ def cross_check(cfg: Config) -> list[tuple[str, str]]:
         if t not in routes:
             problems.append((f"health.targets[{j}]", f"no target or tag named {t!r}"))
     problems.extend(check_targets(cfg.targets))
-    from alerts.matching import check_watches
+    from alerts.query import check_watches
 
     problems.extend(check_watches(cfg.watches, cfg.term_sets))
     return problems

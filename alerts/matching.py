@@ -1,5 +1,5 @@
 """The match stage: archived articles through the compiled watchlist into `matches` and
-`tier_statements`; also watch-query validation and the plumbing of `newswatch match`.
+`tier_statements`; also the plumbing of `newswatch match`.
 
 It never writes `alerts`: the outbox turns matches into alerts.
 """
@@ -7,14 +7,12 @@ It never writes `alerts`: the outbox turns matches into alerts.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from alerts.config import Watch
 from alerts.matcher import Matcher, MatchResult
-from alerts.query import QueryError, leaf, parse
 from crawler import archive
 
 
@@ -25,29 +23,6 @@ class MatchStats:
     articles: int = 0
     matches: int = 0
     tier_statements: int = 0
-
-
-def check_watches(
-    watches: Sequence[Watch], term_sets: Mapping[str, list[str]]
-) -> list[tuple[str, str]]:
-    """(key path, message) for every term-set entry, query or exclude that does not parse."""
-    problems: list[tuple[str, str]] = []
-    for name, terms in term_sets.items():
-        for j, term in enumerate(terms):
-            try:
-                leaf(term)
-            except QueryError as e:
-                problems.append((f"term_sets.{name}[{j}]", f"{term!r}: {e}"))
-    for i, w in enumerate(watches):
-        for key in ("query", "exclude"):
-            text = getattr(w, key)
-            if text is None:
-                continue
-            try:
-                parse(text, term_sets)
-            except QueryError as e:
-                problems.append((f"watches[{i}].{key}", f"watch {w.name!r}: {e}: {text!r}"))
-    return problems
 
 
 def _year(row: Mapping) -> int | None:

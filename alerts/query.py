@@ -13,10 +13,14 @@ diacritic-insensitively (see :func:`alerts.gazetteer.fold`).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from alerts.gazetteer import fold
+
+if TYPE_CHECKING:
+    from alerts.config import Watch
 
 _NEAR = re.compile(r"NEAR/(\d+)$")
 _WORD = re.compile(r"\w+")
@@ -248,3 +252,26 @@ def spans(node: Node, hits: Hits, folded: str) -> list[tuple[int, int]]:
 def evaluate(node: Node, hits: Hits, folded: str) -> bool:
     """Whether the query holds for an article whose leaf hits are ``hits``."""
     return bool(spans(node, hits, folded))
+
+
+def check_watches(
+    watches: Sequence[Watch], term_sets: Mapping[str, list[str]]
+) -> list[tuple[str, str]]:
+    """(key path, message) for every term-set entry, query or exclude that does not parse."""
+    problems: list[tuple[str, str]] = []
+    for name, terms in term_sets.items():
+        for j, term in enumerate(terms):
+            try:
+                leaf(term)
+            except QueryError as e:
+                problems.append((f"term_sets.{name}[{j}]", f"{term!r}: {e}"))
+    for i, w in enumerate(watches):
+        for key in ("query", "exclude"):
+            text = getattr(w, key)
+            if text is None:
+                continue
+            try:
+                parse(text, term_sets)
+            except QueryError as e:
+                problems.append((f"watches[{i}].{key}", f"watch {w.name!r}: {e}: {text!r}"))
+    return problems

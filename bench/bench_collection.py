@@ -197,14 +197,16 @@ def main() -> int:
     )
     print(
         f"CLI crawl 2 (unchanged, 304s; process start-up included): {second:.2f} s, "
-        f"{not_modified} of {n} not modified, {second / baseline:.3f}x baseline"
+        f"{not_modified} of {n} not modified, {second / baseline:.3f}x baseline "
+        "(target <= 0.05x)"
     )
     print(
         f"peak RSS: crawl process {daemon['rss_self_mb']:.0f} MB, parse worker "
         f"{daemon['rss_workers_mb']:.0f} MB (in-process run); largest of all crawl processes "
         f"{rss_mb:.0f} MB (target < 400 MB)"
     )
-    print(f"sources with a recorded problem: {failed or 'none'}")
+    # A malformed feed whose good items were kept stays recorded as parse_error.
+    print(f"sources with a recorded problem (error class, count): {failed or 'none'}")
     base = {"baseline": baseline, "baseline_label": "feedparser.parse, defaults"}
     note = f"{n} feeds, {stored} articles"
     rec = results.record
@@ -255,6 +257,7 @@ def main() -> int:
         second,
         "s",
         **base,
+        target_ratio=0.05,
         better="lower",
         note="process start-up included",
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -232,16 +233,26 @@ class ConsoleProgress:
     total, new items), plain log lines otherwise; then a summary table."""
 
     def __init__(self, total: int, console=None):
-        from rich.console import Console
+        if console is None and sys.stderr.isatty():
+            from rich.console import Console  # only for a terminal: rich costs an import
 
-        self.console = console or Console(stderr=True)
+            console = Console(stderr=True)
+        self.console = console  # None: plain lines to stderr
         self.total = total
         self.new = 0
         self._progress = None
         self._task = None
 
+    @staticmethod
+    def _is_terminal(console) -> bool:
+        return console is not None and console.is_terminal
+
+    @staticmethod
+    def _file(console):
+        return sys.stderr if console is None else console.file
+
     def __enter__(self) -> ConsoleProgress:
-        if self.console.is_terminal:
+        if self._is_terminal(self.console):
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
             self._progress = Progress(
@@ -269,7 +280,7 @@ class ConsoleProgress:
             print(
                 f"[{done}/{total}] {result.name}: {what}, {result.items_new} new of "
                 f"{result.items_seen} seen ({result.duration_s:.1f} s)",
-                file=self.console.file,
+                file=self._file(self.console),
                 flush=True,
             )
 
@@ -295,7 +306,7 @@ class ConsoleProgress:
             f"{ok} of {len(results)} sources fetched, "
             f"{sum(r.items_new for r in results)} new articles"
         )
-        if console.is_terminal:
+        if self._is_terminal(console):
             from rich.table import Table
 
             table = Table(*header)
@@ -309,4 +320,4 @@ class ConsoleProgress:
             "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
             for row in [header, *rows]
         ]
-        print("\n".join([*lines, total]), file=console.file, flush=True)
+        print("\n".join([*lines, total]), file=self._file(console), flush=True)

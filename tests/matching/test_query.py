@@ -7,8 +7,7 @@ import pytest
 from alerts.config import Watch
 from alerts.gazetteer import GazetteerError, build, fold
 from alerts.matcher import Matcher
-from alerts.matching import check_watches
-from alerts.query import QueryError, parse
+from alerts.query import QueryError, check_watches, parse
 
 SETS = {"slavery": ["forced labor", "debt bondage", "insan alver*"]}
 
