@@ -66,7 +66,9 @@ class Name:
 
     ``exact`` is the original spelling when the match must be case-sensitive (acronyms);
     ``capital`` asks for an upper-case first letter; ``endings``, when set, lists what may
-    follow the pattern inside the same word (inflections), instead of a word boundary.
+    follow the pattern inside the same word (inflections), instead of a word boundary, and
+    ``prefixes`` what may precede it inside the same word (Arabic proclitics; "" when the
+    name may also start the word).
     """
 
     pattern: str
@@ -74,6 +76,7 @@ class Name:
     exact: str | None = None
     capital: bool = False
     endings: frozenset[str] | None = None
+    prefixes: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +200,8 @@ def _base_names(languages: tuple[str, ...]) -> tuple[tuple[Name, ...], tuple[str
 
     az_suffixes = frozenset(fold(s) for s in infl["suffixes"]["az"])
     tr_suffixes = frozenset(fold(s) for s in infl["suffixes"]["tr"])
+    ar_proclitics = frozenset(infl["ar"]["proclitics"])
+    ar_lam = frozenset(infl["ar"]["lam_contracted"])
     for lang in languages:
         territories = Locale.parse(lang).territories
         for code in codes:
@@ -215,7 +220,9 @@ def _base_names(languages: tuple[str, ...]) -> tuple[tuple[Name, ...], tuple[str
                 elif lang != "ar":
                     add(n, code, exact=short(n, fold(n)), capital=True)
                 else:
-                    add(n, code)
+                    add(n, code, prefixes=ar_proclitics)
+                    if n.startswith("ال"):  # "ل" + "السودان" is written "للسودان"
+                        add("ل" + n[2:], code, prefixes=ar_lam)
     adj_endings = frozenset(fold(e) for e in infl["ru_adjective_endings"]["endings"])
     for code, stems in infl.get("ru_adjectives", {}).items():
         for s in stems:

@@ -64,6 +64,17 @@ def _compile_watch(w: Watch, term_sets: Mapping[str, list[str]]) -> _Watch:
     )
 
 
+def _word_head(folded: str, start: int) -> str:
+    """What precedes ``start`` inside its word (up to 3 characters; longer is never a
+    prefix)."""
+    i = start
+    while i > 0 and start - i < 3 and (folded[i - 1].isalnum() or folded[i - 1] == "_"):
+        i -= 1
+    if i > 0 and (folded[i - 1].isalnum() or folded[i - 1] == "_"):
+        return folded[i - 1 : start]  # 4 or more: not a prefix of any name
+    return folded[i:start]
+
+
 class Matcher:
     """A compiled watchlist: build once with :meth:`compile`, then :meth:`match` per article."""
 
@@ -123,10 +134,15 @@ class Matcher:
         for last, (length, items) in self._automaton.iter(folded):
             start = last - length + 1
             end = last + 1
-            if start > 0 and (folded[start - 1].isalnum() or folded[start - 1] == "_"):
-                continue
+            joined = start > 0 and (folded[start - 1].isalnum() or folded[start - 1] == "_")
             bounded = end >= n or not (folded[end].isalnum() or folded[end] == "_")
             for kind, item in items:
+                if joined or (kind == "c" and item.prefixes is not None):
+                    # inside a word: only after a prefix the name allows (Arabic "و")
+                    if kind == "q" or item.prefixes is None:
+                        continue
+                    if _word_head(folded, start) not in item.prefixes:
+                        continue
                 if kind == "q":
                     if item.prefix:  # report the whole word a wildcard matched
                         stop = end
