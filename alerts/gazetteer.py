@@ -9,6 +9,7 @@ offset, so a match in the folded text is a match at the same place in the origin
 from __future__ import annotations
 
 import csv
+import itertools
 import re
 import tomllib
 import unicodedata
@@ -158,6 +159,35 @@ def _ru_forms(name: str, rules: list[dict]) -> tuple[str, frozenset[str]]:
     return low, frozenset({""})
 
 
+# A Russian name whose word forms multiply past this is matched in the nominative only.
+_MAX_PHRASE_FORMS = 200
+
+
+def _ru_phrase_forms(name: str, infl: dict) -> list[str]:
+    """Every form of a folded Russian name of several words, word by word (see
+    ``[ru_phrase_adjectives]`` in inflections.toml); over-generating is harmless."""
+    adjectives = {fold(k): [fold(e) for e in v] for k, v in infl["ru_phrase_adjectives"].items()}
+    words = name.split(" ")
+    plural = any(w[-2:] in ("ые", "ие") for w in words)
+    forms: list[list[str]] = []
+    for w in words:
+        if w == "и" or not re.search(r"[а-я]", w):
+            forms.append([w])
+        elif w[-2:] in adjectives:
+            forms.append([w[:-2] + e for e in adjectives[w[-2:]]])
+        elif plural and w.endswith("ы"):
+            forms.append([w[:-1] + e for e in infl["ru_plural_nouns"]["endings"]])
+        else:
+            stem, endings = _ru_forms(w, infl["ru"])
+            forms.append([stem + e for e in sorted(endings)])
+    total = 1
+    for f in forms:
+        total *= len(f)
+    if total > _MAX_PHRASE_FORMS:
+        return [name]
+    return [" ".join(p) for p in itertools.product(*forms)]
+
+
 @lru_cache(maxsize=8)
 def _base_names(languages: tuple[str, ...]) -> tuple[tuple[Name, ...], tuple[str, ...]]:
     """The shipped names (CLDR and curated data), without user aliases; cached per process."""
@@ -177,11 +207,15 @@ def _base_names(languages: tuple[str, ...]) -> tuple[tuple[Name, ...], tuple[str
             names.append(Name(pattern, code, **kw))
 
     cyrillic = re.compile(r"^[\u0400-\u04ff-]+$")
+    cyrillic_phrase = re.compile(r"^[\u0400-\u04ff-]+(?: [\u0400-\u04ff\u2014-]+)+$")
     for code, entry in aliases.items():
         for a in entry.get("names", []):
             if cyrillic.match(a):  # a single Russian word: inflect it like the CLDR names
                 stem, endings = _ru_forms(fold(a), infl["ru"])
                 add(stem, code, capital=True, endings=endings)
+            elif cyrillic_phrase.match(a):  # several: word by word
+                for form in _ru_phrase_forms(fold(a), infl):
+                    add(form, code, capital=True)
             else:
                 add(a, code, capital=fold(a) in capitalized)
         for a in entry.get("acronyms", []):
@@ -214,6 +248,9 @@ def _base_names(languages: tuple[str, ...]) -> tuple[tuple[Name, ...], tuple[str
                 if lang == "ru" and " " not in n:
                     stem, endings = _ru_forms(fold(n), infl["ru"])
                     add(stem, code, exact=short(n, stem), capital=True, endings=endings)
+                elif lang == "ru":
+                    for form in _ru_phrase_forms(fold(n), infl):
+                        add(form, code, capital=True)
                 elif lang in ("az", "tr"):
                     endings = az_suffixes if lang == "az" else tr_suffixes
                     add(n, code, exact=short(n, fold(n)), capital=True, endings=endings)
