@@ -22,6 +22,8 @@ _SENTENCE_END = re.compile(
     r"(?![a-zа-яёəçşöüğı])"
 )
 _YEAR = re.compile(r"\b(199\d|20[0-4]\d)\b")
+# A word before a year that makes it the start of a span, not the report's year.
+_SINCE = re.compile(r"(?:\bsince|\bс|\bсо|\bdesde|\bdepuis|\bdès)\s+(?:the\s+)?$")
 _REPORT_YEAR = re.compile(
     r"\b(20[0-4]\d)\s+(?:trafficking in persons|tip)\b|\b(?:tip|trafficking in persons) "
     r"report\s+(?:for\s+|of\s+)?(20[0-4]\d)\b"
@@ -136,8 +138,17 @@ def _issuer(folded: str, hit: tuple[int, int, str], r: _Rules) -> bool:
 
 
 def _stated_year(text: str, fallback: int | None) -> int | None:
-    m = _YEAR.search(text)
-    return int(m.group(1)) if m else fallback
+    """The report year a sentence states: one written as the report's ("the 2024 TIP
+    report"), else its first year that does not start a span ("since 2019", "с 2014
+    года"), else ``fallback`` (the article's report year)."""
+    folded = text.casefold()
+    m = _REPORT_YEAR.search(folded)
+    if m:
+        return int(m.group(1) or m.group(2))
+    for m in _YEAR.finditer(text):
+        if not _SINCE.search(folded, max(0, m.start() - 12), m.start()):
+            return int(m.group(1))
+    return fallback
 
 
 def find(doc: str, folded: str, countries: list[tuple[int, int, str]]) -> list[TierStatement]:
