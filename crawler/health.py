@@ -49,6 +49,14 @@ def classify(error: BaseException | Failure) -> tuple[str, str, int | None]:
     msg = f"{type(exc).__name__}: {exc}".strip()
     if isinstance(exc, HttpError):
         status = exc.response.status
+        if 300 <= status < 400:  # a redirect Scrapy did not follow: not http(s), or no Location
+            to = (exc.response.headers.get("Location") or b"").decode("latin-1")[:200]
+            return (
+                "redirect_refused",
+                f"HTTP {status} to {to or '(no Location)'}: not followed"
+                " (only http and https addresses are fetched)",
+                status,
+            )
         return ("http_5xx" if status >= 500 else "http_4xx"), f"HTTP {status}", status
     if isinstance(exc, PrivateAddressRefused):
         return "private_address_refused", str(exc), None

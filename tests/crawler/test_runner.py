@@ -161,3 +161,30 @@ def test_robots_txt_is_kept_between_crawls_of_one_process(news_site, tmp_path):
     # ...but fetched once by the first crawl sharing the cache, not by the second, and
     # again by the crawl without it.
     assert news_site.hits("/robots.txt") - before == 2
+
+
+def test_redirects_to_other_schemes_are_refused_and_read_nothing(
+    news_site, run_newswatch, write_config
+):
+    """Only http(s) is fetched: a redirect to file://, ftp:// or data: ends the source with
+    an error (Scrapy's handlers for them are not installed) and stores nothing."""
+    targets = {
+        "to-file": "file:///etc/passwd",
+        "to-ftp": "ftp://127.0.0.1/feed.xml",
+        "to-data": "data:application/xml,<rss><channel><item><link>http://x/</link></item></channel></rss>",
+    }
+    text = '[archive]\npath = "{archive}"\n[crawl]\nallow_private_addresses = true\nautothrottle = false\n'
+    for name, location in targets.items():
+        news_site.add(f"/redirect/{name}", Reply(status=302, headers={"Location": location}))
+        text += f'[[sources]]\nname = "{name}"\nkind = "feed"\nurl = "{news_site.url("/redirect/" + name)}"\n'
+    cfg = write_config(text)
+    proc = run_newswatch("crawl", "--config", str(cfg))
+    assert proc.returncode == 1, proc.stderr  # every source failed
+    status = run_newswatch("status", "--json", "--config", str(cfg))
+    report = json.loads(status.stdout)
+    rows = {s["name"]: s for s in report["sources"]}
+    for name, location in targets.items():
+        assert rows[name]["last_error_class"] == "redirect_refused", rows[name]
+        assert location[:40] in rows[name]["last_error"]
+        assert rows[name]["consecutive_failures"] == 1
+    assert report["counts"]["articles"] == 0
