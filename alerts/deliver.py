@@ -32,7 +32,7 @@ from alerts import outbox
 from alerts.config import DeliverySettings, Target, Watch
 from alerts.render import Renderer, excerpt
 from alerts.secrets import redact_text
-from alerts.targets import send, target_format
+from alerts.targets import route, send, target_format
 
 log = logging.getLogger(__name__)
 WORKERS = 8
@@ -115,6 +115,8 @@ def deliver_due(
             stats.failed += outbox.mark_failure(db, ids, error, now, delivery)
             stats.errors.append(error)
 
+    built = {(m.watch, m.target.name) for m in messages if m.kind == "digest"}
+    messages += _updated_only(db, watches, targets, built, now, tz, renderer)
     if not messages:
         return stats
     outbox.claim(db, [i for m in messages for i in m.ids], now)
@@ -200,6 +202,35 @@ def _digest(db, watch, target, fmt, rows, now, tz, renderer, stats) -> list[Mess
         return []
     updated = updated_items(db, watch.name, target.name, exclude={r["story_id"] for r in ready})
     return [_grouped(db, watch, target, fmt, ready, renderer, kind="digest", updated=updated)]
+
+
+def _updated_only(db, watches, targets, built, now, tz, renderer) -> list[Message]:
+    """Digests of updated stories alone: when a digest watch's next time has come with no
+    new story for a target, stories that gained sources since they went out still make a
+    digest (``built``: the (watch, target) pairs that have one already)."""
+    out = []
+    for watch in watches:
+        if watch.mode != "digest":
+            continue
+        for target in route(targets, watch.targets):
+            if (watch.name, target.name) in built:
+                continue
+            last = outbox.last_digest(db, watch.name, target.name)
+            if last is None or next_slot(watch.digest_at, outbox.parse_iso(last), tz) > now:
+                continue  # no digest time has come since the last digest
+            updated = updated_items(db, watch.name, target.name, exclude=set())
+            if not updated:
+                continue
+            first = outbox.parse_iso(min(i["updated_at"] for i in updated))
+            if next_slot(watch.digest_at, first, tz) > now:
+                continue  # the first digest time after the update has not come yet
+            if quiet_until(watch.quiet_hours, now, tz) is not None:
+                continue
+            fmt = target_format(target)
+            out.append(
+                _grouped(db, watch, target, fmt, [], renderer, kind="digest", updated=updated)
+            )
+    return out
 
 
 def _grouped(db, watch, target, fmt, rows, renderer, *, kind: str, updated=()) -> Message:
@@ -289,7 +320,7 @@ def updated_items(db: Database, watch: str, target: str, *, exclude: set[int]) -
     last = outbox.last_digest(db, watch, target) or ""
     cur = db.execute(
         """
-        SELECT al.id, al.watch, al.story_id, al.article_id FROM alerts al
+        SELECT al.id, al.watch, al.story_id, al.article_id, s.updated_at FROM alerts al
         JOIN stories s ON s.id = al.story_id
         WHERE al.watch = ? AND al.target = ? AND al.status = 'sent'
           AND s.updated_at IS NOT NULL AND s.updated_at > al.sent_at AND s.updated_at > ?
@@ -297,8 +328,13 @@ def updated_items(db: Database, watch: str, target: str, *, exclude: set[int]) -
         """,
         [watch, target, last],
     )
-    rows = [dict(zip(("id", "watch", "story_id", "article_id"), r, strict=True)) for r in cur]
-    return [alert_item(db, r) for r in rows if r["story_id"] not in exclude]
+    keys = ("id", "watch", "story_id", "article_id", "updated_at")
+    rows = [dict(zip(keys, r, strict=True)) for r in cur]
+    return [
+        {**alert_item(db, r), "updated_at": r["updated_at"]}
+        for r in rows
+        if r["story_id"] not in exclude
+    ]
 
 
 def _hhmm(text: str) -> time:

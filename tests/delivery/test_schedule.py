@@ -90,3 +90,34 @@ def test_quiet_hours_hold_then_deliver(db, news, webhook):
     assert deliver_due(db, watches, targets, BERLIN, now=T0 + timedelta(minutes=29)).sent == 0
     assert deliver_due(db, watches, targets, BERLIN, now=T0 + timedelta(minutes=30)).sent == 1
     assert len(webhook.posts) == 1
+
+
+def test_a_digest_of_updated_stories_alone(db, news, webhook):
+    """No new story by the next digest time, but one already sent gained sources: it still
+    gets its digest, once."""
+    targets = [Target(name="t", url=webhook.json_url())]
+    watches = [
+        Watch(name="daily", query="x", targets=["t"], mode="digest", digest_at=["08:00", "18:00"])
+    ]
+    news.add("Baku story", watch="daily", countries=("AZ",), sources=("apa", "bbc"))
+    outbox.enqueue(db, watches, targets, now=T0)  # 07:00 in Berlin
+    deliver_due(db, watches, targets, BERLIN, now=T0)
+    assert deliver_due(db, watches, targets, BERLIN, now=T0 + timedelta(hours=1)).sent == 1
+    # Nothing updated yet: the 18:00 slot sends nothing.
+    assert deliver_due(db, watches, targets, BERLIN, now=T0 + timedelta(hours=11)).messages == 0
+    # 18:10 in Berlin, after the 18:00 digest time: it waits for the next one, at 08:00.
+    db.execute(
+        "UPDATE stories SET updated_at = '2026-03-02T17:10:00Z', article_count = 4 WHERE id = 1"
+    )
+    db.conn.commit()
+    before_slot = T0 + timedelta(hours=11, minutes=30)  # 18:30 Berlin
+    assert deliver_due(db, watches, targets, BERLIN, now=before_slot).messages == 0
+    stats = deliver_due(db, watches, targets, BERLIN, now=T0 + timedelta(hours=25))  # 08:00
+    assert (stats.messages, stats.sent) == (1, 0)
+    post = webhook.posts[-1].json()
+    assert post["title"] == "[daily] digest: 1 updated story"
+    assert "Updated since last sent" in post["message"]
+    assert "- Baku story (turan, +3 sources)" in post["message"]
+    later = T0 + timedelta(hours=35)  # 18:00 the next day: shown once, not again
+    assert deliver_due(db, watches, targets, BERLIN, now=later).messages == 0
+    assert len(webhook.posts) == 2
