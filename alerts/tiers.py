@@ -16,7 +16,20 @@ DATA = Path(__file__).resolve().parent.parent / "data" / "gazetteer" / "tiers.to
 TIERS = ("Tier 1", "Tier 2", "Tier 2 Watch List", "Tier 3", "Special Case")
 
 # Cheap substring tests before any regular expression runs: most articles have none.
-_TRIGGERS = ("tier", "уров", "səviyy", "seviyy", "kademe", "seviye", "nivel", "special case")
+_TRIGGERS = (
+    "tier",
+    "уров",
+    "səviyy",
+    "seviyy",
+    "kademe",
+    "seviye",
+    "nivel",
+    "special case",
+    "niveau",
+    "categorie",
+    "cas particulier",
+    "cas special",
+)
 _SENTENCE_END = re.compile(
     r"(?<![A-Z]\.[A-Z]\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)(?<=[.!?])[\"'”’»)]*\s+"
     r"(?![a-zа-яёəçşöüğı])"
@@ -26,8 +39,12 @@ _YEAR = re.compile(r"\b(199\d|20[0-4]\d)\b")
 _SINCE = re.compile(r"(?:\bsince|\bс|\bсо|\bdesde|\bdepuis|\bdès)\s+(?:the\s+)?$")
 _REPORT_YEAR = re.compile(
     r"\b(20[0-4]\d)\s+(?:trafficking in persons|tip)\b|\b(?:tip|trafficking in persons) "
-    r"report\s+(?:for\s+|of\s+)?(20[0-4]\d)\b"
+    r"report\s+(?:for\s+|of\s+)?(20[0-4]\d)\b|\brapport\s+(?:annuel\s+)?(20[0-4]\d)\b"
 )
+
+
+def _report_year(m: re.Match) -> int:
+    return int(next(g for g in m.groups() if g))
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +161,7 @@ def _stated_year(text: str, fallback: int | None) -> int | None:
     folded = text.casefold()
     m = _REPORT_YEAR.search(folded)
     if m:
-        return int(m.group(1) or m.group(2))
+        return _report_year(m)
     for m in _YEAR.finditer(text):
         if not _SINCE.search(folded, max(0, m.start() - 12), m.start()):
             return int(m.group(1))
@@ -167,7 +184,7 @@ def find(doc: str, folded: str, countries: list[tuple[int, int, str]]) -> list[T
     if not mentions:
         return []
     m = _REPORT_YEAR.search(folded)
-    doc_year = int(m.group(1) or m.group(2)) if m else None
+    doc_year = _report_year(m) if m else None
     countries = [c for c in countries if not _issuer(folded, c, r)]
     out: dict[tuple[str, str], TierStatement] = {}
     for s_start, s_end, p_start in _sentences(doc):
