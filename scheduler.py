@@ -788,8 +788,16 @@ def alerts_retry(obj: Context, ids: tuple[int, ...], failed: bool) -> None:
     """Make failed (or pending) alerts due again now, with a fresh attempt count."""
     if not ids and not failed:
         raise click.UsageError("give alert IDs (see `newswatch alerts list`) or --failed")
-    n = outbox.retry(obj.open_archive(), ids, failed=failed)
+    db = obj.open_archive()
+    known = outbox.statuses(db, ids)
+    n = outbox.retry(db, ids, failed=failed)
     click.echo(f"{n} alert(s) will be sent in the next delivery")
+    missing = [str(i) for i in ids if i not in known]
+    sent = [str(i) for i in ids if known.get(i) == "sent"]
+    if missing:
+        click.echo(f"no alert with id {', '.join(missing)} (see `newswatch alerts list`)", err=True)
+    if sent:
+        click.echo(f"already sent, not sent again: {', '.join(sent)}", err=True)
 
 
 # --------------------------------------------------------------------------- the daemon

@@ -245,6 +245,15 @@ def list_alerts(db: Database, *, status: str | None = None, limit: int = 100) ->
     return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
 
+def statuses(db: Database, ids: Iterable[int]) -> dict[int, str]:
+    """The status of each of these alert ids that exists."""
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    return dict(db.execute(f"SELECT id, status FROM alerts WHERE id IN ({marks})", ids).fetchall())
+
+
 def retry(
     db: Database, ids: Sequence[int] = (), *, failed: bool = False, now: datetime | None = None
 ) -> int:

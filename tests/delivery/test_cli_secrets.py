@@ -126,6 +126,9 @@ def test_alerts_list_and_retry(cli, write_config, smtp, news, db):
     assert outbox.status_counts(db)["failed"] == 1
     assert "1 alert(s)" in cli("--config", path, "alerts", "retry", "--failed").output
     assert cli("--config", path, "alerts", "retry").exit_code == 2
+    unknown = cli("--config", path, "alerts", "retry", "9999", str(row["id"]))
+    assert "1 alert(s)" in unknown.output
+    assert "no alert with id 9999" in unknown.output
 
 
 @pytest.mark.parametrize("command", ["test", "list", "retry"])
