@@ -408,6 +408,10 @@ def match(
         records = list(matching.read_articles(text, None if file == "-" else file))
     except matching.InputError as e:
         raise click.ClickException(f"{file}: {e}") from None
+    if not records:
+        click.echo(
+            f"nothing to match: {'standard input' if file == '-' else file} is empty", err=True
+        )
     for out in matching.match_records(matcher, records):
         click.echo(json.dumps(out, ensure_ascii=False))
 

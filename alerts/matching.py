@@ -133,8 +133,11 @@ def read_articles(text: str, name: str | None = None) -> Iterator[dict]:
     """Articles from JSON Lines (``{"id", "title", "text"}``) or, failing that, plain text.
 
     Plain text is one article: its first line is the title. JSON Lines is recognised by a
-    first non-blank character ``{``; then every non-blank line must be a JSON object.
+    first non-blank character ``{``; then every non-blank line must be a JSON object. Blank
+    input is no article.
     """
+    if not text.strip():
+        return
     if not text.lstrip().startswith("{"):
         title, _, body = text.strip().partition("\n")
         yield {"id": name, "title": title.strip(), "text": body.strip()}

@@ -127,6 +127,13 @@ def test_match_cli_plain_text_writes_nothing(write_config, cli, tmp_path):
     assert not (tmp_path / "archive.db").exists()
 
 
+def test_match_cli_blank_input_is_no_article(write_config, cli):
+    path = write_config(CONFIG)
+    result = cli("match", "--config", str(path), "-", input="\n  \n")
+    assert result.exit_code == 0
+    assert result.output.strip() == "nothing to match: standard input is empty"
+
+
 def test_match_cli_json_lines_and_watch_filter(write_config, cli):
     path = write_config(CONFIG)
     lines = [
