@@ -29,6 +29,8 @@ _TRIGGERS = (
     "categorie",
     "cas particulier",
     "cas special",
+    "الفية",
+    "المستوى",
 )
 _SENTENCE_END = re.compile(
     r"(?<![A-Z]\.[A-Z]\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)(?<=[.!?])[\"'”’»)]*\s+"
