@@ -88,6 +88,10 @@ class Matcher:
             for node in (w.query, w.exclude):
                 for lf in query.leaves(node) if node is not None else ():
                     entries.setdefault(lf.pattern, []).append(("q", lf))
+        # The words without which an article has no tier statement, found in the same pass
+        # (anywhere, even inside a word), so tiers.find need not look for them again.
+        for t in tiers.TRIGGERS:
+            entries.setdefault(t, []).append(("t", None))
         self._automaton = ahocorasick.Automaton()
         for pattern, items in entries.items():
             self._automaton.add_word(pattern, (len(pattern), tuple(dict.fromkeys(items))))
@@ -111,7 +115,7 @@ class Matcher:
         doc = f"{title}{SEPARATOR}{text}" if title else text
         text_start = len(title) + len(SEPARATOR) if title else 0
         folded = fold(doc)
-        countries, qhits = self._scan(doc, folded)
+        countries, qhits, triggered = self._scan(doc, folded)
         codes = list(dict.fromkeys(code for _, _, code in countries))
         terms = [(doc[s:e], s, e) for s, e, _ in countries]
         for spans in qhits.values():
@@ -122,16 +126,22 @@ class Matcher:
             got = self._watch(w, doc, folded, countries, qhits, source, text_start)
             if got is not None:
                 fired[w.name] = got
-        statements = tiers.find(doc, folded, countries)
+        statements = tiers.find(doc, folded, countries, triggered=triggered)
         return MatchResult(codes, terms, list(fired), statements, fired)
 
     def _scan(
         self, doc: str, folded: str
-    ) -> tuple[list[tuple[int, int, str]], dict[Leaf, list[tuple[int, int]]]]:
+    ) -> tuple[list[tuple[int, int, str]], dict[Leaf, list[tuple[int, int]]], bool]:
         n = len(folded)
         cands: list[tuple[int, int, Name]] = []
         qhits: dict[Leaf, list[tuple[int, int]]] = {}
+        triggered = False
         for last, (length, items) in self._automaton.iter(folded):
+            if items[-1][0] == "t":  # a tier trigger (always the last item of its pattern)
+                triggered = True
+                if len(items) == 1:
+                    continue
+                items = items[:-1]
             start = last - length + 1
             end = last + 1
             joined = start > 0 and (folded[start - 1].isalnum() or folded[start - 1] == "_")
@@ -176,7 +186,7 @@ class Matcher:
                 last_stop = stop
                 if item.code:
                     out.append((start, stop, item.code))
-        return out, qhits
+        return out, qhits, triggered
 
     @staticmethod
     def _acronym(doc: str, start: int, end: int, exact: str) -> bool:

@@ -16,7 +16,7 @@ DATA = Path(__file__).resolve().parent.parent / "data" / "gazetteer" / "tiers.to
 TIERS = ("Tier 1", "Tier 2", "Tier 2 Watch List", "Tier 3", "Special Case")
 
 # Cheap substring tests before any regular expression runs: most articles have none.
-_TRIGGERS = (
+TRIGGERS = (
     "tier",
     "уров",
     "səviyy",
@@ -170,14 +170,23 @@ def _stated_year(text: str, fallback: int | None) -> int | None:
     return fallback
 
 
-def find(doc: str, folded: str, countries: list[tuple[int, int, str]]) -> list[TierStatement]:
+def find(
+    doc: str,
+    folded: str,
+    countries: list[tuple[int, int, str]],
+    *,
+    triggered: bool | None = None,
+) -> list[TierStatement]:
     """Tier statements in ``doc``; ``countries`` are its country hits (start, end, code).
 
     A country takes the nearest tier mention after it in the same sentence, or, when no
     country comes before the tier (lists such as "ranked Tier 3 were A, B and C"), the
     nearest one before it. In "from Tier 3 to Tier 2", only the destination counts.
+    ``triggered`` says whether ``folded`` holds one of TRIGGERS, when the caller knows.
     """
-    if not any(t in folded for t in _TRIGGERS):
+    if triggered is None:
+        triggered = any(t in folded for t in TRIGGERS)
+    if not triggered:
         return []
     r = rules()
     if not r.cue.search(folded):
