@@ -25,6 +25,7 @@ LANGUAGES = ("en", "ru", "az", "tr", "fr", "es", "ar")
 _NOT_ISO = {"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "ZZ"}
 _APOSTROPHES = "\u2019\u2018\u02bc\u00b4`\u2032"
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2212"
+_AR_MARKS = re.compile("[\u064b-\u065f\u0670\u0640]")  # Arabic vowel marks and tatweel
 
 
 def _fold_table() -> dict[int, str]:
@@ -257,6 +258,7 @@ def _base_names(languages: tuple[str, ...]) -> tuple[tuple[Name, ...], tuple[str
                 elif lang != "ar":
                     add(n, code, exact=short(n, fold(n)), capital=True)
                 else:
+                    n = _AR_MARKS.sub("", n)  # "عُمان": news is written without vowel marks
                     add(n, code, prefixes=ar_proclitics)
                     if n.startswith("ال"):  # "ل" + "السودان" is written "للسودان"
                         add("ل" + n[2:], code, prefixes=ar_lam)
