@@ -160,12 +160,11 @@ def _stated_year(text: str, fallback: int | None) -> int | None:
     """The report year a sentence states: one written as the report's ("the 2024 TIP
     report"), else its first year that does not start a span ("since 2019", "с 2014
     года"), else ``fallback`` (the article's report year)."""
-    folded = text.casefold()
-    m = _REPORT_YEAR.search(folded)
+    m = _REPORT_YEAR.search(text.casefold())
     if m:
         return _report_year(m)
     for m in _YEAR.finditer(text):
-        if not _SINCE.search(folded, max(0, m.start() - 12), m.start()):
+        if not _SINCE.search(text[max(0, m.start() - 12) : m.start()].lower()):
             return int(m.group(1))
     return fallback
 
