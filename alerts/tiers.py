@@ -42,6 +42,7 @@ _SINCE = re.compile(r"(?:\bsince|\bс|\bсо|\bdesde|\bdepuis|\bdès)\s+(?:the\s
 _REPORT_YEAR = re.compile(
     r"\b(20[0-4]\d)\s+(?:trafficking in persons|tip)\b|\b(?:tip|trafficking in persons) "
     r"report\s+(?:for\s+|of\s+)?(20[0-4]\d)\b|\brapport\s+(?:annuel\s+)?(20[0-4]\d)\b"
+    r"|\b(20[0-4]\d)\s+insan\s+ticareti\s+rapor"
 )
 
 
