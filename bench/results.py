@@ -11,7 +11,8 @@ A benchmark records each figure it measures::
 Each call appends one JSON line to ``bench/out/<bench>.jsonl`` (``$NEWSWATCH_BENCH_OUT``
 overrides the folder). ``write_results(out_dir, path)`` reads every ``*.jsonl`` there (the
 last record of a figure wins, so re-running one benchmark replaces its figures) and writes
-one Markdown table plus PNG charts next to it (matplotlib, from the ``bench`` extra).
+one Markdown table plus PNG charts next to it (drawn by bench/plots.py with matplotlib,
+from the ``bench`` extra).
 
 Figures are judged, never asserted: ``target`` applies to the value, ``target_ratio`` to
 value / baseline, both in the direction of ``better``. A figure may carry a ``series`` (for
@@ -20,11 +21,11 @@ example RSS per soak cycle), which is drawn as its own line chart.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import os
 import platform
-import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -348,70 +349,13 @@ def table(records: list[dict]) -> list[str]:
     return lines
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60]
-
-
-def is_speed(rec: dict) -> bool:
-    """Throughput or wall-time figures with a baseline: what the throughput chart compares."""
-    unit = rec.get("unit", "")
-    return rec.get("baseline") is not None and (unit.endswith("/s") or unit == "s")
-
-
 def draw_charts(records: list[dict], charts: Path) -> list[tuple[str, Path]]:
-    """Draw the PNG charts; return (title, path) for each. Needs matplotlib."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    charts.mkdir(parents=True, exist_ok=True)
-    drawn: list[tuple[str, Path]] = []
-    speed = [r for r in records if is_speed(r)]
-    if speed:
-        cols = min(3, len(speed))
-        rows = math.ceil(len(speed) / cols)
-        fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows), squeeze=False)
-        for ax, rec in zip(axes.flat, speed, strict=False):
-            labels = [rec.get("baseline_label") or "baseline", "newswatch"]
-            values = [rec["baseline"], rec["value"]]
-            bars = ax.bar(labels, values, color=["#9e9e9e", "#1f77b4"])
-            ax.bar_label(bars, labels=[number(v) for v in values], fontsize=8)
-            direction = "higher" if rec.get("better", "higher") == "higher" else "lower"
-            ax.set_title(f"{rec['bench']}: {rec['figure']}", fontsize=9)
-            ax.set_ylabel(f"{rec.get('unit', '')} ({direction} is better)", fontsize=8)
-            ax.tick_params(axis="x", labelsize=7)
-            if rec.get("target") is not None:
-                ax.axhline(rec["target"], color="#d62728", linestyle="--", linewidth=1)
-            ax.margins(y=0.15)
-        for ax in list(axes.flat)[len(speed) :]:
-            ax.axis("off")
-        fig.suptitle("Each stage against its baseline, measured in the same run (dashed: target)")
-        fig.tight_layout()
-        path = charts / "throughput.png"
-        fig.savefig(path, dpi=90)
-        plt.close(fig)
-        drawn.append(("Throughput and wall time of each stage against its baseline", path))
-    for rec in records:
-        named = {k: v for k, v in (rec.get("series") or {}).items() if v.get("y")}
-        if not named:
-            continue
-        fig, ax = plt.subplots(figsize=(7, 3.6))
-        for name, points in named.items():
-            ax.plot(points["x"], points["y"], linewidth=1.2, label=name)
-        first = next(iter(named.values()))
-        ax.set_xlabel(first.get("x_label", ""))
-        ax.set_ylabel(first.get("y_label", rec.get("unit", "")))
-        ax.set_title(f"{rec['bench']}: {rec['figure']}")
-        if len(named) > 1:
-            ax.legend(fontsize=8)
-        ax.grid(alpha=0.3)
-        fig.tight_layout()
-        path = charts / f"{_slug(rec['bench'])}-{_slug(rec['figure'])}.png"
-        fig.savefig(path, dpi=90)
-        plt.close(fig)
-        drawn.append((f"{rec['bench']}: {rec['figure']}", path))
-    return drawn
+    """Draw the PNG charts with bench/plots.py; return (title, path) for each. Needs
+    matplotlib (ImportError otherwise)."""
+    spec = importlib.util.spec_from_file_location("newswatch_bench_plots", BENCH_DIR / "plots.py")
+    plots = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(plots)
+    return plots.draw_charts(records, charts, number)
 
 
 def _machine_lines(info: dict) -> list[str]:
