@@ -21,8 +21,6 @@ Prints the figures and records them with bench/results.py. Never asserts.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import hashlib
 import html
 import json
 import logging
@@ -31,7 +29,6 @@ import re
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import warnings
 from collections import Counter
@@ -41,132 +38,15 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO / "bench"), str(REPO / "tests"), str(REPO)]
 
 import results  # noqa: E402
+from peer_rss2email import canon as _canon  # noqa: E402
+from peer_rss2email import peer_venv, peer_version, rss2email_keys, rss2email_runs  # noqa: E402
+from peer_servers import FeedServer, Mail  # noqa: E402
 
 BENCH = "peer"
-PEER_VENV = results.OUT_DIR / "peer-venv"
 #: The broadest honest watch: the query language has no match-all, so NOT a word no article
 #: contains (checked below: the number of articles matched is printed against those stored).
 MATCH_ALL = "NOT zqxjvkwpeer"
 NEVER = "zqxjvkwpeer"
-
-
-# --- the feed server: one loopback address per feed ---------------------------------------
-
-
-class FeedServer:
-    """Serves ``bodies[i]`` at http://127.0.0.(i+2):port/feed.xml, with ETag and 304s."""
-
-    def __init__(self, bodies: list[bytes]):
-        self.bodies = bodies
-        self.etags = [f'"{hashlib.sha1(b).hexdigest()[:16]}"' for b in bodies]
-        self.hosts = [f"127.0.0.{i + 2}" for i in range(len(bodies))]
-        self.by_host = {h: i for i, h in enumerate(self.hosts)}
-        self.counts: Counter = Counter()
-        self.loop = asyncio.new_event_loop()
-        self.port = 0
-        ready = threading.Event()
-        threading.Thread(target=self._run, args=(ready,), daemon=True).start()
-        ready.wait()
-
-    def url(self, i: int) -> str:
-        return f"http://{self.hosts[i]}:{self.port}/feed.xml"
-
-    def _run(self, ready: threading.Event) -> None:
-        from support.smtp import free_port
-
-        asyncio.set_event_loop(self.loop)
-        self.port = free_port()  # the same port on every address
-        self.loop.run_until_complete(
-            asyncio.start_server(self._handle, host=self.hosts, port=self.port, backlog=256)
-        )
-        ready.set()
-        self.loop.run_forever()
-
-    async def _handle(self, reader, writer) -> None:
-        try:
-            host = writer.get_extra_info("sockname")[0]
-            while True:
-                request = await reader.readline()
-                if not request:
-                    break
-                headers = {}
-                while (line := await reader.readline()) not in (b"\r\n", b"\n", b""):
-                    k, _, v = line.decode("latin-1").partition(":")
-                    headers[k.strip().lower()] = v.strip()
-                path = request.split()[1] if len(request.split()) > 1 else b"/"
-                i = self.by_host.get(host)
-                if i is None or path != b"/feed.xml":
-                    self.counts["404"] += 1
-                    writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
-                elif headers.get("if-none-match") == self.etags[i]:
-                    self.counts["304"] += 1
-                    writer.write(
-                        b"HTTP/1.1 304 Not Modified\r\nETag: %s\r\nContent-Length: 0\r\n\r\n"
-                        % self.etags[i].encode()
-                    )
-                else:
-                    self.counts["200"] += 1
-                    body = self.bodies[i]
-                    writer.write(
-                        b"HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nETag: %s\r\n"
-                        b"Content-Length: %d\r\n\r\n" % (self.etags[i].encode(), len(body))
-                    )
-                    writer.write(body)
-                await writer.drain()
-                if headers.get("connection", "").lower() == "close":
-                    break
-        except (ConnectionError, OSError):
-            pass
-        finally:
-            writer.close()
-
-
-# --- the mail server ------------------------------------------------------------------------
-
-
-class Mail:
-    """Collects every message; ``strict`` refuses lines over 1,000 octets (RFC 5321)."""
-
-    def __init__(self, strict: bool = False):
-        from aiosmtpd.controller import Controller
-        from aiosmtpd.smtp import SMTP
-
-        self.strict = strict
-        self.raw: list[bytes] = []
-        self.refused = 0
-        self.lock = threading.Lock()
-        mail = self
-
-        class LongLines(SMTP):
-            line_length_limit = 1 << 20  # aiosmtpd refuses lines over 1001 octets by default
-
-        class Handler:
-            async def handle_DATA(self, server, session, envelope):  # noqa: N802
-                data = envelope.original_content or envelope.content
-                if mail.strict and any(len(x) > 998 for x in data.split(b"\r\n")):
-                    with mail.lock:
-                        mail.refused += 1
-                    return "500 5.5.2 Line too long (over 1000 octets)"
-                with mail.lock:
-                    mail.raw.append(data)
-                return "250 OK"
-
-        class Server(Controller):
-            def factory(self):
-                return (SMTP if strict else LongLines)(self.handler, **self.SMTP_kwargs)
-
-        from support.smtp import free_port
-
-        self.port = free_port()
-        self.controller = Server(Handler(), hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def count(self) -> int:
-        with self.lock:
-            return len(self.raw)
-
-    def stop(self) -> None:
-        self.controller.stop()
 
 
 # --- the expected items -----------------------------------------------------------------------
@@ -195,97 +75,6 @@ def expected_items(bodies: list[bytes], bases: list[str]) -> tuple[dict[str, int
             else:
                 no_link += 1
     return dict(links), no_link
-
-
-def _canon(canonical_url, link: str) -> str:
-    try:
-        return canonical_url(link.strip())
-    except Exception:
-        return link.strip()
-
-
-# --- rss2email --------------------------------------------------------------------------------
-
-
-def peer_venv() -> Path:
-    """bench/out/peer-venv with rss2email from PyPI (made once, reused)."""
-    r2e = PEER_VENV / "bin" / "r2e"
-    if not r2e.exists():
-        print(f"[{BENCH}] installing rss2email into {PEER_VENV}", flush=True)
-        subprocess.run([sys.executable, "-m", "venv", str(PEER_VENV)], check=True)
-        subprocess.run(
-            [str(PEER_VENV / "bin" / "pip"), "install", "-q", "rss2email"],
-            check=True,
-        )
-    return r2e
-
-
-def peer_version() -> str:
-    out = subprocess.run(
-        [str(PEER_VENV / "bin" / "python"), "-c", "import rss2email; print(rss2email.__version__)"],
-        capture_output=True,
-        text=True,
-    )
-    return out.stdout.strip() or "?"
-
-
-def run_process(argv: list[str], **kw) -> tuple[float, float, int, str]:
-    """Wall seconds, peak RSS (MB) of this child alone, exit status, stderr tail."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
-    stderr = proc.stderr.read().decode(errors="replace")
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return time.perf_counter() - t0, usage.ru_maxrss / 1024, proc.returncode, stderr[-1500:]
-
-
-def rss2email_runs(r2e: Path, server: FeedServer, mail: Mail, work: Path) -> list[dict]:
-    cfg, data = work / "r2e.cfg", work / "r2e.json"
-    subprocess.run(
-        [str(r2e), "-c", str(cfg), "-d", str(data), "new", "analyst@example.org"],
-        check=True,
-        capture_output=True,
-    )
-    text = cfg.read_text()
-    text = text.replace("email-protocol = sendmail", "email-protocol = smtp")
-    text = re.sub(r"(?m)^smtp-server = .*$", "smtp-server = 127.0.0.1", text)
-    text = re.sub(r"(?m)^smtp-port = .*$", f"smtp-port = {mail.port}", text)
-    for i in range(len(server.bodies)):
-        text += f"\n[feed.f{i:03d}]\nurl = {server.url(i)}\n"
-    cfg.write_text(text)
-    runs = []
-    for n in (1, 2):
-        before, hits = mail.count(), Counter(server.counts)
-        wall, rss, code, err = run_process(
-            [str(r2e), "-c", str(cfg), "-d", str(data), "run"], cwd=work
-        )
-        runs.append(
-            {
-                "run": n,
-                "wall_s": wall,
-                "rss_mb": rss,
-                "exit": code,
-                "stderr": err,
-                "messages": mail.raw[before:],
-                "http": dict(server.counts - hits),
-            }
-        )
-        print(
-            f"[{BENCH}] rss2email run {n}: {wall:.1f} s, {mail.count() - before} messages",
-            flush=True,
-        )
-    return runs
-
-
-def rss2email_keys(messages: list[bytes], canonical_url) -> list[str]:
-    import email
-
-    keys = []
-    for raw in messages:
-        m = email.message_from_bytes(raw)
-        link = m.get("X-RSS-URL") or ""
-        keys.append(_canon(canonical_url, link) if link else f"id:{m.get('X-RSS-ID')}")
-    return keys
 
 
 # --- newswatch ----------------------------------------------------------------------------
