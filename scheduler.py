@@ -382,7 +382,7 @@ def match(
     article, first line the title). Writes nothing. With --archive, re-runs the watches over
     stored articles and adds only matches and tier statements not already there.
     """
-    from alerts import matching
+    from alerts import match_stage as matching
 
     if since and not use_archive:
         raise click.UsageError("--since only applies with --archive")
@@ -467,7 +467,8 @@ def tiers(obj: Context, country: str, as_json: bool) -> None:
 
     COUNTRY is an ISO code (AZ) or a name in any supported language (Azerbaijan).
     """
-    from alerts import gazetteer, matching
+    from alerts import gazetteer
+    from alerts import match_stage as matching
 
     gaz = gazetteer.build(obj.config.gazetteer.aliases)
     code = gaz.lookup(country)
@@ -882,14 +883,15 @@ def stale_after(settings: DaemonSettings) -> timedelta:
 
 def process_stage(cfg: Config, matcher, *, now: datetime | None = None) -> dict:
     """Match unmatched articles, queue alerts, deliver what is due, tell about source health."""
-    from alerts import deliver, health, matching
+    from alerts import deliver, source_alerts
+    from alerts import match_stage as matching
 
     db = archive.open_archive(cfg.archive.path)
     try:
         matched = matching.match_pending(db, matcher)
         queued = outbox.enqueue(db, cfg.watches, cfg.targets, now=now)
         delivered = deliver.deliver_due(db, cfg.watches, cfg.targets, cfg.delivery, now=now)
-        health.notify_source_health(db, cfg.health, cfg.targets, now=now)
+        source_alerts.notify_source_health(db, cfg.health, cfg.targets, now=now)
         liveness.heartbeat(db, cycle=True)
     finally:
         db.close()

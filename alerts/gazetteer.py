@@ -1,7 +1,7 @@
 """The country gazetteer: CLDR names, curated aliases, demonyms and inflections -> patterns.
 
 Names come from CLDR through Babel in several languages, plus the curated data under
-``data/gazetteer/`` (aliases, demonyms, inflections, context rules). Everything is folded
+``alerts/data/gazetteer/`` (aliases, demonyms, inflections, context rules). Everything is folded
 with :func:`fold` (lower case, no diacritics, one apostrophe), which keeps every character
 offset, so a match in the folded text is a match at the same place in the original.
 """
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-DATA = Path(__file__).resolve().parent.parent / "data" / "gazetteer"
+DATA = Path(__file__).resolve().parent / "data" / "gazetteer"
 LANGUAGES = ("en", "ru", "az", "tr", "fr", "es", "ar")
 
 # CLDR territories that are not ISO 3166-1 countries (Kosovo, XK, is kept on purpose).

@@ -1,6 +1,6 @@
 """TIP tier statements: which country a Trafficking in Persons report placed on which tier.
 
-The language of a placement is data (``data/gazetteer/tiers.toml``); this module reads it,
+The language of a placement is data (``alerts/data/gazetteer/tiers.toml``); this module reads it,
 finds tier mentions in folded text, and ties each to the countries its sentence names.
 """
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-DATA = Path(__file__).resolve().parent.parent / "data" / "gazetteer" / "tiers.toml"
+DATA = Path(__file__).resolve().parent / "data" / "gazetteer" / "tiers.toml"
 TIERS = ("Tier 1", "Tier 2", "Tier 2 Watch List", "Tier 3", "Special Case")
 
 # Cheap substring tests before any regular expression runs: most articles have none.
@@ -76,7 +76,7 @@ class _Rules:
 
 @lru_cache(maxsize=1)
 def rules() -> _Rules:
-    """The tier language from ``data/gazetteer/tiers.toml``, compiled once."""
+    """The tier language from ``alerts/data/gazetteer/tiers.toml``, compiled once."""
     try:
         d = tomllib.loads(DATA.read_text(encoding="utf-8"))
         return _Rules(

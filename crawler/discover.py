@@ -90,7 +90,7 @@ class DiscoverSpider(scrapy.Spider):
         return ()
 
     def failed(self, failure):
-        from crawler.health import classify
+        from crawler.fetch_outcomes import classify
 
         error_class, message, _ = classify(failure)
         self.found.error = f"{error_class}: {message}"

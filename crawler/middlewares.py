@@ -16,7 +16,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import response_status_message
 
-from crawler.health import PrivateAddressRefused, RetryAfterTooLong
+from crawler.fetch_outcomes import PrivateAddressRefused, RetryAfterTooLong
 from crawler.urls import is_private_address
 
 logger = logging.getLogger(__name__)

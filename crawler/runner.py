@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from crawler import archive
 from crawler.config import CrawlSettings, DedupeSettings, Source
-from crawler.health import CrawlTracker, SourceResult, load_state, record_results
+from crawler.fetch_outcomes import CrawlTracker, SourceResult, load_state, record_results
 from crawler.robots import RobotsCache
 from crawler.settings import ASYNCIO_REACTOR, scrapy_settings
 from crawler.workers import ParseWorkers

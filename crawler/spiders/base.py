@@ -14,7 +14,7 @@ from twisted.python.failure import Failure
 
 from crawler.config import CrawlSettings, Source
 from crawler.extract import extract_article
-from crawler.health import CrawlTracker, classify
+from crawler.fetch_outcomes import CrawlTracker, classify
 from crawler.store import known_articles
 from crawler.urls import canonical_url
 from crawler.workers import ParseWorkers

@@ -5,7 +5,7 @@ from __future__ import annotations
 from delivery.newsdata import T0
 
 from alerts.config import HealthSettings, Target
-from alerts.health import notify_source_health
+from alerts.source_alerts import notify_source_health
 from crawler.archive import write
 
 
