@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 from alerts.config import Watch
-from alerts.matcher import Matcher
 from alerts.match_stage import match_pending, rematch_archive, tier_history
+from alerts.matcher import Matcher
 from crawler import archive
 
 SEED = Path(__file__).resolve().parent.parent / "fixtures" / "matching"
