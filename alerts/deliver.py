@@ -33,6 +33,7 @@ from alerts.config import DeliverySettings, Target, Watch
 from alerts.render import Renderer, excerpt
 from alerts.secrets import redact_text
 from alerts.targets import route, send, target_format
+from crawler.times import parse_iso, utc
 
 log = logging.getLogger(__name__)
 WORKERS = 8
@@ -77,7 +78,7 @@ def deliver_due(
     workers: int = WORKERS,
 ) -> DeliveryStats:
     """Send what is due now; hold, retry or fail the rest. See the module docstring."""
-    now = outbox.utc(now)
+    now = utc(now)
     tz = ZoneInfo(delivery.timezone)
     renderer = renderer or Renderer(delivery.templates, excerpt_chars=delivery.excerpt_chars)
     stats = DeliveryStats()
@@ -168,9 +169,7 @@ def _immediate(db, watch, target, fmt, rows, now, renderer, stats) -> list[Messa
         window = outbox.messages_since(db, watch.name, target.name, now - timedelta(hours=1))
         allowance = watch.max_per_hour - len(window)
         if allowance <= 0:
-            outbox.hold(
-                db, [r["id"] for r in rows], outbox.parse_iso(window[0]) + timedelta(hours=1)
-            )
+            outbox.hold(db, [r["id"] for r in rows], parse_iso(window[0]) + timedelta(hours=1))
             stats.held += len(rows)
             return []
         if len(rows) > allowance:
@@ -190,7 +189,7 @@ def _digest(db, watch, target, fmt, rows, now, tz, renderer, stats) -> list[Mess
     ready, later = [], defaultdict(list)
     for r in rows:
         if r["next_attempt_at"] is None:
-            slot = next_slot(watch.digest_at, outbox.parse_iso(r["created_at"]), tz)
+            slot = next_slot(watch.digest_at, parse_iso(r["created_at"]), tz)
             if slot > now:
                 later[slot].append(r["id"])
                 continue
@@ -216,12 +215,12 @@ def _updated_only(db, watches, targets, built, now, tz, renderer) -> list[Messag
             if (watch.name, target.name) in built:
                 continue
             last = outbox.last_digest(db, watch.name, target.name)
-            if last is None or next_slot(watch.digest_at, outbox.parse_iso(last), tz) > now:
+            if last is None or next_slot(watch.digest_at, parse_iso(last), tz) > now:
                 continue  # no digest time has come since the last digest
             updated = updated_items(db, watch.name, target.name, exclude=set())
             if not updated:
                 continue
-            first = outbox.parse_iso(min(i["updated_at"] for i in updated))
+            first = parse_iso(min(i["updated_at"] for i in updated))
             if next_slot(watch.digest_at, first, tz) > now:
                 continue  # the first digest time after the update has not come yet
             if quiet_until(watch.quiet_hours, now, tz) is not None:
@@ -352,7 +351,7 @@ def next_slot(times: Sequence[str], after: datetime, tz: ZoneInfo) -> datetime:
             at = datetime.combine(day, _hhmm(t), tzinfo=tz)
             if at > local:
                 candidates.append(at)
-    return outbox.utc(min(candidates))
+    return utc(min(candidates))
 
 
 def quiet_until(spec: str | None, now: datetime, tz: ZoneInfo) -> datetime | None:
@@ -369,4 +368,4 @@ def quiet_until(spec: str | None, now: datetime, tz: ZoneInfo) -> datetime | Non
     until = datetime.combine(local.date(), end, tzinfo=tz)
     if until <= local:
         until += timedelta(days=1)
-    return outbox.utc(until)
+    return utc(until)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 
 from alerts.matcher import Matcher, MatchResult
-from crawler import archive
+from crawler import archive, times
 
 
 @dataclass
@@ -68,7 +68,7 @@ _COLUMNS = "id, source, title, text, story_id, published_at, fetched_at"
 
 
 def _run(db: Database, matcher: Matcher, rows: list[dict], stats: MatchStats) -> None:
-    now = archive.utcnow()
+    now = times.utcnow()
     with archive.write(db):
         for row in rows:
             result = matcher.match(row["title"], row["text"], row["source"])

@@ -9,37 +9,23 @@ delivery is at-least-once, a message may repeat once and is never lost.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
 from alerts.config import DeliverySettings, Target, Watch
 from alerts.targets import route
 from crawler.archive import write
+from crawler.times import iso, parse_iso, utc
+
+# utc/iso/parse_iso stay importable from here until callers use crawler.times
+__all__ = ["iso", "parse_iso", "utc"]
 
 STATUSES = ("pending", "sending", "sent", "failed")
 #: Only matches this recent get alert rows, so adding a target does not mail the archive.
 HORIZON = timedelta(days=2)
 #: How long a row may stay ``sending`` before it counts as abandoned by a dead process.
 LEASE = timedelta(minutes=10)
-
-
-def utc(now: datetime | None = None) -> datetime:
-    """``now`` (or the current time) as an aware UTC datetime, to the second."""
-    now = now or datetime.now(UTC)
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=UTC)
-    return now.astimezone(UTC).replace(microsecond=0)
-
-
-def iso(dt: datetime) -> str:
-    """The archive's time format: ISO 8601 UTC with seconds and a Z."""
-    return utc(dt).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_iso(text: str) -> datetime:
-    """Read a time the archive wrote."""
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
 def status_counts(db: Database) -> dict[str, int]:

@@ -11,20 +11,19 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
+
+from crawler.times import utcnow
 
 BUSY_TIMEOUT_MS = 30_000
 
 migrations = Migrations("newswatch")
 
 
-def utcnow() -> str:
-    """The current time as ISO 8601 UTC with seconds, the archive's one time format."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+__all__ = ["utcnow"]  # kept importable from here until callers use crawler.times
 
 
 @migrations()

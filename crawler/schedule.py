@@ -9,22 +9,14 @@ daemon starts, is due at start-up, staggered over a short window.
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
 from crawler.config import CrawlSettings, Source
+from crawler.times import parse_time
 
-
-def parse_time(value: str | None) -> datetime | None:
-    """Read the archive's ISO 8601 UTC text; None for missing or unreadable values."""
-    if not value:
-        return None
-    try:
-        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
+__all__ = ["parse_time"]  # kept importable from here until callers use crawler.times
 
 
 def jitter(source: Source, crawl: CrawlSettings) -> timedelta:

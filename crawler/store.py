@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from crawler.archive import utcnow
+from crawler.times import utcnow
 from crawler.urls import canonical_url
 
 

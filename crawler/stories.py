@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import lru_cache
 
 from sqlite_utils import Database
 
-from crawler.archive import utcnow, write
+from crawler import times
+from crawler.archive import write
 from crawler.config import DedupeSettings
 from crawler.dedupe import (
     NearDuplicateIndex,
@@ -26,8 +27,6 @@ from crawler.dedupe import (
     sign_article,
 )
 
-_TIME = "%Y-%m-%dT%H:%M:%SZ"
-
 
 def _cutoff(seen_at: str, settings: DedupeSettings) -> str:
     """``seen_at`` minus the window, in the archive's time format."""
@@ -36,11 +35,7 @@ def _cutoff(seen_at: str, settings: DedupeSettings) -> str:
 
 @lru_cache(maxsize=64)  # a crawl stores its whole batch with one fetched_at
 def _minus(seen_at: str, window: timedelta) -> str:
-    try:
-        t = datetime.strptime(seen_at, _TIME).replace(tzinfo=UTC)
-    except ValueError:
-        t = datetime.fromisoformat(seen_at.replace("Z", "+00:00"))
-    return (t - window).strftime(_TIME)
+    return times.shift(seen_at, -window)
 
 
 def plus_sources(sources: list[str] | str) -> str:
@@ -96,7 +91,7 @@ class StoryAssigner:
                 self.db,
                 self.signer,
                 threshold=self.settings.threshold,
-                since=_cutoff(utcnow(), self.settings),
+                since=_cutoff(times.utcnow(), self.settings),
             )
         return self._index
 
@@ -112,7 +107,7 @@ class StoryAssigner:
         title, text, summary, source, seen_at, story_id = row
         if story_id is not None:
             return story_id
-        seen_at = seen_at or utcnow()
+        seen_at = seen_at or times.utcnow()
         index = self.index
         index.expire(_cutoff(seen_at, self.settings))
         sig, parsed = sign_article(self.signer, index, text or summary)
@@ -155,7 +150,7 @@ class StoryAssigner:
             raise KeyError(f"no article {article_id}")
         if old[2] == content_hash:
             return False
-        now = utcnow()
+        now = times.utcnow()
         db.execute(
             "INSERT INTO article_versions (article_id, content_hash, fetched_at, title, text)"
             " VALUES (?, ?, ?, ?, ?)",
@@ -222,7 +217,7 @@ class StoryAssigner:
         db.execute(
             "UPDATE stories SET article_count = article_count + 1, sources = ?, updated_at = ?"
             " WHERE id = ?",
-            [json.dumps(sources), utcnow(), story_id],
+            [json.dumps(sources), times.utcnow(), story_id],
         )
 
 
@@ -294,7 +289,15 @@ def rebuild_stories(db: Database, settings: DedupeSettings | None = None) -> Reb
             db.execute(
                 "INSERT INTO stories (id, article_id, title, first_seen_at, updated_at,"
                 " article_count, sources, merged_into) VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
-                [sid, row[1], row[2], row[3], utcnow(), row[5], target[0] if target else None],
+                [
+                    sid,
+                    row[1],
+                    row[2],
+                    row[3],
+                    times.utcnow(),
+                    row[5],
+                    target[0] if target else None,
+                ],
             )
             merged += 1
         db.execute(
