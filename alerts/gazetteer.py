@@ -189,9 +189,17 @@ def _ru_phrase_forms(name: str, infl: dict) -> list[str]:
     return [" ".join(p) for p in itertools.product(*forms)]
 
 
-@lru_cache(maxsize=8)
 def _base_names(languages: tuple[str, ...]) -> tuple[tuple[Name, ...], tuple[str, ...]]:
-    """The shipped names (CLDR and curated data), without user aliases; cached per process."""
+    """The shipped names (CLDR and curated data), without user aliases; cached per version of
+    the data files, so a SIGHUP reload sees an edited file."""
+    stamp = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(DATA.iterdir()))
+    return _base_names_cached(languages, DATA, stamp)
+
+
+@lru_cache(maxsize=8)
+def _base_names_cached(
+    languages: tuple[str, ...], data: Path, stamp: tuple
+) -> tuple[tuple[Name, ...], tuple[str, ...]]:
     from babel import Locale
 
     infl = _load_toml("inflections.toml")

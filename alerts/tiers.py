@@ -74,9 +74,19 @@ class _Rules:
     mentions: tuple[re.Pattern, ...]
 
 
-@lru_cache(maxsize=1)
 def rules() -> _Rules:
-    """The tier language from ``alerts/data/gazetteer/tiers.toml``, compiled once."""
+    """The tier language from ``alerts/data/gazetteer/tiers.toml``, compiled once per version
+    of the file: a SIGHUP reload sees an edited file."""
+    try:
+        st = DATA.stat()
+        stamp = (st.st_mtime_ns, st.st_size)
+    except OSError:
+        stamp = None  # _compiled reports the unreadable file
+    return _compiled(DATA, stamp)
+
+
+@lru_cache(maxsize=2)
+def _compiled(path: Path, stamp: tuple[int, int] | None) -> _Rules:
     try:
         d = tomllib.loads(DATA.read_text(encoding="utf-8"))
         return _Rules(
