@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import timedelta
 from typing import Annotated, Literal
@@ -10,6 +11,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_MAX_DAYS = 36_500  # a century: far beyond any interval or window, far below timedelta.max
+_MAX_SECONDS = _MAX_DAYS * 86400
 
 
 def parse_duration(value: object) -> timedelta:
@@ -18,7 +21,9 @@ def parse_duration(value: object) -> timedelta:
         return value
     if isinstance(value, bool):
         raise ValueError("expected a duration such as 90s, 15m, 1h or 1d")
-    if isinstance(value, int | float):
+    if isinstance(value, int) and abs(value) > _MAX_SECONDS:
+        seconds = float(_MAX_SECONDS + 1) * (1 if value > 0 else -1)  # float() would overflow
+    elif isinstance(value, int | float):
         seconds = float(value)
     elif isinstance(value, str):
         m = _DURATION.match(value)
@@ -29,8 +34,13 @@ def parse_duration(value: object) -> timedelta:
         seconds = float(m.group(1)) * _UNITS[m.group(2) or "s"]
     else:
         raise ValueError("expected a duration such as 90s, 15m, 1h or 1d")
+    # inf, nan and 999999999999w would overflow timedelta (OverflowError, not a config error)
+    if not math.isfinite(seconds) or seconds > _MAX_SECONDS:
+        raise ValueError(f"a duration must be finite and at most {_MAX_DAYS} days")
     if seconds <= 0:
         raise ValueError("a duration must be positive")
+    if not timedelta(seconds=seconds):
+        raise ValueError("a duration must be at least 1 microsecond")
     return timedelta(seconds=seconds)
 
 
