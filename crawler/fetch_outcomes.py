@@ -13,26 +13,11 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from sqlite_utils import Database
 from twisted.internet import error as tx_error
 from twisted.python.failure import Failure
-from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
+from twisted.web.client import ResponseFailed, ResponseNeverReceived
 
 from crawler.archive import utcnow
 
 logger = logging.getLogger(__name__)
-
-ERROR_CLASSES = (
-    "dns",
-    "timeout",
-    "connection",
-    "http_4xx",
-    "http_5xx",
-    "too_large",
-    "too_many_redirects",
-    "parse_error",
-    "robots_denied",
-    "private_address_refused",
-    "not_a_feed",
-    "store_error",
-)
 
 
 class PrivateAddressRefused(IgnoreRequest):

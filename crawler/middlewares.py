@@ -10,7 +10,7 @@ import time
 
 from scrapy import Request
 from scrapy.crawler import Crawler
-from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
@@ -142,7 +142,15 @@ class BackoffRetryMiddleware(RetryMiddleware):
                 f" more than max_retry_after ({self.max_wait:.0f} s)"
             )
         retries = request.meta.get("retry_times", 0)
-        new = self._retry(request, response_status_message(response.status))
+        # Scrapy's public retry hook, with the per-request overrides its own middleware reads
+        new = get_retry_request(
+            request,
+            spider=self.crawler.spider,
+            reason=response_status_message(response.status),
+            max_retry_times=request.meta.get("max_retry_times", self.max_retry_times),
+            priority_adjust=request.meta.get("priority_adjust", self.priority_adjust),
+            give_up_log_level=request.meta.get("give_up_log_level", self.give_up_log_level),
+        )
         if new is None:
             return response
         if wait is None:

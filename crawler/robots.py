@@ -3,18 +3,21 @@
 Scrapy's robots.txt middleware forgets every parsed robots.txt when its crawler ends, so a
 daemon crawling every few minutes would fetch each host's robots.txt before every feed.
 RFC 9309 lets a crawler keep a robots.txt for up to 24 hours; :class:`RobotsCache` does that
-for the parsed files, and :class:`CachedRobotsTxtMiddleware` reads and fills it. Fetches in
-flight stay with the crawl that started them, so a crawl stopped mid-fetch leaves nothing
-half-done behind.
+for the parsed files, and :class:`CachedRobotsTxtMiddleware` reads it before asking Scrapy's
+middleware and fills it from Scrapy's ``robots_parsed`` signal. Fetches in flight and
+failures stay with the crawl that met them (in Scrapy's middleware), so a crawl stopped
+mid-fetch leaves nothing half-done behind.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, MutableMapping
 from typing import Any
 
+from scrapy import Request, signals
+from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.utils.httpobj import urlparse_cached
 
 ROBOTS_TTL = 24 * 3600.0  # seconds a parsed robots.txt is trusted (RFC 9309, section 2.4)
 
@@ -28,6 +31,7 @@ class RobotsCache:
         self._parsers: dict[str, tuple[Any, float]] = {}
 
     def get(self, netloc: str) -> Any | None:
+        """The parser kept for this host, or None when there is none or it is too old."""
         entry = self._parsers.get(netloc)
         if entry is None:
             return None
@@ -38,6 +42,7 @@ class RobotsCache:
         return parser
 
     def put(self, netloc: str, parser: Any) -> None:
+        """Keep a freshly parsed robots.txt for this host."""
         self._parsers[netloc] = (parser, self.clock())
 
     def __len__(self) -> int:
@@ -47,50 +52,25 @@ class RobotsCache:
         return self  # Scrapy deep-copies its settings per crawler: keep one shared cache
 
 
-class _CrawlView(MutableMapping):
-    """What one middleware sees as its ``_parsers``: finished parsers from the shared cache,
-    fetches in flight (Deferreds) and failures (None) only for this crawl."""
-
-    def __init__(self, cache: RobotsCache):
-        self.cache = cache
-        self.local: dict[str, Any] = {}
-
-    def __getitem__(self, netloc: str) -> Any:
-        if netloc in self.local:
-            return self.local[netloc]
-        parser = self.cache.get(netloc)
-        if parser is None:
-            raise KeyError(netloc)
-        return parser
-
-    def __setitem__(self, netloc: str, value: Any) -> None:
-        from twisted.internet.defer import Deferred
-
-        if value is None or isinstance(value, Deferred):
-            self.local[netloc] = value
-        else:
-            self.local.pop(netloc, None)
-            self.cache.put(netloc, value)
-
-    def __delitem__(self, netloc: str) -> None:
-        self.local.pop(netloc, None)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.local)
-
-    def __len__(self) -> int:
-        return len(self.local)
-
-    def __contains__(self, netloc: object) -> bool:
-        return netloc in self.local or self.cache.get(str(netloc)) is not None
-
-
 class CachedRobotsTxtMiddleware(RobotsTxtMiddleware):
     """Scrapy's robots.txt middleware, reading and filling the process's RobotsCache (the
     setting ``NEWSWATCH_ROBOTS_CACHE``); without one it behaves exactly like Scrapy's."""
 
-    def __init__(self, crawler):
+    def __init__(self, crawler: Crawler):
         super().__init__(crawler)
         cache = crawler.settings.get("NEWSWATCH_ROBOTS_CACHE")
-        if isinstance(cache, RobotsCache):
-            self._parsers = _CrawlView(cache)
+        self.cache: RobotsCache | None = cache if isinstance(cache, RobotsCache) else None
+        if self.cache is not None:
+            crawler.signals.connect(self._parsed, signal=signals.robots_parsed)
+
+    async def robot_parser(self, request: Request) -> Any | None:
+        """The host's parser from the cache; else Scrapy's (which fetches it once per crawl)."""
+        if self.cache is not None:
+            parser = self.cache.get(urlparse_cached(request).netloc)
+            if parser is not None:
+                return parser
+        return await super().robot_parser(request)
+
+    def _parsed(self, robotparser: Any, request: Request) -> None:
+        """Scrapy parsed a robots.txt it fetched for ``request``: keep it for later crawls."""
+        self.cache.put(urlparse_cached(request).netloc, robotparser)

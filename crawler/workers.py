@@ -51,8 +51,10 @@ def _main_script_hidden() -> Iterator[None]:
             sys.modules["__main__"] = main
 
 
-def _warm() -> None:
-    """Import the parsers once when a worker starts, not in the first task."""
+def _start_worker(started: Any) -> None:
+    """Runs once in each new worker: report its pid, import the parsers (not in the first
+    task)."""
+    started.put(os.getpid())
     import crawler.feeds  # noqa: F401
 
 
@@ -68,15 +70,21 @@ class ParseWorkers:
         self.max_workers = max_workers or default_workers()
         self.min_bytes = min_bytes
         self._pool: ProcessPoolExecutor | None = None
+        self._started: Any = None  # a queue the workers put their pids on as they start
+        self._pids: set[int] = set()
         self._broken = False
         self.offloaded = 0  # how many calls ran in the pool (for tests and benchmarks)
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
+            context = multiprocessing.get_context("spawn")
+            self._started = context.SimpleQueue()
+            self._pids = set()
             self._pool = ProcessPoolExecutor(
                 self.max_workers,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_warm,
+                mp_context=context,
+                initializer=_start_worker,
+                initargs=(self._started,),
             )
         return self._pool
 
@@ -99,13 +107,21 @@ class ParseWorkers:
 
     @property
     def pids(self) -> list[int]:
-        """Process ids of the running workers (none before the first use)."""
-        processes = getattr(self._pool, "_processes", None) or {}
-        return sorted(processes)
+        """Process ids of the workers started so far (none before the first use or after
+        :meth:`close`)."""
+        if self._pool is None:
+            return []
+        while not self._started.empty():
+            self._pids.add(self._started.get())
+        return sorted(self._pids)
 
     async def close(self) -> None:
         """Stop the worker processes. Waits in a thread, so the reactor is not blocked
         when a worker is still busy (a crawl stopped mid-parse)."""
         pool, self._pool = self._pool, None
+        started, self._started = self._started, None
+        self._pids = set()
         if pool is not None:
             await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
+        if started is not None:
+            started.close()
