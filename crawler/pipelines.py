@@ -8,14 +8,14 @@ from collections import defaultdict
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from scrapy.statscollectors import StatsCollector
 
 from crawler import archive
+from crawler.crawl_context import CrawlContext
 from crawler.normalize import ITEM_KEYS, NORMALIZED, normalize_item
 from crawler.store import store_items
 
 logger = logging.getLogger(__name__)
-
-__all__ = ["ArchivePipeline", "normalize_item"]
 
 BATCH = 500  # items buffered before a write transaction (one per batch, not per source)
 
@@ -23,23 +23,24 @@ BATCH = 500  # items buffered before a write transaction (one per batch, not per
 class ArchivePipeline:
     """Buffers items and stores them in one write transaction per batch (each source in its
     own savepoint, so one source's failure loses no other's); the buffers are also flushed
-    when a source finishes, so its counts are final."""
+    when a source finishes, so its counts are final. The archive, the tracker and the story
+    assigner come from the crawl's :class:`CrawlContext`; what it stored goes to the crawl's
+    stats (``newswatch/items_new``, ``newswatch/items_updated``, ``newswatch/store_errors``)."""
 
-    def __init__(self, crawler: Crawler):
-        self.crawler = crawler
+    def __init__(self, context: CrawlContext, stats: StatsCollector):
+        self.db = context.db
+        self.tracker = context.tracker
+        self.assigner = context.assigner
+        self.stats = stats
         self.buffers: dict[str, list[dict]] = defaultdict(list)
         self.pending = 0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
-        return cls(crawler)
-
-    @property
-    def spider(self):
-        return self.crawler.spider
+        return cls(CrawlContext.of(crawler), crawler.stats)
 
     def open_spider(self) -> None:
-        self.spider.tracker.flushers.append(self.flush_source)
+        self.tracker.flushers.append(self.flush_source)
 
     def process_item(self, item: dict) -> dict:
         source = item.get("source")
@@ -56,6 +57,7 @@ class ArchivePipeline:
 
     def close_spider(self) -> None:
         self.flush()
+        self.tracker.flushers.remove(self.flush_source)
 
     def flush_source(self, source: str) -> None:
         """A source finished: store its items (and, in the same transaction, the others')."""
@@ -67,26 +69,27 @@ class ArchivePipeline:
         if not self.buffers:
             return
         buffers, self.buffers, self.pending = self.buffers, defaultdict(list), 0
-        spider = self.spider
-        tracker = spider.tracker
+        db, tracker = self.db, self.tracker
         done = []
         try:
-            with archive.write(spider.db):
+            with archive.write(db):
                 for source, items in buffers.items():
                     try:
-                        with archive.write(spider.db):  # a savepoint
-                            done.append(
-                                (source, store_items(spider.db, source, items, spider.assigner))
-                            )
+                        with archive.write(db):  # a savepoint
+                            done.append((source, store_items(db, source, items, self.assigner)))
                     except Exception as e:  # the archive refused: say so, lose no other
                         logger.exception("storing %d items from %s failed", len(items), source)
                         tracker.fail(source, "store_error", f"{type(e).__name__}: {e}")
+                        self.stats.inc_value("newswatch/store_errors")
         except Exception as e:  # the commit itself failed: nothing of this batch was stored
             logger.exception("storing a batch of %d sources failed", len(buffers))
             for source, _ in done:
                 tracker.fail(source, "store_error", f"{type(e).__name__}: {e}")
+                self.stats.inc_value("newswatch/store_errors")
             return
         for source, stored in done:
             result = tracker.result(source)
             result.items_new += stored.new
             result.items_updated += stored.updated
+            self.stats.inc_value("newswatch/items_new", stored.new)
+            self.stats.inc_value("newswatch/items_updated", stored.updated)

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from crawler import archive
 from crawler.config import CrawlSettings, DedupeSettings, Source
+from crawler.crawl_context import SETTING as CONTEXT_SETTING
+from crawler.crawl_context import CrawlContext
 from crawler.fetch_outcomes import CrawlTracker, SourceResult, load_state, record_results
 from crawler.robots import RobotsCache
 from crawler.settings import ASYNCIO_REACTOR, scrapy_settings
@@ -96,7 +98,8 @@ async def crawl_sources(
             if own_workers:
                 workers = ParseWorkers()
             try:
-                await _run_spiders(settings, sources, tracker, db, assigner, workers, stop, robots)
+                context = CrawlContext(db=db, tracker=tracker, assigner=assigner, workers=workers)
+                await _run_spiders(settings, sources, context, stop, robots)
             finally:
                 if own_workers:
                     await workers.close()
@@ -129,33 +132,27 @@ class _LazyAssigner:
 async def _run_spiders(
     settings: CrawlSettings,
     sources: list[Source],
-    tracker: CrawlTracker,
-    db,
-    assigner,
-    workers: ParseWorkers,
+    context: CrawlContext,
     stop: asyncio.Event | None,
     robots: RobotsCache | None = None,
 ) -> None:
     """One Scrapy crawler per source kind in play, awaited until done, stopped, or past the
-    outer time limit."""
+    outer time limit. The crawlers' components find ``context`` and ``robots`` in their
+    settings."""
     from scrapy.crawler import AsyncCrawlerRunner
 
-    runner = AsyncCrawlerRunner({**scrapy_settings(settings), "NEWSWATCH_ROBOTS_CACHE": robots})
+    runner = AsyncCrawlerRunner(
+        {
+            **scrapy_settings(settings),
+            CONTEXT_SETTING: context,
+            "NEWSWATCH_ROBOTS_CACHE": robots,
+        }
+    )
     tasks = []
     for kind, spider_cls in _spider_classes().items():
         group = [s for s in sources if s.kind == kind]
         if group:
-            tasks.append(
-                runner.crawl(
-                    spider_cls,
-                    sources=group,
-                    tracker=tracker,
-                    db=db,
-                    assigner=assigner,
-                    crawl=settings,
-                    workers=workers,
-                )
-            )
+            tasks.append(runner.crawl(spider_cls, sources=group))
     # Scrapy's CLOSESPIDER_TIMEOUT stops the spiders at crawl_timeout; this outer
     # limit catches a shutdown that itself hangs.
     limit = settings.crawl_timeout.total_seconds() + settings.download_timeout.total_seconds() + 30

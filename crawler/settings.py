@@ -93,6 +93,9 @@ def scrapy_settings(crawl: CrawlSettings) -> dict[str, Any]:
         "DOWNLOADER_MIDDLEWARES_BASE": downloader_middlewares(),
         "ITEM_PIPELINES": {"crawler.pipelines.ArchivePipeline": 300},
         "NEWSWATCH_ALLOW_PRIVATE_ADDRESSES": crawl.allow_private_addresses,
+        "NEWSWATCH_OBEY_ROBOTS": crawl.obey_robots,  # for sources that do not say
+        "NEWSWATCH_MAX_ARTICLES_PER_SOURCE": crawl.max_articles_per_source,
+        "NEWSWATCH_MAX_SITEMAPS": crawl.max_sitemaps,
         "NEWSWATCH_RETRY_BACKOFF": crawl.retry_backoff.total_seconds(),
         "NEWSWATCH_MAX_RETRY_AFTER": crawl.max_retry_after.total_seconds(),
     }

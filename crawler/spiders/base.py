@@ -9,41 +9,38 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
 import scrapy
+from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.config import CrawlSettings, Source
+from crawler.config import Source
+from crawler.crawl_context import CrawlContext
 from crawler.extract import extract_article
-from crawler.fetch_outcomes import CrawlTracker, classify
+from crawler.fetch_outcomes import classify
 from crawler.store import known_articles
 from crawler.urls import canonical_url
-from crawler.workers import ParseWorkers
 
 
 class SourceSpider(scrapy.Spider):
-    """Base for the feed, listing and sitemap spiders (responses -> items, nothing else)."""
+    """Base for the feed, listing and sitemap spiders (responses -> items, nothing else).
+
+    The spider argument is the list of sources to crawl; the crawl's tracker, parse workers
+    and archive come from the crawler (:class:`CrawlContext`), limits from its settings
+    (``NEWSWATCH_OBEY_ROBOTS``, ``NEWSWATCH_MAX_ARTICLES_PER_SOURCE``, ...).
+    """
 
     name = "newswatch"
 
-    def __init__(
-        self,
-        *,
-        sources: list[Source],
-        tracker: CrawlTracker,
-        db: Any,
-        assigner: Any,
-        crawl: CrawlSettings,
-        workers: ParseWorkers | None = None,
-        **kwargs: Any,
-    ):
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SourceSpider:
+        return super().from_crawler(crawler, *args, context=CrawlContext.of(crawler), **kwargs)
+
+    def __init__(self, *, sources: list[Source], context: CrawlContext, **kwargs: Any):
         super().__init__(**kwargs)
         self.sources = sources
-        self.tracker = tracker
-        self.db = db
-        self.assigner = assigner
-        self.crawl = crawl
-        # Parsing happens in place when no pool is given (e.g. a spider built by a test).
-        self.workers = workers or ParseWorkers(min_bytes=1 << 62)
+        self.tracker = context.tracker
+        self.workers = context.workers
+        self._archive = context.db  # read only: which articles are known already
         self._fetches: dict[str, int] = {}
 
     async def start(self):
@@ -71,7 +68,9 @@ class SourceSpider(scrapy.Spider):
         :attr:`workers`)."""
         kwargs = {"src": src, **(kwargs or {})}
         name = src.name
-        obey = src.obey_robots if src.obey_robots is not None else self.crawl.obey_robots
+        obey = src.obey_robots
+        if obey is None:
+            obey = self.settings.getbool("NEWSWATCH_OBEY_ROBOTS")
         full_meta = {
             "source": name,
             "dont_obey_robotstxt": not obey,
@@ -152,12 +151,12 @@ class SourceSpider(scrapy.Spider):
 
     def known(self, src: Source, urls: list[str], guids: list[str] = ()) -> dict[str, str]:
         """Which of these canonical URLs / GUIDs the archive has, with when fetched."""
-        return known_articles(self.db, src.name, urls, guids)
+        return known_articles(self._archive, src.name, urls, guids)
 
     def may_fetch(self, src: Source) -> bool:
         """The per-source cap on article pages fetched in one crawl."""
         n = self._fetches.get(src.name, 0)
-        if n >= self.crawl.max_articles_per_source:
+        if n >= self.settings.getint("NEWSWATCH_MAX_ARTICLES_PER_SOURCE"):
             self.tracker.result(src.name).capped = True
             return False
         self._fetches[src.name] = n + 1

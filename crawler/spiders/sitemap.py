@@ -84,8 +84,11 @@ class SitemapSpider(SourceSpider):
 
     name = "newswatch-sitemaps"
 
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._sitemaps: dict[str, int] = {}  # sitemap documents requested, per source
+
     def parse_root(self, response: Response, src: Source) -> Iterable[Any]:
-        self._sitemaps = getattr(self, "_sitemaps", {})
         self._sitemaps[src.name] = 1
         yield from self.parse_sitemap(response, src, root=True)
 
@@ -93,7 +96,7 @@ class SitemapSpider(SourceSpider):
         body = response.body
         if body[:2] == b"\x1f\x8b":
             try:
-                body = gunzip(body, max_size=self.crawl.max_page_bytes)
+                body = gunzip(body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE"))
             except Exception as e:  # corrupt or over the size cap after decompression
                 self._sitemap_error(
                     src, root, "too_large" if "size" in str(e) else "parse_error", e
@@ -106,7 +109,7 @@ class SitemapSpider(SourceSpider):
         base = response.url
         if kind == "index":
             for entry in entries:
-                if self._sitemaps[src.name] >= self.crawl.max_sitemaps:
+                if self._sitemaps[src.name] >= self.settings.getint("NEWSWATCH_MAX_SITEMAPS"):
                     break
                 self._sitemaps[src.name] += 1
                 yield self.source_request(
