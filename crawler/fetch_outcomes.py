@@ -15,7 +15,7 @@ from twisted.internet import error as tx_error
 from twisted.python.failure import Failure
 from twisted.web.client import ResponseFailed, ResponseNeverReceived
 
-from crawler.archive import utcnow
+from crawler.times import utcnow
 
 logger = logging.getLogger(__name__)
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import os
 import socket
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlite_utils import Database
 
-from crawler import archive
-from crawler.schedule import parse_time
+from crawler import archive, times
 
 
 class ArchiveLocked(Exception):
@@ -58,7 +57,7 @@ class ArchiveLock:
 
 def heartbeat(db: Database, *, started_at: str | None = None, cycle: bool = False) -> None:
     """Record that the daemon is alive (and, with ``cycle``, that it finished a cycle)."""
-    now = archive.utcnow()
+    now = times.utcnow()
     with archive.write(db):
         if started_at:
             db.execute(
@@ -78,9 +77,7 @@ def heartbeat(db: Database, *, started_at: str | None = None, cycle: bool = Fals
 def mark_stopped(db: Database) -> None:
     """A clean exit: the daemon row keeps its last heartbeat but no longer names a process."""
     with archive.write(db):
-        db.execute(
-            "UPDATE daemon SET pid = NULL, heartbeat_at = ? WHERE id = 1", [archive.utcnow()]
-        )
+        db.execute("UPDATE daemon SET pid = NULL, heartbeat_at = ? WHERE id = 1", [times.utcnow()])
 
 
 def daemon_state(db: Database, stale_after: timedelta, *, now: datetime | None = None) -> dict:
@@ -91,8 +88,8 @@ def daemon_state(db: Database, stale_after: timedelta, *, now: datetime | None =
         return {"alive": False, "seen": False}
 
     pid, host, started, beat, cycles = row
-    now = now or datetime.now(UTC)
-    last = parse_time(beat)
+    now = now or times.now()
+    last = times.parse_time(beat)
     fresh = pid is not None and last is not None and now - last < stale_after
     if fresh and host == socket.gethostname():
         try:

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from crawler import archive
+from crawler import archive, times
 from crawler.config import CrawlSettings, DedupeSettings, Source
 from crawler.crawl_context import SETTING as CONTEXT_SETTING
 from crawler.crawl_context import CrawlContext
@@ -81,7 +81,7 @@ async def crawl_sources(
     if len(set(names)) != len(names):
         raise ValueError("source names must be unique within a crawl")
     db = archive.open_archive(archive_path)
-    started_at = archive.utcnow()
+    started_at = times.utcnow()
     try:
         done = 0
 
