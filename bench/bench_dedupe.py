@@ -42,7 +42,9 @@ BENCH = "dedupe"
 
 from crawler import archive  # noqa: E402
 from crawler.config import DedupeSettings  # noqa: E402
-from crawler.dedupe import NearDuplicateIndex, Signer, tokens  # noqa: E402
+from crawler.fingerprints import tokens  # noqa: E402
+from crawler.minhash import Signer  # noqa: E402
+from crawler.neardup import NearDuplicateIndex  # noqa: E402
 from crawler.store import store_items  # noqa: E402
 from crawler.stories import StoryAssigner  # noqa: E402
 

@@ -17,8 +17,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from dedupe.labelled import documents, pairs  # noqa: E402
 
 from crawler.config import DedupeSettings  # noqa: E402
-from crawler.dedupe import Signer, shingle_hashes, similarity, tokens  # noqa: E402
-from crawler.neardup import lsh_rows  # noqa: E402
+from crawler.fingerprints import tokens  # noqa: E402
+from crawler.lsh import lsh_rows  # noqa: E402
+from crawler.minhash import Signer, shingle_hashes, similarity  # noqa: E402
 
 
 def main() -> None:

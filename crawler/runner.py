@@ -25,7 +25,7 @@ from crawler.settings import ASYNCIO_REACTOR, scrapy_settings
 from crawler.workers import ParseWorkers
 
 if TYPE_CHECKING:
-    from crawler.dedupe import NearDuplicateIndex
+    from crawler.neardup import NearDuplicateIndex
 
 logger = logging.getLogger(__name__)
 

@@ -18,14 +18,10 @@ from sqlite_utils import Database
 from crawler import times
 from crawler.archive import write
 from crawler.config import DedupeSettings
-from crawler.dedupe import (
-    NearDuplicateIndex,
-    Signer,
-    fingerprint,
-    load_index,
-    save_signatures,
-    sign_article,
-)
+from crawler.fingerprints import fingerprint
+from crawler.minhash import Signer, sign_article
+from crawler.neardup import NearDuplicateIndex
+from crawler.signatures import load_index, save_signatures
 
 
 def _cutoff(seen_at: str, settings: DedupeSettings) -> str:

@@ -7,18 +7,11 @@ import numpy as np
 from dedupe.labelled import documents, pairs
 
 from crawler.config import DedupeSettings
-from crawler.dedupe import (
-    NearDuplicateIndex,
-    Signer,
-    fingerprint,
-    normalize,
-    paragraphs,
-    shingle_hashes,
-    similarity,
-    to_blob,
-    tokens,
-)
+from crawler.fingerprints import fingerprint, normalize, paragraphs, tokens
 from crawler.lsh import LSH_RECALL, BucketTable, lsh_rows
+from crawler.minhash import Signer, shingle_hashes, similarity
+from crawler.neardup import NearDuplicateIndex
+from crawler.signatures import from_blob, to_blob
 
 TEXT = (
     "The US State Department has kept Azerbaijan on Tier 2 in its annual Trafficking in "
@@ -43,7 +36,7 @@ def test_fingerprint_is_the_same_for_the_same_words_only():
 def test_signature_survives_storage_and_short_texts_are_not_signed():
     signer = Signer(num_perm=64, shingle_size=3)
     sig = signer.sign(TEXT)
-    again = signer.from_blob(to_blob(sig))
+    again = from_blob(to_blob(sig))
     assert similarity(sig, again) == 1.0
     assert similarity(sig, signer.sign(TEXT.upper())) == 1.0
     assert signer.sign("Read more on our website") is None

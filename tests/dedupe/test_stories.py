@@ -9,8 +9,10 @@ from dedupe.labelled import documents
 
 from crawler import archive
 from crawler.config import DedupeSettings
-from crawler.dedupe import Signer, paragraphs, similarity, to_blob
+from crawler.fingerprints import paragraphs
+from crawler.minhash import Signer, similarity
 from crawler.neardup import FURNITURE_SOURCE_ARTICLES
+from crawler.signatures import to_blob
 from crawler.stories import StoryAssigner, plus_sources
 
 BODY = "\n\n".join(
