@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import Response, TextResponse
+from twisted.python.failure import Failure
 
 from crawler.config import CrawlSettings
 from crawler.settings import scrapy_settings
@@ -59,55 +62,62 @@ def sitemaps_in_robots(text: str, base: str) -> list[str]:
 
 
 class DiscoverSpider(scrapy.Spider):
-    """Fetches one homepage and its robots.txt."""
+    """Fetches one homepage and its robots.txt; yields what they name as items
+    (``{"feeds": [...]}``, ``{"sitemaps": [...]}``, or ``{"error": "..."}``)."""
 
     name = "newswatch-discover"
 
-    def __init__(self, *, url: str, found: Discovery, allow_private: bool, **kw):
+    def __init__(self, *, url: str, **kw: Any):
         super().__init__(**kw)
-        self.url, self.found, self.allow_private = url, found, allow_private
+        self.url = url
 
     async def start(self):
         parts = urlsplit(self.url)
         robots = f"{parts.scheme}://{parts.netloc}/robots.txt"
-        meta = {"allow_private_addresses": self.allow_private}
-        yield scrapy.Request(self.url, self.parse_home, errback=self.failed, meta=meta)
+        yield scrapy.Request(self.url, self.parse_home, errback=self.failed)
         yield scrapy.Request(
             robots,
             self.parse_robots,
-            errback=lambda f: None,
-            meta={**meta, "dont_obey_robotstxt": True},
+            errback=self.robots_failed,
+            meta={"dont_obey_robotstxt": True},
         )
 
-    def parse_home(self, response: Response):
+    def parse_home(self, response: Response) -> Iterator[dict]:
         if isinstance(response, TextResponse):
-            self.found.feeds = feeds_in_page(response)
-        return ()
+            yield {"feeds": feeds_in_page(response)}
 
-    def parse_robots(self, response: Response):
+    def parse_robots(self, response: Response) -> Iterator[dict]:
         if isinstance(response, TextResponse):
-            self.found.sitemaps = sitemaps_in_robots(response.text, response.url)
-        return ()
+            yield {"sitemaps": sitemaps_in_robots(response.text, response.url)}
 
-    def failed(self, failure):
+    def failed(self, failure: Failure) -> Iterator[dict]:
         from crawler.fetch_outcomes import classify
 
         error_class, message, _ = classify(failure)
-        self.found.error = f"{error_class}: {message}"
+        yield {"error": f"{error_class}: {message}"}
+
+    def robots_failed(self, failure: Failure) -> None:
+        """No robots.txt: no sitemaps to name, and nothing wrong with the site."""
 
 
 async def discover(url: str, crawl: CrawlSettings) -> Discovery:
     """Fetch ``url`` and its robots.txt; needs the asyncio reactor running."""
+    from scrapy import signals
     from scrapy.crawler import AsyncCrawlerRunner
 
     settings = scrapy_settings(crawl)
     settings["ITEM_PIPELINES"] = {}
     settings["AUTOTHROTTLE_ENABLED"] = False
     found = Discovery(url)
+
+    def collect(item: dict) -> None:
+        for key, value in item.items():
+            setattr(found, key, value)
+
     runner = AsyncCrawlerRunner(settings)
-    await runner.crawl(
-        DiscoverSpider, url=url, found=found, allow_private=crawl.allow_private_addresses
-    )
+    crawler = runner.create_crawler(DiscoverSpider)
+    crawler.signals.connect(collect, signal=signals.item_scraped, weak=False)
+    await runner.crawl(crawler, url=url)
     return found
 
 
