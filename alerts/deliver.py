@@ -31,6 +31,7 @@ from sqlite_utils import Database
 from alerts import outbox
 from alerts.config import DeliverySettings, Target, Watch
 from alerts.render import Renderer, excerpt
+from alerts.schema import ensure
 from alerts.secrets import redact_text
 from alerts.targets import route, send, target_format
 from crawler.times import parse_iso, utc
@@ -78,6 +79,7 @@ def deliver_due(
     workers: int = WORKERS,
 ) -> DeliveryStats:
     """Send what is due now; hold, retry or fail the rest. See the module docstring."""
+    ensure(db)
     now = utc(now)
     tz = ZoneInfo(delivery.timezone)
     renderer = renderer or Renderer(delivery.templates, excerpt_chars=delivery.excerpt_chars)
@@ -263,43 +265,46 @@ def country_name(code: str) -> str:
 
 def alert_item(db: Database, row: dict, chars: int = 300) -> dict:
     """Everything a template shows about one alert row, read from the archive."""
-    a = db.execute(
-        "SELECT a.id, a.title, a.url, a.source, a.published_at, a.text, s.article_count,"
-        " s.sources, s.title FROM articles a LEFT JOIN stories s ON s.id = ?"
-        " WHERE a.id = ?",
-        [row["story_id"], row["article_id"]],
-    ).fetchone()
-    if a is None:
-        a = (None, None, None, "", None, "", 1, "[]", None)
-    m = db.execute(
-        "SELECT countries, terms FROM matches WHERE article_id = ? AND watch = ?",
-        [row["article_id"], row["watch"]],
-    ).fetchone()
-    countries = json.loads(m[0]) if m else []
-    terms = json.loads(m[1]) if m else []
+    a = next(
+        db.query(
+            "SELECT a.title, a.url, a.source, a.published_at, a.text, s.article_count,"
+            " s.sources, s.title AS story_title FROM articles a LEFT JOIN stories s ON s.id = ?"
+            " WHERE a.id = ?",
+            [row["story_id"], row["article_id"]],
+        ),
+        {"source": "", "text": "", "article_count": 1, "sources": "[]"},
+    )
+    m = next(
+        db.query(
+            "SELECT countries, terms FROM matches WHERE article_id = ? AND watch = ?",
+            [row["article_id"], row["watch"]],
+        ),
+        {"countries": "[]", "terms": "[]"},
+    )
+    countries, terms = json.loads(m["countries"]), json.loads(m["terms"])
     tiers = [
-        {"country": country_name(c), "tier": t, "year": y, "sentence": s}
-        for c, t, y, s in db.execute(
+        {**t, "country": country_name(t["country"])}
+        for t in db.query(
             "SELECT country, tier, year, sentence FROM tier_statements WHERE article_id = ?"
             " ORDER BY country",
             [row["article_id"]],
-        ).fetchall()
+        )
     ]
-    sources = json.loads(a[7] or "[]")
-    others = max((a[6] or 1), len(sources)) - 1
+    sources = json.loads(a.get("sources") or "[]")
+    others = max((a.get("article_count") or 1), len(sources)) - 1
     words = list(dict.fromkeys(t[0] if isinstance(t, list) else t for t in terms))
     return {
         "story_id": row["story_id"],
-        "title": a[1] or a[8] or "(untitled)",
-        "url": a[2] or "",
-        "source": a[3] or "",
+        "title": a.get("title") or a.get("story_title") or "(untitled)",
+        "url": a.get("url") or "",
+        "source": a.get("source") or "",
         "others": others,
-        "published": (a[4] or "")[:10],
+        "published": (a.get("published_at") or "")[:10],
         "codes": countries,
         "countries": [country_name(c) for c in countries],
         "tiers": tiers,
         "terms": words,
-        "excerpt": excerpt(a[5], terms, chars),
+        "excerpt": excerpt(a.get("text"), terms, chars),
     }
 
 
@@ -317,7 +322,7 @@ def updated_items(db: Database, watch: str, target: str, *, exclude: set[int]) -
     """Stories already sent to this target that gained sources since they (or the last
     digest) went out: shown once in the next digest as updated, never alerted again."""
     last = outbox.last_digest(db, watch, target) or ""
-    cur = db.execute(
+    rows = db.query(
         """
         SELECT al.id, al.watch, al.story_id, al.article_id, s.updated_at FROM alerts al
         JOIN stories s ON s.id = al.story_id
@@ -327,8 +332,6 @@ def updated_items(db: Database, watch: str, target: str, *, exclude: set[int]) -
         """,
         [watch, target, last],
     )
-    keys = ("id", "watch", "story_id", "article_id", "updated_at")
-    rows = [dict(zip(keys, r, strict=True)) for r in cur]
     return [
         {**alert_item(db, r), "updated_at": r["updated_at"]}
         for r in rows

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 
 from alerts.matcher import Matcher, MatchResult
+from alerts.schema import ensure
 from crawler import archive, times
 
 
@@ -38,29 +39,37 @@ def store_result(db: Database, row: Mapping, result: MatchResult, now: str) -> t
 
     Returns how many match rows and tier statements were new. Call inside ``archive.write``.
     """
-    new_matches = new_tiers = 0
-    for watch in result.watches:
-        cur = db.conn.execute(
-            "INSERT OR IGNORE INTO matches "
-            "(article_id, story_id, watch, countries, terms, matched_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                row["id"],
-                row.get("story_id"),
-                watch,
-                json.dumps(result.countries),
-                json.dumps(result.watch_terms.get(watch, []), ensure_ascii=False),
-                now,
-            ),
-        )
-        new_matches += cur.rowcount
+    matches = [
+        {
+            "article_id": row["id"],
+            "story_id": row.get("story_id"),
+            "watch": watch,
+            "countries": json.dumps(result.countries),
+            "terms": json.dumps(result.watch_terms.get(watch, []), ensure_ascii=False),
+            "matched_at": now,
+        }
+        for watch in result.watches
+    ]
     year = _year(row)
-    for t in result.tiers:
-        cur = db.conn.execute(
-            "INSERT OR IGNORE INTO tier_statements (article_id, country, tier, year, sentence) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (row["id"], t.country, t.tier, t.year or year, t.sentence),
-        )
-        new_tiers += cur.rowcount
+    tiers = [
+        {
+            "article_id": row["id"],
+            "country": t.country,
+            "tier": t.tier,
+            "year": t.year or year,
+            "sentence": t.sentence,
+        }
+        for t in result.tiers
+    ]
+    # INSERT OR IGNORE keeps existing rows; the connection's change counter says how many
+    # were new (neither table has triggers).
+    before = db.conn.total_changes
+    if matches:
+        db["matches"].insert_all(matches, ignore=True)
+    new_matches = db.conn.total_changes - before
+    if tiers:
+        db["tier_statements"].insert_all(tiers, ignore=True)
+    new_tiers = db.conn.total_changes - before - new_matches
     return new_matches, new_tiers
 
 
@@ -83,13 +92,12 @@ def _run(db: Database, matcher: Matcher, rows: list[dict], stats: MatchStats) ->
 
 
 def _select(db: Database, where: str, params: list) -> list[dict]:
-    cur = db.conn.execute(f"SELECT {_COLUMNS} FROM articles WHERE {where}", params)
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+    return list(db.query(f"SELECT {_COLUMNS} FROM articles WHERE {where}", params))
 
 
 def match_pending(db: Database, matcher: Matcher, *, batch_size: int = 500) -> MatchStats:
     """Match every article with ``matched_at IS NULL``, one transaction per batch."""
+    ensure(db)
     stats = MatchStats()
     while rows := _select(db, "matched_at IS NULL ORDER BY id LIMIT ?", [batch_size]):
         _run(db, matcher, rows, stats)
@@ -100,6 +108,7 @@ def rematch_archive(
     db: Database, matcher: Matcher, since: str | None = None, *, batch_size: int = 500
 ) -> MatchStats:
     """Re-run stored articles (fetched at or after ``since``); writes only new rows."""
+    ensure(db)
     stats = MatchStats()
     last = 0
     where = "id > ?" + (" AND fetched_at >= ?" if since else "") + " ORDER BY id LIMIT ?"
@@ -111,7 +120,8 @@ def rematch_archive(
 
 def tier_history(db: Database, country: str) -> list[dict]:
     """A country's tier statements by year, with the article each came from."""
-    cur = db.conn.execute(
+    ensure(db)
+    rows = db.query(
         """
         SELECT t.year, t.tier, t.sentence, a.id AS article_id, a.title, a.source, a.url,
                a.published_at
@@ -121,8 +131,7 @@ def tier_history(db: Database, country: str) -> list[dict]:
         """,
         [country],
     )
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+    return list(rows)
 
 
 class InputError(ValueError):

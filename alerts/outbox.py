@@ -14,12 +14,12 @@ from datetime import datetime, timedelta
 from sqlite_utils import Database
 
 from alerts.config import DeliverySettings, Target, Watch
+from alerts.schema import ensure
 from alerts.targets import route
 from crawler.archive import write
-from crawler.times import iso, parse_iso, utc
 
-# utc/iso/parse_iso stay importable from here until callers use crawler.times
-__all__ = ["iso", "parse_iso", "utc"]
+# utc and parse_iso are re-exported: alerts/source_alerts.py still uses them from here
+from crawler.times import iso, parse_iso, utc  # noqa: F401 (parse_iso: re-exported)
 
 STATUSES = ("pending", "sending", "sent", "failed")
 #: Only matches this recent get alert rows, so adding a target does not mail the archive.
@@ -30,9 +30,10 @@ LEASE = timedelta(minutes=10)
 
 def status_counts(db: Database) -> dict[str, int]:
     """How many outbox rows are in each state."""
+    ensure(db)
     counts = dict.fromkeys(STATUSES, 0)
-    for status, n in db.execute("SELECT status, count(*) FROM alerts GROUP BY status").fetchall():
-        counts[status] = n
+    for r in db.query("SELECT status, count(*) AS n FROM alerts GROUP BY status"):
+        counts[r["status"]] = r["n"]
     return counts
 
 
@@ -50,6 +51,7 @@ def enqueue(
     older than ``horizon`` get no row, so a target added later starts with recent news, not
     the whole archive. Immediate rows are due at once; digest rows get their time on delivery.
     """
+    ensure(db)
     now = utc(now)
     since = iso(now - horizon)
     created = 0
@@ -83,23 +85,15 @@ def enqueue(
 
 def due(db: Database, now: datetime) -> list[dict]:
     """Rows to look at now: pending and due, or ``sending`` with a lapsed lease."""
-    cur = db.execute(
-        """
-        SELECT * FROM alerts
-        WHERE status IN ('pending', 'sending')
-          AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
-        ORDER BY id
-        """,
-        [iso(now)],
-    )
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+    where = "status IN ('pending', 'sending') AND (next_attempt_at IS NULL OR next_attempt_at <= ?)"
+    return list(db["alerts"].rows_where(where, [iso(now)], order_by="id"))
 
 
 def release_abandoned(db: Database, now: datetime | None = None) -> int:
     """Make every ``sending`` row due now: for a daemon starting up while it holds the
     archive lock, such rows were left by a process that died mid-send. They go out again
     (at-least-once); returns how many."""
+    ensure(db)
     with write(db):
         cur = db.execute(
             "UPDATE alerts SET status = 'pending', next_attempt_at = ? WHERE status = 'sending'",
@@ -142,21 +136,17 @@ def mark_failure(
     Returns how many rows became ``failed``. ``error`` must already be redacted.
     """
     failed = 0
+    alerts = db["alerts"]
     with write(db):
         for i in ids:
-            (attempts,) = db.execute("SELECT attempts FROM alerts WHERE id = ?", [i]).fetchone()
+            attempts = alerts.get(i)["attempts"]
             if attempts >= delivery.max_attempts:
                 failed += 1
-                db.execute(
-                    "UPDATE alerts SET status = 'failed', next_attempt_at = NULL,"
-                    " last_error = ? WHERE id = ?",
-                    [error, i],
-                )
+                alerts.update(i, {"status": "failed", "next_attempt_at": None, "last_error": error})
             else:
-                db.execute(
-                    "UPDATE alerts SET status = 'pending', next_attempt_at = ?, last_error = ?"
-                    " WHERE id = ?",
-                    [iso(now + backoff_delay(attempts, delivery)), error, i],
+                retry_at = iso(now + backoff_delay(attempts, delivery))
+                alerts.update(
+                    i, {"status": "pending", "next_attempt_at": retry_at, "last_error": error}
                 )
     return failed
 
@@ -184,38 +174,36 @@ def record_delivery(
     db: Database, watch: str, target: str, kind: str, alerts: int, now: datetime
 ) -> None:
     """Remember one message sent (alert, summary, digest, health, test)."""
+    ensure(db)
+    row = {"watch": watch, "target": target, "kind": kind, "alerts": alerts, "sent_at": iso(now)}
     with write(db):
-        db.execute(
-            "INSERT INTO deliveries (watch, target, kind, alerts, sent_at) VALUES (?, ?, ?, ?, ?)",
-            [watch, target, kind, alerts, iso(now)],
-        )
+        db["deliveries"].insert(row)
 
 
 def messages_since(db: Database, watch: str, target: str, since: datetime) -> list[str]:
     """Send times of alert messages (single, summary) to a target for a watch since ``since``."""
-    rows = db.execute(
-        "SELECT sent_at FROM deliveries WHERE watch = ? AND target = ?"
-        " AND kind IN ('alert', 'summary') AND sent_at > ? ORDER BY sent_at",
+    rows = db["deliveries"].rows_where(
+        "watch = ? AND target = ? AND kind IN ('alert', 'summary') AND sent_at > ?",
         [watch, target, iso(since)],
-    ).fetchall()
-    return [r[0] for r in rows]
+        select="sent_at",
+        order_by="sent_at",
+    )
+    return [r["sent_at"] for r in rows]
 
 
 def last_digest(db: Database, watch: str, target: str) -> str | None:
     """When the last digest for this watch went to this target, if ever."""
-    row = db.execute(
-        "SELECT max(sent_at) FROM deliveries WHERE watch = ? AND target = ? AND kind = 'digest'",
-        [watch, target],
-    ).fetchone()
-    return row[0]
+    sql = "SELECT max(sent_at) AS last FROM deliveries WHERE watch = ? AND target = ?"
+    return next(db.query(sql + " AND kind = 'digest'", [watch, target]))["last"]
 
 
 def list_alerts(db: Database, *, status: str | None = None, limit: int = 100) -> list[dict]:
     """Outbox rows, newest first, with their story title."""
+    ensure(db)
     where, params = "", []
     if status:
         where, params = "WHERE al.status = ?", [status]
-    cur = db.execute(
+    rows = db.query(
         f"""
         SELECT al.id, al.watch, al.target, al.mode, al.status, al.attempts, al.next_attempt_at,
                al.created_at, al.sent_at, al.last_error, al.story_id,
@@ -227,17 +215,18 @@ def list_alerts(db: Database, *, status: str | None = None, limit: int = 100) ->
         """,
         [*params, limit],
     )
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+    return list(rows)
 
 
 def statuses(db: Database, ids: Iterable[int]) -> dict[int, str]:
     """The status of each of these alert ids that exists."""
+    ensure(db)
     ids = list(dict.fromkeys(ids))
     if not ids:
         return {}
     marks = ",".join("?" * len(ids))
-    return dict(db.execute(f"SELECT id, status FROM alerts WHERE id IN ({marks})", ids).fetchall())
+    rows = db["alerts"].rows_where(f"id IN ({marks})", ids, select="id, status")
+    return {r["id"]: r["status"] for r in rows}
 
 
 def retry(
@@ -247,6 +236,7 @@ def retry(
 
     ``ids`` picks rows (not already sent); ``failed=True`` takes every failed row.
     """
+    ensure(db)
     stamp = iso(utc(now))
     with write(db):
         if failed:

@@ -1,4 +1,5 @@
-"""Opening the SQLite archive, its schema and migrations, and the shared read/write helpers.
+"""Opening the SQLite archive, the crawler's tables and migrations, and the shared read/write
+helpers.
 
 Every stage meets the others only here. The archive runs in WAL mode with a busy timeout;
 writes go through :func:`write`, which takes the write lock up front with ``BEGIN IMMEDIATE``
@@ -10,24 +11,47 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from crawler.times import utcnow
+# re-exported: callers outside this package's files still import it from here
+from crawler.times import utcnow as utcnow
 
 BUSY_TIMEOUT_MS = 30_000
 
-migrations = Migrations("newswatch")
+#: The crawler package's migration set: the tables it owns (sources, fetches, articles and
+#: their full-text index, article_versions, stories, minhashes, daemon). Other packages keep
+#: their own sets and pass them to :func:`open_archive` (the alerts package: alerts/schema.py).
+migrations = Migrations("crawler")
+
+#: The one set of archives made before each package owned its tables (up to commit 9e8723c).
+LEGACY_SET = "newswatch"
 
 
-__all__ = ["utcnow"]  # kept importable from here until callers use crawler.times
+def legacy_applied(db: Database, name: str) -> bool:
+    """Whether the old shared ``newswatch`` migration set already applied ``name``.
+
+    A migration that took over one of those steps returns early when it did, so an old
+    archive is adopted by the package sets without touching its tables or rows.
+    """
+    if not db[Migrations.migrations_table].exists():
+        return False
+    return bool(
+        db.execute(
+            f"SELECT 1 FROM {Migrations.migrations_table} WHERE migration_set = ? AND name = ?",
+            [LEGACY_SET, name],
+        ).fetchone()
+    )
 
 
 @migrations()
 def m001_initial(db: Database) -> None:
+    """Sources, fetches, stories, articles with their full-text index, article versions."""
+    if legacy_applied(db, "m001_initial"):
+        return
     db.executescript(
         """
         CREATE TABLE sources (
@@ -112,48 +136,12 @@ def m001_initial(db: Database) -> None:
 
 
 @migrations()
-def m002_alerts_tables(db: Database) -> None:
-    """The tables the alerts package owns: matches, tier statements, the outbox, the daemon."""
+def m002_daemon(db: Database) -> None:
+    """The daemon's liveness row (crawler/liveness.py)."""
+    if legacy_applied(db, "m002_alerts_tables"):
+        return
     db.executescript(
         """
-        CREATE TABLE matches (
-            id INTEGER PRIMARY KEY,
-            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
-            story_id INTEGER,
-            watch TEXT NOT NULL,
-            countries TEXT NOT NULL DEFAULT '[]',
-            terms TEXT NOT NULL DEFAULT '[]',
-            matched_at TEXT NOT NULL
-        );
-        CREATE UNIQUE INDEX matches_article_watch ON matches(article_id, watch);
-        CREATE INDEX matches_watch_time ON matches(watch, matched_at);
-        CREATE INDEX matches_story ON matches(story_id);
-        CREATE TABLE tier_statements (
-            id INTEGER PRIMARY KEY,
-            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
-            country TEXT NOT NULL,
-            tier TEXT NOT NULL,
-            year INTEGER,
-            sentence TEXT
-        );
-        CREATE UNIQUE INDEX tier_statements_unique ON tier_statements(article_id, country, tier);
-        CREATE INDEX tier_statements_country ON tier_statements(country, year);
-        CREATE TABLE alerts (
-            id INTEGER PRIMARY KEY,
-            watch TEXT NOT NULL,
-            story_id INTEGER NOT NULL,
-            target TEXT NOT NULL,
-            article_id INTEGER,
-            mode TEXT NOT NULL DEFAULT 'immediate',
-            status TEXT NOT NULL DEFAULT 'pending',
-            attempts INTEGER NOT NULL DEFAULT 0,
-            next_attempt_at TEXT,
-            last_error TEXT,
-            created_at TEXT NOT NULL,
-            sent_at TEXT
-        );
-        CREATE UNIQUE INDEX alerts_key ON alerts(watch, story_id, target);
-        CREATE INDEX alerts_status ON alerts(status, next_attempt_at);
         CREATE TABLE daemon (
             id INTEGER PRIMARY KEY CHECK (id = 1),
             pid INTEGER,
@@ -166,10 +154,52 @@ def m002_alerts_tables(db: Database) -> None:
     )
 
 
-def open_archive(path: str | Path, *, migrate: bool = True) -> Database:
+@migrations()
+def m003_dedupe_minhashes(db: Database) -> None:
+    """MinHash signatures for the near-duplicate index, and stories merged by a rebuild."""
+    if legacy_applied(db, "m005_dedupe_minhashes"):
+        return
+    db.executescript(
+        """
+        CREATE TABLE minhashes (
+            article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+            params TEXT NOT NULL,
+            seen_at TEXT NOT NULL,
+            sig BLOB
+        );
+        CREATE INDEX minhashes_seen ON minhashes(params, seen_at);
+        ALTER TABLE stories ADD COLUMN merged_into INTEGER;
+        """
+    )
+
+
+@migrations()
+def m004_dedupe_paragraphs(db: Database) -> None:
+    """Paragraph hashes next to each MinHash signature (site furniture is learnt from them);
+    the full-text index re-indexes an article only when its title or text changes."""
+    if legacy_applied(db, "m006_dedupe_paragraphs"):
+        return
+    db.executescript(
+        """
+        ALTER TABLE minhashes ADD COLUMN paragraphs BLOB;
+        DROP TRIGGER IF EXISTS articles_au;
+        CREATE TRIGGER articles_au AFTER UPDATE OF title, text ON articles BEGIN
+          INSERT INTO articles_fts (articles_fts, rowid, title, text)
+            VALUES('delete', old.rowid, old.title, old.text);
+          INSERT INTO articles_fts (rowid, title, text) VALUES (new.rowid, new.title, new.text);
+        END;
+        """
+    )
+
+
+def open_archive(
+    path: str | Path, *, migrate: bool = True, schemas: Sequence[Migrations] = ()
+) -> Database:
     """Open (creating if needed) the archive at ``path`` and bring its schema up to date.
 
-    Re-opening an up-to-date archive changes nothing.
+    The crawler's tables come first, then each migration set in ``schemas`` (a package
+    that owns more tables passes its own: see alerts/schema.py). Re-opening an up-to-date
+    archive changes nothing.
     """
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -180,15 +210,22 @@ def open_archive(path: str | Path, *, migrate: bool = True) -> Database:
     if str(path) != ":memory:" and db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
         db.enable_wal()
     db.execute("PRAGMA synchronous = NORMAL")
-    if migrate and migrations.pending(db):
-        with write(db):
-            migrations.apply(db)
+    if migrate:
+        apply(db, migrations, *schemas)
     return db
 
 
-def schema_version(db: Database) -> list[str]:
-    """Names of the migrations applied to this archive, oldest first."""
-    return [m.name for m in migrations.applied(db)]
+def apply(db: Database, *sets: Migrations) -> None:
+    """Apply the pending migrations of each set, in order, in one write transaction."""
+    if any(m.pending(db) for m in sets):
+        with write(db):
+            for m in sets:
+                m.apply(db)
+
+
+def schema_version(db: Database, migration_set: Migrations = migrations) -> list[str]:
+    """Names of the migrations of a set (the crawler's by default) applied, oldest first."""
+    return [m.name for m in migration_set.applied(db)]
 
 
 @contextlib.contextmanager
@@ -262,7 +299,7 @@ def search(db: Database, query: str, *, limit: int = 20) -> list[dict]:
         WHERE articles_fts MATCH ?
         ORDER BY rank LIMIT ?
     """
-    return [dict(r) for r in _rows(db, sql, [q, limit])]
+    return list(db.query(sql, [q, limit]))
 
 
 def source_health(db: Database) -> list[dict]:
@@ -274,70 +311,9 @@ def source_health(db: Database) -> list[dict]:
                (SELECT count(*) FROM articles a WHERE a.source = s.name) AS articles
         FROM sources s ORDER BY s.name
     """
-    return [dict(r) for r in _rows(db, sql, [])]
+    return list(db.query(sql))
 
 
 def counts(db: Database) -> dict[str, int]:
-    """Row counts of the main tables."""
-    out = {}
-    for table in ("articles", "stories", "matches", "tier_statements", "alerts"):
-        out[table] = db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-    return out
-
-
-def _rows(db: Database, sql: str, params: list) -> list[sqlite3.Row]:
-    cur = db.execute(sql, params)
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
-
-
-@migrations()
-def m004_alert_deliveries(db: Database) -> None:
-    """One row per message delivery sent: for max_per_hour, digest times and `alerts list`."""
-    db.executescript(
-        """
-        CREATE TABLE deliveries (
-            id INTEGER PRIMARY KEY,
-            watch TEXT NOT NULL,
-            target TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            alerts INTEGER NOT NULL DEFAULT 0,
-            sent_at TEXT NOT NULL
-        );
-        CREATE INDEX deliveries_watch_target ON deliveries(watch, target, kind, sent_at);
-        """
-    )
-
-
-@migrations()
-def m005_dedupe_minhashes(db: Database) -> None:
-    """MinHash signatures for the near-duplicate index, and stories merged by a rebuild."""
-    db.executescript(
-        """
-        CREATE TABLE minhashes (
-            article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
-            params TEXT NOT NULL,
-            seen_at TEXT NOT NULL,
-            sig BLOB
-        );
-        CREATE INDEX minhashes_seen ON minhashes(params, seen_at);
-        ALTER TABLE stories ADD COLUMN merged_into INTEGER;
-        """
-    )
-
-
-@migrations()
-def m006_dedupe_paragraphs(db: Database) -> None:
-    """Paragraph hashes next to each MinHash signature (site furniture is learnt from them);
-    the full-text index re-indexes an article only when its title or text changes."""
-    db.executescript(
-        """
-        ALTER TABLE minhashes ADD COLUMN paragraphs BLOB;
-        DROP TRIGGER IF EXISTS articles_au;
-        CREATE TRIGGER articles_au AFTER UPDATE OF title, text ON articles BEGIN
-          INSERT INTO articles_fts (articles_fts, rowid, title, text)
-            VALUES('delete', old.rowid, old.title, old.text);
-          INSERT INTO articles_fts (rowid, title, text) VALUES (new.rowid, new.title, new.text);
-        END;
-        """
-    )
+    """Row counts of the crawler's main tables (alerts/schema.py counts its own)."""
+    return {table: db[table].count for table in ("articles", "stories")}

@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 from sqlite_utils import Database
 
 from crawler.config import CrawlSettings, Source
-from crawler.times import parse_time
 
-__all__ = ["parse_time"]  # kept importable from here until callers use crawler.times
+# parse_time is re-exported: crawler/liveness.py still imports it from here
+from crawler.times import parse_time as parse_time
 
 
 def jitter(source: Source, crawl: CrawlSettings) -> timedelta:

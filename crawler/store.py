@@ -6,13 +6,13 @@ inside ``with archive.write(db):``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from crawler.fingerprints import fingerprint
 from crawler.times import utcnow
 from crawler.urls import canonical_url
 
@@ -26,66 +26,62 @@ class StoreResult:
     updated: int = 0
 
 
-def content_hash(title: str | None, text: str | None) -> str:
-    """Hash of the normalized title and text: the same words give the same hash."""
-    norm = " ".join((title or "").split()).lower() + "\n" + " ".join((text or "").split()).lower()
-    return hashlib.sha256(norm.encode("utf-8")).hexdigest()[:32]
-
-
 def store_items(db: Database, source_name: str, items: list[dict], assigner) -> StoreResult:
     """Insert or update a batch of items from one source; call inside ``archive.write(db)``.
 
-    Same canonical URL, or same GUID in the same source, is the same article: a changed
-    content hash is handed to ``assigner.record_update`` (and the article is re-matched);
-    anything else is a new article given its story by ``assigner.assign``.
+    Same canonical URL, or same GUID in the same source, is the same article. Whether its
+    words changed is told by ``fingerprints.fingerprint`` (the one "same words" hash, also kept in
+    ``content_hash``), compared with the article's stored fingerprint: a change is handed to
+    ``assigner.record_update`` (and the article is re-matched); anything else is a new
+    article given its story by ``assigner.assign``.
     """
     result = StoreResult()
     now = utcnow()
+    articles = db["articles"]
     for item in items:
         url = canonical_url(item["url"])
         guid = item.get("guid") or None
         title, text = item.get("title"), item.get("text")
-        chash = content_hash(title, text)
-        row = db.execute("SELECT id, content_hash FROM articles WHERE url = ?", [url]).fetchone()
-        if row is None and guid:
-            row = db.execute(
-                "SELECT id, content_hash FROM articles WHERE source = ? AND guid = ?",
-                [source_name, guid],
-            ).fetchone()
+        words = fingerprint(title, text or item.get("summary"))
+        row = _existing(db, url, source_name, guid)
         if row is not None:
-            article_id, old_hash = row
-            changed = old_hash != chash and bool(title or text)
+            changed = words is not None and row["fingerprint"] != words
             if changed and assigner.record_update(
-                article_id, title=title, text=text, content_hash=chash
+                row["id"], title=title, text=text, content_hash=words
             ):
-                db.execute("UPDATE articles SET matched_at = NULL WHERE id = ?", [article_id])
+                articles.update(row["id"], {"matched_at": None})
                 result.updated += 1
                 continue
             result.seen += 1
             continue
-        cur = db.execute(
-            "INSERT INTO articles (url, guid, source, title, text, summary, author, language,"
-            " categories, published_at, updated_at, fetched_at, content_hash)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                url,
-                guid,
-                source_name,
-                title,
-                text,
-                item.get("summary"),
-                item.get("author"),
-                item.get("language"),
-                json.dumps(item.get("categories") or [], ensure_ascii=False),
-                item.get("published_at"),
-                item.get("updated_at"),
-                now,
-                chash,
-            ],
-        )
-        assigner.assign(cur.lastrowid)
+        record = {
+            "url": url,
+            "guid": guid,
+            "source": source_name,
+            "title": title,
+            "text": text,
+            "summary": item.get("summary"),
+            "author": item.get("author"),
+            "language": item.get("language"),
+            "categories": json.dumps(item.get("categories") or [], ensure_ascii=False),
+            "published_at": item.get("published_at"),
+            "updated_at": item.get("updated_at"),
+            "fetched_at": now,
+            "content_hash": words,
+        }
+        assigner.assign(articles.insert(record).last_pk)
         result.new += 1
     return result
+
+
+def _existing(db: Database, url: str, source: str, guid: str | None) -> dict | None:
+    """The archived article with this canonical URL, or this GUID in this source."""
+    sql = "SELECT id, fingerprint FROM articles WHERE url = ?"
+    row = next(db.query(sql, [url]), None)
+    if row is None and guid:
+        sql = "SELECT id, fingerprint FROM articles WHERE source = ? AND guid = ?"
+        row = next(db.query(sql, [source, guid]), None)
+    return row
 
 
 def known_articles(
@@ -101,16 +97,13 @@ def known_articles(
     for i in range(0, len(urls), 500):
         chunk = urls[i : i + 500]
         marks = ",".join("?" * len(chunk))
-        for url, fetched_at, updated_at in db.execute(
-            f"SELECT url, fetched_at, updated_at FROM articles WHERE url IN ({marks})", chunk
-        ):
-            found[url] = max(fetched_at or "", updated_at or "")
+        sql = f"SELECT url, fetched_at, updated_at FROM articles WHERE url IN ({marks})"
+        for r in db.query(sql, chunk):
+            found[r["url"]] = max(r["fetched_at"] or "", r["updated_at"] or "")
     for i in range(0, len(guids), 500):
         chunk = guids[i : i + 500]
         marks = ",".join("?" * len(chunk))
-        for guid, fetched_at in db.execute(
-            f"SELECT guid, fetched_at FROM articles WHERE source = ? AND guid IN ({marks})",
-            [source_name, *chunk],
-        ):
-            found[guid] = fetched_at
+        sql = f"SELECT guid, fetched_at FROM articles WHERE source = ? AND guid IN ({marks})"
+        for r in db.query(sql, [source_name, *chunk]):
+            found[r["guid"]] = r["fetched_at"]
     return found

@@ -9,6 +9,7 @@ it; otherwise it starts a story of its own. ``rebuild_stories`` recomputes every
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
@@ -94,13 +95,18 @@ class StoryAssigner:
     def assign(self, article_id: int) -> int:
         """Give a newly stored article its story (a new one, or the story it copies)."""
         db = self.db
-        row = db.execute(
-            "SELECT title, text, summary, source, fetched_at, story_id FROM articles WHERE id = ?",
-            [article_id],
-        ).fetchone()
+        row = next(
+            db.query(
+                "SELECT title, text, summary, source, fetched_at, story_id FROM articles"
+                " WHERE id = ?",
+                [article_id],
+            ),
+            None,
+        )
         if row is None:
             raise KeyError(f"no article {article_id}")
-        title, text, summary, source, seen_at, story_id = row
+        title, text, source, story_id = row["title"], row["text"], row["source"], row["story_id"]
+        summary, seen_at = row["summary"], row["fetched_at"]
         if story_id is not None:
             return story_id
         seen_at = seen_at or times.utcnow()
@@ -119,10 +125,7 @@ class StoryAssigner:
         else:
             self._join(story_id, source)
         # One UPDATE of the article row: each one used to re-index its full text.
-        db.execute(
-            "UPDATE articles SET story_id = ?, fingerprint = ? WHERE id = ?",
-            [story_id, fp, article_id],
-        )
+        db["articles"].update(article_id, {"story_id": story_id, "fingerprint": fp})
         save_signatures(db, self.signer, [(article_id, seen_at, sig, parsed.hashes)])
         index.add(article_id, sig, seen_at, story=story_id, source=source, paragraphs=parsed.hashes)
         return story_id
@@ -137,36 +140,53 @@ class StoryAssigner:
         text (so later reprints of the new text find it), and ``matched_at`` is cleared so
         the matcher looks at the new text."""
         db = self.db
-        old = db.execute(
-            "SELECT title, text, content_hash, fetched_at, summary, story_id, source"
-            " FROM articles WHERE id = ?",
-            [article_id],
-        ).fetchone()
+        old = next(
+            db.query(
+                "SELECT title, text, content_hash, fetched_at, summary, story_id, source"
+                " FROM articles WHERE id = ?",
+                [article_id],
+            ),
+            None,
+        )
         if old is None:
             raise KeyError(f"no article {article_id}")
-        if old[2] == content_hash:
+        if old["content_hash"] == content_hash:
             return False
         now = times.utcnow()
-        db.execute(
-            "INSERT INTO article_versions (article_id, content_hash, fetched_at, title, text)"
-            " VALUES (?, ?, ?, ?, ?)",
-            [article_id, old[2], old[3], old[0], old[1]],
+        db["article_versions"].insert(
+            {
+                "article_id": article_id,
+                "content_hash": old["content_hash"],
+                "fetched_at": old["fetched_at"],
+                "title": old["title"],
+                "text": old["text"],
+            }
         )
         index = self.index
-        sig, parsed = sign_article(self.signer, index, text or old[4])
-        db.execute(
-            "UPDATE articles SET title = ?, text = ?, content_hash = ?, updated_at = ?,"
-            " fingerprint = ?, matched_at = NULL WHERE id = ?",
-            [title, text, content_hash, now, fingerprint(title, None, parsed=parsed), article_id],
+        sig, parsed = sign_article(self.signer, index, text or old["summary"])
+        db["articles"].update(
+            article_id,
+            {
+                "title": title,
+                "text": text,
+                "content_hash": content_hash,
+                "updated_at": now,
+                "fingerprint": fingerprint(title, None, parsed=parsed),
+                "matched_at": None,
+            },
         )
-        if old[5] is not None:
-            db.execute(
-                "UPDATE stories SET updated_at = ?,"
-                " title = CASE WHEN article_id = ? THEN ? ELSE title END WHERE id = ?",
-                [now, article_id, title, old[5]],
-            )
-        save_signatures(db, self.signer, [(article_id, old[3], sig, parsed.hashes)])
-        index.add(article_id, sig, old[3], story=old[5], source=old[6], paragraphs=parsed.hashes)
+        story_id = old["story_id"]
+        if story_id is not None:
+            story = db["stories"].get(story_id)
+            changes = {"updated_at": now}
+            if story["article_id"] == article_id:
+                changes["title"] = title
+            db["stories"].update(story_id, changes)
+        seen_at = old["fetched_at"]
+        save_signatures(db, self.signer, [(article_id, seen_at, sig, parsed.hashes)])
+        index.add(
+            article_id, sig, seen_at, story=story_id, source=old["source"], paragraphs=parsed.hashes
+        )
         return True
 
     # ------------------------------------------------------------------ internals
@@ -197,23 +217,24 @@ class StoryAssigner:
             self._next_story_id += 1
         if story_id is not None:
             self._used_ids.add(story_id)
-        cur = self.db.execute(
-            "INSERT INTO stories (id, article_id, title, first_seen_at, article_count, sources)"
-            " VALUES (?, ?, ?, ?, 1, ?)",
-            [story_id, article_id, title, seen_at, json.dumps([source])],
-        )
-        return cur.lastrowid
+        row = {"article_id": article_id, "title": title, "first_seen_at": seen_at}
+        row |= {"article_count": 1, "sources": json.dumps([source])}
+        if story_id is not None:
+            row["id"] = story_id
+        return self.db["stories"].insert(row).last_pk
 
     def _join(self, story_id: int, source: str) -> None:
-        db = self.db
-        row = db.execute("SELECT sources FROM stories WHERE id = ?", [story_id]).fetchone()
-        sources = json.loads(row[0] or "[]") if row else []
+        story = self.db["stories"].get(story_id)
+        sources = json.loads(story["sources"] or "[]")
         if source not in sources:
             sources.append(source)
-        db.execute(
-            "UPDATE stories SET article_count = article_count + 1, sources = ?, updated_at = ?"
-            " WHERE id = ?",
-            [json.dumps(sources), times.utcnow(), story_id],
+        self.db["stories"].update(
+            story_id,
+            {
+                "article_count": story["article_count"] + 1,
+                "sources": json.dumps(sources),
+                "updated_at": times.utcnow(),
+            },
         )
 
 
@@ -225,18 +246,23 @@ class RebuildResult:
     stories_before: int
     stories_after: int
     kept: int  # story ids that survived (their original article still starts a story)
-    merged: int  # old stories kept as rows with ``merged_into`` because alerts point at them
+    merged: int  # old stories kept as rows with ``merged_into`` because ``keep`` named them
 
 
-def rebuild_stories(db: Database, settings: DedupeSettings | None = None) -> RebuildResult:
+def rebuild_stories(
+    db: Database,
+    settings: DedupeSettings | None = None,
+    *,
+    keep: Callable[[Database], Iterable[int]] | None = None,
+) -> RebuildResult:
     """Recompute every story over the archive with the current settings, in one transaction.
 
     Articles are re-clustered in the order they were first seen. Story ids stay stable: a
     story keeps the id its original article's story had, so re-running with unchanged
-    settings changes nothing. The ``alerts`` table is not touched. An old story that no
-    longer exists but that an alert points to stays as a row with ``article_count`` 0 and
-    ``merged_into`` set to the story its original article belongs to now; other vanished
-    stories are deleted. ``matches.story_id`` is brought in line with ``articles.story_id``.
+    settings changes nothing. An old story that no longer exists but whose id ``keep(db)``
+    names (another package's rows point at it: alerts/story_links.py passes the outbox's)
+    stays as a row with ``article_count`` 0 and ``merged_into`` set to the story its
+    original article belongs to now; other vanished stories are deleted.
     """
     settings = settings or DedupeSettings()
     with write(db):
@@ -260,7 +286,7 @@ def rebuild_stories(db: Database, settings: DedupeSettings | None = None) -> Reb
             index=NearDuplicateIndex(threshold=settings.threshold, num_perm=settings.num_perm),
         )
         # An original takes back a story that an earlier rebuild merged away (and that
-        # alerts point at) before the story its article was in.
+        # ``keep`` names) before the story its article was in.
         claims: dict[int, list[int]] = {}
         for sid, row in sorted(old_rows.items()):
             if row[6] is not None and row[1] is not None:
@@ -275,31 +301,25 @@ def rebuild_stories(db: Database, settings: DedupeSettings | None = None) -> Reb
         for aid in order:
             assigner.assign(aid)
         new_ids = {r[0] for r in db.execute("SELECT id FROM stories").fetchall()}
-        referenced = {r[0] for r in db.execute("SELECT DISTINCT story_id FROM alerts").fetchall()}
+        referenced = set(keep(db)) if keep else set()
         merged = 0
         for sid in sorted(referenced - new_ids):
             row = old_rows.get(sid)
             if row is None:
                 continue
-            target = db.execute("SELECT story_id FROM articles WHERE id = ?", [row[1]]).fetchone()
-            db.execute(
-                "INSERT INTO stories (id, article_id, title, first_seen_at, updated_at,"
-                " article_count, sources, merged_into) VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
-                [
-                    sid,
-                    row[1],
-                    row[2],
-                    row[3],
-                    times.utcnow(),
-                    row[5],
-                    target[0] if target else None,
-                ],
+            db["stories"].insert(
+                {
+                    "id": sid,
+                    "article_id": row[1],
+                    "title": row[2],
+                    "first_seen_at": row[3],
+                    "updated_at": times.utcnow(),
+                    "article_count": 0,
+                    "sources": row[5],
+                    "merged_into": assigner._story_of(row[1]),
+                }
             )
             merged += 1
-        db.execute(
-            "UPDATE matches SET story_id = (SELECT story_id FROM articles a"
-            " WHERE a.id = matches.article_id)"
-        )
     return RebuildResult(
         articles=len(order),
         stories_before=sum(row[6] is None for row in old_rows.values()),

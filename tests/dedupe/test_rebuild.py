@@ -6,6 +6,8 @@ import json
 
 from dedupe.labelled import documents
 
+from alerts import schema as alerts_schema
+from alerts.story_links import rebuild_stories as rebuild_with_alerts
 from crawler import archive
 from crawler.config import DedupeSettings
 from crawler.stories import StoryAssigner, rebuild_stories
@@ -61,6 +63,7 @@ def test_rebuild_with_unchanged_settings_changes_nothing(db, insert):
 def test_a_threshold_change_splits_and_merges_while_alerts_keep_a_valid_story(db, insert):
     ids = fill(db, insert, DedupeSettings(threshold=0.99))  # too strict: no reprint joins
     assert len(set(assignment(db).values())) == 24
+    alerts_schema.ensure(db)  # the alerts package's tables
     trimmed = db.execute(
         "SELECT story_id FROM articles WHERE id = ?", [ids["az-portal-trimmed"]]
     ).fetchone()[0]
@@ -80,7 +83,7 @@ def test_a_threshold_change_splits_and_merges_while_alerts_keep_a_valid_story(db
         )
     alerts_before = db.execute("SELECT * FROM alerts").fetchall()
 
-    result = rebuild_stories(db, DedupeSettings())
+    result = rebuild_with_alerts(db, DedupeSettings())
 
     after = assignment(db)
     assert after[ids["az-portal-trimmed"]] == after[ids["az-turan"]] == original
@@ -92,7 +95,7 @@ def test_a_threshold_change_splits_and_merges_while_alerts_keep_a_valid_story(db
     match_story = db.execute("SELECT story_id FROM matches").fetchone()[0]
     assert match_story == original
     # and back: a stricter rebuild splits again, every story id still resolvable
-    rebuild_stories(db, DedupeSettings(threshold=0.99))
+    rebuild_with_alerts(db, DedupeSettings(threshold=0.99))
     assert len({s for s in assignment(db).values()}) == 24
     assert story_row(db, trimmed)[3] is None and story_row(db, trimmed)[1] == 1
 

@@ -7,7 +7,7 @@ from delivery.newsdata import News
 from support.smtp import SMTPServer
 from support.webhook import Webhook
 
-from crawler.archive import open_archive
+from alerts.schema import open_archive
 
 
 @pytest.fixture

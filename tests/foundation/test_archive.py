@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 
+from alerts import schema as alerts_schema
 from crawler import archive
 
 
@@ -22,7 +23,7 @@ def _article(i: int, **extra) -> dict:
 
 def test_created_from_nothing_with_wal_and_all_tables(tmp_path):
     path = tmp_path / "sub" / "a.db"
-    db = archive.open_archive(path)
+    db = alerts_schema.open_archive(path)
     assert path.exists()
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
@@ -50,15 +51,30 @@ def test_created_from_nothing_with_wal_and_all_tables(tmp_path):
     )
 
 
+def test_each_package_creates_only_its_own_tables(tmp_path):
+    db = archive.open_archive(tmp_path / "a.db")
+    crawler_tables = set(db.table_names())
+    assert {"sources", "fetches", "articles", "stories", "daemon"} <= crawler_tables
+    assert not crawler_tables & set(alerts_schema.TABLES)
+    assert set(archive.counts(db)) == {"articles", "stories"}
+    alerts_schema.ensure(db)
+    assert set(db.table_names()) - crawler_tables == set(alerts_schema.TABLES)
+    assert archive.schema_version(db, alerts_schema.migrations) == [
+        m.name for m in alerts_schema.migrations._migrations
+    ]
+    sets = {r["migration_set"] for r in db.query("SELECT migration_set FROM _sqlite_migrations")}
+    assert sets == {"crawler", "alerts"}
+
+
 def test_reopening_is_a_no_op(tmp_path):
     path = tmp_path / "a.db"
-    db = archive.open_archive(path)
+    db = alerts_schema.open_archive(path)
     with archive.write(db):
         db["articles"].insert(_article(1))
     applied = db.execute("SELECT name, applied_at FROM _sqlite_migrations").fetchall()
     schema = db.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall()
     db.close()
-    db = archive.open_archive(path)
+    db = alerts_schema.open_archive(path)
     assert db.execute("SELECT name, applied_at FROM _sqlite_migrations").fetchall() == applied
     assert db.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall() == schema
     assert db["articles"].count == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from alerts import schema as alerts_schema
 from crawler import archive
 
 ARTICLES = [
@@ -47,7 +48,7 @@ ARTICLES = [
 
 def build(path: str | Path) -> None:
     """Create an archive at ``path`` holding sources, articles, stories, matches, tiers, alerts."""
-    db = archive.open_archive(path)
+    db = alerts_schema.open_archive(path)
     with archive.write(db):
         for name in ("turan-politics", "un-news", "bbc-world"):
             db["sources"].insert(

@@ -1,0 +1,110 @@
+"""The alerts package's tables: matches, tier_statements, the alerts outbox and deliveries.
+
+The crawler owns its tables (crawler/archive.py); the alerts package owns these through its
+own sqlite-utils migration set, applied when alerts opens the archive
+(:func:`open_archive`) and, for a handle opened by the crawler, before the alerts stages
+touch it (:func:`ensure`). Archives made before each package owned its tables (the shared
+``newswatch`` set) are adopted as they are: a step they already took is skipped.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from crawler import archive
+from crawler.archive import legacy_applied
+
+migrations = Migrations("alerts")
+
+#: The tables this package owns, for counts and for the upgrade test.
+TABLES = ("matches", "tier_statements", "alerts", "deliveries")
+
+
+@migrations()
+def m001_matches_tiers_outbox(db: Database) -> None:
+    """Matches per (article, watch), tier statements, and the outbox."""
+    if legacy_applied(db, "m002_alerts_tables"):
+        return
+    db.executescript(
+        """
+        CREATE TABLE matches (
+            id INTEGER PRIMARY KEY,
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            story_id INTEGER,
+            watch TEXT NOT NULL,
+            countries TEXT NOT NULL DEFAULT '[]',
+            terms TEXT NOT NULL DEFAULT '[]',
+            matched_at TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX matches_article_watch ON matches(article_id, watch);
+        CREATE INDEX matches_watch_time ON matches(watch, matched_at);
+        CREATE INDEX matches_story ON matches(story_id);
+        CREATE TABLE tier_statements (
+            id INTEGER PRIMARY KEY,
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            country TEXT NOT NULL,
+            tier TEXT NOT NULL,
+            year INTEGER,
+            sentence TEXT
+        );
+        CREATE UNIQUE INDEX tier_statements_unique ON tier_statements(article_id, country, tier);
+        CREATE INDEX tier_statements_country ON tier_statements(country, year);
+        CREATE TABLE alerts (
+            id INTEGER PRIMARY KEY,
+            watch TEXT NOT NULL,
+            story_id INTEGER NOT NULL,
+            target TEXT NOT NULL,
+            article_id INTEGER,
+            mode TEXT NOT NULL DEFAULT 'immediate',
+            status TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            sent_at TEXT
+        );
+        CREATE UNIQUE INDEX alerts_key ON alerts(watch, story_id, target);
+        CREATE INDEX alerts_status ON alerts(status, next_attempt_at);
+        """
+    )
+
+
+@migrations()
+def m002_deliveries(db: Database) -> None:
+    """One row per message delivery sent: for max_per_hour, digest times and `alerts list`."""
+    if legacy_applied(db, "m004_alert_deliveries"):
+        return
+    db.executescript(
+        """
+        CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY,
+            watch TEXT NOT NULL,
+            target TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            alerts INTEGER NOT NULL DEFAULT 0,
+            sent_at TEXT NOT NULL
+        );
+        CREATE INDEX deliveries_watch_target ON deliveries(watch, target, kind, sent_at);
+        """
+    )
+
+
+def open_archive(path: str | Path, *, migrate: bool = True) -> Database:
+    """Open the archive with the crawler's tables and this package's, both up to date."""
+    return archive.open_archive(path, migrate=migrate, schemas=[migrations])
+
+
+def ensure(db: Database) -> Database:
+    """Bring this package's tables up to date on a handle the crawler opened; cheap when
+    they are (one look at the migrations table)."""
+    archive.apply(db, migrations)
+    return db
+
+
+def counts(db: Database) -> dict[str, int]:
+    """Row counts of this package's main tables."""
+    ensure(db)
+    return {table: db[table].count for table in ("matches", "tier_statements", "alerts")}
