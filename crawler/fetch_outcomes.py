@@ -1,5 +1,5 @@
-"""Source health: classifying fetch failures, tracking each source through a crawl, and
-recording the outcome in the ``sources`` and ``fetches`` tables."""
+"""Fetch outcomes: classifying fetch failures, tracking each source through a crawl, and
+recording the outcome in the ``sources`` and ``fetches`` tables (source health)."""
 
 from __future__ import annotations
 

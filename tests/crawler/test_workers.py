@@ -173,3 +173,24 @@ def test_a_dead_worker_means_parsing_in_place():
 
     assert asyncio.run(twice()) == ["parsed in place", "parsed in place"]
     assert workers.offloaded == 0 and workers.pids == []
+
+
+def _pid(data: bytes) -> int:
+    return os.getpid()
+
+
+def test_pids_name_the_worker_processes_that_parse():
+    workers = ParseWorkers(1, min_bytes=0)
+
+    async def run() -> tuple[list[int], int, list[int]]:
+        before = workers.pids
+        try:
+            pid = await workers.run(_pid, b"x")
+            return before, pid, workers.pids
+        finally:
+            await workers.close()
+
+    before, pid, during = asyncio.run(run())
+    assert before == [] and pid != os.getpid()
+    assert during == [pid]
+    assert workers.pids == []
