@@ -31,22 +31,23 @@ TRIGGERS = (
     "cas special",
     "الفية",
     "المستوى",
+    # The minimum-standards formulas, which may state a tier without naming one.
+    "minimum standard",
+    "normas minimas",
+    "normes minimales",
+    "минимальн",
+    "asgari standart",
+    "minimum standart",
+    "المعايير الدنيا",
 )
 _SENTENCE_END = re.compile(
     r"(?<![A-Z]\.[A-Z]\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)(?<=[.!?])[\"'”’»)]*\s+"
     r"(?![a-zа-яёəçşöüğı])"
 )
-_YEAR = re.compile(r"\b(199\d|20[0-4]\d)\b")
-# A word before a year that makes it the start of a span, not the report's year.
-_SINCE = re.compile(r"(?:\bsince|\bс|\bсо|\bdesde|\bdepuis|\bdès)\s+(?:the\s+)?$")
-_REPORT_YEAR = re.compile(
-    r"\b(20[0-4]\d)\s+(?:trafficking in persons|tip)\b|\b(?:tip|trafficking in persons) "
-    r"report\s+(?:for\s+|of\s+)?(20[0-4]\d)\b|\brapport\s+(?:annuel\s+)?(20[0-4]\d)\b"
-    r"|\b(20[0-4]\d)\s+insan\s+ticareti\s+rapor"
-)
 
 
-def _report_year(m: re.Match) -> int:
+def _group(m: re.Match) -> int:
+    """The year a report-year pattern caught (its first non-empty group)."""
     return int(next(g for g in m.groups() if g))
 
 
@@ -61,6 +62,15 @@ class TierStatement:
 
 
 @dataclass(frozen=True, slots=True)
+class _Formulas:
+    noncompliance: re.Pattern
+    no_efforts: re.Pattern
+    efforts: re.Pattern
+    compliance: re.Pattern
+    waiver: re.Pattern
+
+
+@dataclass(frozen=True, slots=True)
 class _Rules:
     cue: re.Pattern
     not_after: re.Pattern
@@ -70,8 +80,50 @@ class _Rules:
     issuer_after: re.Pattern
     issuer_before: re.Pattern
     list_cue: re.Pattern
+    clause_break: re.Pattern
+    negation_before: re.Pattern
+    negation_after: re.Pattern
+    hypothetical_before: re.Pattern
+    hypothetical_after: re.Pattern
+    past_before: re.Pattern
+    past_after: re.Pattern
+    heading: re.Pattern
+    report_year: re.Pattern
+    report_year_near: re.Pattern
+    year_lead: re.Pattern
+    year_after: re.Pattern
+    citation: re.Pattern
+    formulas: _Formulas
     numbers: dict[str, str]
     mentions: tuple[re.Pattern, ...]
+
+
+# Keys of tiers.toml compiled as they stand; `negation_before` is anchored by the code.
+_PLAIN = [
+    "cue",
+    "not_after",
+    "from_before",
+    "from_suffix",
+    "placement",
+    "issuer_after",
+    "issuer_before",
+    "list_cue",
+    "clause_break",
+    "negation_after",
+    "hypothetical_before",
+    "hypothetical_after",
+    "past_before",
+    "past_after",
+    "heading",
+    "report_year",
+    "report_year_near",
+    "year_lead",
+    "year_after",
+    "citation",
+]
+# A negation governs a mention only from at most four words before it ("was not placed on
+# the Tier 3"), not from anywhere in the phrase ("is not making efforts ... was downgraded").
+_NEAR_END = r"(?:[^\w,;:()]+\w+){0,4}[^\w,;:()]*$"
 
 
 def rules() -> _Rules:
@@ -90,18 +142,13 @@ def _compiled(path: Path, stamp: tuple[int, int] | None) -> _Rules:
     try:
         d = tomllib.loads(DATA.read_text(encoding="utf-8"))
         return _Rules(
-            cue=re.compile(d["cue"]),
-            not_after=re.compile(d["not_after"]),
-            from_before=re.compile(d["from_before"]),
-            from_suffix=re.compile(d["from_suffix"]),
-            placement=re.compile(d["placement"]),
-            issuer_after=re.compile(d["issuer_after"]),
-            issuer_before=re.compile(d["issuer_before"]),
-            list_cue=re.compile(d["list_cue"]),
+            **{k: re.compile(d[k]) for k in _PLAIN},
+            negation_before=re.compile(f"(?:{d['negation_before']}){_NEAR_END}"),
+            formulas=_Formulas(**{k: re.compile(v) for k, v in d["formulas"].items()}),
             numbers=d["numbers"],
             mentions=tuple(re.compile(m["regex"]) for m in d["mentions"]),
         )
-    except (OSError, KeyError, tomllib.TOMLDecodeError, re.error) as e:
+    except (OSError, KeyError, TypeError, tomllib.TOMLDecodeError, re.error) as e:
         raise ValueError(f"{DATA}: {e}") from None
 
 
@@ -110,7 +157,7 @@ class _Mention:
     start: int
     end: int
     tier: str
-    origin: bool  # the "from" side of a move
+    role: str  # "plain" (a placement), "origin" (from or past), "void" (not or would be)
 
 
 def _tier_name(m: re.Match, numbers: dict[str, str]) -> str | None:
@@ -128,6 +175,34 @@ def _tier_name(m: re.Match, numbers: dict[str, str]) -> str | None:
     return f"Tier {num}"
 
 
+def _phrase(folded: str, start: int, r: _Rules) -> str:
+    """The words before ``start`` back to the last clause break (at most 120 characters)."""
+    window = folded[max(0, start - 120) : start]
+    cut = 0
+    for m in r.clause_break.finditer(window):
+        cut = m.end()
+    return window[cut:]
+
+
+def _role(folded: str, m: re.Match, r: _Rules) -> str:
+    phrase = _phrase(folded, m.start(), r)
+    if (
+        r.negation_before.search(phrase)
+        or r.hypothetical_before.search(phrase)
+        or r.negation_after.match(folded, m.end())
+        or r.hypothetical_after.match(folded, m.end())
+    ):
+        return "void"
+    if (
+        r.from_before.search(folded[max(0, m.start() - 20) : m.start()])
+        or r.from_suffix.search(m.group(0))
+        or r.past_before.search(phrase)
+        or r.past_after.match(folded, m.end())
+    ):
+        return "origin"
+    return "plain"
+
+
 def _mentions(folded: str, r: _Rules) -> list[_Mention]:
     found = []
     for rx in r.mentions:
@@ -135,9 +210,7 @@ def _mentions(folded: str, r: _Rules) -> list[_Mention]:
             tier = _tier_name(m, r.numbers)
             if tier is None or r.not_after.match(folded, m.end()):
                 continue
-            origin = bool(r.from_before.search(folded[max(0, m.start() - 20) : m.start()]))
-            origin = origin or bool(r.from_suffix.search(m.group(0)))
-            found.append(_Mention(m.start(), m.end(), tier, origin))
+            found.append(_Mention(m.start(), m.end(), tier, _role(folded, m, r)))
     found.sort(key=lambda x: (x.start, -(x.end - x.start)))
     out: list[_Mention] = []
     for x in found:
@@ -159,6 +232,17 @@ def _sentences(doc: str) -> list[tuple[int, int, int]]:
     return out
 
 
+def _clauses(doc: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The clauses of a sentence: the reports join independent statements with ";"."""
+    out, pos = [], start
+    for i in range(start, end):
+        if doc[i] == ";":
+            out.append((pos, i))
+            pos = i + 1
+    out.append((pos, end))
+    return out
+
+
 def _issuer(folded: str, hit: tuple[int, int, str], r: _Rules) -> bool:
     start, end, _ = hit
     return bool(
@@ -167,17 +251,93 @@ def _issuer(folded: str, hit: tuple[int, int, str], r: _Rules) -> bool:
     )
 
 
-def _stated_year(text: str, fallback: int | None) -> int | None:
-    """The report year a sentence states: one written as the report's ("the 2024 TIP
-    report"), else its first year that does not start a span ("since 2019", "с 2014
-    года"), else ``fallback`` (the article's report year)."""
-    m = _REPORT_YEAR.search(text.casefold())
-    if m:
-        return _report_year(m)
-    for m in _YEAR.finditer(text):
-        if not _SINCE.search(text[max(0, m.start() - 12) : m.start()].lower()):
-            return int(m.group(1))
-    return fallback
+def _year(folded: str, clause: tuple[int, int], tier_end: int, r: _Rules) -> int | None:
+    """The report year a statement's own clause gives: a report named with its year, a year
+    opening the clause or following the tier ("for 2008"); else None. A year in another
+    clause ("allegations cited in the 2007 Report") is not the statement's."""
+    for rx in (r.report_year, r.report_year_near):
+        m = rx.search(folded, *clause)
+        if m:
+            return _group(m)
+    m = r.year_lead.match(folded[clause[0] : clause[1]]) or r.year_after.match(folded, tier_end)
+    return _group(m) if m else None
+
+
+def _placements(doc, folded, clause, mentions, countries, p_countries, r):
+    """(code, mention) pairs a clause states, from its plain mentions."""
+    c_start, c_end = clause
+    inside = [x for x in mentions if c_start <= x.start < c_end]
+    plain = [x for x in inside if x.role == "plain"]
+    if not plain:
+        return []
+    here = [c for c in countries if c_start <= c[0] < c_end]
+    if not here:
+        # "... the result of their remaining on Tier 3": the paragraph's country, when the
+        # clause says a placement happened and the paragraph so far names one country only.
+        codes = {c[2] for c in p_countries if c[0] < c_start}
+        if len(codes) == 1 and r.placement.search(folded, c_start, c_end):
+            return [(codes.pop(), plain[-1])]
+        return []
+    placed = []
+    for i, (start, _, code) in enumerate(here):
+        after = [x for x in inside if x.start >= start]
+        first = next((x for x in after if x.role == "plain"), None)
+        if first is not None:
+            # Another tier before the next country (after this one's) is a second reading
+            # for the same country ("X, on the Watch List for years, now sits on Tier 3"):
+            # say nothing rather than choose.
+            nxt = next((c[0] for c in here[i + 1 :] if c[0] > first.start), c_end)
+            rival = {x.tier for x in after if x.role == "plain" and x.start < nxt}
+            if len(rival) == 1:
+                placed.append((code, first))
+            continue
+        before = [x for x in plain if x.start < start]
+        if not before or after:
+            continue
+        tier = before[-1]
+        if any(c[0] < tier.start for c in here):
+            continue
+        heading = (
+            not doc[c_start : tier.start].strip(" \t\"'“”-–—*#")
+            and r.heading.match(folded, tier.end)
+            and not any(tier.end <= c[0] < start for c in here)
+        )
+        if heading or r.list_cue.search(folded, tier.end, start):
+            placed.append((code, tier))
+    return placed
+
+
+def _formulas(folded, sent, countries, r) -> dict[str, tuple[set[str], tuple[int, int]]]:
+    """The tiers a sentence's minimum-standards formulas allow, per subject country, with
+    the clause that says it."""
+    f = r.formulas
+    s, e = sent
+    out: dict[str, tuple[set[str], tuple[int, int]]] = {}
+
+    def subject(m: re.Match, tiers: set[str]) -> None:
+        # The subject names one country, before the formula or inside it (Arabic: "لا تفي
+        # حكومة أذربيجان"), within the formula's own clause.
+        c0 = max([s] + [i + 1 for i in range(s, m.start()) if folded[i] == ";"])
+        c1 = folded.find(";", m.end(), e)
+        codes = {c[2] for c in countries if c0 <= c[0] < m.end()}
+        if len(codes) == 1:
+            code = codes.pop()
+            old = out.get(code, (tiers, None))[0]
+            out[code] = (old & tiers, (c0, e if c1 < 0 else c1))
+
+    def negated(m: re.Match) -> bool:
+        return bool(r.negation_before.search(_phrase(folded, m.start(), r)))
+
+    nc = f.noncompliance.search(folded, s, e)
+    ne = f.no_efforts.search(folded, nc.end() if nc else s, e)
+    if ne and (nc or "comply" in ne.group(0) or "meet" in ne.group(0)):
+        subject(nc or ne, {"Tier 3"})
+    elif nc and any(not negated(m) for m in f.efforts.finditer(folded, nc.end(), e)):
+        subject(nc, {"Tier 2", "Tier 2 Watch List"})
+    for m in f.compliance.finditer(folded, s, e):
+        if not negated(m):
+            subject(m, {"Tier 1"})
+    return out
 
 
 def find(
@@ -189,9 +349,15 @@ def find(
 ) -> list[TierStatement]:
     """Tier statements in ``doc``; ``countries`` are its country hits (start, end, code).
 
-    A country takes the nearest tier mention after it in the same sentence, or, when no
-    country comes before the tier (lists such as "ranked Tier 3 were A, B and C"), the
-    nearest one before it. In "from Tier 3 to Tier 2", only the destination counts.
+    A tier counts only as a placement: not as the origin of a move ("from Tier 3"), a past
+    tier ("after two years on the Watch List"), a negated or hypothetical one ("was not
+    placed on Tier 3", "a waiver from an otherwise required downgrade to Tier 3"). A country
+    takes the next placement after it in its clause, or, when no country comes before the
+    tier (lists such as "ranked Tier 3 were A, B and C", headings such as "Tier 3 - Burma"),
+    the one before it. The minimum-standards formulas give Tier 3 ("does not fully comply
+    ... and is not making significant efforts") and Tier 1 ("fully meets"); the Tier 2 one
+    gives nothing, and any statement its paragraph contradicts is dropped: a wrong tier is
+    worse than none. The year is the report's only when the text ties it to the report.
     ``triggered`` says whether ``folded`` holds one of TRIGGERS, when the caller knows.
     """
     if triggered is None:
@@ -202,41 +368,46 @@ def find(
     if not r.cue.search(folded):
         return []
     mentions = _mentions(folded, r)
-    if not mentions:
+    has_formula = "minimum standard" in folded or r.formulas.noncompliance.search(folded)
+    if not mentions and not has_formula:
         return []
-    m = _REPORT_YEAR.search(folded)
-    doc_year = _report_year(m) if m else None
+    m = r.report_year.search(folded)
+    doc_year = _group(m) if m else None
     countries = [c for c in countries if not _issuer(folded, c, r)]
     out: dict[tuple[str, str], TierStatement] = {}
+    by_para: dict[int, list[tuple[int, int]]] = {}
     for s_start, s_end, p_start in _sentences(doc):
-        inside = [x for x in mentions if s_start <= x.start < s_end]
-        if not inside:
-            continue
-        if any(not x.origin for x in inside):
-            inside = [x for x in inside if not x.origin]
-        here = [c for c in countries if s_start <= c[0] < s_end]
-        sentence = doc[s_start:s_end].strip()
-        year = _stated_year(sentence, doc_year)
-        if not here:
-            if not r.placement.search(folded, s_start, s_end):
-                continue
-            before = [c for c in countries if p_start <= c[0] < s_start]
-            if not before:
-                continue
-            here = [before[-1]]
-            placed = [(here[0][2], inside[-1].tier)]
-        else:
-            placed = []
-            for c_start, _, code in here:
-                after = [x for x in inside if x.start >= c_start]
-                if after:
-                    placed.append((code, after[0].tier))
-                    continue
-                tier = [x for x in inside if x.start < c_start][-1]
-                if not any(c[0] < tier.start for c in here) and r.list_cue.search(
-                    folded, tier.end, c_start
+        by_para.setdefault(p_start, []).append((s_start, s_end))
+    for p_start, sents in by_para.items():
+        p_end = sents[-1][1]
+        p_countries = [c for c in countries if p_start <= c[0] < p_end]
+        cite = r.citation.search(folded, p_start, p_end)
+        words: list[tuple[str, str, int | None, str, bool]] = []  # ..., by formula
+        allowed: dict[str, set[str]] = {}
+        for sent in sents:
+            sentence = doc[sent[0] : sent[1]].strip()[:1000]
+            for clause in _clauses(doc, *sent):
+                for code, x in _placements(
+                    doc, folded, clause, mentions, countries, p_countries, r
                 ):
-                    placed.append((code, tier.tier))
-        for code, tier in placed:
-            out.setdefault((code, tier), TierStatement(code, tier, year, sentence[:1000]))
+                    year = _year(folded, clause, x.end, r)
+                    words.append((code, x.tier, year, sentence, False))
+            if has_formula:
+                for code, (tiers, clause) in _formulas(folded, sent, p_countries, r).items():
+                    allowed[code] = allowed.get(code, tiers) & tiers
+                    if len(tiers) == 1:
+                        year = _year(folded, clause, clause[0], r)
+                        words.append((code, next(iter(tiers)), year, sentence, True))
+        if r.formulas.waiver.search(folded, p_start, p_end):
+            # A waiver keeps the country off the tier its formula gives: trust words only.
+            allowed = {}
+            words = [w for w in words if not w[4]]
+        said: dict[str, set[str]] = {}
+        for code, tier, *_ in words:
+            said.setdefault(code, set()).add(tier)
+        for code, tier, year, sentence, _ in words:
+            if len(said[code]) > 1 or tier not in allowed.get(code, {tier}):
+                continue  # the paragraph reads two ways for this country
+            year = year or (_group(cite) if cite else doc_year)
+            out.setdefault((code, tier), TierStatement(code, tier, year, sentence))
     return list(out.values())

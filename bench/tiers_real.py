@@ -1,0 +1,200 @@
+"""Tier statements on real official text: the CIA World Factbook's trafficking field.
+
+../shared/corpora/tip-factbook/factbook-2006-2013.jsonl ($NEWSWATCH_CORPORA overrides
+../shared/corpora) holds 387 real statements of 2006-2013. Each row gives the country
+(``iso2``), the tier the Factbook heads it with (``tier``), the report year it cites
+(``tip_report_year``) and the statement itself without that heading (``tier_rating_body``):
+the body is what the matcher reads, as ``matcher.match("", body)``.
+
+Figures, split the way issue 14 asks:
+
+- **in words**: bodies that name a tier ("Tier 3", "Tier 2 Watch List");
+- **formulas only**: bodies that name none and speak only through the report's
+  minimum-standards formulas ("does not fully comply ...");
+- **neither**: bodies with no tier and no formula (any statement there is wrong).
+
+Per body: *right* when the matcher gives the row's country exactly the row's tier and no
+tier to any other country; *wrong* when it gives the row's country another tier, or gives
+any other country a tier (each body speaks of one country, so that tier is unfounded);
+*silent* otherwise. Report years are judged on the right ones: right, wrong (a year other
+than the cited one) or none.
+
+Some Factbook entries head a statement cited from one report with the next report's tier
+(the 2010 entries for Chad, Fiji, Malaysia, Niger and Swaziland quote the 2009 report, which
+placed them on Tier 3, under the 2010 heading "Tier 2 Watch List"). Each wrong verdict is
+checked against ../shared/corpora/tip-tiers/map_tiers.csv, and the count of readings that
+match the real tier of the report year the text cites is printed beside it: they still
+count as wrong.
+
+    .venv/bin/python bench/tiers_real.py [--show wrong|silent|all]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import results
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+BENCH = "matching_real"
+PATH = results.corpus("tip-factbook") / "factbook-2006-2013.jsonl"
+# Real placements per country and report year (1 Tier 1, 2 Tier 2, 3 Watch List, 4 Tier 3).
+MAP = results.corpus("tip-tiers") / "map_tiers.csv"
+MAP_TIERS = {"1": "Tier 1", "2": "Tier 2", "3": "Tier 2 Watch List", "4": "Tier 3"}
+TARGET_IN_WORDS = 0.97
+
+from alerts.matcher import Matcher  # noqa: E402
+from scheduler import load_config  # noqa: E402
+
+# The split is the bench's own reading of the text, independent of the matcher's rules.
+_IN_WORDS = re.compile(
+    r"\btier\s*(?:1|2|3|one|two|three)\b|\bwatch\s*list\b|\bspecial case\b", re.I
+)
+_FORMULA = re.compile(r"minimum standards", re.I)
+KINDS = ("in words", "formulas only", "neither")
+
+
+def rows(path: Path = PATH) -> Iterator[dict]:
+    """The Factbook rows that carry a statement and a tier."""
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            if row.get("tier_rating_body") and row.get("tier"):
+                yield row
+
+
+def kind(body: str) -> str:
+    """Which of KINDS a statement is."""
+    if _IN_WORDS.search(body):
+        return "in words"
+    return "formulas only" if _FORMULA.search(body) else "neither"
+
+
+def judge(row: dict, statements) -> tuple[str, str | None]:
+    """("right" | "wrong" | "silent", year verdict or None) for one row."""
+    mine = {t.tier for t in statements if t.country == row["iso2"]}
+    others = [t for t in statements if t.country != row["iso2"]]
+    if others or (mine and mine != {row["tier"]}):
+        return "wrong", None
+    if not mine:
+        return "silent", None
+    years = {t.year for t in statements}
+    if years == {row["tip_report_year"]}:
+        return "right", "right"
+    return "right", "none" if years == {None} else "wrong"
+
+
+def real_tiers(matcher: Matcher, path: Path = MAP) -> dict[tuple[str, int], str]:
+    """(country code, report year) -> tier, from map_tiers.csv ({} when it is absent)."""
+    if not path.exists():
+        return {}
+    out = {}
+    with path.open(encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            code = matcher.gazetteer.lookup(row["countryname"])
+            if code and row["tier"] in MAP_TIERS:
+                out[(code, int(row["year"]))] = MAP_TIERS[row["tier"]]
+    return out
+
+
+def figures(matcher: Matcher | None = None, path: Path = PATH) -> dict | None:
+    """The Factbook figures: per kind, counts of right / wrong / silent and of report years
+    (right / wrong / none among the right ones), and the cases behind each verdict.
+    None when the corpus is absent."""
+    if not path.exists():
+        return None
+    if matcher is None:
+        matcher = default_matcher()
+    out = {
+        k: {"total": 0, "right": 0, "wrong": 0, "silent": 0, "years": {}, "cases": []}
+        for k in KINDS
+    }
+    real = real_tiers(matcher)
+    for f in out.values():
+        f["wrong, real tier of the cited year"] = 0
+    for row in rows(path):
+        body = row["tier_rating_body"]
+        statements = matcher.match("", body).tiers
+        verdict, year = judge(row, statements)
+        f = out[kind(body)]
+        f["total"] += 1
+        f[verdict] += 1
+        if year:
+            f["years"][year] = f["years"].get(year, 0) + 1
+        mine = {t.tier for t in statements if t.country == row["iso2"]}
+        if verdict == "wrong" and mine == {real.get((row["iso2"], row["tip_report_year"]))}:
+            f["wrong, real tier of the cited year"] += 1
+        got = sorted(f"{t.country}:{t.tier}:{t.year}" for t in statements)
+        f["cases"].append((verdict, row, got))
+    return out
+
+
+def default_matcher() -> Matcher:
+    """The shipped default matcher (data/newswatch.toml)."""
+    cfg = load_config(REPO / "data" / "newswatch.toml")
+    return Matcher.compile(cfg.watches, cfg.term_sets, cfg.gazetteer.aliases)
+
+
+def main(matcher: Matcher | None = None, show: str | None = None) -> None:
+    """Print (and record) the Factbook figures; ``show`` lists the wrong, silent or all cases."""
+    figs = figures(matcher)
+    if figs is None:
+        results.skip(BENCH, f"Factbook tiers: {PATH} is absent")
+        return
+    print(f"Factbook tier statements 2006-2013 ({PATH}), shipped defaults:")
+    for k in KINDS:
+        f = figs[k]
+        n = f["total"] or 1
+        y = f["years"]
+        print(
+            f"  {k:14} {f['total']:4} texts: right {f['right']:4} ({f['right'] / n:.3f})  "
+            f"wrong {f['wrong']:3}  silent {f['silent']:4}   report year on the right ones: "
+            f"right {y.get('right', 0)}, wrong {y.get('wrong', 0)}, none {y.get('none', 0)}"
+        )
+        if f["wrong"]:
+            print(
+                f"  {'':14} of the {f['wrong']} wrong, "
+                f"{f['wrong, real tier of the cited year']} give the tier map_tiers.csv "
+                "records for the report year the text cites (the heading is a later year's)"
+            )
+    wrong = sum(f["wrong"] for f in figs.values())
+    years_wrong = sum(f["years"].get("wrong", 0) for f in figs.values())
+    print(f"  wrong tiers anywhere: {wrong}; wrong report years: {years_wrong}")
+    words = figs["in words"]
+    results.record(
+        BENCH,
+        "Factbook tiers in words right",
+        words["right"] / (words["total"] or 1),
+        target=TARGET_IN_WORDS,
+        note=f"{words['total']} statements 2006-2013",
+    )
+    formulas = figs["formulas only"]
+    results.record(
+        BENCH,
+        "Factbook tiers by formula only right",
+        formulas["right"] / (formulas["total"] or 1),
+        note="the rest must be silent (Tier 2 and its Watch List share one formula)",
+    )
+    results.record(BENCH, "Factbook wrong tiers", wrong, target=0, better="lower")
+    if show:
+        for k in KINDS:
+            for verdict, row, got in figs[k]["cases"]:
+                if show == "all" or verdict == show:
+                    print(
+                        f"\n[{k}] {verdict}: {row['factbook_year']} {row['iso2']} "
+                        f"{row['tier']} ({row['tip_report_year']}) got {got}\n  "
+                        f"{row['tier_rating_body'][:600]}"
+                    )
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--show", choices=("wrong", "silent", "all"), help="list these cases")
+    main(show=ap.parse_args().show)
