@@ -7,7 +7,15 @@ import re
 from datetime import timedelta
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -75,7 +83,12 @@ class CrawlSettings(StrictModel):
     max_retry_after: Duration = timedelta(minutes=2)
     max_redirects: int = Field(default=5, ge=0, le=20)
     autothrottle: bool = True
-    jitter: float = Field(default=0.1, ge=0, le=1)
+    # Two jitters with two names: the spread of each source's schedule (the old key
+    # ``jitter`` still means this one) and Scrapy's DOWNLOAD_DELAY_JITTER.
+    schedule_jitter: float = Field(
+        default=0.1, ge=0, le=1, validation_alias=AliasChoices("schedule_jitter", "jitter")
+    )
+    download_delay_jitter: float = Field(default=0.1, ge=0, le=1)
     retry_backoff: Duration = timedelta(seconds=2)
     max_articles_per_source: int = Field(default=200, ge=1, le=100_000)
     max_sitemaps: int = Field(default=20, ge=1, le=1000)
@@ -135,3 +148,12 @@ class DedupeSettings(StrictModel):
     threshold: float = Field(default=0.3, ge=0.05, le=1)
     num_perm: int = Field(default=128, ge=16, le=512)
     shingle_size: int = Field(default=3, ge=1, le=8)
+    # The event level (crawler/events.py): an article that copies nothing joins the story of
+    # an independently written article on the same event when the tf-idf cosine of their
+    # headlines and leads is at least event_threshold, and its cosine with the story's first
+    # article at least event_anchor; 0 switches the event level off. Chosen for precision
+    # on SemEval-2022 Task 8 and ECB+ (bench/bench_stories.py): a false merge hides an alert.
+    event_threshold: float = Field(default=0.35, ge=0, le=1)
+    event_anchor: float = Field(default=0.3, ge=0, le=1)
+    # Articles published further apart than this are never one event.
+    event_window: Duration = timedelta(days=3)

@@ -88,7 +88,7 @@ def scrapy_settings(crawl: CrawlSettings) -> dict[str, Any]:
         "AUTOTHROTTLE_START_DELAY": 1.0,
         "AUTOTHROTTLE_MAX_DELAY": 30.0,
         "AUTOTHROTTLE_TARGET_CONCURRENCY": float(crawl.concurrency_per_domain),
-        "DOWNLOAD_DELAY_JITTER": crawl.jitter,
+        "DOWNLOAD_DELAY_JITTER": crawl.download_delay_jitter,
         "CLOSESPIDER_TIMEOUT": crawl.crawl_timeout.total_seconds(),
         "DOWNLOADER_MIDDLEWARES_BASE": downloader_middlewares(),
         "ITEM_PIPELINES": {"crawler.pipelines.ArchivePipeline": 300},
