@@ -71,9 +71,6 @@ class BucketTable:
         self._spill: dict[int, list[int]] = {}
         self._count = 0
 
-    def __len__(self) -> int:
-        return self._count
-
     @property
     def nbytes(self) -> int:
         return self._tags.nbytes + self._rows.nbytes + self._fill.nbytes + 100 * len(self._spill)

@@ -45,9 +45,6 @@ class RobotsCache:
         """Keep a freshly parsed robots.txt for this host."""
         self._parsers[netloc] = (parser, self.clock())
 
-    def __len__(self) -> int:
-        return len(self._parsers)
-
     def __deepcopy__(self, memo: dict) -> RobotsCache:
         return self  # Scrapy deep-copies its settings per crawler: keep one shared cache
 
