@@ -39,6 +39,8 @@ class MatchResult:
     watches: list[str]
     tiers: list[TierStatement]
     watch_terms: dict[str, list[str]] = field(default_factory=dict)
+    # watches whose query evaluation hit its bound (query_eval.BUDGET) on this article
+    stopped: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -122,12 +124,17 @@ class Matcher:
             terms.extend((doc[s:e], s, e) for s, e in spans)
         terms.sort(key=lambda t: t[1])
         fired: dict[str, list[str]] = {}
+        stopped: list[str] = []
         for w in self.watches:
-            got = self._watch(w, doc, folded, countries, qhits, source, text_start)
+            try:
+                got = self._watch(w, doc, folded, countries, qhits, source, text_start)
+            except query.EvaluationLimit:  # undecided here; the other watches go on
+                stopped.append(w.name)
+                continue
             if got is not None:
                 fired[w.name] = got
         statements = tiers.find(doc, folded, countries, triggered=triggered)
-        return MatchResult(codes, terms, list(fired), statements, fired)
+        return MatchResult(codes, terms, list(fired), statements, fired, stopped=stopped)
 
     def _scan(
         self, doc: str, folded: str

@@ -1,13 +1,22 @@
-"""The watch query language: parse once, evaluate per article.
+"""The watch query language: its grammar, the parsed tree, and the checks on a config's queries.
 
     trafficking OR "forced labor"            terms and quoted phrases
     Azerbaijan AND NOT football              AND, OR, NOT (upper case), parentheses
     migrants traffick*                       juxtaposition means AND; trailing * is a prefix
+    "traffick* into"  "торговл* люд*"        a * may end any word of a phrase (inflections)
     Azerbaijan NEAR/20 "Tier 2"              both within 20 words of each other
+    forced NEAR/s prostitution               both in one sentence
+    traffick* NOT NEAR/3 drug*               traffick* where no drug* is within 3 words
+    traffick* NOT NEAR/s @goods              ... where no @goods word is in its sentence
     @trafficking                             a named term set from the config's [term_sets]
 
-Precedence, tightest first: NEAR, NOT, AND, OR. Terms match whole words, case- and
-diacritic-insensitively (see :func:`alerts.gazetteer.fold`).
+Precedence, tightest first: NEAR and NOT NEAR (left to right), NOT, AND, OR. Terms match
+whole words, case- and diacritic-insensitively (see :func:`alerts.gazetteer.fold`).
+
+A query is bounded when it is parsed: at most :data:`MAX_DEPTH` levels of nesting
+(parentheses, NOT, NEAR chains) and :data:`MAX_LEAVES` terms, term sets expanded, so that
+neither parsing nor evaluation can recurse without bound. Evaluation (alerts/query_eval.py)
+is linear in the hits and stops at a per-article budget.
 """
 
 from __future__ import annotations
@@ -22,8 +31,11 @@ from alerts.gazetteer import fold
 if TYPE_CHECKING:
     from alerts.config import Watch
 
-_NEAR = re.compile(r"NEAR/(\d+)$")
+MAX_DEPTH = 100
+MAX_LEAVES = 5000
+_NEAR = re.compile(r"NEAR/(\d{1,6}|s)$")
 _WORD = re.compile(r"\w+")
+SENTENCE = -1  # Near.distance for NEAR/s: no sentence boundary between the two
 
 
 class QueryError(ValueError):
@@ -44,6 +56,13 @@ class Leaf:
 
 
 @dataclass(frozen=True, slots=True)
+class Seq:
+    """A phrase with a ``*`` inside: its words (Leafs) one after another, one space apart."""
+
+    items: tuple
+
+
+@dataclass(frozen=True, slots=True)
 class And:
     items: tuple
 
@@ -60,13 +79,16 @@ class Not:
 
 @dataclass(frozen=True, slots=True)
 class Near:
+    """Both sides within ``distance`` words (SENTENCE: in one sentence); with ``negated``,
+    the left side's hits that have no right-side hit that close."""
+
     left: object
     right: object
     distance: int
+    negated: bool = False
 
 
-Node = Leaf | And | Or | Not | Near
-Hits = Mapping[Leaf, list[tuple[int, int]]]
+Node = Leaf | Seq | And | Or | Not | Near
 
 
 def _tokens(text: str) -> list[tuple[str, str, int]]:
@@ -98,7 +120,11 @@ def _tokens(text: str) -> list[tuple[str, str, int]]:
             elif word.startswith("NEAR"):
                 m = _NEAR.match(word)
                 if not m:
-                    raise QueryError("NEAR needs a distance in words, as in NEAR/10", i)
+                    raise QueryError(
+                        "NEAR needs a distance in words (NEAR/10, at most 999999) or s "
+                        "for one sentence (NEAR/s)",
+                        i,
+                    )
                 out.append(("NEAR", m.group(1), i))
             elif word.startswith("@"):
                 out.append(("SET", word[1:], i))
@@ -108,19 +134,29 @@ def _tokens(text: str) -> list[tuple[str, str, int]]:
     return out
 
 
-def leaf(text: str, position: int = 0) -> Leaf:
-    """A term or phrase as a Leaf; a ``*`` may only end it, after at least 3 characters."""
-    raw = " ".join(text.split())
-    prefix = raw.endswith("*")
-    body = raw.rstrip("*")
-    if "*" in body:
-        raise QueryError("a wildcard * may only end a term", position)
-    pattern = fold(body)
-    if not _WORD.search(pattern):
+def leaf(text: str, position: int = 0) -> Leaf | Seq:
+    """A term or phrase; a ``*`` may end any word, after at least 3 characters.
+
+    Only the last word wildcarded (or none): one Leaf, one automaton pattern. A ``*``
+    inside a phrase makes it a Seq of one Leaf per word.
+    """
+    words = text.split()
+    if any("*" in w.rstrip("*") for w in words):
+        raise QueryError("a wildcard * may only end a term (or a word of a phrase)", position)
+    if not words or not _WORD.search(fold(" ".join(words))):
         raise QueryError("empty term", position)
-    if prefix and len(pattern.split()[-1]) < 3:
-        raise QueryError("a wildcard needs at least 3 characters before the *", position)
-    return Leaf(pattern, prefix)
+    for w in words:
+        if w.endswith("*") and len(fold(w.rstrip("*"))) < 3:
+            raise QueryError("a wildcard needs at least 3 characters before the *", position)
+    if not any(w.endswith("*") for w in words[:-1]):
+        raw = " ".join(words)
+        return Leaf(fold(raw.rstrip("*")), raw.endswith("*"))
+    parts = []
+    for w in words:
+        if not _WORD.search(fold(w)):
+            raise QueryError("every word of a phrase with a * inside must have letters", position)
+        parts.append(Leaf(fold(w.rstrip("*")), w.endswith("*")))
+    return Seq(tuple(parts))
 
 
 class _Parser:
@@ -129,14 +165,26 @@ class _Parser:
         self.term_sets = term_sets
         self.toks = _tokens(text)
         self.i = 0
+        self.depth = 0
+        self.leaves = 0
 
-    def peek(self) -> tuple[str, str, int] | None:
-        return self.toks[self.i] if self.i < len(self.toks) else None
+    def peek(self, ahead: int = 0) -> tuple[str, str, int] | None:
+        j = self.i + ahead
+        return self.toks[j] if j < len(self.toks) else None
 
     def take(self) -> tuple[str, str, int]:
         tok = self.toks[self.i]
         self.i += 1
         return tok
+
+    def deeper(self, levels: int, pos: int) -> None:
+        if self.depth + levels > MAX_DEPTH:
+            raise QueryError(f"the query nests more than {MAX_DEPTH} levels deep", pos)
+
+    def count(self, n: int, pos: int) -> None:
+        self.leaves += n
+        if self.leaves > MAX_LEAVES:
+            raise QueryError(f"the query has more than {MAX_LEAVES} terms", pos)
 
     def parse(self) -> Node:
         if not self.toks:
@@ -164,17 +212,35 @@ class _Parser:
         return items[0] if len(items) == 1 else And(tuple(items))
 
     def not_(self) -> Node:
-        tok = self.peek()
-        if tok and tok[0] == "NOT":
-            self.take()
-            return Not(self.not_())
-        return self.near()
+        # a loop, not recursion: NOT x 989 must be a QueryError, never a RecursionError
+        nots = []
+        while (tok := self.peek()) and tok[0] == "NOT":
+            self.deeper(len(nots) + 1, tok[2])
+            nots.append(self.take())
+        self.depth += len(nots)
+        node = self.near()
+        self.depth -= len(nots)
+        for _ in nots:
+            node = Not(node)
+        return node
 
     def near(self) -> Node:
         node = self.atom()
-        while (tok := self.peek()) and tok[0] == "NEAR":
-            self.take()
-            node = Near(node, self.atom(), int(tok[1]))
+        chain = 0
+        while (tok := self.peek()) and (
+            tok[0] == "NEAR" or (tok[0] == "NOT" and (nxt := self.peek(1)) and nxt[0] == "NEAR")
+        ):
+            negated = tok[0] == "NOT"
+            if negated:
+                self.take()
+            op = self.take()
+            chain += 1
+            self.deeper(chain, op[2])
+            self.depth += chain
+            right = self.atom()
+            self.depth -= chain
+            distance = SENTENCE if op[1] == "s" else int(op[1])
+            node = Near(node, right, distance, negated)
         return node
 
     def atom(self) -> Node:
@@ -183,18 +249,23 @@ class _Parser:
             raise QueryError("the query ends where a term was expected", len(self.text))
         kind, value, pos = self.take()
         if kind == "(":
+            self.deeper(1, pos)
+            self.depth += 1
             node = self.or_()
+            self.depth -= 1
             close = self.peek()
             if close is None or close[0] != ")":
                 raise QueryError("( is never closed", pos)
             self.take()
             return node
         if kind in ("TERM", "PHRASE"):
+            self.count(1, pos)
             return leaf(value, pos)
         if kind == "SET":
             if value not in self.term_sets:
                 known = ", ".join("@" + k for k in sorted(self.term_sets)) or "none defined"
                 raise QueryError(f"unknown term set @{value} (known: {known})", pos)
+            self.count(len(self.term_sets[value]), pos)
             items = tuple(leaf(t, pos) for t in self.term_sets[value])
             if not items:
                 raise QueryError(f"term set @{value} is empty", pos)
@@ -211,47 +282,11 @@ def leaves(node: Node) -> set[Leaf]:
     """Every Leaf in a query, to be compiled into the matcher."""
     if isinstance(node, Leaf):
         return {node}
-    if isinstance(node, And | Or):
+    if isinstance(node, And | Or | Seq):
         return set().union(*(leaves(i) for i in node.items))
     if isinstance(node, Not):
         return leaves(node.item)
     return leaves(node.left) | leaves(node.right)
-
-
-def spans(node: Node, hits: Hits, folded: str) -> list[tuple[int, int]]:
-    """Where a query holds: the spans of its matching leaves ([] when it does not hold)."""
-    if isinstance(node, Leaf):
-        return hits.get(node, [])
-    if isinstance(node, Or):
-        return [s for i in node.items for s in spans(i, hits, folded)]
-    if isinstance(node, And):
-        out = []
-        for i in node.items:
-            if isinstance(i, Not):
-                if spans(i.item, hits, folded):
-                    return []
-                continue
-            got = spans(i, hits, folded)
-            if not got:
-                return []
-            out.extend(got)
-        return out
-    if isinstance(node, Not):
-        return [] if spans(node.item, hits, folded) else [(0, 0)]
-    left = spans(node.left, hits, folded)
-    right = spans(node.right, hits, folded) if left else []
-    out = []
-    for a in left:
-        for b in right:
-            lo, hi = (a, b) if a[0] <= b[0] else (b, a)
-            if len(_WORD.findall(folded, lo[1], max(lo[1], hi[0]))) <= node.distance:
-                out.extend((a, b))
-    return out
-
-
-def evaluate(node: Node, hits: Hits, folded: str) -> bool:
-    """Whether the query holds for an article whose leaf hits are ``hits``."""
-    return bool(spans(node, hits, folded))
 
 
 def check_watches(
@@ -273,5 +308,23 @@ def check_watches(
             try:
                 parse(text, term_sets)
             except QueryError as e:
-                problems.append((f"watches[{i}].{key}", f"watch {w.name!r}: {e}: {text!r}"))
+                shown = text if len(text) <= 200 else text[:200] + "..."
+                problems.append((f"watches[{i}].{key}", f"watch {w.name!r}: {e}: {shown!r}"))
     return problems
+
+
+# Evaluation lives in its own module; re-exported so callers keep using query.spans.
+from alerts.query_eval import EvaluationLimit, evaluate, spans  # noqa: E402
+
+__all__ = [
+    "EvaluationLimit",
+    "Leaf",
+    "Node",
+    "QueryError",
+    "check_watches",
+    "evaluate",
+    "leaf",
+    "leaves",
+    "parse",
+    "spans",
+]
