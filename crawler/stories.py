@@ -19,6 +19,8 @@ from sqlite_utils import Database
 from crawler import times
 from crawler.archive import write
 from crawler.config import DedupeSettings
+from crawler.event_stories import EventLinker, article_time
+from crawler.events import EventIndex, terms
 from crawler.fingerprints import fingerprint
 from crawler.minhash import Signer, sign_article
 from crawler.neardup import NearDuplicateIndex
@@ -74,6 +76,7 @@ class StoryAssigner:
             num_perm=self.settings.num_perm, shingle_size=self.settings.shingle_size
         )
         self._index = index
+        self.events = EventLinker(db, self.settings)
         # Set by rebuild_stories: a new story reuses the old story id of its original
         # article when no other new story took it; otherwise it gets the next free id.
         self._old_story: dict[int, list[int]] = {}
@@ -97,8 +100,8 @@ class StoryAssigner:
         db = self.db
         row = next(
             db.query(
-                "SELECT title, text, summary, source, fetched_at, story_id FROM articles"
-                " WHERE id = ?",
+                "SELECT title, text, summary, source, fetched_at, story_id, language,"
+                " published_at FROM articles WHERE id = ?",
                 [article_id],
             ),
             None,
@@ -120,10 +123,16 @@ class StoryAssigner:
                 story_id = self._story_of(other)
                 if story_id is not None:
                     break
+        # The event level: independently written coverage of the same event.
+        counts = terms(title, text or summary, row["language"])
+        at = article_time(row["published_at"], seen_at)
+        if story_id is None:
+            story_id = self.events.find(counts, row["language"], at)
         if story_id is None:
             story_id = self._new_story(article_id, title, seen_at, source)
         else:
-            self._join(story_id, source)
+            self._join(story_id, source, article_id, title, at)
+        self.events.add(article_id, story_id, counts, row["language"], at)
         # One UPDATE of the article row: each one used to re-index its full text.
         db["articles"].update(article_id, {"story_id": story_id, "fingerprint": fp})
         save_signatures(db, self.signer, [(article_id, seen_at, sig, parsed.hashes)])
@@ -223,19 +232,22 @@ class StoryAssigner:
             row["id"] = story_id
         return self.db["stories"].insert(row).last_pk
 
-    def _join(self, story_id: int, source: str) -> None:
+    def _join(self, story_id: int, source: str, article_id: int, title: str | None, at: float):
         story = self.db["stories"].get(story_id)
         sources = json.loads(story["sources"] or "[]")
+        changes = {"article_count": story["article_count"] + 1, "updated_at": times.utcnow()}
+        # The original is the earliest *published* article, not the first crawled: a wire
+        # copy crawled first must not take the credit from the outlet that broke the news.
+        first = self.db.execute(
+            "SELECT published_at, fetched_at FROM articles WHERE id = ?", [story["article_id"]]
+        ).fetchone()
+        if first is not None and at < article_time(*first):
+            changes |= {"article_id": article_id, "title": title}
+            sources.insert(0, source)
         if source not in sources:
             sources.append(source)
-        self.db["stories"].update(
-            story_id,
-            {
-                "article_count": story["article_count"] + 1,
-                "sources": json.dumps(sources),
-                "updated_at": times.utcnow(),
-            },
-        )
+        changes["sources"] = json.dumps(list(dict.fromkeys(sources)))
+        self.db["stories"].update(story_id, changes)
 
 
 @dataclass
@@ -284,6 +296,9 @@ def rebuild_stories(
             db,
             settings,
             index=NearDuplicateIndex(threshold=settings.threshold, num_perm=settings.num_perm),
+        )
+        assigner.events = EventLinker(
+            db, settings, index=EventIndex(window_seconds=settings.event_window.total_seconds())
         )
         # An original takes back a story that an earlier rebuild merged away (and that
         # ``keep`` names) before the story its article was in.

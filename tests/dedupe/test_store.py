@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from crawler import archive
+from crawler.config import DedupeSettings
 from crawler.store import store_items
 from crawler.stories import StoryAssigner
 
@@ -59,7 +60,8 @@ def test_an_identical_feed_fetched_twice_adds_no_rows(db):
     first = store(db, "turan", feed)
     second = store(db, "turan", feed)
     assert (first.new, second.new, second.seen, second.updated) == (2, 0, 2, 0)
-    assert (count(db, "articles"), count(db, "stories"), count(db, "article_versions")) == (2, 2, 0)
+    # one story: the two articles report one event (see the next tests)
+    assert (count(db, "articles"), count(db, "stories"), count(db, "article_versions")) == (2, 1, 0)
 
 
 def test_utm_parameters_and_a_trailing_slash_are_one_row(db):
@@ -91,11 +93,19 @@ def test_a_reprint_on_another_site_is_one_story_with_two_articles(db):
     assert (count(db, "stories"), n, sources) == (1, 2, '["turan", "trend"]')
 
 
-def test_two_different_articles_about_the_same_event_are_two_stories(db):
+def test_two_different_articles_about_the_same_event_are_one_story_of_two_outlets(db):
     store(db, "turan", [item("https://turan.az/en/1")])
     store(
         db, "apa", [item("https://apa.example/1", title="TIP report: Azerbaijan", text=SAME_EVENT)]
     )
+    assert count(db, "articles") == 2 and count(db, "stories") == 1
+
+
+def test_without_the_event_level_they_are_two_stories(db):
+    reprints_only = StoryAssigner(db, DedupeSettings(event_threshold=0))
+    store(db, "turan", [item("https://turan.az/en/1")], reprints_only)
+    other = item("https://apa.example/1", title="TIP report: Azerbaijan", text=SAME_EVENT)
+    store(db, "apa", [other], reprints_only)
     assert count(db, "articles") == 2 and count(db, "stories") == 2
 
 
