@@ -175,17 +175,18 @@ def _tier_name(m: re.Match, numbers: dict[str, str]) -> str | None:
     return f"Tier {num}"
 
 
-def _phrase(folded: str, start: int, r: _Rules) -> str:
-    """The words before ``start`` back to the last clause break (at most 120 characters)."""
-    window = folded[max(0, start - 120) : start]
+def _phrase(folded: str, start: int, r: _Rules, floor: int = 0) -> str:
+    """The words before ``start`` back to the last clause break (at most 120 characters,
+    not before ``floor``)."""
+    window = folded[max(floor, start - 120) : start]
     cut = 0
     for m in r.clause_break.finditer(window):
         cut = m.end()
     return window[cut:]
 
 
-def _role(folded: str, m: re.Match, r: _Rules) -> str:
-    phrase = _phrase(folded, m.start(), r)
+def _role(folded: str, m: re.Match, floor: int, r: _Rules) -> str:
+    phrase = _phrase(folded, m.start(), r, floor)
     if (
         r.negation_before.search(phrase)
         or r.hypothetical_before.search(phrase)
@@ -210,12 +211,15 @@ def _mentions(folded: str, r: _Rules) -> list[_Mention]:
             tier = _tier_name(m, r.numbers)
             if tier is None or r.not_after.match(folded, m.end()):
                 continue
-            found.append(_Mention(m.start(), m.end(), tier, _role(folded, m, r)))
-    found.sort(key=lambda x: (x.start, -(x.end - x.start)))
+            found.append((m, tier))
+    found.sort(key=lambda x: (x[0].start(), -(x[0].end() - x[0].start())))
     out: list[_Mention] = []
-    for x in found:
-        if not out or x.start >= out[-1].end:
-            out.append(x)
+    for m, tier in found:
+        if not out or m.start() >= out[-1].end:
+            # The words before a mention stop at the previous one: "After two years on the
+            # Watch List X was downgraded to Tier 3" makes only the Watch List a past tier.
+            role = _role(folded, m, out[-1].end if out else 0, r)
+            out.append(_Mention(m.start(), m.end(), tier, role))
     return out
 
 
@@ -259,7 +263,7 @@ def _year(folded: str, clause: tuple[int, int], tier_end: int, r: _Rules) -> int
         m = rx.search(folded, *clause)
         if m:
             return _group(m)
-    m = r.year_lead.match(folded[clause[0] : clause[1]]) or r.year_after.match(folded, tier_end)
+    m = r.year_lead.match(folded, *clause) or r.year_after.match(folded, tier_end)
     return _group(m) if m else None
 
 

@@ -1,0 +1,252 @@
+"""Tier statements as the reports write them: placements, what is not one, the formulas, years.
+
+Each case is a sentence written for this test in the reports' manner; the expected set is
+every (country, tier[, year]) the matcher must give, and nothing else: where the text does
+not settle the tier, the right answer is no statement at all.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+CASES = [
+    # Placements in words.
+    (
+        "is-placed-on",
+        "Ghana is placed on the Tier 2 Watch List for its weak trafficking record.",
+        {"GH:Tier 2 Watch List"},
+    ),
+    (
+        "watch-list-is-the-cue",
+        "Kuwait is placed on the Tier 2 Watch List because of pledges.",
+        {"KW:Tier 2 Watch List"},
+    ),
+    (
+        "downgraded-after-years-on",
+        "Thailand was downgraded to Tier 3 after the maximum of two "
+        "consecutive years on Tier 2 Watch List, the trafficking report says.",
+        {"TH:Tier 3"},
+    ),
+    (
+        "after-years-on-first",
+        "After two years on the Tier 2 Watch List Thailand was downgraded "
+        "to Tier 3 in the trafficking report.",
+        {"TH:Tier 3"},
+    ),
+    (
+        "last-year-relative",
+        "Laos, which was on Tier 2 Watch List last year, was downgraded to "
+        "Tier 3 in the trafficking report.",
+        {"LA:Tier 3"},
+    ),
+    (
+        "up-from",
+        "Venezuela is placed on the Tier 2 Watch List, up from Tier 3, as it fought trafficking.",
+        {"VE:Tier 2 Watch List"},
+    ),
+    (
+        "from-to-for-year",
+        "Malaysia improved from Tier 3 to the Tier 2 Watch List for 2008 when "
+        "it passed a trafficking law.",
+        {"MY:Tier 2 Watch List:2008"},
+    ),
+    # Lists and headings.
+    (
+        "list-colon",
+        "Tier 3 countries: Iran, North Korea and Syria, the trafficking report says.",
+        {"IR:Tier 3", "KP:Tier 3", "SY:Tier 3"},
+    ),
+    (
+        "list-such-as",
+        "The trafficking report names Tier 3 countries such as Iran and Cuba.",
+        {"IR:Tier 3", "CU:Tier 3"},
+    ),
+    (
+        "heading-dash",
+        "Tier 2 Watch List - Algeria does not fully comply with the minimum "
+        "standards for the elimination of trafficking; however, it is making significant efforts "
+        "to do so.",
+        {"DZ:Tier 2 Watch List"},
+    ),
+    # A waiver keeps the country where it is; negated and hypothetical tiers are no placement.
+    (
+        "waiver-alone",
+        "Niger was granted a waiver from an otherwise required downgrade to Tier 3 "
+        "in the trafficking report.",
+        set(),
+    ),
+    (
+        "waiver-then-remained",
+        "Algeria does not fully meet the minimum standards for the "
+        "elimination of trafficking and is not making significant efforts to do so; it has a "
+        "written plan; therefore Algeria was granted a waiver from an otherwise required "
+        "downgrade to Tier 3 and remained on Tier 2 Watch List for a third year.",
+        {"DZ:Tier 2 Watch List"},
+    ),
+    (
+        "waiver-and-remains",
+        "Kenya received a waiver and remains on the Tier 2 Watch List, the "
+        "trafficking report says.",
+        {"KE:Tier 2 Watch List"},
+    ),
+    (
+        "would-have-been",
+        "Oman would have been downgraded to Tier 3 but for a waiver; it remains "
+        "on Tier 2 Watch List in the trafficking report.",
+        {"OM:Tier 2 Watch List"},
+    ),
+    ("not-placed", "Mali was not placed on Tier 3 in the trafficking report.", set()),
+    ("avoided", "Cambodia avoided a downgrade to Tier 3 in the trafficking report.", set()),
+    ("risks", "Russia risks a downgrade to Tier 3 in next year's trafficking report.", set()),
+    ("could", "Qatar could be moved to Tier 3 if trafficking prosecutions do not rise.", set()),
+    ("origin-only", "Malaysia moved up from Tier 3 in the trafficking report.", set()),
+    (
+        "two-readings",
+        "Uzbekistan is on Tier 2 Watch List for failing to fight trafficking; "
+        "Uzbekistan was downgraded to Tier 3.",
+        set(),
+    ),
+    # The minimum-standards formulas.
+    (
+        "formula-tier-3",
+        "Cuba does not fully comply with the minimum standards for the "
+        "elimination of trafficking and is not making significant efforts to do so.",
+        {"CU:Tier 3"},
+    ),
+    (
+        "formula-tier-1",
+        "The Government of the United Kingdom fully meets the minimum standards "
+        "for the elimination of trafficking.",
+        {"GB:Tier 1"},
+    ),
+    (
+        "formula-tier-2-says-nothing",
+        "Georgia does not fully comply with the minimum standards "
+        "for the elimination of trafficking; however, it is making significant efforts to do so.",
+        set(),
+    ),
+    (
+        "formula-noncompliance-alone",
+        "The Government of the United Kingdom does not fully meet "
+        "the minimum standards for the elimination of trafficking.",
+        set(),
+    ),
+    (
+        "formula-contradicts-words",
+        "Russia does not fully comply with the minimum standards for "
+        "the elimination of trafficking; however, it is making significant efforts to do so; "
+        "Russia was placed on Tier 3.",
+        set(),
+    ),
+    (
+        "formula-two-subjects",
+        "Unlike Georgia, Armenia does not fully comply with the minimum "
+        "standards for the elimination of trafficking and is not making significant efforts to do "
+        "so.",
+        set(),
+    ),
+    # Report years only when the text ties them to the report.
+    (
+        "year-of-events-is-not-the-report",
+        "Uzbekistan is on Tier 2 Watch List for failing to "
+        "show increasing efforts in 2007 against trafficking.",
+        {"UZ:Tier 2 Watch List"},
+    ),
+    (
+        "year-citation",
+        "China does not fully comply with the minimum standards for the "
+        "elimination of trafficking and was downgraded to Tier 3 after the maximum of two "
+        "consecutive annual waivers (2013)",
+        {"CN:Tier 3:2013"},
+    ),
+    (
+        "year-of-another-report",
+        "Moldova does not fully comply with the minimum standards for "
+        "the elimination of trafficking and is not making significant efforts to do so; it "
+        "ignored abuses cited in the 2007 Report.",
+        {"MD:Tier 3"},
+    ),
+    # Other languages: the same grammar.
+    (
+        "es-formula-watch-list",
+        "El Gobierno de México no cumple plenamente con las normas "
+        "mínimas para la eliminación de la trata, pero está haciendo esfuerzos significativos "
+        "para lograrlo; por lo tanto, México permaneció en el Nivel 2 de la Lista de Vigilancia.",
+        {"MX:Tier 2 Watch List"},
+    ),
+    (
+        "es-formula-tier-3",
+        "El Gobierno de Cuba no cumple plenamente con las normas mínimas para "
+        "la eliminación de la trata y no está haciendo esfuerzos significativos para lograrlo.",
+        {"CU:Tier 3"},
+    ),
+    (
+        "es-not-placed",
+        "Nicaragua no fue colocada en el nivel 3 del informe sobre trata de personas.",
+        set(),
+    ),
+    (
+        "es-waiver",
+        "Se le otorgó a Nicaragua una dispensa de una rebaja obligatoria al nivel 3 "
+        "en el informe sobre trata de personas.",
+        set(),
+    ),
+    (
+        "fr-formula-watch-list",
+        "Le gouvernement du Mali ne respecte pas pleinement les normes "
+        "minimales pour l'élimination de la traite, mais il déploie des efforts importants en ce "
+        "sens. Le Mali reste donc dans la catégorie 2 sous surveillance.",
+        {"ML:Tier 2 Watch List"},
+    ),
+    (
+        "fr-not-placed",
+        "Le Mali n'a pas été placé au niveau 3 du rapport sur la traite des personnes.",
+        set(),
+    ),
+    (
+        "fr-would-have-been",
+        "Le Mali aurait été rétrogradé au niveau 3 du rapport sur la traite "
+        "des personnes sans une dérogation.",
+        set(),
+    ),
+    (
+        "ru-formula-tier-3",
+        "Правительство Беларуси не в полной мере соответствует минимальным "
+        "стандартам по искоренению торговли людьми и не прилагает значительных усилий для этого.",
+        {"BY:Tier 3"},
+    ),
+    (
+        "ru-not-downgraded",
+        "Казахстан не был понижен до третьего уровня в докладе о торговле людьми.",
+        set(),
+    ),
+    (
+        "ru-avoided",
+        "Казахстан избежал понижения до третьего уровня в докладе о торговле людьми.",
+        set(),
+    ),
+    (
+        "tr-negated-verb-after",
+        "Azerbaycan, insan ticareti raporunda 3. kademeye düşürülmedi.",
+        set(),
+    ),
+    ("tr-placed", "Azerbaycan, insan ticareti raporunda 3. kademeye düşürüldü.", {"AZ:Tier 3"}),
+]
+
+
+def _got(result) -> set[str]:
+    return {f"{t.country}:{t.tier}" + (f":{t.year}" if t.year else "") for t in result.tiers}
+
+
+@pytest.mark.parametrize(("text", "want"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_tier_statement(default_matcher, text, want):
+    assert _got(default_matcher.match("", text)) == want
+
+
+def test_a_statement_keeps_its_sentence(default_matcher):
+    text = "Iran stays on Tier 3. Ghana was upgraded to Tier 2 in the trafficking report."
+    by_country = {t.country: t.sentence for t in default_matcher.match("", text).tiers}
+    assert by_country == {
+        "IR": "Iran stays on Tier 3.",
+        "GH": "Ghana was upgraded to Tier 2 in the trafficking report.",
+    }
