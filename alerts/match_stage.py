@@ -7,23 +7,29 @@ It never writes `alerts`: the outbox turns matches into alerts.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from alerts import query_eval
 from alerts.matcher import Matcher, MatchResult
 from alerts.schema import ensure
 from crawler import archive, times
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class MatchStats:
-    """What a match run did: articles read, new match rows, new tier statements."""
+    """What a match run did: articles read, new match rows, new tier statements, and the
+    (article, watch) evaluations stopped at the query bound."""
 
     articles: int = 0
     matches: int = 0
     tier_statements: int = 0
+    stopped: int = 0
 
 
 def _year(row: Mapping) -> int | None:
@@ -73,6 +79,27 @@ def store_result(db: Database, row: Mapping, result: MatchResult, now: str) -> t
     return new_matches, new_tiers
 
 
+def _store_stopped(db: Database, row: Mapping, result: MatchResult, now: str) -> int:
+    """Record the watches whose evaluation hit the bound on this article (in
+    `stopped_matches`, counted by `newswatch status`); the stage goes on with the next."""
+    for watch in result.stopped:
+        log.warning(
+            "watch %r: query evaluation stopped at its bound (%s steps) on article %s; "
+            "recorded in stopped_matches, the stage goes on",
+            watch,
+            f"{query_eval.BUDGET:,}",
+            row["id"],
+        )
+    if result.stopped:
+        reason = f"query evaluation stopped after {query_eval.BUDGET:,} steps"
+        rows = [
+            {"article_id": row["id"], "watch": w, "reason": reason, "stopped_at": now}
+            for w in result.stopped
+        ]
+        db["stopped_matches"].insert_all(rows, ignore=True)
+    return len(result.stopped)
+
+
 _COLUMNS = "id, source, title, text, story_id, published_at, fetched_at"
 
 
@@ -85,6 +112,7 @@ def _run(db: Database, matcher: Matcher, rows: list[dict], stats: MatchStats) ->
             stats.articles += 1
             stats.matches += m
             stats.tier_statements += t
+            stats.stopped += _store_stopped(db, row, result, now)
             db.conn.execute(
                 "UPDATE articles SET matched_at = coalesce(matched_at, ?) WHERE id = ?",
                 (now, row["id"]),
@@ -172,14 +200,18 @@ def read_articles(text: str, name: str | None = None) -> Iterator[dict]:
 
 
 def result_json(article_id: object, result: MatchResult) -> dict:
-    """The `newswatch match` output object for one article."""
-    return {
+    """The `newswatch match` output object for one article (``stopped``: the watches whose
+    evaluation hit the query bound, undecided for this article; only when there are any)."""
+    out = {
         "id": article_id,
         "countries": result.countries,
         "watches": result.watches,
         "tiers": [{"country": t.country, "tier": t.tier, "year": t.year} for t in result.tiers],
         "terms": [[term, start, end] for term, start, end in result.terms],
     }
+    if result.stopped:
+        out["stopped"] = result.stopped
+    return out
 
 
 def match_records(matcher: Matcher, records: Iterable[dict]) -> Iterator[dict]:

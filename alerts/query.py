@@ -38,6 +38,14 @@ _WORD = re.compile(r"\w+")
 SENTENCE = -1  # Near.distance for NEAR/s: no sentence boundary between the two
 
 
+class EvaluationLimit(RuntimeError):
+    """An evaluation took more than its budget of steps: the watch is undecided here."""
+
+    def __init__(self, budget: int):
+        self.budget = budget
+        super().__init__(f"query evaluation stopped after {budget:,} steps")
+
+
 class QueryError(ValueError):
     """A query that does not parse; ``position`` is the 0-based character offset."""
 
@@ -313,18 +321,13 @@ def check_watches(
     return problems
 
 
-# Evaluation lives in its own module; re-exported so callers keep using query.spans.
-from alerts.query_eval import EvaluationLimit, evaluate, spans  # noqa: E402
+def spans(node: Node, hits: Mapping, folded: str, budget: int | None = None) -> list:
+    """Where a query holds: see :func:`alerts.query_eval.spans` (evaluation lives there)."""
+    from alerts import query_eval
 
-__all__ = [
-    "EvaluationLimit",
-    "Leaf",
-    "Node",
-    "QueryError",
-    "check_watches",
-    "evaluate",
-    "leaf",
-    "leaves",
-    "parse",
-    "spans",
-]
+    return query_eval.spans(node, hits, folded, budget or query_eval.BUDGET)
+
+
+def evaluate(node: Node, hits: Mapping, folded: str, budget: int | None = None) -> bool:
+    """Whether the query holds: see :func:`alerts.query_eval.evaluate`."""
+    return bool(spans(node, hits, folded, budget))

@@ -19,7 +19,7 @@ from bisect import bisect_left
 from collections.abc import Mapping
 from itertools import chain
 
-from alerts.query import SENTENCE, And, Leaf, Near, Node, Not, Or, Seq
+from alerts.query import SENTENCE, And, EvaluationLimit, Leaf, Near, Node, Not, Or, Seq
 
 BUDGET = 500_000
 _WORD = re.compile(r"\w+")
@@ -30,14 +30,6 @@ _ALWAYS = [(0, 0)]  # what a NOT that holds contributes: it holds, with no phras
 
 Span = tuple[int, int]
 Hits = Mapping[Leaf, list[Span]]
-
-
-class EvaluationLimit(RuntimeError):
-    """An evaluation read more than its budget of spans: the watch is undecided here."""
-
-    def __init__(self, budget: int):
-        self.budget = budget
-        super().__init__(f"query evaluation stopped after {budget:,} steps")
 
 
 class Text:

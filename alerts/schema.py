@@ -20,7 +20,7 @@ from crawler.archive import legacy_applied
 migrations = Migrations("alerts")
 
 #: The tables this package owns, for counts and for the upgrade test.
-TABLES = ("matches", "tier_statements", "alerts", "deliveries")
+TABLES = ("matches", "tier_statements", "alerts", "deliveries", "stopped_matches")
 
 
 @migrations()
@@ -92,6 +92,24 @@ def m002_deliveries(db: Database) -> None:
     )
 
 
+@migrations()
+def m003_stopped_matches(db: Database) -> None:
+    """Watches whose query evaluation hit its bound on an article (alerts/query_eval.py):
+    undecided there, recorded so that the user sees it, while the stage went on."""
+    db.executescript(
+        """
+        CREATE TABLE stopped_matches (
+            id INTEGER PRIMARY KEY,
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            watch TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            stopped_at TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX stopped_matches_article_watch ON stopped_matches(article_id, watch);
+        """
+    )
+
+
 def open_archive(path: str | Path, *, migrate: bool = True) -> Database:
     """Open the archive with the crawler's tables and this package's, both up to date."""
     return archive.open_archive(path, migrate=migrate, schemas=[migrations])
@@ -107,4 +125,5 @@ def ensure(db: Database) -> Database:
 def counts(db: Database) -> dict[str, int]:
     """Row counts of this package's main tables."""
     ensure(db)
-    return {table: db[table].count for table in ("matches", "tier_statements", "alerts")}
+    tables = ("matches", "tier_statements", "alerts", "stopped_matches")
+    return {table: db[table].count for table in tables}
