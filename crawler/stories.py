@@ -134,7 +134,12 @@ class StoryAssigner:
             self._join(story_id, source, article_id, title, at)
         self.events.add(article_id, story_id, counts, row["language"], at)
         # One UPDATE of the article row: each one used to re-index its full text.
-        db["articles"].update(article_id, {"story_id": story_id, "fingerprint": fp})
+        # Plain SQL on this per-article path: sqlite-utils' update() looks the row up and
+        # inspects the table first (measured 11 us against 350 us a row).
+        db.execute(
+            "UPDATE articles SET story_id = ?, fingerprint = ? WHERE id = ?",
+            [story_id, fp, article_id],
+        )
         save_signatures(db, self.signer, [(article_id, seen_at, sig, parsed.hashes)])
         index.add(article_id, sig, seen_at, story=story_id, source=source, paragraphs=parsed.hashes)
         return story_id
