@@ -20,6 +20,7 @@ beyond the cosine). Precision first: a false merge hides a second event's alert.
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from array import array
@@ -147,6 +148,7 @@ class EventIndex:
         self._vocab: dict[str, int] = {}
         self._langs: dict[str, _Language] = {}
         self._where: dict[int, str] = {}
+        self._times: list[tuple[float, int]] = []  # a heap of (time, article): oldest first
         self._dead = 0
 
     def __len__(self) -> int:
@@ -234,6 +236,7 @@ class EventIndex:
         ids, tf = self._ids(counts)
         lang.docs[key] = _Doc(key, event, at, ids, tf)
         self._where[key] = code
+        heapq.heappush(self._times, (at, key))
         lang.count(ids, 1)
         postings = lang.postings
         for tid in ids.tolist():
@@ -250,13 +253,16 @@ class EventIndex:
 
     def expire(self, before: float) -> None:
         """Drop articles published before ``before`` (seconds since the epoch)."""
-        for lang in self._langs.values():
-            old = [k for k, d in lang.docs.items() if d.at < before]
-            for key in old:
-                doc = lang.docs.pop(key)
-                del self._where[key]
-                lang.count(doc.ids, -1)
-            self._dead += len(old)
+        times = self._times
+        while times and times[0][0] < before:
+            _, key = heapq.heappop(times)
+            code = self._where.pop(key, None)
+            if code is None:
+                continue
+            lang = self._langs[code]
+            doc = lang.docs.pop(key)
+            lang.count(doc.ids, -1)
+            self._dead += 1
         if self._dead > max(1000, len(self._where)):
             self._compact()
 

@@ -1,0 +1,149 @@
+"""The event level of stories (issue 15): other outlets' own articles on one event join its
+story; another event of the same kind does not; the original is the earliest published
+article; a rebuild keeps story ids and leaves alerts alone. Fixtures written for newswatch."""
+
+from __future__ import annotations
+
+from alerts import schema as alerts_schema
+from alerts.story_links import rebuild_stories as rebuild_with_alerts
+from crawler import archive
+from crawler.config import DedupeSettings
+from crawler.store import store_items
+from crawler.stories import StoryAssigner, rebuild_stories
+
+# Two outlets' own reports of one flood, and a flood somewhere else a week later.
+FLOOD_A = (
+    "Vellmar river floods Ostrava district, 1,240 residents evacuated",
+    "Emergency crews evacuated 1,240 residents of the Ostrava district on Tuesday after the "
+    "Vellmar river burst its banks following three days of rain. Regional governor Petra "
+    "Zemanova said the water reached 4.7 metres at the Lidice bridge, the highest level since "
+    "1997, and that two schools were turned into shelters. Army engineers were sandbagging the "
+    "old town overnight.",
+)
+FLOOD_B = (
+    "Governor Zemanova: Vellmar at 4.7 metres, Ostrava evacuations continue",
+    "The Vellmar reached 4.7 metres at the Lidice bridge, its highest since 1997, governor "
+    "Petra Zemanova told reporters, as the evacuation of 1,240 people from the Ostrava "
+    "district went on into the night. Schools serve as shelters while army engineers lay "
+    "sandbags along the river in the old town.",
+)
+OTHER_FLOOD = (
+    "Drava floods Kellin valley, 300 homes under water",
+    "The Drava broke through a dyke near Kellin on Saturday, flooding some 300 homes in the "
+    "valley, mayor Andrej Kovac said. Firefighters rescued 46 people by boat from the village "
+    "of Sarnow, and the motorway to Tamsburg was closed. Forecasters expect the river to peak "
+    "at 6.1 metres on Sunday evening.",
+)
+UNRELATED = (
+    "Central bank holds rates at 3.5 percent",
+    "The central bank kept its main rate at 3.5 percent on Thursday, citing slowing inflation "
+    "and weak exports, and signalled that a cut could come in the spring.",
+)
+
+
+def item(url, title, text, published_at):
+    return {
+        "url": url,
+        "guid": None,
+        "title": title,
+        "text": text,
+        "summary": None,
+        "author": None,
+        "language": "en",
+        "categories": [],
+        "published_at": published_at,
+        "updated_at": None,
+    }
+
+
+def put(db, assigner, source, slug, doc, published_at):
+    store_items(
+        db, source, [item(f"https://{source}.example/{slug}", *doc, published_at)], assigner
+    )
+    return db.execute(
+        "SELECT id, story_id FROM articles WHERE url = ?", [f"https://{source}.example/{slug}"]
+    ).fetchone()
+
+
+def fill(db, settings=None):
+    """Store the fixtures in crawl order; returns {name: (article id, story id)}."""
+    got = {}
+    with archive.write(db):
+        assigner = StoryAssigner(db, settings)
+        got["unrelated"] = put(
+            db, assigner, "bank-news", "rates", UNRELATED, "2024-05-02T08:00:00Z"
+        )
+        got["a"] = put(db, assigner, "daily", "flood", FLOOD_A, "2024-05-07T09:00:00Z")
+        got["b"] = put(db, assigner, "wire", "vellmar", FLOOD_B, "2024-05-07T11:30:00Z")
+        got["other"] = put(db, assigner, "valley", "drava", OTHER_FLOOD, "2024-05-08T07:00:00Z")
+    return got
+
+
+def test_two_independently_written_articles_on_one_event_join_one_story(db):
+    got = fill(db)
+    assert got["a"][1] == got["b"][1]
+    sources = db.execute("SELECT sources FROM stories WHERE id = ?", [got["a"][1]]).fetchone()[0]
+    assert sources == '["daily", "wire"]'
+
+
+def test_the_same_kind_of_event_elsewhere_stays_a_story_of_its_own(db):
+    got = fill(db)
+    assert len({got["a"][1], got["other"][1], got["unrelated"][1]}) == 3
+
+
+def test_without_the_event_level_the_two_reports_stay_apart(db):
+    got = fill(db, DedupeSettings(event_threshold=0))
+    assert got["a"][1] != got["b"][1]
+
+
+def test_the_original_is_the_earliest_published_article_not_the_first_crawled(db):
+    with archive.write(db):
+        assigner = StoryAssigner(db)
+        # the wire's report is crawled first but was published later
+        late = put(db, assigner, "wire", "vellmar", FLOOD_B, "2024-05-07T14:20:00Z")
+        early = put(db, assigner, "daily", "flood", FLOOD_A, "2024-05-07T10:05:00Z")
+    assert late[1] == early[1]
+    article_id, title, sources = db.execute(
+        "SELECT article_id, title, sources FROM stories WHERE id = ?", [late[1]]
+    ).fetchone()
+    assert (article_id, title) == (early[0], FLOOD_A[0])
+    assert sources == '["daily", "wire"]'  # the original's source first
+
+
+def test_rebuild_keeps_story_ids_and_never_touches_alerts(db):
+    got = fill(db)
+    alerts_schema.ensure(db)
+    with archive.write(db):
+        db.execute(
+            "INSERT INTO alerts (watch, story_id, target, article_id, status, created_at, sent_at)"
+            " VALUES ('floods', ?, 'mail', ?, 'sent', '2024-05-07T09:01:00Z',"
+            " '2024-05-07T09:01:05Z')",
+            [got["a"][1], got["a"][0]],
+        )
+    before = dict(db.execute("SELECT id, story_id FROM articles").fetchall())
+    alerts_before = db.execute("SELECT * FROM alerts").fetchall()
+    result = rebuild_with_alerts(db, DedupeSettings())
+    assert dict(db.execute("SELECT id, story_id FROM articles").fetchall()) == before
+    assert db.execute("SELECT * FROM alerts").fetchall() == alerts_before
+    assert result.kept == result.stories_after == 3
+    # the crawler's own rebuild (no alerts package) keeps them too
+    rebuild_stories(db, DedupeSettings())
+    assert dict(db.execute("SELECT id, story_id FROM articles").fetchall()) == before
+    assert db.execute("SELECT * FROM alerts").fetchall() == alerts_before
+
+
+def test_rebuild_with_the_event_level_off_splits_and_alerts_still_resolve(db):
+    got = fill(db)
+    alerts_schema.ensure(db)
+    story = got["a"][1]
+    with archive.write(db):
+        db.execute(
+            "INSERT INTO alerts (watch, story_id, target, article_id, status, created_at)"
+            " VALUES ('floods', ?, 'mail', ?, 'pending', '2024-05-07T09:01:00Z')",
+            [story, got["b"][0]],
+        )
+    alerts_before = db.execute("SELECT * FROM alerts").fetchall()
+    rebuild_with_alerts(db, DedupeSettings(event_threshold=0))
+    after = dict(db.execute("SELECT id, story_id FROM articles").fetchall())
+    assert after[got["a"][0]] == story and after[got["b"][0]] != story
+    assert db.execute("SELECT * FROM alerts").fetchall() == alerts_before
