@@ -13,6 +13,7 @@ from delivery.newsdata import T0
 from alerts import outbox
 from alerts.config import DeliverySettings, Target, Watch
 from alerts.deliver import deliver_due
+from crawler import times
 
 REPO = Path(__file__).resolve().parents[2]
 DELIVERY = DeliverySettings(backoff="1m", max_backoff="10m", max_attempts=3)
@@ -129,8 +130,8 @@ def test_failed_after_max_attempts_with_capped_backoff(db, news, webhook):
         stats = cycle(db, watches, targets, now, delivery)
         (row,) = outbox.list_alerts(db)
         if row["next_attempt_at"]:
-            waits.append(outbox.parse_iso(row["next_attempt_at"]) - now)
-            now = outbox.parse_iso(row["next_attempt_at"])
+            waits.append(times.parse_iso(row["next_attempt_at"]) - now)
+            now = times.parse_iso(row["next_attempt_at"])
     assert waits == [timedelta(minutes=1), timedelta(minutes=2), timedelta(minutes=3)]
     assert stats.failed == 1
     assert row["status"] == "failed" and "500" in row["last_error"]

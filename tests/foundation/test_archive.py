@@ -7,7 +7,7 @@ import sys
 import textwrap
 
 from alerts import schema as alerts_schema
-from crawler import archive
+from crawler import archive, times
 
 
 def _article(i: int, **extra) -> dict:
@@ -16,7 +16,7 @@ def _article(i: int, **extra) -> dict:
         "source": "s",
         "title": f"title {i}",
         "text": f"text {i}",
-        "fetched_at": archive.utcnow(),
+        "fetched_at": times.utcnow(),
         **extra,
     }
 

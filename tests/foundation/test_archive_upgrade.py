@@ -11,7 +11,7 @@ import pytest
 
 from alerts import outbox
 from alerts import schema as alerts_schema
-from crawler import archive
+from crawler import archive, times
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "archive" / "archive-9e8723c.db"
 
@@ -117,7 +117,7 @@ def test_the_upgraded_archive_still_works(old):
                 "url": "https://x.example/1",
                 "source": "s",
                 "title": "Azerbaijan again",
-                "fetched_at": archive.utcnow(),
+                "fetched_at": times.utcnow(),
             }
         )
     assert len(archive.search(db, "azerbaijan")) == len(hits) + 1
