@@ -31,7 +31,7 @@ from support.smtp import SMTPServer  # noqa: E402
 from alerts import outbox  # noqa: E402
 from alerts.config import DeliverySettings, Target, Watch  # noqa: E402
 from alerts.deliver import deliver_due  # noqa: E402
-from crawler.archive import open_archive  # noqa: E402
+from alerts.schema import open_archive  # noqa: E402
 
 BENCH = "delivery"
 # aiosmtpd logs a warning per AUTH that Session.login_data is deprecated: noise, not a finding
