@@ -9,7 +9,6 @@ offset, so a match in the folded text is a match at the same place in the origin
 from __future__ import annotations
 
 import csv
-import itertools
 import re
 import tomllib
 import unicodedata
@@ -18,8 +17,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from alerts import inflect, senses
+
 DATA = Path(__file__).resolve().parent / "data" / "gazetteer"
-LANGUAGES = ("en", "ru", "az", "tr", "fr", "es", "ar")
 
 # CLDR territories that are not ISO 3166-1 countries (Kosovo, XK, is kept on purpose).
 _NOT_ISO = {"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "ZZ"}
@@ -70,7 +70,11 @@ class Name:
     ``capital`` asks for an upper-case first letter; ``endings``, when set, lists what may
     follow the pattern inside the same word (inflections), instead of a word boundary, and
     ``prefixes`` what may precede it inside the same word (Arabic proclitics; "" when the
-    name may also start the word).
+    name may also start the word). ``demonym`` marks a people's name ("French"), which
+    the sense rules read apart (language, food, surname). ``langs`` are the detected languages the name fires in
+    (None: every text). ``bound`` is how it meets its neighbours: "word" (word boundaries,
+    the default), "han" (anywhere: no spaces in Chinese and Japanese), "kana" (not next to
+    other katakana) or "hangul" (a word start; particles may follow).
     """
 
     pattern: str
@@ -79,6 +83,9 @@ class Name:
     capital: bool = False
     endings: frozenset[str] | None = None
     prefixes: frozenset[str] | None = None
+    langs: frozenset[str] | None = None
+    bound: str = "word"
+    demonym: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +106,7 @@ class Gazetteer:
     names: list[Name]
     rules: dict[tuple[str, str], ContextRule]
     labels: dict[str, str]
+    senses: senses.Senses | None = None
 
     def lookup(self, text: str) -> str | None:
         """A country code from a code (``az``) or a name in any language (``Azərbaycan``)."""
@@ -150,45 +158,6 @@ def _cldr_variants(lang: str, name: str) -> list[str]:
     return [n for n in more if n]
 
 
-def _ru_forms(name: str, rules: list[dict]) -> tuple[str, frozenset[str]]:
-    """A Russian single-word name as (stem, allowed endings)."""
-    low = name
-    for rule in rules:
-        if low.endswith(rule["when"]):
-            stem = low[: len(low) - rule["strip"]] if rule["strip"] else low
-            return stem, frozenset(fold(e) for e in rule["endings"])
-    return low, frozenset({""})
-
-
-# A Russian name whose word forms multiply past this is matched in the nominative only.
-_MAX_PHRASE_FORMS = 200
-
-
-def _ru_phrase_forms(name: str, infl: dict) -> list[str]:
-    """Every form of a folded Russian name of several words, word by word (see
-    ``[ru_phrase_adjectives]`` in inflections.toml); over-generating is harmless."""
-    adjectives = {fold(k): [fold(e) for e in v] for k, v in infl["ru_phrase_adjectives"].items()}
-    words = name.split(" ")
-    plural = any(w[-2:] in ("ые", "ие") for w in words)
-    forms: list[list[str]] = []
-    for w in words:
-        if w == "и" or not re.search(r"[а-я]", w):
-            forms.append([w])
-        elif w[-2:] in adjectives:
-            forms.append([w[:-2] + e for e in adjectives[w[-2:]]])
-        elif plural and w.endswith("ы"):
-            forms.append([w[:-1] + e for e in infl["ru_plural_nouns"]["endings"]])
-        else:
-            stem, endings = _ru_forms(w, infl["ru"])
-            forms.append([stem + e for e in sorted(endings)])
-    total = 1
-    for f in forms:
-        total *= len(f)
-    if total > _MAX_PHRASE_FORMS:
-        return [name]
-    return [" ".join(p) for p in itertools.product(*forms)]
-
-
 def _base_names(languages: tuple[str, ...]) -> tuple[tuple[Name, ...], tuple[str, ...]]:
     """The shipped names (CLDR and curated data), without user aliases; cached per version of
     the data files, so a SIGHUP reload sees an edited file."""
@@ -200,89 +169,128 @@ def _base_names(languages: tuple[str, ...]) -> tuple[tuple[Name, ...], tuple[str
 def _base_names_cached(
     languages: tuple[str, ...], data: Path, stamp: tuple
 ) -> tuple[tuple[Name, ...], tuple[str, ...]]:
-    from babel import Locale
-
     infl = _load_toml("inflections.toml")
     context = _load_toml("context.toml")
-    capitalized = {fold(c) for c in context.get("capitalized", [])}
     aliases = _load_toml("aliases.toml")
-    en = Locale.parse("en").territories
-    codes = sorted(c for c in en if len(c) == 2 and c.isalpha() and c not in _NOT_ISO)
+    table = _load_toml("languages.toml")
+    extra = _load_toml("names.toml")
+    codes = _codes()
     names: list[Name] = []
-
-    def add(text: str, code: str, **kw) -> None:
-        pattern = fold(text.strip())
-        if pattern:
-            names.append(Name(pattern, code, **kw))
-
-    cyrillic = re.compile(r"^[\u0400-\u04ff-]+$")
-    cyrillic_phrase = re.compile(r"^[\u0400-\u04ff-]+(?: [\u0400-\u04ff\u2014-]+)+$")
-    for code, entry in aliases.items():
+    add = names.append
+    for code, entry in aliases.items():  # curated: every language
         for a in entry.get("names", []):
-            if cyrillic.match(a):  # a single Russian word: inflect it like the CLDR names
-                stem, endings = _ru_forms(fold(a), infl["ru"])
-                add(stem, code, capital=True, endings=endings)
-            elif cyrillic_phrase.match(a):  # several: word by word
-                for form in _ru_phrase_forms(fold(a), infl):
-                    add(form, code, capital=True)
-            else:
-                add(a, code, capital=fold(a) in capitalized)
+            names.extend(
+                _forms(a, code, "ru" if _CYRILLIC_WORDS.match(a) else "en", infl, context, table)
+            )
         for a in entry.get("acronyms", []):
-            add(a, code, exact=a)
+            add(Name(fold(a), code, exact=a))
     with (DATA / "demonyms.csv").open(encoding="utf-8", newline="") as f:
         for row in csv.DictReader(f):
             for d in row["demonyms"].split("|"):
-                add(d, row["code"], capital=True)
+                add(Name(fold(d), row["code"], capital=True, demonym=True))
                 if not d.endswith(("s", "sh", "ch", "ese")):
-                    add(d + "s", row["code"], capital=True)
+                    add(Name(fold(d + "s"), row["code"], capital=True, demonym=True))
     not_names = {fold(n) for n in context.get("not_names", [])}
-
-    def short(original: str, pattern: str) -> str | None:
-        # A short non-English name must be written as a name ("Çad", not "CAD" or "çad").
-        return original[: len(pattern)] if len(pattern) <= 4 else None
-
-    az_suffixes = frozenset(fold(s) for s in infl["suffixes"]["az"])
-    tr_suffixes = frozenset(fold(s) for s in infl["suffixes"]["tr"])
-    ar_proclitics = frozenset(infl["ar"]["proclitics"])
-    ar_lam = frozenset(infl["ar"]["lam_contracted"])
     for lang in languages:
-        territories = Locale.parse(lang).territories
+        if lang not in table:
+            raise GazetteerError(f"{DATA / 'languages.toml'}: no entry for language {lang!r}")
+        cldr: dict[str, list[str]] = {}
+        for loc in table[lang].get("locales", [lang]):
+            territories = _territories(loc)
+            for code in codes:
+                cldr.setdefault(code, []).extend(_cldr_variants(lang, territories.get(code, "")))
+        for code, more in extra.get(lang, {}).items():
+            cldr.setdefault(code, []).extend(more)
         for code in codes:
-            for n in _cldr_variants(lang, territories.get(code, "")):
-                if lang == "en":
-                    add(n, code, capital=fold(n) in capitalized)
+            for n in dict.fromkeys(cldr.get(code, [])):
+                if lang != "en" and fold(n) in not_names:  # "Salvador", "Maurice": first names
                     continue
-                if fold(n) in not_names:  # "Salvador", "Maurice": first names, not countries
-                    continue
-                if lang == "ru" and " " not in n:
-                    stem, endings = _ru_forms(fold(n), infl["ru"])
-                    add(stem, code, exact=short(n, stem), capital=True, endings=endings)
-                elif lang == "ru":
-                    for form in _ru_phrase_forms(fold(n), infl):
-                        add(form, code, capital=True)
-                elif lang in ("az", "tr"):
-                    endings = az_suffixes if lang == "az" else tr_suffixes
-                    add(n, code, exact=short(n, fold(n)), capital=True, endings=endings)
-                elif lang != "ar":
-                    add(n, code, exact=short(n, fold(n)), capital=True)
-                else:
-                    n = _AR_MARKS.sub("", n)  # "عُمان": news is written without vowel marks
-                    add(n, code, prefixes=ar_proclitics)
-                    if n.startswith("ال"):  # "ل" + "السودان" is written "للسودان"
-                        add("ل" + n[2:], code, prefixes=ar_lam)
+                names.extend(_forms(n, code, lang, infl, context, table))
     adj_endings = frozenset(fold(e) for e in infl["ru_adjective_endings"]["endings"])
     for code, stems in infl.get("ru_adjectives", {}).items():
         for s in stems:
-            add(s, code, endings=adj_endings)
+            add(Name(fold(s), code, endings=adj_endings))
     for code, words in infl.get("ru_demonyms", {}).items():
         for w in words:
-            add(w, code)
+            add(Name(fold(w), code))
+    az_suffixes = frozenset(fold(s) for s in infl["suffixes"]["az"])
     for code, words in infl.get("az_demonyms", {}).items():
         for w in words:
-            add(w, code, endings=az_suffixes)
+            add(Name(fold(w), code, endings=az_suffixes))
     for b in context.get("blockers", []):
-        add(b, "")
-    return tuple(_resolve(names)), tuple(codes)
+        add(Name(fold(b), ""))
+    return tuple(_resolve(n for n in names if n.pattern)), tuple(codes)
+
+
+_CYRILLIC_WORDS = re.compile(r"^[\u0400-\u04ff\u2014 -]+$")
+_LATIN = re.compile(r"[a-z]")
+_KANA = re.compile(r"^[\u30a0-\u30ff]+$")
+_ACRONYM = re.compile(r"^[A-Z\u0400-\u042f.][A-Z\u0400-\u042f. ]{0,4}$")
+
+
+def _codes() -> list[str]:
+    return sorted(
+        c for c in _territories("en") if len(c) == 2 and c.isalpha() and c not in _NOT_ISO
+    )
+
+
+@lru_cache(maxsize=32)
+def _territories(locale: str) -> Mapping[str, str]:
+    from babel import Locale
+
+    return Locale.parse(locale).territories
+
+
+def _forms(text: str, code: str, lang: str, infl: dict, context: dict, table: dict) -> list[Name]:
+    """The patterns for one name in one language, with that language's word forms."""
+    text = text.strip()
+    if not text:
+        return []
+    spec = table.get(lang, {})
+    scheme = spec.get("scheme", "plain")
+    folded = fold(text)
+    if lang == "en":  # a proper noun: "Chad", never "chad"; "the Emirates" as written
+        return [Name(folded, code, capital=text[:1].isupper())]
+    if _ACRONYM.match(text) and len(text) <= 5:  # "USA", "EUA", "ОАЕ": case-sensitive
+        return [Name(folded, code, exact=text)]
+    # A Latin-script name fires only in its own languages; another script in any text.
+    langs = frozenset(spec.get("group", [lang])) if _LATIN.search(folded) else None
+    capital = bool(spec.get("capital", False)) and folded[:1].isalpha()
+    # A short name must be written as a name ("Çad", not "CAD" or "çad").
+    exact = text if len(folded) <= 4 and capital else None
+    kw = {"langs": langs, "capital": capital}
+    if scheme == "slavic":
+        rules = [{**r, "endings": [fold(e) for e in r["endings"]]} for r in infl[lang]]
+        if " " not in folded:
+            stem, endings = inflect.stem_forms(folded, rules)
+            short = text[: len(stem)] if len(stem) <= 4 else None
+            return [Name(stem, code, exact=short, endings=endings, **kw)]
+        if lang == "ru":
+            return [Name(f, code, **kw) for f in inflect.ru_phrase_forms(folded, infl, fold)]
+        return [Name(folded, code, **kw)]
+    if scheme == "suffix":
+        endings = frozenset(fold(s) for s in infl["suffixes"][lang])
+        return [Name(folded, code, exact=exact, endings=endings, **kw)]
+    if scheme == "german":
+        out = []
+        for variant in inflect.spelling_variants(text, infl["de_spellings"]):
+            for f in inflect.german_phrase_forms(fold(variant), infl["de"]):
+                out.append(Name(f, code, exact=text if exact and f == folded else None, **kw))
+        return out
+    if scheme == "arabic":
+        n = _AR_MARKS.sub("", folded)  # "عُمان": news is written without vowel marks
+        out = [Name(n, code, prefixes=frozenset(infl["ar"]["proclitics"]))]
+        if n.startswith("ال"):  # "ل" + "السودان" is written "للسودان"
+            out.append(Name("ل" + n[2:], code, prefixes=frozenset(infl["ar"]["lam_contracted"])))
+        return out
+    if scheme == "persian":
+        n = _AR_MARKS.sub("", folded)
+        return [Name(n, code, endings=frozenset(infl["suffixes_fa"]["endings"]))]
+    if scheme == "han":
+        return [Name(folded, code, bound="kana" if _KANA.match(folded) else "han")]
+    if scheme == "hangul":
+        return [Name(folded, code, bound="hangul")]
+    return [Name(folded, code, exact=exact, **kw)]
 
 
 def _resolve(names: Iterable[Name]) -> list[Name]:
@@ -323,11 +331,14 @@ def _rules() -> dict[tuple[str, str], ContextRule]:
 
 
 def build(
-    aliases: Mapping[str, list[str]] | None = None, languages: Iterable[str] = LANGUAGES
+    aliases: Mapping[str, list[str]] | None = None, languages: Iterable[str] | None = None
 ) -> Gazetteer:
-    """The gazetteer for ``languages`` plus user ``aliases`` ({ISO code: [names]})."""
+    """The gazetteer for ``languages`` (default: every language in languages.toml) plus
+    user ``aliases`` ({ISO code: [names]})."""
     from babel import Locale
 
+    if languages is None:
+        languages = tuple(_load_toml("languages.toml"))
     base, codes = _base_names(tuple(languages))
     names: list[Name] = []
     known = set(codes)
@@ -338,4 +349,11 @@ def build(
     names.extend(base)
     en = Locale.parse("en").territories
     labels = {c: en[c].replace(" - ", "-") for c in codes}
-    return Gazetteer(names=_resolve(names), rules=_rules(), labels=labels)
+    return Gazetteer(names=_resolve(names), rules=_rules(), labels=labels, senses=_senses())
+
+
+def _senses() -> senses.Senses:
+    try:
+        return senses.build(_load_toml("context.toml"), fold, str(DATA / "context.toml"))
+    except senses.SensesError as e:
+        raise GazetteerError(str(e)) from None

