@@ -12,9 +12,11 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "matching"
 
 def labelled() -> list[dict]:
     """The labelled articles, each with title, text and what a correct match gives."""
-    data = tomllib.loads((FIXTURES / "labelled.toml").read_text(encoding="utf-8"))
+    articles = []
+    for path in sorted(FIXTURES.glob("labelled*.toml")):  # labelled.toml and its companions
+        articles += tomllib.loads(path.read_text(encoding="utf-8"))["article"]
     out = []
-    for a in data["article"]:
+    for a in articles:
         if "file" in a:
             title, _, text = (FIXTURES / a["file"]).read_text(encoding="utf-8").partition("\n")
             a = {**a, "title": title.strip(), "text": text.strip()}

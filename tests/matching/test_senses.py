@@ -1,0 +1,91 @@
+"""Country names in context and in more languages: the sense rules and the language gate."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from alerts import gazetteer
+from alerts.gazetteer import GazetteerError
+from alerts.matcher import Matcher
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    return Matcher.compile()
+
+
+def test_us_context_score_counts_different_signals(matcher):
+    senses = matcher.gazetteer.senses
+    assert senses.us_score("Talks in Tbilisi and Moscow went on.") == 0
+    local = "ATLANTA - Cobb County and Fulton County officials, and a state Rep. from Ohio"
+    assert senses.us_score(local) >= 3
+
+
+def test_a_us_place_needs_us_context_or_a_local_cue(matcher):
+    world = "Georgia said talks with the European Union would resume next month."
+    assert matcher.match("", world).countries == ["GE"]
+    local = "Georgia lawmakers met in Atlanta; Cobb County and Fulton County sent delegates."
+    assert matcher.match("", local).countries == []
+
+
+def test_support_keeps_the_country_in_a_us_article(matcher):
+    text = (
+        "Lebanon's army said Hezbollah fired rockets, and Beirut braced for more. "
+        "Cobb County and Fulton County veterans in Ohio watched the news."
+    )
+    assert "LB" in matcher.match("", text).countries
+
+
+def test_spread_reads_every_mention_as_the_person(matcher):
+    text = "Principal Chad Boyer opened the meeting. Later Chad thanked the parents."
+    assert matcher.match("", text).countries == []
+
+
+def test_names_of_another_language_fire_only_in_that_language(matcher):
+    german = "Die Bundesregierung sprach mit Vertretern des Libanons und der Türkei über Hilfe."
+    assert matcher.match("", german).countries == ["LB", "TR"]
+    assert matcher.match("", german, language="de").countries == ["LB", "TR"]
+    # The same German word inside an English sentence is a band name, not Lebanon.
+    english = "The band Libanon played the festival in Austin on Saturday night."
+    assert matcher.match("", english).countries == []
+    # A stated language wins over detection.
+    assert matcher.match("", english, language="de-DE").countries == ["LB"]
+
+
+def test_scripts_other_than_latin_fire_in_any_text(matcher):
+    assert matcher.match("", "Quote: «Россия» was the headline.").countries == ["RU"]
+
+
+def test_every_configured_language_gives_names():
+    table = gazetteer._load_toml("languages.toml")
+    assert set(table) >= {
+        "en", "es", "fr", "de", "ru", "ar", "pt", "zh", "ja", "it", "tr", "fa", "pl", "nl",
+        "uk", "id", "ko", "hi", "az",
+    }  # fmt: skip
+    gaz = gazetteer.build()
+    for lang in table:
+        if lang == "en":
+            continue
+        assert any(n.langs and lang in n.langs for n in gaz.names) or lang in {
+            "ar", "fa", "hi", "zh", "ja", "ko", "ru", "uk",
+        }, lang  # fmt: skip
+
+
+def test_a_bad_sense_rule_names_the_file_and_entry(tmp_path, monkeypatch):
+    data = tmp_path / "gazetteer"
+    shutil.copytree(gazetteer.DATA, data)
+    path = data / "context.toml"
+    path.write_text(
+        path.read_text(encoding="utf-8") + '\n[[senses]]\nnames = ["chad"]\nafter = "(unclosed"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(gazetteer, "DATA", data)
+    with pytest.raises(GazetteerError, match=r"context\.toml: senses\[\d+\]\.after"):
+        gazetteer.build()
+
+
+def test_an_unknown_language_is_a_clear_error():
+    with pytest.raises(GazetteerError, match="xx"):
+        gazetteer.build(languages=("en", "xx"))
