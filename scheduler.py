@@ -14,13 +14,11 @@ import re
 import signal
 import sys
 import time
-import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import click
-from pydantic import ValidationError
 
 from alerts import outbox
 from alerts.config import (
@@ -41,9 +39,9 @@ from crawler.config import (
     Source,
     StrictModel,
 )
+from crawler.config_file import ConfigError, ConfigLoader
 
 DEFAULT_CONFIG = "data/newswatch.toml"
-_VAR = re.compile(r"\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 # --------------------------------------------------------------------------- config
@@ -74,88 +72,9 @@ class Config(StrictModel):
     dedupe: DedupeSettings = DedupeSettings()
 
 
-class ConfigError(Exception):
-    """A config file that cannot be used; says which file, which key, and what is wrong."""
-
-    def __init__(self, file: str, problems: list[tuple[str, str]]):
-        self.file = file
-        self.problems = problems
-        lines = [f"{path}: {msg}" if path else msg for path, msg in problems]
-        super().__init__(f"config error in {file}:\n  " + "\n  ".join(lines))
-
-
-def _loc(parts: tuple) -> str:
-    out = ""
-    for p in parts:
-        if isinstance(p, int):
-            out += f"[{p}]"
-        else:
-            out += ("." if out else "") + str(p)
-    return out
-
-
-def _interpolate(value: Any, path: str, problems: list[tuple[str, str]]) -> Any:
-    """Replace ``${VAR}`` in every string from the environment; ``$${VAR}`` stays literal."""
-    if isinstance(value, str):
-
-        def sub(m: re.Match) -> str:
-            if m.group(1):
-                return "${" + m.group(2) + "}"
-            name = m.group(2)
-            if name not in os.environ:
-                problems.append((path, f"environment variable {name} is not set"))
-                return ""
-            return os.environ[name]
-
-        return _VAR.sub(sub, value)
-    if isinstance(value, list):
-        return [_interpolate(v, f"{path}[{i}]", problems) for i, v in enumerate(value)]
-    if isinstance(value, dict):
-        return {
-            k: _interpolate(v, f"{path}.{k}" if path else k, problems) for k, v in value.items()
-        }
-    return value
-
-
 def config_path(explicit: str | None = None) -> str:
     """``--config``, else ``$NEWSWATCH_CONFIG``, else ``data/newswatch.toml``."""
     return explicit or os.environ.get("NEWSWATCH_CONFIG") or DEFAULT_CONFIG
-
-
-def load_config(path: str | os.PathLike) -> Config:
-    """Read, interpolate and validate a config file. Raises ConfigError; writes nothing."""
-    file = str(path)
-    try:
-        raw = Path(file).read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(file, [("", "file not found")]) from None
-    except OSError as e:
-        raise ConfigError(file, [("", f"cannot read: {e.strerror}")]) from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ConfigError(file, [("", "not UTF-8 text")]) from None
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(file, [("", f"not valid TOML: {e}")]) from None
-    problems: list[tuple[str, str]] = []
-    data = _interpolate(data, "", problems)
-    if problems:
-        raise ConfigError(file, problems)
-    try:
-        cfg = Config.model_validate(data)
-    except ValidationError as e:
-        for err in e.errors(include_url=False, include_input=False):
-            msg = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                msg = "unknown key (check the spelling)"
-            elif err["type"] == "missing":
-                msg = "required key is missing"
-            problems.append((_loc(err["loc"]), msg))
-        raise ConfigError(file, problems) from None
-    problems.extend(cross_check(cfg))
-    if problems:
-        raise ConfigError(file, problems)
-    return cfg
 
 
 def cross_check(cfg: Config) -> list[tuple[str, str]]:
@@ -188,6 +107,15 @@ def cross_check(cfg: Config) -> list[tuple[str, str]]:
 
     problems.extend(check_watches(cfg.watches, cfg.term_sets))
     return problems
+
+
+CONFIG = ConfigLoader(Config, cross_check)
+
+
+def load_config(path: str | os.PathLike) -> Config:
+    """Read, interpolate and validate a config file. Raises ConfigError (file, key,
+    problem); writes nothing. No click: library callers and tests use it as is."""
+    return CONFIG.load(path)
 
 
 # --------------------------------------------------------------------------- CLI
