@@ -22,11 +22,13 @@ from crawler.urls import canonical_url
 
 
 class SourceSpider(scrapy.Spider):
-    """Base for the feed, listing and sitemap spiders (responses -> items, nothing else).
+    """Base for the feed, listing and sitemap spiders: responses -> items and further
+    requests, with each source's progress noted in the crawl's tracker (storing is the
+    pipeline's job).
 
     The spider argument is the list of sources to crawl; the crawl's tracker, parse workers
-    and archive come from the crawler (:class:`CrawlContext`), limits from its settings
-    (``NEWSWATCH_OBEY_ROBOTS``, ``NEWSWATCH_MAX_ARTICLES_PER_SOURCE``, ...).
+    and archive (read only) come from the crawler (:class:`CrawlContext`), limits from its
+    settings (``NEWSWATCH_OBEY_ROBOTS``, ``NEWSWATCH_MAX_ARTICLES_PER_SOURCE``, ...).
     """
 
     name = "newswatch"
