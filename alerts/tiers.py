@@ -16,7 +16,7 @@ DATA = Path(__file__).resolve().parent / "data" / "gazetteer" / "tiers.toml"
 TIERS = ("Tier 1", "Tier 2", "Tier 2 Watch List", "Tier 3", "Special Case")
 
 # Cheap substring tests before any regular expression runs: most articles have none.
-TRIGGERS = (
+TIER_TRIGGERS = (
     "tier",
     "уров",
     "səviyy",
@@ -31,7 +31,9 @@ TRIGGERS = (
     "cas special",
     "الفية",
     "المستوى",
-    # The minimum-standards formulas, which may state a tier without naming one.
+)
+# The minimum-standards formulas, which may state a tier without naming one.
+FORMULA_TRIGGERS = (
     "minimum standard",
     "normas minimas",
     "normes minimales",
@@ -40,6 +42,7 @@ TRIGGERS = (
     "minimum standart",
     "المعايير الدنيا",
 )
+TRIGGERS = TIER_TRIGGERS + FORMULA_TRIGGERS
 _SENTENCE_END = re.compile(
     r"(?<![A-Z]\.[A-Z]\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)(?<=[.!?])[\"'”’»)]*\s+"
     r"(?![a-zа-яёəçşöüğı])"
@@ -371,8 +374,8 @@ def find(
     r = rules()
     if not r.cue.search(folded):
         return []
-    mentions = _mentions(folded, r)
-    has_formula = "minimum standard" in folded or r.formulas.noncompliance.search(folded)
+    mentions = _mentions(folded, r) if any(t in folded for t in TIER_TRIGGERS) else []
+    has_formula = any(t in folded for t in FORMULA_TRIGGERS)
     if not mentions and not has_formula:
         return []
     m = r.report_year.search(folded)
