@@ -96,6 +96,8 @@ class _Rules:
     year_lead: re.Pattern
     year_after: re.Pattern
     citation: re.Pattern
+    not_subject: re.Pattern
+    list_glue: re.Pattern
     formulas: _Formulas
     numbers: dict[str, str]
     mentions: tuple[re.Pattern, ...]
@@ -123,6 +125,8 @@ _PLAIN = [
     "year_lead",
     "year_after",
     "citation",
+    "not_subject",
+    "list_glue",
 ]
 # A negation governs a mention only from at most four words before it ("was not placed on
 # the Tier 3"), not from anywhere in the phrase ("is not making efforts ... was downgraded").
@@ -277,8 +281,9 @@ def _placements(doc, folded, clause, mentions, countries, p_countries, r):
     plain = [x for x in inside if x.role == "plain"]
     if not plain:
         return []
-    here = [c for c in countries if c_start <= c[0] < c_end]
-    if not here:
+    named = [c for c in countries if c_start <= c[0] < c_end]
+    here = [c for c in named if not r.not_subject.search(folded, max(0, c[0] - 40), c[0])]
+    if not named:
         # "... the result of their remaining on Tier 3": the paragraph's country, when the
         # clause says a placement happened and the paragraph so far names one country only.
         codes = {c[2] for c in p_countries if c[0] < c_start}
@@ -309,9 +314,25 @@ def _placements(doc, folded, clause, mentions, countries, p_countries, r):
             and r.heading.match(folded, tier.end)
             and not any(tier.end <= c[0] < start for c in here)
         )
-        if heading or r.list_cue.search(folded, tier.end, start):
+        if heading or _listed(folded, tier.end, start, named, r):
             placed.append((code, tier))
     return placed
+
+
+def _listed(folded: str, tier_end: int, start: int, named, r: _Rules) -> bool:
+    """Whether the country at ``start`` is an item of a list the words after the tier open
+    ("ranked Tier 3 were Afghanistan, Burma and Eritrea"): a list cue, then only other
+    countries and glue ("and", commas) up to it."""
+    cues = list(r.list_cue.finditer(folded, tier_end, start))
+    if not cues:
+        return False
+    pos, rest = cues[-1].end(), []
+    for c_start, c_end, _ in named:
+        if pos <= c_start < start:
+            rest.append(folded[pos:c_start])
+            pos = c_end
+    rest.append(folded[pos:start])
+    return all(r.list_glue.fullmatch(x) for x in rest)
 
 
 def _formulas(folded, sent, countries, r) -> dict[str, tuple[set[str], tuple[int, int]]]:

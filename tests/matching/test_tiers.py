@@ -231,6 +231,69 @@ CASES = [
         set(),
     ),
     ("tr-placed", "Azerbaycan, insan ticareti raporunda 3. kademeye düşürüldü.", {"AZ:Tier 3"}),
+    # Countries that are not the one placed, and lists that are not lists.
+    (
+        "unlike-before",
+        "Unlike Belarus, Azerbaijan remained on Tier 2 in the trafficking report.",
+        {"AZ:Tier 2"},
+    ),
+    (
+        "victims-from",
+        "India, a destination for victims from Nepal, remains on Tier 2 in the trafficking report.",
+        {"IN:Tier 2"},
+    ),
+    ("moved-off", "Cambodia has moved off Tier 3 in the trafficking report.", set()),
+    (
+        "urged",
+        "Activists urged the State Department to downgrade Qatar to Tier 3 in its "
+        "trafficking report.",
+        set(),
+    ),
+    (
+        "not-a-list",
+        "The Tier 3 ranking, which is the lowest in the trafficking report, worries "
+        "officials in Russia.",
+        set(),
+    ),
+    (
+        "ru-list",
+        "В третий уровень доклада о торговле людьми вошли Иран и КНДР.",
+        {"IR:Tier 3", "KP:Tier 3"},
+    ),
+    # The same formulas as embassies translate them.
+    (
+        "ru-formula-then-tier",
+        "Правительство Казахстана не в полной мере соответствует "
+        "минимальным стандартам по ликвидации торговли людьми, однако прилагает для этого "
+        "значительные усилия. Поэтому Казахстан остается на втором уровне.",
+        {"KZ:Tier 2"},
+    ),
+    (
+        "tr-formula-contradicts",
+        "Türkiye Hükümeti insan ticaretinin ortadan kaldırılmasına "
+        "yönelik asgari standartları tam olarak karşılamamaktadır ancak bu yönde önemli çabalar "
+        "göstermektedir. Bu nedenle Türkiye 3. kademede kaldı.",
+        set(),
+    ),
+    (
+        "az-formula-then-tier",
+        "Azərbaycan Hökuməti insan alverinin aradan qaldırılması üçün "
+        "minimum standartlara tam cavab vermir, lakin bu istiqamətdə əhəmiyyətli səylər göstərir. "
+        "Buna görə də Azərbaycan 2-ci səviyyədə qalıb.",
+        {"AZ:Tier 2"},
+    ),
+    (
+        "ar-formula-tier-3",
+        "لا تفي حكومة الجزائر بشكل كامل بالمعايير الدنيا للقضاء على الاتجار "
+        "بالبشر ولا تبذل جهوداً كبيرة لتحقيق ذلك.",
+        {"DZ:Tier 3"},
+    ),
+    (
+        "ar-formula-contradicts",
+        "لا تفي حكومة الجزائر بشكل كامل بالمعايير الدنيا للقضاء على "
+        "الاتجار بالبشر، ولكنها تبذل جهوداً كبيرة لتحقيق ذلك. ولذلك بقيت الجزائر في الفئة الثالثة.",
+        set(),
+    ),
 ]
 
 
