@@ -88,7 +88,10 @@ class LocalServer:
         return f"http://127.0.0.1:{self.port}{path}"
 
     def start(self) -> LocalServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        # A short poll: stop() waits for serve_forever to notice, 0.5 s by default per server.
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self._thread.start()
         return self
 

@@ -43,6 +43,7 @@ class Mailbox:
         self.refused = 0
         self.kill_pid_on_message: int | None = None
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)
 
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802
         data = envelope.original_content or envelope.content
@@ -55,11 +56,18 @@ class Mailbox:
             self.raw.append(data)
             self.messages.append(msg)
             self.recipients.append(list(envelope.rcpt_tos))
+            self._arrived.notify_all()
         if self.kill_pid_on_message:
             # Simulates a crash after the message was handed over, before the sender marks it.
             os.kill(self.kill_pid_on_message, signal.SIGKILL)
             self.kill_pid_on_message = None
         return "250 OK"
+
+    def wait_for(self, count: int, timeout: float) -> bool:
+        """Block until ``count`` messages have arrived (True), or ``timeout`` seconds pass
+        (False): the timeout is a failure guard, the wake-up is the arrival itself."""
+        with self._arrived:
+            return self._arrived.wait_for(lambda: len(self.messages) >= count, timeout)
 
     def subjects(self) -> list[str]:
         with self._lock:
@@ -85,18 +93,30 @@ class SMTPServer:
     def __init__(self, *, strict: bool = False, port: int | None = None) -> None:
         self.mailbox = Mailbox(strict=strict)
         self.auth = _AcceptAll()
+        self._chosen = port is None
         self.port = port or free_port()
         self.controller: Controller | None = None
 
     def start(self) -> SMTPServer:
-        self.controller = Controller(
-            self.mailbox,
-            hostname="127.0.0.1",
-            port=self.port,
-            auth_require_tls=False,
-            authenticator=self.auth,
-        )
-        self.controller.start()
+        # free_port() cannot reserve its port: under pytest-xdist another worker may bind it
+        # first, so a port we chose is chosen again (once started, restarts keep the port).
+        for attempt in range(5):
+            controller = Controller(
+                self.mailbox,
+                hostname="127.0.0.1",
+                port=self.port,
+                auth_require_tls=False,
+                authenticator=self.auth,
+            )
+            try:
+                controller.start()
+                break
+            except OSError:
+                if not self._chosen or attempt == 4:
+                    raise
+                self.port = free_port()
+        self._chosen = False
+        self.controller = controller
         return self
 
     def stop(self) -> None:
