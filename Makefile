@@ -18,10 +18,15 @@ install: $(STAMP) ## install newswatch and its dependencies into .venv
 run: $(STAMP) ## start the daemon on the default config and the embedded SQLite archive
 	@$(BIN)/newswatch run
 
+# The suite runs in parallel (pytest-xdist): most of its time is real processes (crawls,
+# daemons) waiting on I/O, so more workers than the 2 cores help. TEST_WORKERS=0: serial.
+# loadgroup keeps an xdist_group (a module whose fixture crawls) on one worker.
+TEST_WORKERS ?= 4
+
 test: $(STAMP) ## lint and run the test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

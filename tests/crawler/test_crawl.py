@@ -9,6 +9,9 @@ import json
 import pytest
 import sqlite_utils
 
+# Slow, and one xdist worker runs the module: its two crawls are a module fixture.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("crawl")]
+
 CRAWL = """
 [archive]
 path = "{archive}"
@@ -279,6 +282,10 @@ def test_status_shows_source_health(crawled, cli):
     _db, _runs, cfg, _state = crawled
     result = cli("status", "--json", "--config", str(cfg))
     assert result.exit_code == 0, result.output
-    rows = {s["name"]: s for s in map(json.loads, result.output.splitlines()) if s["section"] == "source"}
+    rows = {
+        s["name"]: s
+        for s in map(json.loads, result.output.splitlines())
+        if s["section"] == "source"
+    }
     assert rows["hang"]["last_error_class"] == "timeout"
     assert rows["listing"]["items_seen"] == 0  # the last crawl found it unchanged

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 
+import pytest
 import sqlite_utils
 from support.httpserver import LocalServer
 
@@ -49,6 +50,7 @@ def crawl(run_newswatch, config):
     return proc
 
 
+@pytest.mark.slow
 def test_gzipped_sitemap_and_only_moved_lastmod_refetched(write_config, run_newswatch, tmp_path):
     server = LocalServer().start()
     try:
@@ -90,6 +92,7 @@ def test_gzipped_sitemap_and_only_moved_lastmod_refetched(write_config, run_news
         server.stop()
 
 
+@pytest.mark.slow
 def test_max_articles_per_source_caps_page_fetches(write_config, run_newswatch, tmp_path):
     server = LocalServer().start()
     try:

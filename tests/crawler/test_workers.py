@@ -10,6 +10,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 from conftest import REPO
 
 from crawler.feeds import parse_feed
@@ -80,6 +81,7 @@ SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_a_crawl_parsed_in_worker_processes_stores_the_same_articles(news_site, tmp_path):
     proc = subprocess.run(
         [sys.executable, "-c", SCRIPT, news_site.url(""), str(tmp_path), ",".join(FEED_NAMES)],

@@ -17,6 +17,8 @@ import pytest
 from support.httpserver import LocalServer, Reply
 from support.smtp import SMTPServer
 
+pytestmark = pytest.mark.slow  # real daemon processes, seconds each
+
 REPO = Path(__file__).resolve().parents[2]
 INTERVAL = 2  # seconds between fetches of the test feed
 

@@ -7,6 +7,10 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # a real `newswatch demo` process per test
+
 
 def test_demo_folds_reprints_mails_the_tip_story_once_and_not_the_others(run_newswatch, tmp_path):
     keep = tmp_path / "demo"
