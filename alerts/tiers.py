@@ -98,6 +98,8 @@ class _Rules:
     citation: re.Pattern
     not_subject: re.Pattern
     list_glue: re.Pattern
+    any_year: re.Pattern
+    span_start: re.Pattern
     formulas: _Formulas
     numbers: dict[str, str]
     mentions: tuple[re.Pattern, ...]
@@ -127,6 +129,8 @@ _PLAIN = [
     "citation",
     "not_subject",
     "list_glue",
+    "any_year",
+    "span_start",
 ]
 # A negation governs a mention only from at most four words before it ("was not placed on
 # the Tier 3"), not from anywhere in the phrase ("is not making efforts ... was downgraded").
@@ -274,6 +278,20 @@ def _year(folded: str, clause: tuple[int, int], tier_end: int, r: _Rules) -> int
     return _group(m) if m else None
 
 
+def _statement_year(folded, clause, tier_end, cite, doc_year, r: _Rules) -> int | None:
+    """The clause's own year, else the paragraph's citation "(2008)", else the document's
+    report year when the clause names no other year."""
+    year = _year(folded, clause, tier_end, r)
+    if year or cite:
+        return year or _group(cite)
+    for m in r.any_year.finditer(folded, *clause):
+        if int(m.group(0)) != doc_year and not r.span_start.search(
+            folded, max(0, m.start() - 20), m.start()
+        ):
+            return None
+    return doc_year
+
+
 def _placements(doc, folded, clause, mentions, countries, p_countries, r):
     """(code, mention) pairs a clause states, from its plain mentions."""
     c_start, c_end = clause
@@ -418,13 +436,13 @@ def find(
                 for code, x in _placements(
                     doc, folded, clause, mentions, countries, p_countries, r
                 ):
-                    year = _year(folded, clause, x.end, r)
+                    year = _statement_year(folded, clause, x.end, cite, doc_year, r)
                     words.append((code, x.tier, year, sentence, False))
             if has_formula:
                 for code, (tiers, clause) in _formulas(folded, sent, p_countries, r).items():
                     allowed[code] = allowed.get(code, tiers) & tiers
                     if len(tiers) == 1:
-                        year = _year(folded, clause, clause[0], r)
+                        year = _statement_year(folded, clause, clause[0], cite, doc_year, r)
                         words.append((code, next(iter(tiers)), year, sentence, True))
         if r.formulas.waiver.search(folded, p_start, p_end):
             # A waiver keeps the country off the tier its formula gives: trust words only.
@@ -436,6 +454,5 @@ def find(
         for code, tier, year, sentence, _ in words:
             if len(said[code]) > 1 or tier not in allowed.get(code, {tier}):
                 continue  # the paragraph reads two ways for this country
-            year = year or (_group(cite) if cite else doc_year)
             out.setdefault((code, tier), TierStatement(code, tier, year, sentence))
     return list(out.values())

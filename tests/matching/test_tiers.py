@@ -294,6 +294,23 @@ CASES = [
         "الاتجار بالبشر، ولكنها تبذل جهوداً كبيرة لتحقيق ذلك. ولذلك بقيت الجزائر في الفئة الثالثة.",
         set(),
     ),
+    (
+        "not-before",
+        "Azerbaijan, not Armenia, is on Tier 2 in the trafficking report.",
+        {"AZ:Tier 2"},
+    ),
+    (
+        "doc-year-not-for-another-year",
+        "The 2024 Trafficking in Persons Report is out. Back in "
+        "2019, Azerbaijan was on the Tier 2 Watch List.",
+        {"AZ:Tier 2 Watch List"},
+    ),
+    (
+        "doc-year-after-since",
+        "The 2024 Trafficking in Persons Report is out. Since 2019, "
+        "Azerbaijan has remained on Tier 2.",
+        {"AZ:Tier 2:2024"},
+    ),
 ]
 
 
