@@ -148,12 +148,11 @@ class DedupeSettings(StrictModel):
     threshold: float = Field(default=0.3, ge=0.05, le=1)
     num_perm: int = Field(default=128, ge=16, le=512)
     shingle_size: int = Field(default=3, ge=1, le=8)
-    # The event level (crawler/events.py): an article that copies nothing joins the story of
-    # an independently written article on the same event when the tf-idf cosine of their
-    # headlines and leads is at least event_threshold, and its cosine with the story's first
-    # article at least event_anchor; 0 switches the event level off. Chosen for precision
-    # on SemEval-2022 Task 8 and ECB+ (bench/bench_stories.py): a false merge hides an alert.
+    # The event level (crawler/events.py, crawler/event_stories.py): an article that copies
+    # nothing joins the story of independently written articles on the same event when the
+    # tf-idf cosine of its headline and lead with the story's centroid is at least
+    # event_threshold; 0 switches the event level off. Chosen for precision on SemEval-2022
+    # Task 8 and ECB+ (bench/bench_stories.py): a false merge hides an alert.
     event_threshold: float = Field(default=0.35, ge=0, le=1)
-    event_anchor: float = Field(default=0.3, ge=0, le=1)
     # Articles published further apart than this are never one event.
     event_window: Duration = timedelta(days=3)

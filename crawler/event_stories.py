@@ -6,37 +6,77 @@ found no story: the linker scores the article against the recent articles of its
 articles stay together however they joined, so one alert goes out per event story.
 
 Chaining is the risk of any "join the story of the most similar article" rule: A near B,
-B near C, and C, on a second event of the same kind, ends up with A. So an article joins
-only when it is close enough to the best-matching article (``event_threshold``) *and* to
-the story's first article (``event_anchor``): a story cannot drift away from what it
-started as.
+B near C, and C, on a second event of the same kind, ends up with A. So the most similar
+articles only nominate their stories; an article joins a story when its cosine with the
+story's centroid (the mean of its articles) reaches ``event_threshold``: what the story's
+articles share (names, place, numbers) counts, one member's idiosyncrasies do not.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import re
+import unicodedata
+from collections.abc import Callable
 
+import numpy as np
 from sqlite_utils import Database
 
 from crawler import times
 from crawler.config import DedupeSettings
 from crawler.events import EventIndex, terms
 
+Vector = tuple[np.ndarray, np.ndarray]
+
+# An article nominates its story when its own cosine reaches this share of the threshold;
+# the stories of the MAX_STORIES best articles are tried.
+CANDIDATE_SHARE = 0.75
+MAX_STORIES = 3
+
+
+def _has_words(line: str) -> bool:
+    # the test crawler.fingerprints.paragraphs applies: a line without words is no paragraph
+    return _WORD.search(unicodedata.normalize("NFKC", line)) is not None
+
+
+_WORD = re.compile(r"\w")
+
+
+def without_furniture(text: str | None, furniture: np.ndarray) -> str | None:
+    """``text`` without the paragraphs the reprint level knows as site furniture: a
+    "Follow us on Telegram" line at the top would otherwise be every article's lead.
+    ``furniture`` is the mask over :func:`crawler.fingerprints.paragraphs` of the text."""
+    if not text or not furniture.any():
+        return text
+    flags = iter(furniture.tolist())
+    kept = [line for line in text.splitlines() if not (_has_words(line) and next(flags, False))]
+    return "\n".join(kept)
+
 
 def article_time(published_at: str | None, fetched_at: str | None) -> float:
-    """An article's time for the event window: when it was published, else first seen."""
-    t = times.parse_time(published_at) or times.parse_time(fetched_at) or times.now()
-    return t.timestamp()
+    """An article's time for the event window: when it was published, else first seen. A
+    publication time after the fetch is a site's error: the fetch time is used then (a date
+    in 2030 must not push every article out of the window)."""
+    seen = times.parse_time(fetched_at) or times.now()
+    published = times.parse_time(published_at)
+    return min(published, seen).timestamp() if published else seen.timestamp()
 
 
 class EventLinker:
     """Finds the event story of a new article; one per :class:`StoryAssigner`."""
 
-    def __init__(self, db: Database, settings: DedupeSettings, *, index: EventIndex | None = None):
+    def __init__(
+        self,
+        db: Database,
+        settings: DedupeSettings,
+        *,
+        index: EventIndex | None = None,
+        furniture: Callable[[str], np.ndarray] | None = None,
+    ):
         self.db = db
         self.settings = settings
         self._index = index
-        self._anchor: dict[int, int] = {}  # story id -> the first article the index saw in it
+        # text -> the furniture mask over its paragraphs (the reprint level's knowledge)
+        self._furniture = furniture
 
     @property
     def enabled(self) -> bool:
@@ -59,43 +99,40 @@ class EventLinker:
             [since],
         )
         for aid, story, title, text, summary, language, published, fetched in rows:
-            counts = terms(title, text or summary, language)
-            self.add(aid, story, counts, language, article_time(published, fetched))
+            body = text or summary
+            if self._furniture is not None and body:
+                body = without_furniture(body, self._furniture(body))
+            vector = self.vector(title, body, language)
+            self.add(aid, story, vector, language, article_time(published, fetched))
 
-    def find(self, counts: Counter, language: str | None, at: float) -> int | None:
+    def vector(self, title: str | None, text: str | None, language: str | None) -> Vector | None:
+        """What an article is compared by (None when the event level is off)."""
+        if not self.enabled:
+            return None
+        return self.index.vector(terms(title, text, language))
+
+    def find(self, vector: Vector | None, language: str | None, at: float) -> int | None:
         """The story this article's event belongs to, or None for a new event."""
-        if not self.enabled or not counts:
+        if vector is None or not len(vector[0]):
             return None
         index = self.index
         index.expire(at - 2 * index.window)
-        threshold, anchor_min = self.settings.event_threshold, self.settings.event_anchor
+        threshold = self.settings.event_threshold
         tried: set[int] = set()
-        cands = index.candidates(counts, language, at)
-        for score, key, story in cands:
-            if score < threshold:
+        for score, _, story in index.candidates(vector, language, at):
+            if score < threshold * CANDIDATE_SHARE or len(tried) >= MAX_STORIES:
                 break
             if story in tried:
                 continue
             tried.add(story)
-            anchor = self._anchor.get(story, key)
-            if anchor == key:
-                anchor_score = score
-            else:
-                anchor_score = next((s for s, k, _ in cands if k == anchor), None)
-                if anchor_score is None:
-                    found = index.candidates(counts, language, at, also=(anchor,), probe=False)
-                    anchor_score = next((s for s, k, _ in found if k == anchor), 0.0)
-            if anchor_score >= anchor_min:
+            if index.centroid_score(vector, language, story) >= threshold:
                 return story
-            if len(tried) >= 3:
-                break
         return None
 
     def add(
-        self, article_id: int, story_id: int, counts: Counter, language: str | None, at: float
+        self, article_id: int, story_id: int, vector: Vector | None, language: str | None, at: float
     ) -> None:
         """Put a stored article in the index under its story."""
-        if not self.enabled:
+        if vector is None:
             return
-        self._anchor.setdefault(story_id, article_id)
-        self.index.add(article_id, story_id, counts, language, at)
+        self.index.add(article_id, story_id, vector, language, at)

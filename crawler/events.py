@@ -1,27 +1,30 @@
-"""Events across outlets: the evidence that two independently written articles report one
-event, and the in-memory index of recent articles that a new article is compared against.
+"""Events across outlets: the evidence that independently written articles report one
+event, and the in-memory index of recent articles (and story centroids) it is read from.
 
-A reprint shares most of its words with its original (see :mod:`crawler.dedupe`); two
+A reprint shares most of its words with its original (see :mod:`crawler.minhash`); two
 outlets writing their own articles on one event share far fewer, but the ones they share
 are telling: names, places, numbers, the rare words of the headline and the lead. The
 evidence here is a TF-IDF cosine over the headline (counted twice) and the first
-``LEAD_WORDS`` words of the text, stop words left out, words cut to a 6-letter prefix (a
-cheap stemmer that works across the European languages; CJK text is read as character
-bigrams), numbers kept as tokens. Document frequencies come from the articles in the index,
-so the words one site or one season repeats weigh little. Two articles are compared only
-when they are in the same language and published within the window of each other.
+``LEAD_WORDS`` words of the text: stop words left out (lists of the ``stop-words``
+package), words cut to a 6-letter prefix (a cheap stemmer that works across the European
+languages), CJK text read as character bigrams, numbers kept as ``#`` terms, and
+capitalised words inside a sentence (names) counted once more as ``@`` terms. Document
+frequencies come from the articles in the index at query time, so the words one site or
+one season repeats weigh little. Only articles in the same language and published within
+the window of each other are compared.
 
-Weights and the default threshold were chosen on development data (SemEval-2022 Task 8
-pairs and ECB+, see ``bench/bench_stories.py``): the headline counted twice and an 80-word
-lead gave the best precision at 0.6 recall of the variants tried (lead 40/80/150/300 words,
-prefix 5/6/none, entity and number overlap as extra logistic features, which did not help
-beyond the cosine). Precision first: a false merge hides a second event's alert.
+Chosen on development data (SemEval-2022 Task 8 pairs and ECB+, see
+``bench/bench_stories.py``), for precision at the pairs level first: headline x2 with an
+80-word lead did best of the leads tried (40 to 300 words); 6-letter prefixes beat 5 and
+whole words; character n-grams (scikit-learn's char_wb 3-5 and 4-6), entity overlap and
+number overlap as extra logistic-regression features did not add precision at 0.6 recall,
+so the scorer stays one cosine with one threshold. A false merge hides a second event's
+alert.
 """
 
 from __future__ import annotations
 
 import heapq
-import math
 import re
 from array import array
 from collections import Counter
@@ -40,10 +43,11 @@ PROBE_TERMS = 12
 # A term in more than this share of the index's articles is no use for finding candidates.
 PROBE_MAX_DF = 0.02
 MAX_CANDIDATES = 64
-
-_WORD = re.compile(r"[^\W_]+(?:['’.,-][^\W_]+)*")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]+")
-_DIGITS = re.compile(r"\d")
+MAX_POSTINGS = 4000
+# Every term gets a posting while the index is small (the frequencies say little yet).
+POSTING_MIN_DF = 1000
+# A story's centroid keeps its heaviest terms only.
+CENTROID_TERMS = 300
 
 
 @lru_cache(maxsize=64)
@@ -65,36 +69,45 @@ def terms(title: str | None, text: str | None, language: str | None) -> Counter:
     counts: Counter = Counter()
     for t in _tokens(title or "", stop, 60, names=False):
         counts[t] += TITLE_WEIGHT
-    counts.update(_tokens(text or "", stop, LEAD_WORDS, names=NAMES))
+    # the lead is at the start: no need to scan a long text to its end
+    counts.update(_tokens((text or "")[: LEAD_WORDS * 12], stop, LEAD_WORDS, names=True))
     return counts
 
 
-NAMES = True
-_SENTENCE_END = re.compile(r"[.!?:;\"“”«»()\[\]|\n-]\s*$")
+# Each word with the punctuation in front of it (after a capital, that says whether the
+# capital starts a sentence or marks a name). Digits and letters are split apart.
+_TOKEN = re.compile(r"([^\w\s]*)\s*([^\W\d_]+|\d+)")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+# After one of these, a capital letter starts a sentence (or a headline) and names nothing.
+_STARTERS = frozenset('.!?:;"“”«»()[]|-–—')
 
 
-def _tokens(text: str, stop: frozenset[str], limit: int, names: bool = False) -> list[str]:
+def _tokens(text: str, stop: frozenset[str], limit: int, *, names: bool) -> list[str]:
+    """Stemmed words, ``#`` numbers, and (``names``) ``@`` capitalised words that do not
+    start a sentence: mid-sentence capitals are names, and a shared name is strong evidence.
+    The first ``limit`` words of the text are read (stop words included in the count)."""
     out: list[str] = []
-    for m in _WORD.finditer(text):
-        word = m.group()
-        if names and word[0].isupper() and m.start() > 0:
-            before = text[max(0, m.start() - 3) : m.start()]
-            if not _SENTENCE_END.search(before) and word.lower() not in stop:
-                out.append("@" + word.lower()[:PREFIX])
-        if _CJK.search(word):
-            for run in _CJK.findall(word):
-                out.extend(run[i : i + 2] for i in range(max(1, len(run) - 1)))
-        elif _DIGITS.search(word):
-            # "1,200" and "1.200" are one number; a lone digit says nothing
-            num = word.replace(",", "").replace(".", "")
-            if len(num) >= 2:
-                out.append("#" + num.lower())
+    first = True
+    for punct, tok in _TOKEN.findall(text)[:limit]:
+        if tok.isdigit():
+            if len(tok) >= 2:  # a lone digit says nothing
+                out.append("#" + tok)
+        elif not tok.isascii() and _CJK.search(tok):
+            # CJK runs are read as overlapping character bigrams
+            out.extend(tok[i : i + 2] for i in range(max(1, len(tok) - 1)))
         else:
-            low = word.lower()
+            low = tok.lower()
             if len(low) >= 2 and low not in stop:
-                out.append(low[:PREFIX])
-        if len(out) >= limit:
-            break
+                stem = low[:PREFIX]
+                out.append(stem)
+                if (
+                    names
+                    and not first
+                    and tok[0].isupper()
+                    and not (punct and punct[-1] in _STARTERS)
+                ):
+                    out.append("@" + stem)
+        first = False
     return out
 
 
@@ -116,11 +129,11 @@ class _Language:
         self.postings: dict[int, array] = {}
 
     def idf(self, ids: np.ndarray) -> np.ndarray:
-        df = self.df[ids] if len(self.df) > ids.max(initial=-1) else self._df_of(ids)
+        df = self.df[ids] if len(self.df) > ids.max(initial=-1) else self.df_of(ids)
         # smoothed, and never below 1: with a handful of articles every word is "rare"
         return np.log((len(self.docs) + 1) / (df + 1.0)) + 1.0
 
-    def _df_of(self, ids: np.ndarray) -> np.ndarray:
+    def df_of(self, ids: np.ndarray) -> np.ndarray:
         out = np.zeros(len(ids), np.int32)
         known = ids < len(self.df)
         out[known] = self.df[ids[known]]
@@ -150,6 +163,9 @@ class EventIndex:
         self._where: dict[int, str] = {}
         self._times: list[tuple[float, int]] = []  # a heap of (time, article): oldest first
         self._dead = 0
+        # Per event: the sum of its articles' unit tf-idf vectors (weights as the articles
+        # went in), as sorted term ids and weights, and how many articles it holds.
+        self._centroids: dict[int, tuple[np.ndarray, np.ndarray, int]] = {}
 
     def __len__(self) -> int:
         return len(self._where)
@@ -164,46 +180,46 @@ class EventIndex:
             total += sum(p.itemsize * len(p) + 80 for p in lang.postings.values())
         return total + 90 * len(self._vocab)
 
-    def _ids(self, counts: Counter) -> tuple[np.ndarray, np.ndarray]:
+    def vector(self, counts: Counter) -> tuple[np.ndarray, np.ndarray]:
+        """Term counts as sorted term ids and their 1 + log(count) weights."""
         vocab = self._vocab
-        ids = np.empty(len(counts), np.int32)
-        tf = np.empty(len(counts), np.float32)
-        for i, (term, n) in enumerate(counts.items()):
-            tid = vocab.get(term)
-            if tid is None:
-                tid = vocab[term] = len(vocab)
-            ids[i] = tid
-            tf[i] = 1.0 + math.log(n)
+        get = vocab.setdefault
+        ids = np.fromiter((get(t, len(vocab)) for t in counts), np.int32, len(counts))
+        tf = np.fromiter(counts.values(), np.float32, len(counts))
         order = np.argsort(ids)
-        return ids[order], tf[order]
+        return ids[order], 1.0 + np.log(tf[order])
 
     def candidates(
         self,
-        counts: Counter,
+        vector: tuple[np.ndarray, np.ndarray],
         language: str | None,
         at: float,
         *,
         also: tuple[int, ...] = (),
         probe: bool = True,
     ) -> list[tuple[float, int, int]]:
-        """Earlier articles within the window that share a rare term with these term counts
+        """Earlier articles within the window that share a rare term with this vector
         (plus the articles named in ``also``; only those when ``probe`` is False), as
         ``(score, article, event)`` best first; the score is the cosine of the two tf-idf
         vectors."""
         lang = self._langs.get(_lang(language))
-        if lang is None or not lang.docs or not counts:
+        ids, tf = vector
+        if lang is None or not lang.docs or not len(ids):
             return []
-        ids, tf = self._ids(counts)
-        df = lang._df_of(ids)
+        df = lang.df_of(ids)
         cap = max(2.0, PROBE_MAX_DF * len(lang.docs))
         usable = (df > 0) & (df <= cap)
-        probes = ids[usable][np.argsort(df[usable], kind="stable")[:PROBE_TERMS]]
-        if not probe:
-            probes = probes[:0]
+        order = np.argsort(df[usable], kind="stable")[:PROBE_TERMS]
+        probes = ids[usable][order] if probe else ids[:0]
         hits: Counter = Counter()
         postings = lang.postings
+        budget = MAX_POSTINGS  # the rarest terms first, until this many postings are read
         for tid in probes.tolist():
-            hits.update(postings.get(tid, ()))
+            p = postings.get(tid, ())
+            hits.update(p)
+            budget -= len(p)
+            if budget <= 0:
+                break
         keys = [k for k, _ in hits.most_common(MAX_CANDIDATES)]
         keys += [k for k in also if k not in hits]
         cands = []
@@ -226,30 +242,76 @@ class EventIndex:
         out.sort(key=lambda x: -x[0])
         return out
 
-    def add(self, key: int, event: int, counts: Counter, language: str | None, at: float) -> None:
+    def add(
+        self,
+        key: int,
+        event: int,
+        vector: tuple[np.ndarray, np.ndarray],
+        language: str | None,
+        at: float,
+    ) -> None:
         """Put an article in (or move it to another event if it is in already)."""
         code = _lang(language)
         lang = self._langs.setdefault(code, _Language())
         if key in lang.docs:
             lang.docs[key].event = event
             return
-        ids, tf = self._ids(counts)
+        ids, tf = vector
+        self._to_centroid(event, lang, ids, tf, 1)
         lang.docs[key] = _Doc(key, event, at, ids, tf)
         self._where[key] = code
         heapq.heappush(self._times, (at, key))
+        # a term this common is never looked up (see PROBE_MAX_DF): no posting for it
+        cap = max(POSTING_MIN_DF, PROBE_MAX_DF * len(lang.docs))
+        rare = ids[lang.df_of(ids) <= cap]
         lang.count(ids, 1)
         postings = lang.postings
-        for tid in ids.tolist():
+        for tid in rare.tolist():
             p = postings.get(tid)
             if p is None:
                 p = postings[tid] = array("q")
             p.append(key)
 
-    def move(self, key: int, event: int) -> None:
-        """Record that an article now belongs to another event."""
-        code = self._where.get(key)
-        if code is not None:
-            self._langs[code].docs[key].event = event
+    def centroid_score(
+        self, vector: tuple[np.ndarray, np.ndarray], language: str | None, event: int
+    ) -> float:
+        """Cosine between this vector (under the current weights) and the event's centroid:
+        the mean of its articles. An article that shares the core of a story (its names,
+        place, numbers) scores high; one that shares the idiosyncrasies of one member (the
+        way chains of "nearest article" drift to a second event) does not."""
+        lang = self._langs.get(_lang(language))
+        cent = self._centroids.get(event)
+        ids, tf = vector
+        if lang is None or cent is None or not len(ids):
+            return 0.0
+        cids, cw, _ = cent
+        qw = tf * lang.idf(ids)
+        qn = float(np.sqrt(np.dot(qw, qw))) or 1.0
+        cn = float(np.sqrt(np.dot(cw, cw))) or 1.0
+        return _dot(ids, qw, cids, cw) / (qn * cn)
+
+    def _to_centroid(
+        self, event: int, lang: _Language, ids: np.ndarray, tf: np.ndarray, sign: int
+    ) -> None:
+        w = tf * lang.idf(ids)
+        w = w / (float(np.sqrt(np.dot(w, w))) or 1.0)
+        cent = self._centroids.get(event)
+        if cent is None:
+            if sign > 0:
+                self._centroids[event] = (ids, w.astype(np.float32), 1)
+            return
+        cids, cw, n = cent
+        if n + sign <= 0:
+            del self._centroids[event]
+            return
+        merged = np.union1d(cids, ids)
+        out = np.zeros(len(merged), np.float32)
+        out[np.searchsorted(merged, cids)] += cw
+        out[np.searchsorted(merged, ids)] += sign * w
+        if len(merged) > CENTROID_TERMS:  # keep the story's core, bound its memory
+            keep = np.sort(np.argpartition(-out, CENTROID_TERMS)[:CENTROID_TERMS])
+            merged, out = merged[keep], out[keep]
+        self._centroids[event] = (merged, out, n + sign)
 
     def expire(self, before: float) -> None:
         """Drop articles published before ``before`` (seconds since the epoch)."""
@@ -261,6 +323,7 @@ class EventIndex:
                 continue
             lang = self._langs[code]
             doc = lang.docs.pop(key)
+            self._to_centroid(doc.event, lang, doc.ids, doc.tf, -1)
             lang.count(doc.ids, -1)
             self._dead += 1
         if self._dead > max(1000, len(self._where)):

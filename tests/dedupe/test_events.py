@@ -4,9 +4,11 @@ article; a rebuild keeps story ids and leaves alerts alone. Fixtures written for
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from alerts import schema as alerts_schema
 from alerts.story_links import rebuild_stories as rebuild_with_alerts
-from crawler import archive
+from crawler import archive, times
 from crawler.config import DedupeSettings
 from crawler.store import store_items
 from crawler.stories import StoryAssigner, rebuild_stories
@@ -108,6 +110,30 @@ def test_the_original_is_the_earliest_published_article_not_the_first_crawled(db
     ).fetchone()
     assert (article_id, title) == (early[0], FLOOD_A[0])
     assert sources == '["daily", "wire"]'  # the original's source first
+
+
+def test_after_a_restart_another_outlets_report_still_joins_the_story(tmp_path):
+    path = tmp_path / "restart.db"
+    db = archive.open_archive(path)
+    with archive.write(db):
+        first = put(db, StoryAssigner(db), "daily", "flood", FLOOD_A, "2024-05-07T09:00:00Z")
+    db.close()
+    db = archive.open_archive(path)  # a new process: the event index is loaded from the archive
+    with archive.write(db):
+        second = put(db, StoryAssigner(db), "wire", "vellmar", FLOOD_B, "2024-05-07T11:30:00Z")
+    db.close()
+    assert first[1] == second[1]
+
+
+def test_a_publication_time_in_the_future_does_not_empty_the_window(db):
+    """A site that dates an item 2099 must not push today's articles out of the window."""
+    hours_ago = [times.iso(times.now() - timedelta(hours=h)) for h in (3, 2)]
+    with archive.write(db):
+        assigner = StoryAssigner(db)
+        a = put(db, assigner, "daily", "flood", FLOOD_A, hours_ago[0])
+        put(db, assigner, "bank-news", "rates", UNRELATED, "2099-01-01T00:00:00Z")
+        b = put(db, assigner, "wire", "vellmar", FLOOD_B, hours_ago[1])
+    assert a[1] == b[1]
 
 
 def test_rebuild_keeps_story_ids_and_never_touches_alerts(db):
