@@ -1,7 +1,9 @@
 """TIP tier statements: which country a Trafficking in Persons report placed on which tier.
 
-The language of a placement is data (``alerts/data/gazetteer/tiers.toml``); this module reads it,
-finds tier mentions in folded text, and ties each to the countries its sentence names.
+The language of a placement is data (``alerts/data/gazetteer/tiers.toml``); this module compiles
+it, reads a document paragraph by paragraph (``alerts.tier_grammar`` says what each clause
+states), settles what the paragraph says for each country (nothing when it reads two ways) and
+the report year the text ties to each statement.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from alerts import tier_grammar as grammar
 
 DATA = Path(__file__).resolve().parent / "data" / "gazetteer" / "tiers.toml"
 TIERS = ("Tier 1", "Tier 2", "Tier 2 Watch List", "Tier 3", "Special Case")
@@ -43,10 +47,6 @@ FORMULA_TRIGGERS = (
     "المعايير الدنيا",
 )
 TRIGGERS = TIER_TRIGGERS + FORMULA_TRIGGERS
-_SENTENCE_END = re.compile(
-    r"(?<![A-Z]\.[A-Z]\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)(?<=[.!?])[\"'”’»)]*\s+"
-    r"(?![a-zа-яёəçşöüğı])"
-)
 
 
 def _group(m: re.Match) -> int:
@@ -163,101 +163,6 @@ def _compiled(path: Path, stamp: tuple[int, int] | None) -> _Rules:
         raise ValueError(f"{DATA}: {e}") from None
 
 
-@dataclass(frozen=True, slots=True)
-class _Mention:
-    start: int
-    end: int
-    tier: str
-    role: str  # "plain" (a placement), "origin" (from or past), "void" (not or would be)
-
-
-def _tier_name(m: re.Match, numbers: dict[str, str]) -> str | None:
-    groups = m.groupdict()
-    if groups.get("special"):
-        return "Special Case"
-    n = groups.get("n")
-    if not n:
-        return None
-    num = numbers.get(n) or next((v for k, v in numbers.items() if n.startswith(k)), None)
-    if num is None:
-        return None
-    if groups.get("wl"):
-        return "Tier 2 Watch List" if num == "2" else None
-    return f"Tier {num}"
-
-
-def _phrase(folded: str, start: int, r: _Rules, floor: int = 0) -> str:
-    """The words before ``start`` back to the last clause break (at most 120 characters,
-    not before ``floor``)."""
-    window = folded[max(floor, start - 120) : start]
-    cut = 0
-    for m in r.clause_break.finditer(window):
-        cut = m.end()
-    return window[cut:]
-
-
-def _role(folded: str, m: re.Match, floor: int, r: _Rules) -> str:
-    phrase = _phrase(folded, m.start(), r, floor)
-    if (
-        r.negation_before.search(phrase)
-        or r.hypothetical_before.search(phrase)
-        or r.negation_after.match(folded, m.end())
-        or r.hypothetical_after.match(folded, m.end())
-    ):
-        return "void"
-    if (
-        r.from_before.search(folded[max(0, m.start() - 20) : m.start()])
-        or r.from_suffix.search(m.group(0))
-        or r.past_before.search(phrase)
-        or r.past_after.match(folded, m.end())
-    ):
-        return "origin"
-    return "plain"
-
-
-def _mentions(folded: str, r: _Rules) -> list[_Mention]:
-    found = []
-    for rx in r.mentions:
-        for m in rx.finditer(folded):
-            tier = _tier_name(m, r.numbers)
-            if tier is None or r.not_after.match(folded, m.end()):
-                continue
-            found.append((m, tier))
-    found.sort(key=lambda x: (x[0].start(), -(x[0].end() - x[0].start())))
-    out: list[_Mention] = []
-    for m, tier in found:
-        if not out or m.start() >= out[-1].end:
-            # The words before a mention stop at the previous one: "After two years on the
-            # Watch List X was downgraded to Tier 3" makes only the Watch List a past tier.
-            role = _role(folded, m, out[-1].end if out else 0, r)
-            out.append(_Mention(m.start(), m.end(), tier, role))
-    return out
-
-
-def _sentences(doc: str) -> list[tuple[int, int, int]]:
-    """(start, end, paragraph start) of every sentence; lines are paragraphs and headings."""
-    out = []
-    for para in re.finditer(r"[^\n]+", doc):
-        pos = para.start()
-        for m in _SENTENCE_END.finditer(para.group(0)):
-            out.append((pos, para.start() + m.start(), para.start()))
-            pos = para.start() + m.end()
-        if pos < para.end():
-            out.append((pos, para.end(), para.start()))
-    return out
-
-
-def _clauses(doc: str, start: int, end: int) -> list[tuple[int, int]]:
-    """The clauses of a sentence: the reports join independent statements with ";"."""
-    out, pos = [], start
-    for i in range(start, end):
-        if doc[i] == ";":
-            out.append((pos, i))
-            pos = i + 1
-    out.append((pos, end))
-    return out
-
-
 def _issuer(folded: str, hit: tuple[int, int, str], r: _Rules) -> bool:
     start, end, _ = hit
     return bool(
@@ -292,100 +197,6 @@ def _statement_year(folded, clause, tier_end, cite, doc_year, r: _Rules) -> int 
     return doc_year
 
 
-def _placements(doc, folded, clause, mentions, countries, p_countries, r):
-    """(code, mention) pairs a clause states, from its plain mentions."""
-    c_start, c_end = clause
-    inside = [x for x in mentions if c_start <= x.start < c_end]
-    plain = [x for x in inside if x.role == "plain"]
-    if not plain:
-        return []
-    named = [c for c in countries if c_start <= c[0] < c_end]
-    here = [c for c in named if not r.not_subject.search(folded, max(0, c[0] - 40), c[0])]
-    if not named:
-        # "... the result of their remaining on Tier 3": the paragraph's country, when the
-        # clause says a placement happened and the paragraph so far names one country only.
-        codes = {c[2] for c in p_countries if c[0] < c_start}
-        if len(codes) == 1 and r.placement.search(folded, c_start, c_end):
-            return [(codes.pop(), plain[-1])]
-        return []
-    placed = []
-    for i, (start, _, code) in enumerate(here):
-        after = [x for x in inside if x.start >= start]
-        first = next((x for x in after if x.role == "plain"), None)
-        if first is not None:
-            # Another tier before the next country (after this one's) is a second reading
-            # for the same country ("X, on the Watch List for years, now sits on Tier 3"):
-            # say nothing rather than choose.
-            nxt = next((c[0] for c in here[i + 1 :] if c[0] > first.start), c_end)
-            rival = {x.tier for x in after if x.role == "plain" and x.start < nxt}
-            if len(rival) == 1:
-                placed.append((code, first))
-            continue
-        before = [x for x in plain if x.start < start]
-        if not before or after:
-            continue
-        tier = before[-1]
-        if any(c[0] < tier.start for c in here):
-            continue
-        heading = (
-            not doc[c_start : tier.start].strip(" \t\"'“”-–—*#")
-            and r.heading.match(folded, tier.end)
-            and not any(tier.end <= c[0] < start for c in here)
-        )
-        if heading or _listed(folded, tier.end, start, named, r):
-            placed.append((code, tier))
-    return placed
-
-
-def _listed(folded: str, tier_end: int, start: int, named, r: _Rules) -> bool:
-    """Whether the country at ``start`` is an item of a list the words after the tier open
-    ("ranked Tier 3 were Afghanistan, Burma and Eritrea"): a list cue, then only other
-    countries and glue ("and", commas) up to it."""
-    cues = list(r.list_cue.finditer(folded, tier_end, start))
-    if not cues:
-        return False
-    pos, rest = cues[-1].end(), []
-    for c_start, c_end, _ in named:
-        if pos <= c_start < start:
-            rest.append(folded[pos:c_start])
-            pos = c_end
-    rest.append(folded[pos:start])
-    return all(r.list_glue.fullmatch(x) for x in rest)
-
-
-def _formulas(folded, sent, countries, r) -> dict[str, tuple[set[str], tuple[int, int]]]:
-    """The tiers a sentence's minimum-standards formulas allow, per subject country, with
-    the clause that says it."""
-    f = r.formulas
-    s, e = sent
-    out: dict[str, tuple[set[str], tuple[int, int]]] = {}
-
-    def subject(m: re.Match, tiers: set[str]) -> None:
-        # The subject names one country, before the formula or inside it (Arabic: "لا تفي
-        # حكومة أذربيجان"), within the formula's own clause.
-        c0 = max([s] + [i + 1 for i in range(s, m.start()) if folded[i] == ";"])
-        c1 = folded.find(";", m.end(), e)
-        codes = {c[2] for c in countries if c0 <= c[0] < m.end()}
-        if len(codes) == 1:
-            code = codes.pop()
-            old = out.get(code, (tiers, None))[0]
-            out[code] = (old & tiers, (c0, e if c1 < 0 else c1))
-
-    def negated(m: re.Match) -> bool:
-        return bool(r.negation_before.search(_phrase(folded, m.start(), r)))
-
-    nc = f.noncompliance.search(folded, s, e)
-    ne = f.no_efforts.search(folded, nc.end() if nc else s, e)
-    if ne and (nc or "comply" in ne.group(0) or "meet" in ne.group(0)):
-        subject(nc or ne, {"Tier 3"})
-    elif nc and any(not negated(m) for m in f.efforts.finditer(folded, nc.end(), e)):
-        subject(nc, {"Tier 2", "Tier 2 Watch List"})
-    for m in f.compliance.finditer(folded, s, e):
-        if not negated(m):
-            subject(m, {"Tier 1"})
-    return out
-
-
 def find(
     doc: str,
     folded: str,
@@ -413,7 +224,7 @@ def find(
     r = rules()
     if not r.cue.search(folded):
         return []
-    mentions = _mentions(folded, r) if any(t in folded for t in TIER_TRIGGERS) else []
+    mentions = grammar.mentions(folded, r) if any(t in folded for t in TIER_TRIGGERS) else []
     has_formula = any(t in folded for t in FORMULA_TRIGGERS)
     if not mentions and not has_formula:
         return []
@@ -422,7 +233,7 @@ def find(
     countries = [c for c in countries if not _issuer(folded, c, r)]
     out: dict[tuple[str, str], TierStatement] = {}
     by_para: dict[int, list[tuple[int, int]]] = {}
-    for s_start, s_end, p_start in _sentences(doc):
+    for s_start, s_end, p_start in grammar.sentences(doc):
         by_para.setdefault(p_start, []).append((s_start, s_end))
     for p_start, sents in by_para.items():
         p_end = sents[-1][1]
@@ -432,14 +243,16 @@ def find(
         allowed: dict[str, set[str]] = {}
         for sent in sents:
             sentence = doc[sent[0] : sent[1]].strip()[:1000]
-            for clause in _clauses(doc, *sent):
-                for code, x in _placements(
+            for clause in grammar.clauses(doc, *sent):
+                for code, x in grammar.placements(
                     doc, folded, clause, mentions, countries, p_countries, r
                 ):
                     year = _statement_year(folded, clause, x.end, cite, doc_year, r)
                     words.append((code, x.tier, year, sentence, False))
             if has_formula:
-                for code, (tiers, clause) in _formulas(folded, sent, p_countries, r).items():
+                for code, (tiers, clause) in grammar.formula_tiers(
+                    folded, sent, p_countries, r
+                ).items():
                     allowed[code] = allowed.get(code, tiers) & tiers
                     if len(tiers) == 1:
                         year = _statement_year(folded, clause, clause[0], cite, doc_year, r)
