@@ -7,15 +7,16 @@ text and escape on output, and it makes parsing 2-4x faster.
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import dataclass, field
 from urllib.parse import urljoin
+from xml.sax import SAXException
 from xml.sax.expatreader import ExpatParser
 
 import feedparser
 
-from crawler.normalize import NORMALIZED, iso_utc, normalize_item, plain_text, struct_to_iso
+from crawler.feed_result import BadItem, FeedResult, check_item, describe
+from crawler.jsonfeed import parse_json_feed
+from crawler.normalize import NORMALIZED, normalize_item, plain_text, struct_to_iso
 
 _HTML_START = re.compile(
     rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S
@@ -36,6 +37,17 @@ class _BufferedExpatParser(ExpatParser):
         super().reset()
         self._parser.buffer_text = True
 
+    def parse(self, source) -> None:
+        # feedparser's own handlers can raise on badly nested markup (a KeyError from an
+        # <item> inside a <link>); as a SAX error, feedparser falls back to its loose
+        # parser and keeps what it can read, as it does for any other malformed XML.
+        try:
+            super().parse(source)
+        except SAXException:
+            raise
+        except Exception as e:
+            raise SAXException(f"{type(e).__name__} in the feed parser: {e}", e) from e
+
 
 def create_parser(*args, **kwargs) -> ExpatParser:
     """The ``xml.sax.make_parser`` hook: feedparser asks for a SAX reader by module name."""
@@ -43,17 +55,6 @@ def create_parser(*args, **kwargs) -> ExpatParser:
 
 
 feedparser.api.PREFERRED_XML_PARSERS = [__name__]
-
-
-@dataclass
-class FeedResult:
-    """What one feed document gave: its items, and what (if anything) was wrong with it."""
-
-    items: list[dict] = field(default_factory=list)
-    version: str = ""
-    title: str | None = None
-    error_class: str | None = None  # not_a_feed or parse_error when nothing usable came out
-    problem: str | None = None  # what feedparser complained about (bozo), if anything
 
 
 def _is_html(entry_detail: dict | None) -> bool:
@@ -74,7 +75,10 @@ def _entry_link(entry: dict, base: str) -> str | None:
             link = guid
     if not link:
         return None
-    link = urljoin(base, link.strip())
+    try:
+        link = urljoin(base, link.strip())
+    except ValueError as e:
+        raise BadItem(f"link {link!r:.80} is not a valid address ({e})") from None
     return link if link.startswith(("http://", "https://")) else None
 
 
@@ -108,92 +112,116 @@ def entry_to_item(entry: dict, *, base: str, feed_language: str | None) -> dict 
     }
 
 
-def parse_json_feed(body: bytes, *, url: str) -> FeedResult | None:
-    """A JSON Feed (1.0/1.1) document, or None when the bytes are not one.
-
-    feedparser 6 reads only XML feeds, so JSON Feed is read here, into the same items."""
-    try:
-        data = json.loads(body.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError):
-        return None
-    if not isinstance(data, dict) or "jsonfeed.org/version" not in str(data.get("version", "")):
-        return None
-    result = FeedResult(version="json" + str(data["version"]).rsplit("/", 1)[-1])
-    result.title = plain_text(str(data.get("title") or ""), is_html=False)
-    language = data.get("language")
-    seen: set[str] = set()
-    for entry in data.get("items") or []:
-        if not isinstance(entry, dict):
-            continue
-        link = entry.get("url") or entry.get("external_url") or ""
-        link = urljoin(url, str(link).strip()) if link else ""
-        if not link.startswith(("http://", "https://")) or link in seen:
-            continue
-        seen.add(link)
-        authors = entry.get("authors") or ([entry["author"]] if entry.get("author") else [])
-        author = next((a.get("name") for a in authors if isinstance(a, dict)), None)
-        summary = plain_text(entry.get("summary"))
-        text = plain_text(entry.get("content_html"), multiline=True) or plain_text(
-            entry.get("content_text"), is_html=False, multiline=True
-        )
-        published = iso_utc(entry.get("date_published"))
-        updated = iso_utc(entry.get("date_modified"))
-        guid = str(entry.get("id")).strip() if entry.get("id") is not None else None
-        result.items.append(
-            {
-                "url": link,
-                "guid": guid or None,
-                "title": plain_text(entry.get("title"), is_html=False),
-                "text": text or summary,
-                "summary": summary,
-                "author": author,
-                "language": (entry.get("language") or language or None),
-                "categories": [t for t in entry.get("tags") or [] if isinstance(t, str)],
-                "published_at": published or updated,
-                "updated_at": updated,
-            }
-        )
-    return result
-
-
 def parse_feed(body: bytes, *, url: str, headers: dict[str, str] | None = None) -> FeedResult:
     """Parse one fetched feed document. Never raises: a malformed feed keeps the items
     that could be read and says what was wrong; a document with no feed in it says
-    ``not_a_feed`` (HTML) or ``parse_error``."""
-    if body.lstrip()[:1] == b"{":
-        jf = parse_json_feed(body, url=url)
-        if jf is not None:
-            return jf
+    ``not_a_feed`` (HTML) or ``parse_error``. Each item is read on its own: one that
+    cannot be read is left out and counted (``bad_items``, ``item_problem``)."""
     try:
-        parsed = feedparser.parse(
-            body,
-            response_headers=dict(headers or {}),
-            sanitize_html=False,
-            resolve_relative_uris=False,
-        )
-    except Exception as e:  # feedparser promises not to raise; do not bet a crawl on it
-        return FeedResult(error_class="parse_error", problem=f"{type(e).__name__}: {e}")
-    result = FeedResult(version=parsed.get("version") or "")
+        if body.lstrip()[:1] == b"{":
+            jf = parse_json_feed(body, url=url)
+            if jf is not None:
+                return jf
+        try:
+            parsed = _feedparser(body, headers)
+        except Exception as e:  # feedparser promises not to raise, but can on odd nesting
+            return _salvage(body, url, headers, e)
+        result = FeedResult(version=parsed.get("version") or "")
+        if parsed.get("bozo"):
+            exc = parsed.get("bozo_exception")
+            result.problem = f"{type(exc).__name__}: {exc}" if exc else "malformed feed"
+        _add_entries(result, parsed, url, (set(), set()))
+        return _finish(result, body)
+    except Exception as e:  # whatever else: this document, not the crawl
+        return FeedResult(error_class="parse_error", problem=f"{type(e).__name__}: {e}"[:500])
+
+
+def _feedparser(body: bytes, headers: dict[str, str] | None) -> dict:
+    return feedparser.parse(
+        body,
+        response_headers=dict(headers or {}),
+        sanitize_html=False,
+        resolve_relative_uris=False,
+    )
+
+
+def _add_entries(
+    result: FeedResult, parsed: dict, url: str, seen: tuple[set, set], offset: int = 0
+) -> None:
+    """feedparser's entries -> ``result.items``, one entry at a time; ``seen`` holds the
+    GUIDs and URLs taken so far (a feed that repeats one means the same item: keep the
+    first)."""
+    seen_guids, seen_urls = seen
     feed = parsed.get("feed") or {}
-    result.title = plain_text(feed.get("title"))
-    if parsed.get("bozo"):
-        exc = parsed.get("bozo_exception")
-        result.problem = f"{type(exc).__name__}: {exc}" if exc else "malformed feed"
+    title = feed.get("title")
+    if result.title is None and isinstance(title, str):
+        result.title = plain_text(title)
     feed_language = feed.get("language")
-    seen_guids: set[str] = set()
-    seen_urls: set[str] = set()
-    for entry in parsed.get("entries") or []:
-        item = entry_to_item(entry, base=url, feed_language=feed_language)
-        if item is None:
+    if not isinstance(feed_language, str):
+        feed_language = None
+    for n, entry in enumerate(parsed.get("entries") or [], offset + 1):
+        try:
+            item = entry_to_item(entry, base=url, feed_language=feed_language)
+            if item is None:
+                continue
+            check_item(item)
+        except Exception as e:  # this item only: the others are kept
+            result.reject(f"item {n}", describe(e))
             continue
-        # A feed that repeats a GUID (or a link) means the same item: keep the first.
         if (item["guid"] and item["guid"] in seen_guids) or item["url"] in seen_urls:
             continue
         if item["guid"]:
             seen_guids.add(item["guid"])
         seen_urls.add(item["url"])
         result.items.append(item)
-    if not result.items and not result.version:
+
+
+# One item or entry element, for reading a document feedparser cannot read whole.
+_ITEM = re.compile(rb"<((?:[\w.-]+:)?(?:item|entry))\b.*?</\1\s*>", re.S | re.I)
+_ITEM_START = re.compile(rb"<(?:[\w.-]+:)?(?:item|entry)\b", re.I)
+_GROUP = 64  # items read together in a salvage; a group that fails is halved
+
+
+def _salvage(body: bytes, url: str, headers: dict[str, str] | None, error: Exception) -> FeedResult:
+    """Read a document that made feedparser raise one group of items at a time (each
+    group between the document's own head and tail), halving a group that fails down to
+    the one item that does: that item is left out and counted, the others are kept."""
+    chunks = [m.group() for m in _ITEM.finditer(body)]
+    if not chunks:
+        raise error
+    start, end = body.find(chunks[0]), body.rfind(chunks[-1]) + len(chunks[-1])
+    head, tail = body[:start], body[end:]
+    result = FeedResult(problem=f"{type(error).__name__} in feedparser: {error}"[:300])
+    seen: tuple[set, set] = (set(), set())
+
+    def read(first: int, group: list[bytes]) -> None:
+        try:
+            parsed = _feedparser(head + b"".join(group) + tail, headers)
+        except Exception as e:
+            if len(group) == 1:
+                result.reject(f"item {first}", describe(e))
+                return
+            half = len(group) // 2
+            read(first, group[:half])
+            read(first + half, group[half:])
+            return
+        result.version = result.version or parsed.get("version") or ""
+        _add_entries(result, parsed, url, seen, offset=first - 1)
+
+    for i in range(0, len(chunks), _GROUP):
+        read(i + 1, chunks[i : i + _GROUP])
+    # An item opened inside another one and never closed is in no group: count it too.
+    for _ in range(len(_ITEM_START.findall(body)) - len(chunks)):
+        result.reject("an item", "its element is not closed before the next one")
+    return _finish(result, body)
+
+
+def _finish(result: FeedResult, body: bytes) -> FeedResult:
+    """Say what is wrong when no item came out."""
+    if not result.items and result.bad_items:
+        result.error_class = "parse_error"
+        result.problem = f"none of the {result.bad_items} items could be read"
+    elif not result.items and not result.version:
         if _HTML_START.match(body[:4096]) or b"<html" in body[:4096].lower():
             result.error_class = "not_a_feed"
             result.problem = "the document is an HTML page, not a feed"
@@ -209,5 +237,10 @@ def parse_feed_for_store(
     """:func:`parse_feed` with each item also normalized as the store takes it (and marked
     so), so that a parse worker process does that work instead of the reactor thread."""
     result = parse_feed(body, url=url, headers=headers)
-    result.items = [{**normalize_item(i), NORMALIZED: True} for i in result.items]
+    items, result.items = result.items, []
+    for n, item in enumerate(items, 1):
+        try:
+            result.items.append({**check_item(normalize_item(item)), NORMALIZED: True})
+        except Exception as e:  # this item only
+            result.reject(f"item {n} ({item.get('url')!r:.80})", describe(e))
     return result

@@ -89,6 +89,8 @@ class SourceResult:
     http_status: int | None = None
     pages_failed: int = 0
     capped: bool = False  # max_articles_per_source left links for the next crawl
+    items_bad: int = 0  # items that could not be read or stored (left out, counted)
+    incomplete: bool = False  # something read was not stored: read the body again next time
     etag: str | None = None
     last_modified: str | None = None
     body_hash: str | None = None
@@ -154,8 +156,15 @@ class CrawlTracker:
             r.http_status = status
 
     def problem(self, name: str, error_class: str, message: str) -> None:
-        """Something was wrong but the source still gave items (a bozo feed)."""
+        """Something was wrong but the source still gave items (a bozo feed, items left
+        out). The first problem's class stands; later messages are added to it; a source
+        that failed stays failed."""
         r = self._t[name].result
+        if r.status == "error":
+            return
+        if r.status == "partial" and r.error:
+            r.error = f"{r.error}; {error_class}: {message}"[:500]
+            return
         r.status, r.error_class, r.error = "partial", error_class, message
 
     def finish_all(self) -> list[SourceResult]:
@@ -211,9 +220,10 @@ def record_results(db: Database, sources: list, results: list[SourceResult], sta
         if ok:
             sets["last_success_at"] = finished
             if not r.not_modified:
-                # Keep re-reading a body whose article pages did not all arrive, or whose
-                # links passed the per-crawl cap: forget the validators that would skip it.
-                incomplete = bool(r.pages_failed or r.capped)
+                # Keep re-reading a body whose article pages did not all arrive, whose
+                # links passed the per-crawl cap, or whose items were not all stored:
+                # forget the validators that would skip it.
+                incomplete = bool(r.pages_failed or r.capped or r.incomplete)
                 sets["etag"] = None if incomplete else r.etag
                 sets["last_modified"] = None if incomplete else r.last_modified
                 sets["body_hash"] = None if incomplete else r.body_hash

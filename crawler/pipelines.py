@@ -13,7 +13,7 @@ from scrapy.statscollectors import StatsCollector
 from crawler import archive
 from crawler.crawl_context import CrawlContext
 from crawler.normalize import ITEM_KEYS, NORMALIZED, normalize_item
-from crawler.store import store_items
+from crawler.store import StoreResult, store_items
 
 logger = logging.getLogger(__name__)
 
@@ -21,8 +21,8 @@ BATCH = 500  # items buffered before a write transaction (one per batch, not per
 
 
 class ArchivePipeline:
-    """Buffers items and stores them in one write transaction per batch (each source in its
-    own savepoint, so one source's failure loses no other's); the buffers are also flushed
+    """Buffers items and stores them in one write transaction per batch (each item in its
+    own savepoint, so one item the archive refuses loses no other); the buffers are also flushed
     when a source finishes, so its counts are final. The archive, the tracker and the story
     assigner come from the crawl's :class:`CrawlContext`; what it stored goes to the crawl's
     stats (``newswatch/items_new``, ``newswatch/items_updated``, ``newswatch/store_errors``)."""
@@ -74,13 +74,7 @@ class ArchivePipeline:
         try:
             with archive.write(db):
                 for source, items in buffers.items():
-                    try:
-                        with archive.write(db):  # a savepoint
-                            done.append((source, store_items(db, source, items, self.assigner)))
-                    except Exception as e:  # the archive refused: say so, lose no other
-                        logger.exception("storing %d items from %s failed", len(items), source)
-                        tracker.fail(source, "store_error", f"{type(e).__name__}: {e}")
-                        self.stats.inc_value("newswatch/store_errors")
+                    done.append((source, self._store(source, items)))
         except Exception as e:  # the commit itself failed: nothing of this batch was stored
             logger.exception("storing a batch of %d sources failed", len(buffers))
             for source, _ in done:
@@ -88,8 +82,42 @@ class ArchivePipeline:
                 self.stats.inc_value("newswatch/store_errors")
             return
         for source, stored in done:
+            if stored is None:
+                continue
             result = tracker.result(source)
             result.items_new += stored.new
             result.items_updated += stored.updated
             self.stats.inc_value("newswatch/items_new", stored.new)
             self.stats.inc_value("newswatch/items_updated", stored.updated)
+
+    def _store(self, source: str, items: list[dict]) -> StoreResult | None:
+        """Store each item in its own savepoint, so one the archive refuses loses no other;
+        the refused ones are counted and the first refusal recorded (the source's body is
+        then read again next crawl). None when every item was refused."""
+        total, refused, first = StoreResult(), 0, None
+        for item in items:
+            try:
+                with archive.write(self.db):  # a savepoint
+                    one = store_items(self.db, source, [item], self.assigner)
+            except Exception as e:
+                refused += 1
+                first = first or f"{item.get('url')!r:.100}: {type(e).__name__}: {e}"
+                continue
+            total.new += one.new
+            total.seen += one.seen
+            total.updated += one.updated
+        if not refused:
+            return total
+        logger.error(
+            "%d of %d items from %s could not be stored: %s", refused, len(items), source, first
+        )
+        self.stats.inc_value("newswatch/store_errors", refused)
+        result = self.tracker.result(source)
+        result.items_bad += refused
+        result.incomplete = True
+        message = f"{refused} of {len(items)} items could not be stored, the first {first}"
+        if refused == len(items):
+            self.tracker.fail(source, "store_error", message[:500])
+            return None
+        self.tracker.problem(source, "store_error", message[:500])
+        return total

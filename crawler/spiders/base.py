@@ -141,13 +141,18 @@ class SourceSpider(scrapy.Spider):
         if r.body_hash == self.tracker.previous(src.name).get("body_hash"):
             r.not_modified = True  # same bytes as last time: nothing to parse
             return
-        out = self.parse_root(response, src)
-        if hasattr(out, "__aiter__"):
-            async for x in out:
-                yield x
-        else:
-            for x in out or ():
-                yield x
+        try:
+            out = self.parse_root(response, src)
+            if hasattr(out, "__aiter__"):
+                async for x in out:
+                    yield x
+            else:
+                for x in out or ():
+                    yield x
+        except Exception as e:  # a bug or a broken worker: say so; never "ok" with nothing
+            self.logger.exception("reading source %s failed", src.name)
+            r.incomplete = True
+            self.tracker.fail(src.name, "parse_error", f"{type(e).__name__}: {e}"[:500])
 
     # ------------------------------------------------------------------ articles
 

@@ -29,17 +29,22 @@ class FeedSpider(SourceSpider):
         # Items stored as they are are normalized there too; full-text ones after the page.
         parse = parse_feed if src.full_text else parse_feed_for_store
         result = await self.workers.run(parse, response.body, url=response.url, headers=headers)
+        r = self.tracker.result(src.name)
+        r.items_seen += len(result.items) + result.bad_items
+        r.items_bad += result.bad_items
         if result.error_class:
             self.tracker.fail(src.name, result.error_class, result.problem or "")
             return
-        if result.problem:
-            self.tracker.problem(
-                src.name,
-                "parse_error",
-                f"malformed feed, {len(result.items)} items kept: {result.problem}"[:500],
+        problems = []
+        if result.bad_items:
+            problems.append(
+                f"{result.bad_items} unreadable item(s) left out, the first {result.item_problem}"
             )
-        r = self.tracker.result(src.name)
-        r.items_seen += len(result.items)
+        if result.problem:
+            problems.append(f"malformed feed: {result.problem}")
+        if problems:
+            kept = f"{len(result.items)} items kept; "
+            self.tracker.problem(src.name, "parse_error", (kept + "; ".join(problems))[:500])
         if not src.full_text:
             for item in result.items:
                 yield self.emit(src, item)
