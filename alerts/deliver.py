@@ -291,7 +291,8 @@ def alert_item(db: Database, row: dict, chars: int = 300) -> dict:
         )
     ]
     sources = json.loads(a.get("sources") or "[]")
-    others = max((a.get("article_count") or 1), len(sources)) - 1
+    # "+N outlets": the other outlets that carried the story (copies and their own reports)
+    others = max(len(sources) - 1, 0)
     words = list(dict.fromkeys(t[0] if isinstance(t, list) else t for t in terms))
     return {
         "story_id": row["story_id"],

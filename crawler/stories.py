@@ -38,15 +38,15 @@ def _minus(seen_at: str, window: timedelta) -> str:
     return times.shift(seen_at, -window)
 
 
-def plus_sources(sources: list[str] | str) -> str:
-    """The "+N sources" label of a story whose ``sources`` list names N sources besides the
-    original's ("" when there are none)."""
+def plus_outlets(sources: list[str] | str) -> str:
+    """The "+N outlets" label of a story whose ``sources`` list names N outlets besides the
+    original's ("" when there are none): reprints and other outlets' own reports alike."""
     if isinstance(sources, str):
         sources = json.loads(sources or "[]")
     n = len(sources) - 1
     if n <= 0:
         return ""
-    return f"+{n} source" if n == 1 else f"+{n} sources"
+    return f"+{n} outlet" if n == 1 else f"+{n} outlets"
 
 
 def load_story_index(db: Database, settings: DedupeSettings | None = None) -> NearDuplicateIndex:

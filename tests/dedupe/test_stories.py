@@ -13,7 +13,7 @@ from crawler.fingerprints import paragraphs
 from crawler.minhash import Signer, similarity
 from crawler.neardup import FURNITURE_SOURCE_ARTICLES
 from crawler.signatures import to_blob
-from crawler.stories import StoryAssigner, plus_sources
+from crawler.stories import StoryAssigner, plus_outlets
 
 BODY = "\n\n".join(
     [
@@ -61,7 +61,7 @@ def test_exact_copy_at_another_url_is_its_own_article_in_the_same_story(db, inse
     s = story(db, sa)
     assert s["article_id"] == a and s["title"] == "Azerbaijan on Tier 2"
     assert s["article_count"] == 2 and json.loads(s["sources"]) == ["turan", "mirror"]
-    assert plus_sources(s["sources"]) == "+1 source"
+    assert plus_outlets(s["sources"]) == "+1 outlet"
 
 
 def test_reprint_with_furniture_joins_and_a_different_report_does_not(db, insert):
@@ -95,7 +95,7 @@ def test_labelled_set_clusters_into_its_stories(db, insert):
     assert all(len(ids) == 1 for ids in by_label.values())
     assert len({next(iter(ids)) for ids in by_label.values()}) == len(by_label)
     az = story(db, got["az-turan"])
-    assert az["article_count"] == 3 and plus_sources(az["sources"]) == "+2 sources"
+    assert az["article_count"] == 3 and plus_outlets(az["sources"]) == "+2 outlets"
 
 
 def test_after_a_restart_a_reprint_still_joins_its_story(tmp_path, insert):

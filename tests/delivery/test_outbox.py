@@ -63,7 +63,7 @@ def test_alert_content(db, news, webhook):
         "Watch: trafficking",
         "Countries: Azerbaijan",
         "Tier: Azerbaijan: Tier 2 (2025)",
-        "Source: turan (+2 sources)",
+        "Source: turan (+2 outlets)",
         "Published: 2026-03-02",
         "Matched: trafficking",
         "URL: https://news.example.org/a/1",

@@ -30,14 +30,15 @@ def test_digest_at_its_time_grouped_by_country(db, news, webhook):
     assert post.json()["title"] == "[daily] digest: 3 stories"
     body = post.json()["message"]
     az, ge = body.index("== Azerbaijan =="), body.index("== Georgia ==")
-    assert az < body.index("- Baku story (turan, +2 sources") < ge
+    assert az < body.index("- Baku story (turan, +2 outlets") < ge
     assert ge < body.index("- Tbilisi story") and body.count("- Both") == 2
     assert "Tier: Azerbaijan: Tier 2" in body
 
     # The Baku story gains a source after it went out: not alerted again, shown as updated
     # in the next digest (which a new story triggers at 18:00).
     db.execute(
-        "UPDATE stories SET updated_at = '2026-03-02T09:00:00Z', article_count = 4 WHERE id = 1"
+        "UPDATE stories SET updated_at = '2026-03-02T09:00:00Z', article_count = 4,"
+        " sources = '[\"turan\", \"apa\", \"bbc\", \"trend\"]' WHERE id = 1"
     )
     db.conn.commit()
     news.add("Evening story", watch="daily", countries=("AZ",), at=T0 + timedelta(hours=3))
@@ -46,7 +47,7 @@ def test_digest_at_its_time_grouped_by_country(db, news, webhook):
     assert deliver_due(db, watches, targets, BERLIN, now=T0 + timedelta(hours=11)).sent == 1
     evening = webhook.posts[1].json()["message"]
     assert "- Evening story" in evening
-    assert "Updated since last sent" in evening and "- Baku story (turan, +3 sources)" in evening
+    assert "Updated since last sent" in evening and "- Baku story (turan, +3 outlets)" in evening
     assert outbox.status_counts(db)["sent"] == 4
 
 
@@ -107,7 +108,8 @@ def test_a_digest_of_updated_stories_alone(db, news, webhook):
     assert deliver_due(db, watches, targets, BERLIN, now=T0 + timedelta(hours=11)).messages == 0
     # 18:10 in Berlin, after the 18:00 digest time: it waits for the next one, at 08:00.
     db.execute(
-        "UPDATE stories SET updated_at = '2026-03-02T17:10:00Z', article_count = 4 WHERE id = 1"
+        "UPDATE stories SET updated_at = '2026-03-02T17:10:00Z', article_count = 4,"
+        " sources = '[\"turan\", \"apa\", \"bbc\", \"trend\"]' WHERE id = 1"
     )
     db.conn.commit()
     before_slot = T0 + timedelta(hours=11, minutes=30)  # 18:30 Berlin
@@ -117,7 +119,7 @@ def test_a_digest_of_updated_stories_alone(db, news, webhook):
     post = webhook.posts[-1].json()
     assert post["title"] == "[daily] digest: 1 updated story"
     assert "Updated since last sent" in post["message"]
-    assert "- Baku story (turan, +3 sources)" in post["message"]
+    assert "- Baku story (turan, +3 outlets)" in post["message"]
     later = T0 + timedelta(hours=35)  # 18:00 the next day: shown once, not again
     assert deliver_due(db, watches, targets, BERLIN, now=later).messages == 0
     assert len(webhook.posts) == 2
