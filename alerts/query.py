@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, NamedTuple
 
 from alerts.gazetteer import fold
 
@@ -55,12 +55,33 @@ class QueryError(ValueError):
         super().__init__(f"{message} at position {position + 1}")
 
 
-@dataclass(frozen=True, slots=True)
-class Leaf:
-    """A term or phrase: ``pattern`` is folded; ``prefix`` when it ended with ``*``."""
+class Leaf(NamedTuple):
+    """A term or phrase: ``pattern`` is folded; ``prefix`` when it ended with ``*``.
+
+    A named tuple: leaves key the hits of every article, and a tuple hashes in C.
+    """
 
     pattern: str
     prefix: bool
+
+
+def _needs(node: object) -> frozenset | None:
+    """Leaves of which at least one must be hit for ``node`` to hold (None: it may hold
+    with none, as NOT does): the evaluator skips a node at once when none is hit."""
+    return frozenset((node,)) if isinstance(node, Leaf) else node.needs
+
+
+def _needs_any(items: tuple) -> frozenset | None:
+    needs = [_needs(i) for i in items]
+    return None if any(n is None for n in needs) else frozenset().union(*needs)
+
+
+def _needs_all(items: tuple) -> frozenset | None:
+    needs = [n for i in items if not isinstance(i, Not) and (n := _needs(i)) is not None]
+    return min(needs, key=len) if needs else None
+
+
+_HIDDEN = {"default": None, "compare": False, "hash": False, "repr": False}
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,21 +89,41 @@ class Seq:
     """A phrase with a ``*`` inside: its words (Leafs) one after another, one space apart."""
 
     items: tuple
+    needs: frozenset | None = field(**_HIDDEN)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "needs", frozenset(self.items[:1]))
 
 
 @dataclass(frozen=True, slots=True)
 class And:
     items: tuple
+    needs: frozenset | None = field(**_HIDDEN)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "needs", _needs_all(self.items))
 
 
 @dataclass(frozen=True, slots=True)
 class Or:
+    """Any of ``items``; ``leaves`` are its Leaf items (looked up from the hits' side, as a
+    term set has hundreds and an article hits few), ``others`` the rest."""
+
     items: tuple
+    needs: frozenset | None = field(**_HIDDEN)
+    leaves: frozenset = field(**_HIDDEN)
+    others: tuple = field(**_HIDDEN)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "needs", _needs_any(self.items))
+        object.__setattr__(self, "leaves", frozenset(i for i in self.items if isinstance(i, Leaf)))
+        object.__setattr__(self, "others", tuple(i for i in self.items if not isinstance(i, Leaf)))
 
 
 @dataclass(frozen=True, slots=True)
 class Not:
     item: object
+    needs = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +135,13 @@ class Near:
     right: object
     distance: int
     negated: bool = False
+    needs: frozenset | None = field(**_HIDDEN)
+
+    def __post_init__(self) -> None:
+        needs = _needs(self.left)
+        if needs is None and not self.negated:
+            needs = _needs(self.right)
+        object.__setattr__(self, "needs", needs)
 
 
 Node = Leaf | Seq | And | Or | Not | Near
@@ -145,26 +193,30 @@ def _tokens(text: str) -> list[tuple[str, str, int]]:
 def leaf(text: str, position: int = 0) -> Leaf | Seq:
     """A term or phrase; a ``*`` may end any word, after at least 3 characters.
 
-    Only the last word wildcarded (or none): one Leaf, one automaton pattern. A ``*``
-    inside a phrase makes it a Seq of one Leaf per word.
+    A phrase with a ``*`` only at its end (or none) is one Leaf: one automaton pattern. A
+    ``*`` inside makes a Seq of the runs of words up to each ``*`` ("victim* of
+    trafficking" is "victim*" then "of trafficking"), one space apart: the automaton looks
+    for "of trafficking", not for every "of".
     """
     words = text.split()
     if any("*" in w.rstrip("*") for w in words):
         raise QueryError("a wildcard * may only end a term (or a word of a phrase)", position)
     if not words or not _WORD.search(fold(" ".join(words))):
         raise QueryError("empty term", position)
+    runs: list[list[str]] = [[]]
     for w in words:
         if w.endswith("*") and len(fold(w.rstrip("*"))) < 3:
             raise QueryError("a wildcard needs at least 3 characters before the *", position)
-    if not any(w.endswith("*") for w in words[:-1]):
-        raw = " ".join(words)
-        return Leaf(fold(raw.rstrip("*")), raw.endswith("*"))
+        runs[-1].append(w)
+        if w.endswith("*"):
+            runs.append([])
     parts = []
-    for w in words:
-        if not _WORD.search(fold(w)):
-            raise QueryError("every word of a phrase with a * inside must have letters", position)
-        parts.append(Leaf(fold(w.rstrip("*")), w.endswith("*")))
-    return Seq(tuple(parts))
+    for run in filter(None, runs):
+        raw = " ".join(run)
+        if not _WORD.search(fold(raw)):
+            raise QueryError("every part of a phrase with a * inside must have letters", position)
+        parts.append(Leaf(fold(raw.rstrip("*")), raw.endswith("*")))
+    return parts[0] if len(parts) == 1 else Seq(tuple(parts))
 
 
 class _Parser:

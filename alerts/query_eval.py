@@ -68,9 +68,13 @@ class _Eval:
             got = self.hits.get(node, [])
             self.spend(len(got) + 1)
             return sorted(got)
+        self.spend(1)
+        if node.needs is not None and node.needs.isdisjoint(self.hits):
+            return []  # none of the leaves it needs is in the article
         if isinstance(node, Or):
-            parts = [self.run(i) for i in node.items]
-            return self.union(parts)
+            parts = [sorted(h) for lf, h in self.hits.items() if lf in node.leaves]
+            parts += [self.run(i) for i in node.others]
+            return self.union([p for p in parts if p]) if parts else []
         if isinstance(node, And):
             parts = []
             for i in node.items:
@@ -91,8 +95,8 @@ class _Eval:
 
     def union(self, parts: list[list[Span]]) -> list[Span]:
         self.spend(sum(len(p) for p in parts) + 1)
-        if len(parts) == 1:
-            return parts[0]
+        if len(parts) <= 1:
+            return parts[0] if parts else []
         return sorted(set(chain.from_iterable(parts)))
 
     def seq(self, node: Seq) -> list[Span]:
