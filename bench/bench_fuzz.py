@@ -7,7 +7,9 @@ Targets (each a hypothesis strategy and a check that raises on a wrong answer):
   (tests/matching/test_query_fuzz.py holds the strategies and the reference semantics);
 - ``query-cost``: evaluation stays within 6 x query nodes x (hits + 2) steps;
 - ``query-match``: long random articles with the default watchlist's matcher;
-- ``duration``: parse_duration gives a timedelta in range or a ValueError.
+- ``duration``: parse_duration gives a timedelta in range or a ValueError;
+- ``parse-feed``: parse_feed never raises on mutated fixture feeds and gives only items the
+  store takes (tests/crawler/test_feed_fuzz.py holds the strategies and the check).
 
 Unlike the suite, a failure does not stop a target: every input runs, failures are grouped
 by exception type and place, and any input slower than --slow seconds (default 1 s) is a
@@ -34,8 +36,10 @@ from hypothesis import strategies as st
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "matching"))
+sys.path.insert(0, str(REPO / "tests" / "crawler"))
 BENCH = "fuzz"
 
+import test_feed_fuzz as ff  # noqa: E402  (feed mutations and the parse_feed check)
 import test_query_fuzz as qf  # noqa: E402  (strategies and the reference semantics)
 
 from alerts.gazetteer import fold  # noqa: E402
@@ -131,6 +135,7 @@ TARGETS: dict[str, tuple[st.SearchStrategy, Callable[[object], None]]] = {
         ),
         _check_duration,
     ),
+    "parse-feed": (st.tuples(ff.any_feed, ff.headers), lambda a: ff.check_parse_feed(*a)),
 }
 
 
