@@ -7,11 +7,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 from alerts import schema as alerts_schema
+from alerts.config import Target, Watch
+from alerts.match_stage import match_pending
+from alerts.matcher import Matcher
+from alerts.outbox import enqueue
 from alerts.story_links import rebuild_stories as rebuild_with_alerts
 from crawler import archive, times
 from crawler.config import DedupeSettings
 from crawler.store import store_items
-from crawler.stories import StoryAssigner, rebuild_stories
+from crawler.stories import StoryAssigner, plus_outlets, rebuild_stories
 
 # Two outlets' own reports of one flood, and a flood somewhere else a week later.
 FLOOD_A = (
@@ -134,6 +138,24 @@ def test_a_publication_time_in_the_future_does_not_empty_the_window(db):
         put(db, assigner, "bank-news", "rates", UNRELATED, "2099-01-01T00:00:00Z")
         b = put(db, assigner, "wire", "vellmar", FLOOD_B, hours_ago[1])
     assert a[1] == b[1]
+
+
+def test_one_alert_per_event_story_per_watch(db):
+    """Both outlets' reports match the watch; the outbox holds one row for the story, and the
+    second report shows as "+1 outlet", not as a second alert."""
+    fill(db)
+    watch = Watch(name="floods", query="flood OR evacuated OR evacuation", targets=["mail"])
+    target = Target(name="mail", url="json://127.0.0.1:9/")
+    stats = match_pending(db, Matcher.compile([watch]))
+    assert stats.matches >= 2  # the two reports of the Vellmar flood at least
+    enqueue(db, [watch], [target])
+    alerted = db.execute(
+        "SELECT count(*) FROM alerts WHERE story_id IN (SELECT story_id FROM articles"
+        " WHERE url LIKE '%/vellmar' OR url LIKE '%daily.example/flood')"
+    ).fetchone()[0]
+    story = db.execute("SELECT story_id FROM articles WHERE url LIKE '%/vellmar'").fetchone()[0]
+    sources = db.execute("SELECT sources FROM stories WHERE id = ?", [story]).fetchone()[0]
+    assert alerted == 1 and plus_outlets(sources) == "+1 outlet"
 
 
 def test_rebuild_keeps_story_ids_and_never_touches_alerts(db):
