@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint format bench demo clean
+.PHONY: install run test test-install lint format bench demo clean
 
 # (Re)install when .venv is missing or older than pyproject.toml.
 $(STAMP): pyproject.toml
@@ -26,7 +26,10 @@ TEST_WORKERS ?= 4
 test: $(STAMP) ## lint and run the test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup -m "not install" $(PYTEST_ARGS)
+
+test-install: $(STAMP) ## build the wheel, pip install it into a fresh venv, run the demo from it
+	$(BIN)/pytest tests/install
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

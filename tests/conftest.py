@@ -14,6 +14,15 @@ from click.testing import CliRunner
 REPO = Path(__file__).resolve().parent.parent
 
 
+def pytest_configure(config):
+    """Markers of the shared test set-up (``slow`` is registered in pyproject.toml)."""
+    config.addinivalue_line(
+        "markers",
+        "install: builds the wheel and installs it into a fresh venv (a minute; `make test` "
+        "leaves it out, `make test-install` and .ci/run run it)",
+    )
+
+
 @pytest.fixture
 def write_config(tmp_path):
     """Write a config file; ``{archive}`` in the text becomes a fresh archive path in tmp_path."""
