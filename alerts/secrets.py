@@ -66,17 +66,3 @@ class RedactingFilter(logging.Filter):
         record.msg = self.scrub(message)
         record.args = ()
         return True
-
-
-def protect_logging(secrets: list[str] | None = None) -> RedactingFilter:
-    """Keep Apprise's logger at INFO or above (it logs full webhook URLs at DEBUG) and put a
-    redacting filter on every root handler and on Apprise's logger. Returns the filter."""
-    apprise_log = logging.getLogger("apprise")
-    if apprise_log.getEffectiveLevel() < logging.INFO:
-        apprise_log.setLevel(logging.INFO)
-    flt = RedactingFilter(secrets)
-    for handler in logging.getLogger().handlers:
-        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
-            handler.addFilter(flt)
-    apprise_log.addFilter(flt)
-    return flt

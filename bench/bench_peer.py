@@ -141,7 +141,7 @@ def child(config: str) -> int:
             finally:
                 reactor.stop()
 
-    return TwoCycles(config, cfg, once=True).start()
+    return TwoCycles(config, cfg, once=True, load_config=scheduler.load_config).start()
 
 
 def _hwm_mb() -> float:

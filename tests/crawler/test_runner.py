@@ -181,10 +181,10 @@ def test_redirects_to_other_schemes_are_refused_and_read_nothing(
     proc = run_newswatch("crawl", "--config", str(cfg))
     assert proc.returncode == 1, proc.stderr  # every source failed
     status = run_newswatch("status", "--json", "--config", str(cfg))
-    report = json.loads(status.stdout)
-    rows = {s["name"]: s for s in report["sources"]}
+    report = {r["section"]: r for r in map(json.loads, status.stdout.splitlines())}
+    rows = {s["name"]: s for s in map(json.loads, status.stdout.splitlines()) if s["section"] == "source"}
     for name, location in targets.items():
         assert rows[name]["last_error_class"] == "redirect_refused", rows[name]
         assert location[:40] in rows[name]["last_error"]
         assert rows[name]["consecutive_failures"] == 1
-    assert report["counts"]["articles"] == 0
+    assert report["archive"]["articles"] == 0

@@ -11,8 +11,9 @@ from delivery.newsdata import T0
 from alerts import outbox
 from alerts.config import DeliverySettings, Target, Watch
 from alerts.deliver import deliver_due
-from alerts.secrets import protect_logging
+from alerts.logs import config_secrets, setup_logging
 from crawler.archive import open_archive
+from scheduler import load_config
 
 SECRET = "s3cr3t-Passw0rd"
 
@@ -76,13 +77,28 @@ def test_alerts_test_reports_each_target(cli, write_config, smtp):
     assert cli("--config", config(write_config, smtp), "alerts", "test", "nope").exit_code == 1
 
 
+@pytest.fixture
+def daemon_logging():
+    """The daemon's own log set-up (what `newswatch run` calls); pytest's handlers and the
+    levels it changes are put back afterwards."""
+    root = logging.getLogger()
+    touched = ["apprise", "scrapy", "twisted", "apscheduler", "apscheduler.scheduler"]
+    saved = (root.handlers[:], root.level, {n: logging.getLogger(n).level for n in touched})
+    yield setup_logging
+    handlers, level, levels = saved
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, lvl in levels.items():
+        logging.getLogger(name).setLevel(lvl)
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
 def test_secrets_stay_out_of_logs_errors_status_and_archive(
-    cli, write_config, smtp, news, db, caplog, tmp_path
+    cli, write_config, smtp, news, db, capsys, tmp_path, daemon_logging, log_format
 ):
-    caplog.set_level(logging.DEBUG)
-    protect_logging()
-    assert logging.getLogger("apprise").getEffectiveLevel() >= logging.INFO
     path = config(write_config, smtp)
+    daemon_logging(log_format, level=logging.DEBUG, secrets=config_secrets(load_config(path)))
+    assert logging.getLogger("apprise").getEffectiveLevel() >= logging.INFO
     news.add("A story")
     targets = [
         Target(name="mail", url=smtp.url(password=SECRET)),
@@ -92,6 +108,8 @@ def test_secrets_stay_out_of_logs_errors_status_and_archive(
     watches = [Watch(name="trafficking", query="x", targets=["mail", "dead", "hook"])]
     outbox.enqueue(db, watches, targets, now=T0)
     logging.getLogger("newswatch.test").debug("sending via %s", targets[1].url)
+    # A bare secret (not inside a URL) is masked too: the config's passwords are known.
+    logging.getLogger("newswatch.test").warning("login failed for password %s", SECRET)
     stats = deliver_due(db, watches, targets, DeliverySettings(), now=T0)
     assert (stats.sent, stats.retrying) == (1, 2)
     errors = " ".join(stats.errors) + json.dumps(outbox.list_alerts(db))
@@ -101,8 +119,10 @@ def test_secrets_stay_out_of_logs_errors_status_and_archive(
     listing = cli("--config", path, "alerts", "list").output
     # the CLI reads the archive the config names; also check the one the deliveries wrote
     dump = "\n".join(open_archive(tmp_path / "archive.db").iterdump())
-    assert "sending via mailto://newswatch:****@" in caplog.text
-    for seen in (caplog.text, errors, status, listing, dump):
+    logs = capsys.readouterr().err
+    assert "sending via mailto://newswatch:****@" in logs
+    assert "login failed for password ****" in logs
+    for seen in (logs, errors, status, listing, dump):
         assert SECRET not in seen
 
 

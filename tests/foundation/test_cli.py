@@ -91,12 +91,16 @@ def test_search_with_no_result_says_so(cli, archive_config):
 def test_status_json_reports_sources_counts_and_alerts(cli, archive_config):
     result = cli("--config", str(archive_config), "status", "--json")
     assert result.exit_code == 0
-    report = json.loads(result.output)
-    assert report["counts"]["articles"] == 4
-    assert report["alerts"]["pending"] == 1
-    assert report["alerts"]["failed"] == 1
-    assert report["alerts"]["sent"] == 1
-    sources = {s["name"]: s for s in report["sources"]}
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert {line["section"] for line in lines} == {"source", "archive", "alerts", "daemon"}
+    one = {line["section"]: line for line in lines if line["section"] != "source"}
+    assert one["archive"]["articles"] == 4
+    assert one["archive"]["path"].endswith("archive.db")
+    assert one["alerts"]["pending"] == 1
+    assert one["alerts"]["failed"] == 1
+    assert one["alerts"]["sent"] == 1
+    assert one["daemon"]["alive"] is False
+    sources = {s["name"]: s for s in lines if s["section"] == "source"}
     assert sources["turan-politics"]["last_status"] == 200
     assert sources["turan-politics"]["articles"] == 1
     assert "last_attempt_at" not in sources["never-fetched"]
@@ -135,3 +139,44 @@ def test_a_real_process_flushes_piped_output_before_its_fast_exit(archive_config
     proc = run_newswatch("--config", str(archive_config), "search", "trafficking", "--limit", "x")
     assert proc.returncode == 2
     assert "Invalid value" in proc.stderr
+
+
+LISTINGS = [
+    ("search", "trafficking"),
+    ("tiers", "AZ"),
+    ("alerts", "list"),
+    ("status",),
+    ("dedupe",),
+]
+
+
+@pytest.mark.parametrize("command", LISTINGS, ids=" ".join)
+def test_every_listing_command_prints_json_lines(cli, archive_config, command):
+    result = cli("--config", str(archive_config), *command, "--json")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines, "no rows"
+    assert all(isinstance(json.loads(line), dict) for line in lines)
+
+
+def test_a_table_off_a_terminal_is_plain_aligned_text_at_full_width(cli, archive_config):
+    result = cli("--config", str(archive_config), "search", "trafficking")
+    lines = result.output.splitlines()
+    header, rule, *rows = lines
+    assert header.split() == ["date", "source", "title", "url"]
+    assert set(rule.replace(" ", "")) == {"-"}
+    # One line per row, nothing cut or wrapped at 80 columns, no box drawing.
+    title = "U.S. Trafficking Report: Azerbaijan Does Not Fully Meet Minimum Standards"
+    url = "https://turan.az/en/politics/us-trafficking-report-781839"
+    (row,) = [r for r in rows if title in r]
+    assert url in row and len(row) > 80
+    assert not any(c in result.output for c in "│┃┏━─")
+    # Columns line up: every row's url starts where the header's does.
+    assert {r.index("https://") for r in rows} == {header.index("url")}
+
+
+def test_plain_table_keeps_untrusted_cells_on_one_line():
+    from crawler.cli.output import plain_table
+
+    lines = plain_table(("a", "b"), [("x\ny", None), ("[bold]z[/bold]", 12)])
+    assert lines == ["a               b", "--------------  --", "x y", "[bold]z[/bold]  12"]

@@ -1,0 +1,106 @@
+"""`newswatch alerts ...`: the targets and the outbox (test, list, retry)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from alerts import outbox
+from alerts.secrets import redact_url
+from crawler.cli import output
+from crawler.cli.context import Context, config_option, json_option, pass_ctx
+
+
+@click.group()
+def alerts() -> None:
+    """Alert targets and the outbox: test, list, retry."""
+
+
+@alerts.command("test")
+@click.argument("target", required=False)
+@config_option
+@pass_ctx
+def alerts_test(obj: Context, target: str | None) -> None:
+    """Send a test message to every target (or one) and report each result."""
+    from alerts.targets import send_test
+
+    cfg = obj.config
+    chosen = [t for t in cfg.targets if target is None or t.name == target]
+    if not chosen:
+        known = ", ".join(t.name for t in cfg.targets) or "none configured"
+        raise click.ClickException(f"no target named {target!r} (targets: {known})")
+    failures = 0
+    for t in chosen:
+        result = send_test(t)
+        shown = f"{t.name} ({redact_url(t.url)})"
+        if result.ok:
+            output.line(f"ok      {shown}")
+        else:
+            failures += 1
+            output.line(f"FAILED  {shown}: {result.error}")
+    if failures:
+        sys.exit(1)
+
+
+@alerts.command("list")
+@click.option("--status", type=click.Choice(outbox.STATUSES), help="Only alerts in this state.")
+@click.option(
+    "--limit", default=50, show_default=True, type=click.IntRange(1, 100_000), help="Most rows."
+)
+@json_option
+@config_option
+@pass_ctx
+def alerts_list(obj: Context, status: str | None, limit: int, as_json: bool) -> None:
+    """List outbox rows, newest first: watch, target, state, attempts, last error.
+
+    With --json, one line per outbox row: {"id", "watch", "target", "mode", "status",
+    "attempts", "next_attempt_at", "sent_at", "last_error", "title", ...}.
+    """
+    rows = outbox.list_alerts(obj.open_archive(), status=status, limit=limit)
+    if as_json:
+        output.json_lines(rows)
+        return
+    if not rows:
+        output.line("no alerts" + (f" with status {status}" if status else ""), err=True)
+        return
+    output.table(
+        ("id", "watch", "target", "mode", "status", "tries", "next/sent", "title", "error"),
+        (
+            (
+                r["id"],
+                r["watch"],
+                r["target"],
+                r["mode"],
+                r["status"],
+                r["attempts"],
+                r["sent_at"] or r["next_attempt_at"],
+                (r["title"] or "")[:60],
+                r["last_error"],
+            )
+            for r in rows
+        ),
+    )
+
+
+@alerts.command("retry")
+@click.argument("ids", nargs=-1, type=int, metavar="[ID]...")
+@click.option("--failed", is_flag=True, help="Retry every failed alert.")
+@config_option
+@pass_ctx
+def alerts_retry(obj: Context, ids: tuple[int, ...], failed: bool) -> None:
+    """Make failed (or pending) alerts due again now, with a fresh attempt count."""
+    if not ids and not failed:
+        raise click.UsageError("give alert IDs (see `newswatch alerts list`) or --failed")
+    db = obj.open_archive()
+    known = outbox.statuses(db, ids)
+    n = outbox.retry(db, ids, failed=failed)
+    output.line(f"{n} alert(s) will be sent in the next delivery")
+    missing = [str(i) for i in ids if i not in known]
+    sent = [str(i) for i in ids if known.get(i) == "sent"]
+    if missing:
+        output.line(
+            f"no alert with id {', '.join(missing)} (see `newswatch alerts list`)", err=True
+        )
+    if sent:
+        output.line(f"already sent, not sent again: {', '.join(sent)}", err=True)

@@ -1,0 +1,100 @@
+"""`newswatch match`: articles in, countries, watches and tiers out (or re-match the archive)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+
+from crawler.cli import output
+from crawler.cli.context import Context, config_option, pass_ctx
+
+
+@click.command()
+@click.argument("file", required=False, default="-", metavar="[FILE|-]")
+@click.option(
+    "--archive", "use_archive", is_flag=True, help="Re-match articles stored in the archive."
+)
+@click.option("--since", metavar="DATE", help="With --archive: only articles fetched since DATE.")
+@click.option(
+    "--watch", "watches", multiple=True, metavar="NAME", help="Only this watch (repeatable)."
+)
+@config_option
+@pass_ctx
+def match(
+    obj: Context, file: str, use_archive: bool, since: str | None, watches: tuple[str, ...]
+) -> None:
+    """Match articles (JSON Lines or plain text) against the watchlist; print JSON Lines.
+
+    Input is JSON Lines ({"id", "title", "text"}, other keys ignored) or plain text (one
+    article, first line the title). Writes nothing. With --archive, re-runs the watches over
+    stored articles and adds only matches and tier statements not already there.
+    """
+    from alerts import match_stage
+
+    if since and not use_archive:
+        raise click.UsageError("--since only applies with --archive")
+    if since:
+        since = since_prefix(since)
+    matcher = compile_watches(obj.config, watches)
+    if use_archive:
+        if file != "-":
+            raise click.UsageError("give either FILE or --archive, not both")
+        stats = match_stage.rematch_archive(obj.open_archive(), matcher, since)
+        output.line(
+            f"{stats.articles} articles re-matched: {stats.matches} new matches, "
+            f"{stats.tier_statements} new tier statements",
+            err=True,
+        )
+        return
+    try:
+        with click.open_file(file, encoding="utf-8") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError) as e:
+        raise click.ClickException(f"cannot read {file}: {e}") from None
+    try:
+        records = list(match_stage.read_articles(text, None if file == "-" else file))
+    except match_stage.InputError as e:
+        raise click.ClickException(f"{file}: {e}") from None
+    if not records:
+        output.line(
+            f"nothing to match: {'standard input' if file == '-' else file} is empty", err=True
+        )
+    output.json_lines(match_stage.match_records(matcher, records))
+
+
+def since_prefix(value: str) -> str:
+    """--since as an ISO prefix the archive's UTC timestamps compare against."""
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a date (use YYYY-MM-DD or an ISO 8601 time)", param_hint="--since"
+        ) from None
+    if when.tzinfo is None and len(value) <= 10:
+        return when.strftime("%Y-%m-%d")
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def compile_watches(cfg: Any, only: tuple[str, ...] = ()):
+    """The compiled watchlist of ``cfg`` (only the watches named in ``only``, when given)."""
+    from alerts.gazetteer import GazetteerError
+    from alerts.matcher import Matcher
+
+    chosen = cfg.watches
+    if only:
+        known = {w.name for w in cfg.watches}
+        for name in only:
+            if name not in known:
+                raise click.BadParameter(
+                    f"no watch named {name!r} (known: {', '.join(sorted(known)) or 'none'})",
+                    param_hint="--watch",
+                )
+        chosen = [w for w in cfg.watches if w.name in only]
+    try:
+        return Matcher.compile(chosen, cfg.term_sets, cfg.gazetteer.aliases)
+    except GazetteerError as e:
+        raise click.ClickException(str(e)) from None

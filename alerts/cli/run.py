@@ -1,0 +1,71 @@
+"""`newswatch run`: the daemon (or, with --once, one full cycle and its summary)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from alerts.daemon import Daemon, DaemonError
+from alerts.logs import config_secrets, setup_logging
+from crawler.cli import output
+from crawler.cli.context import Context, config_option, pass_ctx
+
+
+@click.command()
+@click.option(
+    "--once", is_flag=True, help="Run one full cycle (collect, match, deliver), then exit."
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Log lines as text or as JSON objects.",
+)
+@config_option
+@pass_ctx
+def run(obj: Context, once: bool, log_format: str) -> None:
+    """Run the daemon: collect each source on its interval, match, deliver.
+
+    Stops cleanly on SIGTERM or SIGINT; SIGHUP reloads the config (a bad one is refused and
+    the running one kept). With --once: one full cycle over every source, then a summary
+    (one JSON object with --log-format json).
+    """
+    cfg = obj.config
+    setup_logging(log_format, secrets=config_secrets(cfg))
+    daemon = Daemon(obj.path, cfg, load_config=obj.loader.load, once=once)
+    try:
+        code = daemon.start()
+    except DaemonError as e:
+        raise click.ClickException(str(e)) from None
+    if once:
+        print_cycle_summary(daemon.summary, as_json=log_format == "json")
+    sys.exit(code)
+
+
+def print_cycle_summary(summary: dict, *, as_json: bool = False) -> None:
+    """What `run --once` prints at the end: per-source results, archive counts, outbox."""
+    if as_json:
+        output.json_line(summary)
+        return
+    output.table(
+        ("source", "result", "new", "seen", "time"),
+        (
+            (
+                r["name"],
+                r.get("error_class") or r.get("status"),
+                r.get("items_new", 0),
+                r.get("items_seen", 0),
+                f"{r.get('duration_s') or 0:.1f}s",
+            )
+            for r in summary.get("sources", [])
+        ),
+    )
+    c, a = summary.get("counts", {}), summary.get("alerts", {})
+    output.line(
+        f"{c.get('articles', 0)} articles in {c.get('stories', 0)} stories, "
+        f"{c.get('matches', 0)} matches, {c.get('tier_statements', 0)} tier statements; "
+        f"alerts: {a.get('sent', 0)} sent, {a.get('pending', 0)} pending, "
+        f"{a.get('failed', 0)} failed"
+    )

@@ -1,0 +1,152 @@
+"""`newswatch status`: sources and their last fetch, archive counts, the outbox, the daemon."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import click
+
+from alerts import outbox, schema
+from alerts.daemon import stale_after
+from alerts.secrets import redact_url
+from crawler import archive, liveness, schedule
+from crawler.cli import output
+from crawler.cli.context import Context, config_option, json_option, pass_ctx
+
+
+@click.command()
+@json_option
+@config_option
+@pass_ctx
+def status(obj: Context, as_json: bool) -> None:
+    """Sources and their last fetch, article counts, pending and failed alerts.
+
+    With --json, JSON Lines, each object naming its section in "section": one
+    {"section": "source", "name", "kind", "url", "enabled", "interval_s", "next_run_at",
+    "last_attempt_at", "last_success_at", "last_status", "last_error_class", ...} per
+    source, one {"section": "target", "name", "url" (redacted), "tags"} per target, then
+    {"section": "archive", "config", "path", "articles", "stories", "matches",
+    "tier_statements"}, {"section": "alerts", "pending", "sending", "sent", "failed"} and
+    {"section": "daemon", "alive", "seen", "pid", "host", "started_at", "heartbeat_at", ...}.
+    """
+    report = status_report(obj.config, obj.open_archive(), config_file=obj.path)
+    if as_json:
+        output.json_lines(status_lines(report))
+        return
+    print_status(report)
+
+
+def status_report(cfg: Any, db, *, config_file: str = "") -> dict:
+    """Everything `newswatch status` shows, as plain data."""
+    health = {row["name"]: row for row in archive.source_health(db)}
+    sources = []
+    for s in cfg.sources:
+        row = health.pop(s.name, None) or {"name": s.name, "kind": s.kind, "url": s.url}
+        row["enabled"] = s.enabled
+        row["interval_s"] = int(s.effective_interval(cfg.crawl).total_seconds())
+        sources.append(row)
+    plan = schedule.next_runs(
+        db, cfg.sources, cfg.crawl, now=datetime.now(UTC), stagger=timedelta(0)
+    )
+    for row in sources:
+        due = plan.get(row["name"])
+        row["next_run_at"] = due.strftime("%Y-%m-%dT%H:%M:%SZ") if due else None
+    for row in health.values():  # in the archive but no longer configured
+        row["enabled"] = False
+        sources.append(row)
+    return {
+        "config": config_file,
+        "archive": cfg.archive.path,
+        "counts": {**archive.counts(db), **schema.counts(db)},
+        "alerts": outbox.status_counts(db),
+        "targets": [
+            {"name": t.name, "url": redact_url(t.url), "tags": t.tags} for t in cfg.targets
+        ],
+        "sources": sources,
+        "daemon": liveness.daemon_state(db, stale_after(cfg.daemon)),
+    }
+
+
+def status_lines(report: dict) -> Iterator[dict]:
+    """The report as JSON Lines rows, each naming its section (see `status --help`)."""
+    for s in report["sources"]:
+        yield {"section": "source", **s}
+    for t in report["targets"]:
+        yield {"section": "target", **t}
+    yield {
+        "section": "archive",
+        "config": report["config"],
+        "path": report["archive"],
+        **report["counts"],
+    }
+    yield {"section": "alerts", **report["alerts"]}
+    yield {"section": "daemon", **(report["daemon"] or {})}
+
+
+def print_status(report: dict) -> None:
+    """The report for people: a table of sources, then a line each for the rest."""
+
+    def result(s: dict) -> str:
+        if not s.get("last_attempt_at"):
+            return "never fetched"
+        return s.get("last_error_class") or str(s.get("last_status") or "")
+
+    output.table(
+        (
+            "source",
+            "kind",
+            "last attempt",
+            "last success",
+            "result",
+            "new/seen",
+            "fails",
+            "articles",
+            "next run",
+        ),
+        (
+            (
+                s["name"] + ("" if s.get("enabled", True) else " (off)"),
+                s.get("kind"),
+                s.get("last_attempt_at"),
+                s.get("last_success_at"),
+                result(s),
+                f"{s.get('items_new') or 0}/{s.get('items_seen') or 0}",
+                s.get("consecutive_failures") or 0,
+                s.get("articles") or 0,
+                s.get("next_run_at"),
+            )
+            for s in report["sources"]
+        ),
+    )
+    d = report.get("daemon") or {}
+    if d.get("alive"):
+        output.line(
+            f"daemon: running (pid {d['pid']} on {d['host']}, since {d['started_at']}, "
+            f"{d['cycles']} cycles, last heartbeat {d['heartbeat_at']})"
+        )
+    elif d.get("seen"):
+        output.line(f"daemon: not running (last seen {d['heartbeat_at']})")
+    else:
+        output.line("daemon: never started on this archive (`newswatch run`)")
+    c = report["counts"]
+    output.line(
+        f"archive {report['archive']}: {c['articles']} articles, {c['stories']} stories, "
+        f"{c['matches']} matches, {c['tier_statements']} tier statements"
+    )
+    if c.get("stopped_matches"):
+        output.line(
+            f"{c['stopped_matches']} watch evaluations stopped at the query bound, undecided "
+            "(table stopped_matches)"
+        )
+    a = report["alerts"]
+    output.line(
+        f"alerts: {a.get('pending', 0)} pending, {a.get('sending', 0)} sending, "
+        f"{a.get('sent', 0)} sent, {a.get('failed', 0)} failed"
+    )
+    if not report["targets"]:
+        output.line(
+            "no alert targets configured: alerts wait in the archive until you add a "
+            "[[targets]] entry (an Apprise URL) to the config"
+        )

@@ -1,0 +1,393 @@
+"""The long-running service: its settings and its lifecycle, one method per phase.
+
+One asyncio reactor for the whole process (Twisted's AsyncioSelectorReactor, installed
+before anything imports the reactor), APScheduler's AsyncIOScheduler on its loop, and the
+crawler's async crawl API awaited once per collection. The match and deliver stages are
+synchronous SQLite/SMTP work and run in a worker thread so the reactor stays responsive.
+
+Start-up runs the phases in order: lock the archive, install the reactor, write the first
+heartbeat, load the story index, release alerts a dead run left "sending", plan each
+source's next run, install the signal handlers, run, and mark the daemon stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from alerts import outbox, schema
+from alerts.stages import as_dict, compile_matcher, process_stage
+from crawler import archive, liveness, schedule, times
+from crawler.config import Duration, StrictModel
+from crawler.config_file import ConfigError
+
+log = logging.getLogger("newswatch")
+
+
+class DaemonSettings(StrictModel):
+    """How the daemon paces itself."""
+
+    tick: Duration = timedelta(seconds=5)
+    process_interval: Duration = timedelta(seconds=30)
+    shutdown_timeout: Duration = timedelta(seconds=25)
+    startup_stagger: Duration = timedelta(seconds=30)
+
+
+class DaemonError(Exception):
+    """The daemon cannot start (another one holds the archive)."""
+
+
+def stale_after(settings: DaemonSettings) -> timedelta:
+    """How old a heartbeat may be before `status` calls the daemon dead: three missed
+    match-and-deliver runs, plus a minute for a long collection."""
+    return 3 * settings.process_interval + timedelta(minutes=1)
+
+
+class Daemon:
+    """Collect due sources, match, deliver, on an APScheduler loop (or one cycle: ``once``).
+
+    ``load_config`` reads the config file again on SIGHUP; it raises ConfigError for a file
+    that cannot be used, and the running config is kept.
+    """
+
+    def __init__(
+        self,
+        config_file: str,
+        cfg: Any,
+        *,
+        load_config: Callable[[str], Any],
+        once: bool = False,
+    ):
+        from crawler.robots import RobotsCache
+
+        self.config_file = config_file
+        self.cfg = cfg
+        self.load_config = load_config
+        self.once = once
+        self.matcher = compile_matcher(cfg)
+        self.plan: dict[str, datetime] = {}
+        self.index = None  # the story index, loaded at start
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.reactor = None
+        self.scheduler = None  # APScheduler, only when not ``once``
+        self.stopping = False
+        self.exit_code = 0
+        self.summary: dict = {}
+        self.robots = RobotsCache()  # robots.txt kept between collections, up to 24 hours
+        self._crawl_task: asyncio.Task | None = None
+        self._stop_crawl = asyncio.Event()
+        self._process_lock = asyncio.Lock()
+        self._lock = liveness.ArchiveLock(cfg.archive.path)
+
+    # -- lifecycle, in the order start() runs it
+
+    def start(self) -> int:
+        """Run until SIGTERM/SIGINT (or, with ``once``, one full cycle). Returns the exit code.
+        Raises DaemonError when another daemon holds the archive."""
+        self.lock()
+        try:
+            self.install_reactor()
+            db = schema.open_archive(self.cfg.archive.path)
+            try:
+                self.heartbeat(db)
+                self.load_story_index(db)
+                self.release_outbox(db)
+                self.plan_runs(db)
+            finally:
+                db.close()
+            self.install_signals()
+            self.run()
+            self.stop()
+        finally:
+            self._lock.release()
+        return self.exit_code
+
+    def lock(self) -> None:
+        """One daemon per archive."""
+        try:
+            self._lock.acquire()
+        except liveness.ArchiveLocked as e:
+            raise DaemonError(str(e)) from None
+
+    def install_reactor(self) -> None:
+        """The asyncio reactor, and its loop for our own tasks."""
+        from scrapy.utils.reactor import install_reactor
+
+        install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
+        from twisted.internet import reactor
+
+        self.reactor = reactor
+        self.loop = asyncio.get_event_loop()
+
+    def heartbeat(self, db) -> None:
+        """Tell `status` (and other processes) that a daemon started on this archive."""
+        liveness.heartbeat(db, started_at=times.utcnow())
+
+    def load_story_index(self, db) -> None:
+        """The near-duplicate index the crawls assign stories with."""
+        from crawler.stories import load_story_index
+
+        self.index = load_story_index(db, self.cfg.dedupe)
+
+    def release_outbox(self, db) -> None:
+        """Alerts a dead run left "sending" go out again (at least once, never lost)."""
+        abandoned = outbox.release_abandoned(db)
+        if abandoned:
+            log.warning(
+                "%d alerts were being sent when the last run died: sending again", abandoned
+            )
+
+    def plan_runs(self, db) -> None:
+        """When each source is next due, from the archive (the same plan a restart makes);
+        overdue sources spread over ``[daemon] startup_stagger``."""
+        self.plan = schedule.next_runs(
+            db,
+            self.cfg.sources,
+            self.cfg.crawl,
+            now=datetime.now(UTC),
+            stagger=self.cfg.daemon.startup_stagger,
+        )
+
+    def install_signals(self) -> None:
+        """SIGTERM/SIGINT stop cleanly; SIGHUP reloads the config (not with ``once``)."""
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            self.loop.add_signal_handler(sig, self.request_stop, sig)
+        if not self.once:
+            self.loop.add_signal_handler(signal.SIGHUP, self.reload)
+
+    def run(self) -> None:
+        """Run the reactor until a stop: one cycle, or the scheduler's jobs."""
+        if self.once:
+            self.reactor.callWhenRunning(lambda: self.loop.create_task(self._once()))
+        else:
+            self.reactor.callWhenRunning(self.schedule_jobs)
+        self.reactor.run(installSignalHandlers=False)
+
+    def stop(self) -> None:
+        """After the reactor stopped: tell `status` the daemon is gone."""
+        db = schema.open_archive(self.cfg.archive.path)
+        try:
+            liveness.mark_stopped(db)
+        finally:
+            db.close()
+        log.info("newswatch stopped")
+
+    # -- running
+
+    def schedule_jobs(self) -> None:
+        """Collect every tick (what is due), match and deliver every process interval."""
+        from apscheduler.events import EVENT_JOB_ERROR
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+        self.scheduler = AsyncIOScheduler(
+            event_loop=self.loop,
+            timezone="UTC",
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
+        )
+        self.scheduler.add_listener(self._job_error, EVENT_JOB_ERROR)
+        for job, every in (
+            (self.collect, self.cfg.daemon.tick),
+            (self.process, self.cfg.daemon.process_interval),
+        ):
+            self.scheduler.add_job(
+                job,
+                "interval",
+                seconds=every.total_seconds(),
+                id=job.__name__,
+                next_run_time=datetime.now(UTC),
+            )
+        self.scheduler.start()
+        log.info(
+            "newswatch daemon started: %d sources, %d watches, %d targets, archive %s",
+            len(self.cfg.sources),
+            len(self.cfg.watches),
+            len(self.cfg.targets),
+            self.cfg.archive.path,
+        )
+        if not self.cfg.targets:
+            log.info(
+                "no alert targets configured: matches wait in the archive; add a "
+                "[[targets]] entry with an Apprise URL to %s",
+                self.config_file,
+            )
+
+    def _job_error(self, event) -> None:
+        if self.stopping and isinstance(event.exception, asyncio.CancelledError):
+            return  # our own shutdown
+        log.error(
+            "job %s failed: %r\n%s",
+            event.job_id,
+            event.exception,
+            event.traceback or "",
+            extra={"event": "job_error", "job": event.job_id},
+        )
+
+    def request_stop(self, sig: int | None = None) -> None:
+        """SIGTERM/SIGINT: take no new work, close the running crawl (bounded), then stop."""
+        if self.stopping:
+            return
+        self.stopping = True
+        log.info("stopping (%s)", signal.Signals(sig).name if sig else "requested")
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+        self.loop.create_task(self._shutdown())
+
+    async def _shutdown(self) -> None:
+        if self._crawl_task is not None and not self._crawl_task.done():
+            self._stop_crawl.set()
+            try:
+                await asyncio.wait_for(
+                    asyncio.shield(self._crawl_task),
+                    self.cfg.daemon.shutdown_timeout.total_seconds(),
+                )
+            except (TimeoutError, asyncio.CancelledError, Exception) as e:
+                log.warning("crawl did not close cleanly: %r", e)
+        self.reactor.stop()
+
+    def reload(self) -> None:
+        """SIGHUP: load the config again; a bad one is refused and the running one kept."""
+        try:
+            cfg = self.load_config(self.config_file)
+            matcher = compile_matcher(cfg)
+        except ConfigError as e:
+            log.error("config reload refused, keeping the running config: %s", e)
+            return
+        except Exception as e:  # a matcher that cannot compile is a bad config too
+            log.error("config reload refused, keeping the running config: %r", e)
+            return
+        if cfg.archive.path != self.cfg.archive.path:
+            log.error(
+                "config reload refused: [archive] path changed; restart the daemon to move it"
+            )
+            return
+        db = schema.open_archive(cfg.archive.path)
+        try:
+            dedupe_changed = cfg.dedupe != self.cfg.dedupe
+            self.cfg, self.matcher = cfg, matcher
+            if dedupe_changed:
+                self.load_story_index(db)
+            self.plan_runs(db)
+        finally:
+            db.close()
+        log.info(
+            "config reloaded from %s: %d sources, %d watches",
+            self.config_file,
+            len(cfg.sources),
+            len(cfg.watches),
+        )
+
+    # -- jobs
+
+    async def collect(self, names: list[str] | None = None) -> list:
+        """Crawl the sources that are due (or ``names``), then match and deliver."""
+        now = datetime.now(UTC)
+        due = names if names is not None else schedule.due_now(self.plan, now)
+        if not due or self.stopping:
+            return []
+        by_name = {s.name: s for s in self.cfg.sources}
+        sources = [by_name[n] for n in due if n in by_name]
+        from crawler import runner
+
+        started = time.perf_counter()
+        self._crawl_task = self.loop.create_task(
+            runner.crawl_sources(
+                self.cfg.crawl,
+                sources,
+                self.cfg.archive.path,
+                stop=self._stop_crawl,
+                dedupe=self.cfg.dedupe,
+                index=self.index,
+                robots=self.robots,
+            )
+        )
+        try:
+            # Shielded: a cancelled job must not cancel the crawl; shutdown closes it instead.
+            results = await asyncio.shield(self._crawl_task)
+        finally:
+            if self._crawl_task.done():
+                self._crawl_task = None
+        crawl_s = time.perf_counter() - started
+        self.plan_after_run(sources)
+        for r in results:
+            self._log_fetch(as_dict(r))
+        if not self.stopping:
+            await self.process()
+        total_s = time.perf_counter() - started
+        log.info(
+            "collection of %d sources: crawl %.2fs, whole cycle %.2fs",
+            len(sources),
+            crawl_s,
+            total_s,
+            extra={
+                "event": "collect",
+                "sources": len(sources),
+                "crawl_s": crawl_s,
+                "cycle_s": total_s,
+            },
+        )
+        return results
+
+    def plan_after_run(self, sources: list) -> None:
+        """When the sources just collected are next due: the rule a restart uses, from the
+        finish times the crawl recorded (so sources that ran together drift apart)."""
+        db = archive.open_archive(self.cfg.archive.path)
+        try:
+            self.plan.update(schedule.due_after_run(db, sources, self.cfg.crawl))
+        finally:
+            db.close()
+
+    @staticmethod
+    def _log_fetch(r: dict) -> None:
+        log.info(
+            "source %s: %s, %s new of %s, %.1fs",
+            r.get("name"),
+            r.get("error_class") or r.get("status") or "ok",
+            r.get("items_new"),
+            r.get("items_seen"),
+            r.get("duration_s") or 0.0,
+            extra={
+                "event": "fetch",
+                "source": r.get("name"),
+                **{k: v for k, v in r.items() if k not in ("name", "message")},
+            },
+        )
+
+    async def process(self) -> dict:
+        """Run the match and deliver stages in a worker thread, one run at a time (the
+        timer and the end of a collection must never deliver the same rows twice)."""
+        if self.stopping:
+            return {}
+        async with self._process_lock:
+            cfg, matcher = self.cfg, self.matcher
+            started = time.perf_counter()
+            stats = await asyncio.to_thread(process_stage, cfg, matcher)
+            stats["process_s"] = round(time.perf_counter() - started, 4)
+        log.info("cycle: %s", json.dumps(stats, default=str), extra={"event": "cycle", **stats})
+        return stats
+
+    async def _once(self) -> None:
+        try:
+            names = [s.name for s in self.cfg.sources if s.enabled]
+            results = await self.collect(names) if names else []
+            if not names:
+                await self.process()
+            db = schema.open_archive(self.cfg.archive.path)
+            try:
+                self.summary = {
+                    "sources": [as_dict(r) for r in results],
+                    "counts": {**archive.counts(db), **schema.counts(db)},
+                    "alerts": outbox.status_counts(db),
+                }
+            finally:
+                db.close()
+        except Exception:
+            log.exception("the cycle failed")
+            self.exit_code = 1
+        finally:
+            self.reactor.stop()
