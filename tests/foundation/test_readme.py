@@ -1,4 +1,5 @@
-"""The README stays true: its sqlite-utils lines run, and every config key is documented."""
+"""The docs stay true: their sqlite-utils lines run, every config key and every command is
+documented, wherever the text lives (README.md or docs/*.md)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,21 @@ from support import fixture_archive
 
 from scheduler import Config
 
-README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = {
+    str(p.relative_to(ROOT)): p.read_text(encoding="utf-8")
+    for p in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+}
+README = DOCS["README.md"]
 SQLITE_UTILS = Path(sys.executable).with_name("sqlite-utils")
 
-LINES = [line for line in README.splitlines() if line.startswith("sqlite-utils ")]
+# (file, line) for every sqlite-utils recipe in the docs
+LINES = [
+    (name, line)
+    for name, text in DOCS.items()
+    for line in text.splitlines()
+    if line.startswith("sqlite-utils ")
+]
 
 # What each README query must show when run on the fixture archive.
 EXPECTED = {
@@ -33,8 +45,8 @@ def test_readme_has_at_least_five_sqlite_utils_lines():
     assert len(LINES) >= 5
 
 
-@pytest.mark.parametrize("line", LINES, ids=range(len(LINES)))
-def test_readme_sqlite_utils_line_runs(line, tmp_path):
+@pytest.mark.parametrize(("doc", "line"), LINES, ids=range(len(LINES)))
+def test_readme_sqlite_utils_line_runs(doc, line, tmp_path):
     db = tmp_path / "newswatch.db"
     fixture_archive.build(db)
     args = shlex.split(line)
@@ -43,9 +55,10 @@ def test_readme_sqlite_utils_line_runs(line, tmp_path):
         [str(SQLITE_UTILS), *args[1:]], capture_output=True, text=True, timeout=60
     )
     assert proc.returncode == 0, proc.stderr
-    comment = README[: README.index(line)].rstrip().splitlines()[-1]
+    text = DOCS[doc]
+    comment = text[: text.index(line)].rstrip().splitlines()[-1]
     keys = [k for k in EXPECTED if k in line or k in comment]
-    assert keys, f"no expectation for README line: {line}"
+    assert keys, f"no expectation for the line in {doc}: {line}"
     for word in EXPECTED[keys[0]]:
         assert word in proc.stdout, (word, proc.stdout)
 
@@ -63,8 +76,10 @@ def _fields(model: type[BaseModel], prefix: str = ""):
 
 
 def test_every_config_key_is_in_the_configuration_reference():
-    start = README.index("## Configuration reference")
-    reference = README[start : README.index("\n## ", start + 10)]
+    (text,) = [t for t in DOCS.values() if "## Configuration reference" in t]
+    start = text.index("## Configuration reference")
+    end = text.find("\n## ", start + 10)
+    reference = text[start : end if end > 0 else len(text)]
     documented = set(re.findall(r"`\[{0,2}([a-z_]+)\]{0,2}`", reference))
     missing = [path for path, name in _fields(Config) if name not in documented]
     assert not missing, f"config keys missing from README's configuration reference: {missing}"
@@ -73,3 +88,22 @@ def test_every_config_key_is_in_the_configuration_reference():
 def test_readme_shows_the_two_commands_first():
     first_block = re.search(r"```sh\n(.*?)```", README, re.S).group(1)
     assert "make run" in first_block and "make test" in first_block
+
+
+def test_every_command_is_in_the_readme():
+    from scheduler import cli
+
+    def paths(group, prefix=()):
+        for name, cmd in group.commands.items():
+            yield (*prefix, name)
+            if hasattr(cmd, "commands"):
+                yield from paths(cmd, (*prefix, name))
+
+    missing = [p for p in paths(cli) if "newswatch " + " ".join(p) not in README]
+    assert not missing, f"commands the README never shows: {missing}"
+
+
+def test_links_between_the_docs_resolve():
+    for name, text in DOCS.items():
+        for target in re.findall(r"\]\(([^)#]+\.md)(?:#[^)]*)?\)", text):
+            assert (ROOT / name).parent.joinpath(target).resolve().is_file(), (name, target)
