@@ -87,11 +87,35 @@ def test_bad_query_fails_config_load_with_exit_2(write_config, run_newswatch):
         ("@slavery", "Azərbaycanda insan alverinə qarşı mübarizə", True),
         ("@slavery", "DEBT BONDAGE", True),
         ("café", "Cafe culture", True),
+        # NEAR/s: one sentence; NOT NEAR: the left side's hits with none of the right near
+        ("forced NEAR/s prostitution", "She was forced, they say, into prostitution.", True),
+        ("forced NEAR/s prostitution", "She was forced out. Prostitution is legal.", False),
+        ("forced NEAR/s prostitution", "She was forced out\nProstitution is legal", False),
+        ("traffick* NOT NEAR/s drug*", "Police say drug gangs are trafficking.", False),
+        ("traffick* NOT NEAR/s drug*", "Drugs were seized. Trafficking is rife.", True),
+        ("traffick* NOT NEAR/2 arms", "arms and trafficking", False),
+        ("traffick* NOT NEAR/2 arms", "arms were found, and later the trafficking", True),
+        ("traffick* NOT NEAR/2 arms", "trafficking of people, and much later arms trafficking", True),
+        ("a NOT NEAR/0 b", "a only", True),
+        # a * inside a phrase: each starred word takes any ending, words one space apart
+        ('"traffick* into"', "Women trafficked into Europe", True),
+        ('"traffick* into"', "Trafficking, into the night", False),
+        ('"торговл* людьми"', "Борьба с торговлей людьми", True),
+        ('"victim* of trafficking"', "victims of trafficking", True),
+        ('"victim* of trafficking"', "victims of drug trafficking", False),
     ],
 )
 def test_query_semantics(query, text, fires):
     m = matcher(Watch(name="w", query=query))
     assert (m.match("", text).watches == ["w"]) is fires
+
+
+def test_a_match_shows_the_phrases_that_fired():
+    m = matcher(Watch(name="w", query='("traffick* into" NOT NEAR/s drug*) NEAR/4 women'))
+    assert m.match("", "Women trafficked into Europe.").watch_terms["w"] == [
+        "Women",
+        "trafficked into",
+    ]
 
 
 def test_countries_any_of_with_query_and_exclude():
