@@ -7,7 +7,6 @@ import logging
 import click
 
 from alerts.daemon import DaemonError
-from alerts.demo import DemoError, run_demo
 from alerts.logs import setup_logging
 from crawler.cli.context import Context, pass_ctx
 from crawler.config_file import ConfigError
@@ -18,6 +17,8 @@ from crawler.config_file import ConfigError
 @pass_ctx
 def demo(obj: Context, keep: str | None) -> None:
     """Try newswatch offline: crawl a bundled sample site, match, and mail a local server."""
+    from alerts.demo import DemoError, run_demo  # its servers and mail parsing: only here
+
     setup_logging("text", level=logging.WARNING)
     try:
         run_demo(obj.loader, keep=keep)
