@@ -57,3 +57,26 @@ def test_demo_leaves_nothing_behind(run_newswatch):
     proc = run_newswatch("demo", timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert set(Path(tempfile.gettempdir()).glob("newswatch-demo-*")) == before
+
+
+def test_the_demo_data_ships_inside_the_package():
+    """An installed wheel has no data/ folder: the demo's site and default watchlist are
+    package data next to alerts/demo.py, and pyproject.toml ships them."""
+    import fnmatch
+    import tomllib
+
+    import alerts
+    from alerts.demo import DEFAULTS, DEMO_SITE
+
+    package = Path(alerts.__file__).resolve().parent
+    repo = package.parent
+    assert package in DEMO_SITE.parents and (DEMO_SITE / "turan" / "rss.xml").is_file()
+    # the defaults are the shipped config itself (a link the wheel build copies in)
+    assert DEFAULTS.read_bytes() == (repo / "data" / "newswatch.toml").read_bytes()
+    patterns = tomllib.loads((repo / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"
+    ]["alerts"]
+    files = [DEFAULTS, *(p for p in DEMO_SITE.rglob("*") if p.is_file())]
+    for f in files:
+        rel = f.relative_to(package).as_posix()
+        assert any(fnmatch.fnmatch(rel, p.replace("**/", "*")) for p in patterns), rel
