@@ -1,0 +1,57 @@
+"""The daemon's start-up phases, in-process on a real archive (no reactor): each phase does
+its one job, and no phase adds an attribute that __init__ did not create."""
+
+from __future__ import annotations
+
+import pytest
+
+from alerts.daemon import Daemon, DaemonError
+from scheduler import load_config
+
+
+@pytest.fixture
+def daemon(write_config):
+    path = write_config(
+        """
+        [archive]
+        path = "{archive}"
+        [[sources]]
+        name = "on"
+        kind = "feed"
+        url = "https://example.org/on.xml"
+        [[sources]]
+        name = "off"
+        kind = "feed"
+        url = "https://example.org/off.xml"
+        enabled = false
+        """
+    )
+    return Daemon(str(path), load_config(path), load_config=load_config)
+
+
+def test_phases_do_their_job_and_add_no_attribute(daemon):
+    from alerts import schema
+
+    born = set(vars(daemon))
+    db = schema.open_archive(daemon.cfg.archive.path)
+    try:
+        daemon.heartbeat(db)
+        daemon.load_story_index(db)
+        daemon.release_outbox(db)
+        daemon.plan_runs(db)
+        assert db["daemon"].count == 1
+    finally:
+        db.close()
+    assert daemon.index is not None
+    assert set(daemon.plan) == {"on"}  # a disabled source is never planned
+    assert set(vars(daemon)) == born
+
+
+def test_a_second_daemon_on_one_archive_is_a_library_error(daemon):
+    other = Daemon(daemon.config_file, daemon.cfg, load_config=load_config)
+    daemon.lock()
+    try:
+        with pytest.raises(DaemonError):
+            other.lock()
+    finally:
+        daemon._lock.release()
