@@ -3,9 +3,10 @@ backoff that honour Retry-After."""
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
-import ipaddress
 import logging
+import socket
 import time
 
 from scrapy import Request
@@ -17,7 +18,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import response_status_message
 
 from crawler.fetch_outcomes import PrivateAddressRefused, RetryAfterTooLong
-from crawler.urls import is_private_address
+from crawler.urls import is_private_address, numeric_host
 
 logger = logging.getLogger(__name__)
 
@@ -31,15 +32,29 @@ class AddressGuardMiddleware:
     """Refuses requests (redirects included: they come back through here) to loopback,
     private, link-local and other non-public addresses, unless allowed for the source
     (``meta["allow_private_addresses"]``) or the crawl (``[crawl] allow_private_addresses``).
-    Host names are resolved first (through Scrapy's cached resolver);
-    :class:`PeerAddressMiddleware` then checks the address actually connected to."""
 
-    def __init__(self, allow: bool):
+    A host written as a number is read the way a resolver reads it, in every form
+    (``2130706433``, ``127.1``, ``0177.0.0.1``, IPv4-mapped IPv6...); a host name is
+    resolved here, every address it has is checked, whether or not a proxy is in use (a
+    proxy would otherwise connect to whatever the name or number means for it). Behind a
+    proxy a name that does not resolve here is left to the proxy; without one, the download
+    reports the DNS failure. :class:`PeerAddressMiddleware` then checks the address
+    actually connected to (without a proxy: with one, that is the proxy's)."""
+
+    CACHE_SECONDS = 300.0
+    CACHE_SIZE = 4096
+
+    def __init__(self, allow: bool, dns_timeout: float = 10.0):
         self.allow = allow
+        self.dns_timeout = dns_timeout
+        self._resolved: dict[str, tuple[float, list[str]]] = {}  # host -> (when, addresses)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> AddressGuardMiddleware:
-        return cls(crawler.settings.getbool("NEWSWATCH_ALLOW_PRIVATE_ADDRESSES"))
+        return cls(
+            crawler.settings.getbool("NEWSWATCH_ALLOW_PRIVATE_ADDRESSES"),
+            crawler.settings.getfloat("DNS_TIMEOUT", 10.0),
+        )
 
     async def process_request(self, request: Request) -> None:
         if _allowed(request, self.allow):
@@ -47,19 +62,34 @@ class AddressGuardMiddleware:
         host = urlparse_cached(request).hostname or ""
         if is_private_address(host):
             raise PrivateAddressRefused(f"refused a request to a private address: {host}")
-        if request.meta.get("proxy") or _is_ip(host):
-            return None  # a proxy resolves the name itself; the literal was checked
-        from twisted.internet import reactor
-
+        if numeric_host(host) is not None:
+            return None  # a public address, in whichever form it was written
         try:
-            address = await maybe_deferred_to_future(reactor.resolve(host))
-        except Exception:
-            return None  # the download reports the DNS failure with its own class
-        if is_private_address(address):
+            addresses = await self._resolve(host)
+        except (OSError, TimeoutError, UnicodeError):
+            return None  # reported by the download (or resolved by the proxy)
+        private = [a for a in addresses if is_private_address(a)]
+        if private:
             raise PrivateAddressRefused(
-                f"refused a request to {host}: it resolves to a private address ({address})"
+                f"refused a request to {host}: it resolves to a private address ({private[0]})"
             )
         return None
+
+    async def _resolve(self, host: str) -> list[str]:
+        """Every address ``host`` resolves to here (cached for a few minutes)."""
+        now = time.monotonic()
+        hit = self._resolved.get(host)
+        if hit is not None and now - hit[0] < self.CACHE_SECONDS:
+            return hit[1]
+        infos = await asyncio.wait_for(
+            asyncio.to_thread(socket.getaddrinfo, host, None, type=socket.SOCK_STREAM),
+            self.dns_timeout,
+        )
+        addresses = sorted({str(info[4][0]) for info in infos})
+        if len(self._resolved) >= self.CACHE_SIZE:
+            self._resolved.clear()
+        self._resolved[host] = (now, addresses)
+        return addresses
 
 
 class PeerAddressMiddleware:
@@ -82,14 +112,6 @@ class PeerAddressMiddleware:
                 f"refused a response from a private address ({peer}) for {request.url}"
             )
         return response
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True
 
 
 class ConditionalGetMiddleware:

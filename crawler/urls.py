@@ -95,21 +95,68 @@ def canonical_url(url: str, base: str | None = None) -> str:
     return urlunsplit((scheme, netloc, path, urlencode(query, doseq=True), ""))
 
 
-def is_private_address(host: str) -> bool:
-    """True for loopback, private, link-local, unspecified, reserved and multicast
-    addresses, and for ``localhost`` names. A host name that is not an IP literal is
-    False here: resolve it first (the address guard checks the connected address too)."""
+def numeric_host(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The IP address a host written as a number means, or None for a name.
+
+    Every form a resolver accepts (``inet_aton``) counts, not only dotted quads: one to
+    four parts, each decimal, octal (leading ``0``) or hex (``0x``), the last part filling
+    the remaining bytes (``2130706433``, ``127.1``, ``0177.0.0.1``, ``0x7f.1`` are all
+    127.0.0.1); IPv6 literals with or without brackets and a zone; an IPv4-mapped or
+    IPv4-compatible IPv6 address means its IPv4 address."""
     h = host.strip().strip("[]").rstrip(".").lower()
     if not h:
-        return False
-    if h == "localhost" or h.endswith(".localhost"):
-        return True
+        return None
     try:
         ip = ipaddress.ip_address(h.split("%", 1)[0])
     except ValueError:
+        ip = _inet_aton(h)
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return ip.ipv4_mapped
+        if ip.sixtofour is not None:  # 2002:AABB:CCDD:: reaches a.b.c.d through 6to4
+            return ip.sixtofour
+        if int(ip) >> 32 == 0 and int(ip) > 1:  # ::a.b.c.d (deprecated IPv4-compatible)
+            return ipaddress.IPv4Address(int(ip))
+        if ip in _NAT64:  # 64:ff9b::a.b.c.d reaches a.b.c.d through a NAT64 gateway
+            return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return ip
+
+
+_PART = re.compile(r"0x[0-9a-f]*|0[0-7]*|[1-9][0-9]*")
+
+
+def _inet_aton(h: str) -> ipaddress.IPv4Address | None:
+    parts = h.split(".")
+    if not 1 <= len(parts) <= 4 or not all(_PART.fullmatch(p) for p in parts):
+        return None
+    values = []
+    for p in parts:
+        if p.startswith("0x"):
+            values.append(int(p[2:] or "0", 16))
+        elif p.startswith("0") and len(p) > 1:
+            values.append(int(p, 8))
+        else:
+            values.append(int(p))
+    *head, last = values
+    if any(v > 255 for v in head) or last >= 1 << (8 * (4 - len(head))):
+        return None
+    number = 0
+    for v in head:
+        number = number << 8 | v
+    return ipaddress.IPv4Address(number << (8 * (4 - len(head))) | last)
+
+
+def is_private_address(host: str) -> bool:
+    """True for loopback, private, link-local, unspecified, reserved and multicast
+    addresses in any numeric form (see :func:`numeric_host`), and for ``localhost`` names.
+    A host name is False here: resolve it first (the address guard does, and checks the
+    connected address too)."""
+    h = host.strip().strip("[]").rstrip(".").lower()
+    if h == "localhost" or h.endswith(".localhost"):
+        return True
+    ip = numeric_host(h)
+    if ip is None:
         return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
     return (
         ip.is_private
         or ip.is_loopback
@@ -122,3 +169,4 @@ def is_private_address(host: str) -> bool:
 
 
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
