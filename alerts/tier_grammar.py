@@ -89,7 +89,18 @@ def mentions(folded: str, r: _Rules) -> list[Mention]:
             # Watch List X was downgraded to Tier 3" makes only the Watch List a past tier.
             role = _role(folded, m, out[-1].end if out else 0, r)
             out.append(Mention(m.start(), m.end(), tier, role))
-    return out
+    return [_near_watch_list(folded, x, out, r) for x in out]
+
+
+def _near_watch_list(folded: str, x: Mention, found: list[Mention], r: _Rules) -> Mention:
+    """``x`` void when it says "Tier 2" and a watch list stands within 30 characters of it
+    outside every mention ("Tier 2 (the so-called Watch List)"): maybe the Watch List."""
+    if x.tier != "Tier 2" or x.role == "void":
+        return x
+    for m in r.watch_list.finditer(folded, max(0, x.start - 30), x.end + 30):
+        if not any(y.start <= m.start() < y.end for y in found):
+            return Mention(x.start, x.end, x.tier, "void")
+    return x
 
 
 def sentences(doc: str) -> list[tuple[int, int, int]]:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import ahocorasick
+
 from alerts import tier_grammar as grammar
 
 DATA = Path(__file__).resolve().parent / "data" / "gazetteer" / "tiers.toml"
@@ -30,7 +32,15 @@ TIER_TRIGGERS = (
     "nivel",
     "special case",
     "niveau",
-    "categorie",
+    "categori",
+    "kategori",
+    "stufe",
+    "fascia",
+    "livello",
+    "poziom",
+    "рів",
+    "sonderfall",
+    "caso especial",
     "cas particulier",
     "cas special",
     "الفية",
@@ -40,8 +50,19 @@ TIER_TRIGGERS = (
 FORMULA_TRIGGERS = (
     "minimum standard",
     "normas minimas",
+    "estandares minimos",
     "normes minimales",
+    "normes minimums",
+    "standards minim",
+    "padroes minimos",
+    "standard minimi",
+    "norme minime",
+    "requisiti minimi",
+    "mindeststandard",
+    "mindestnormen",
+    "mindestanforderungen",
     "минимальн",
+    "мінімальн",
     "asgari standart",
     "minimum standart",
     "المعايير الدنيا",
@@ -100,7 +121,9 @@ class _Rules:
     list_glue: re.Pattern
     any_year: re.Pattern
     span_start: re.Pattern
+    watch_list: re.Pattern
     formulas: _Formulas
+    cue_words: ahocorasick.Automaton | None
     numbers: dict[str, str]
     mentions: tuple[re.Pattern, ...]
 
@@ -131,6 +154,7 @@ _PLAIN = [
     "list_glue",
     "any_year",
     "span_start",
+    "watch_list",
 ]
 # A negation governs a mention only from at most four words before it ("was not placed on
 # the Tier 3"), not from anywhere in the phrase ("is not making efforts ... was downgraded").
@@ -156,11 +180,49 @@ def _compiled(path: Path, stamp: tuple[int, int] | None) -> _Rules:
             **{k: re.compile(d[k]) for k in _PLAIN},
             negation_before=re.compile(f"(?:{d['negation_before']}){_NEAR_END}"),
             formulas=_Formulas(**{k: re.compile(v) for k, v in d["formulas"].items()}),
+            cue_words=_automaton(_literal_heads(d["cue"])),
             numbers=d["numbers"],
             mentions=tuple(re.compile(m["regex"]) for m in d["mentions"]),
         )
     except (OSError, KeyError, TypeError, tomllib.TOMLDecodeError, re.error) as e:
         raise ValueError(f"{DATA}: {e}") from None
+
+
+def _literal_heads(pattern: str) -> tuple[str, ...] | None:
+    """The literal text each top-level alternative of ``pattern`` starts with, or None when
+    one starts with no literal. A text holding none of them cannot match: a few substring
+    tests spare most articles the regular expression (Python tries every alternative at
+    every position)."""
+    heads, depth, alt, escaped = [], 0, [], False
+    for ch in pattern + "|":
+        if escaped or ch == "\\":
+            escaped = not escaped
+            alt.append(ch)
+            continue
+        if ch == "|" and depth == 0:
+            text = "".join(alt)
+            head = re.match(r"[^\\()\[\]{}?*+.|^$]*", text).group(0)
+            if text[len(head) : len(head) + 1] in ("?", "*", "{"):
+                head = head[:-1]  # "labou?r": the "u" is optional
+            if not head:
+                return None
+            heads.append(head)
+            alt = []
+            continue
+        depth += (ch == "(") - (ch == ")")
+        alt.append(ch)
+    return tuple(dict.fromkeys(heads))
+
+
+def _automaton(words: tuple[str, ...] | None) -> ahocorasick.Automaton | None:
+    """One pass over a text finds any of ``words`` (None stays None: no prefilter)."""
+    if words is None:
+        return None
+    auto = ahocorasick.Automaton()
+    for w in words:
+        auto.add_word(w, w)
+    auto.make_automaton()
+    return auto
 
 
 def _issuer(folded: str, hit: tuple[int, int, str], r: _Rules) -> bool:
@@ -222,6 +284,8 @@ def find(
     if not triggered:
         return []
     r = rules()
+    if r.cue_words is not None and next(r.cue_words.iter(folded), None) is None:
+        return []
     if not r.cue.search(folded):
         return []
     mentions = grammar.mentions(folded, r) if any(t in folded for t in TIER_TRIGGERS) else []

@@ -311,6 +311,109 @@ CASES = [
         "Azerbaijan has remained on Tier 2.",
         {"AZ:Tier 2:2024"},
     ),
+    # The Watch List however it is attached; a "Tier 2" next to a watch list it cannot read.
+    (
+        "watch-list-in-brackets",
+        "Bangladesh is on Tier 2 (Watch List) in the trafficking report.",
+        {"BD:Tier 2 Watch List"},
+    ),
+    (
+        "watch-list-first",
+        "Bangladesh is on the Watch List (Tier 2) in the trafficking report.",
+        {"BD:Tier 2 Watch List"},
+    ),
+    (
+        "tier-2-near-a-watch-list",
+        "Bangladesh is on Tier 2 (the so-called watch list) in the trafficking report.",
+        set(),
+    ),
+    (
+        "tier-2-and-another-watch-list",
+        "Azerbaijan remains on Tier 2, while Kazakhstan was placed "
+        "on the Tier 2 Watch List in the trafficking report.",
+        {"AZ:Tier 2", "KZ:Tier 2 Watch List"},
+    ),
+    (
+        "es-watch-list-after",
+        "Bangladesh figura en el Nivel 2 Lista de Vigilancia del informe "
+        "sobre la trata de personas.",
+        {"BD:Tier 2 Watch List"},
+    ),
+    (
+        "fr-watch-list-after",
+        "Le Bangladesh est placé au niveau 2 liste de surveillance du "
+        "rapport sur la traite des personnes.",
+        {"BD:Tier 2 Watch List"},
+    ),
+    (
+        "ru-watch-list-level-2",
+        "Бангладеш помещен в список наблюдения уровня 2 в докладе о торговле людьми.",
+        {"BD:Tier 2 Watch List"},
+    ),
+    # German, Portuguese, Italian, Ukrainian, Polish.
+    (
+        "de-downgraded",
+        "Russland wurde im Bericht über Menschenhandel auf Stufe 3 herabgestuft.",
+        {"RU:Tier 3"},
+    ),
+    (
+        "de-not-downgraded",
+        "Russland wurde im Bericht über Menschenhandel nicht auf Stufe 3 herabgestuft.",
+        set(),
+    ),
+    (
+        "de-could-be",
+        "Russland könnte im Bericht über Menschenhandel auf Stufe 3 herabgestuft werden.",
+        set(),
+    ),
+    (
+        "de-watch-list",
+        "Kasachstan steht im Bericht über Menschenhandel auf der Stufe-2-Beobachtungsliste.",
+        {"KZ:Tier 2 Watch List"},
+    ),
+    (
+        "de-formula-tier-3",
+        "Die Regierung Russlands erfüllt die Mindeststandards zur Beseitigung "
+        "des Menschenhandels nicht vollständig und unternimmt keine erheblichen Anstrengungen.",
+        {"RU:Tier 3"},
+    ),
+    (
+        "pt-watch-list",
+        "Angola está na lista de observação do nível 2 do relatório sobre tráfico de pessoas.",
+        {"AO:Tier 2 Watch List"},
+    ),
+    (
+        "pt-not-downgraded",
+        "O Brasil não foi rebaixado para o nível 3 do relatório sobre tráfico de pessoas.",
+        set(),
+    ),
+    (
+        "pt-formula-tier-3",
+        "O Governo de Angola não cumpre plenamente os padrões mínimos para a "
+        "eliminação do tráfico de pessoas e não está fazendo esforços significativos para isso.",
+        {"AO:Tier 3"},
+    ),
+    (
+        "it-downgraded",
+        "La Libia è stata retrocessa in fascia 3 nel rapporto sulla tratta di esseri umani.",
+        {"LY:Tier 3"},
+    ),
+    (
+        "it-not-downgraded",
+        "La Libia non è stata retrocessa in fascia 3 nel rapporto sulla tratta di esseri umani.",
+        set(),
+    ),
+    (
+        "uk-stayed",
+        "Україна залишилася на другому рівні у звіті про торгівлю людьми.",
+        {"UA:Tier 2"},
+    ),
+    (
+        "uk-not-lowered",
+        "Україну не було знижено до третього рівня у звіті про торгівлю людьми.",
+        set(),
+    ),
+    ("pl-stayed", "Polska pozostała na poziomie 1 w raporcie o handlu ludźmi.", {"PL:Tier 1"}),
 ]
 
 
