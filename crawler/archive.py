@@ -294,6 +294,8 @@ def search(db: Database, query: str, *, limit: int = 20) -> list[dict]:
     sql = """
         SELECT articles.id, articles.published_at, articles.fetched_at, articles.source,
                articles.title, articles.url, articles.story_id,
+               (SELECT json_array_length(s.sources) - 1 FROM stories s
+                WHERE s.id = articles.story_id) AS other_outlets,
                snippet(articles_fts, 1, '[', ']', '…', 12) AS snippet
         FROM articles_fts JOIN articles ON articles.rowid = articles_fts.rowid
         WHERE articles_fts MATCH ?

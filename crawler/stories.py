@@ -38,12 +38,13 @@ def _minus(seen_at: str, window: timedelta) -> str:
     return times.shift(seen_at, -window)
 
 
-def plus_outlets(sources: list[str] | str) -> str:
+def plus_outlets(sources: list[str] | str | int) -> str:
     """The "+N outlets" label of a story whose ``sources`` list names N outlets besides the
-    original's ("" when there are none): reprints and other outlets' own reports alike."""
+    original's ("" when there are none): reprints and other outlets' own reports alike.
+    An int is N itself."""
     if isinstance(sources, str):
         sources = json.loads(sources or "[]")
-    n = len(sources) - 1
+    n = sources if isinstance(sources, int) else len(sources) - 1
     if n <= 0:
         return ""
     return f"+{n} outlet" if n == 1 else f"+{n} outlets"

@@ -7,6 +7,7 @@ import click
 from crawler import archive
 from crawler.cli import output
 from crawler.cli.context import Context, config_option, json_option, pass_ctx
+from crawler.stories import plus_outlets
 
 
 @click.command()
@@ -21,7 +22,8 @@ def search(obj: Context, query: str, limit: int, as_json: bool) -> None:
     """Full-text search over archived article titles and text.
 
     With --json, one line per article: {"id", "url", "title", "source", "published_at",
-    "fetched_at", ...} as stored.
+    "fetched_at", ...} as stored, and "other_outlets": how many other outlets carried its
+    story (shown as "+N outlets" in the table).
     """
     rows = archive.search(obj.open_archive(), query, limit=limit)
     if as_json:
@@ -31,9 +33,15 @@ def search(obj: Context, query: str, limit: int, as_json: bool) -> None:
         output.line("no articles match", err=True)
         return
     output.table(
-        ("date", "source", "title", "url"),
+        ("date", "source", "outlets", "title", "url"),
         (
-            ((r["published_at"] or r["fetched_at"] or "")[:10], r["source"], r["title"], r["url"])
+            (
+                (r["published_at"] or r["fetched_at"] or "")[:10],
+                r["source"],
+                plus_outlets(r["other_outlets"] or 0),
+                r["title"],
+                r["url"],
+            )
             for r in rows
         ),
     )

@@ -4,6 +4,7 @@ article; a rebuild keeps story ids and leaves alerts alone. Fixtures written for
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from alerts import schema as alerts_schema
@@ -195,3 +196,15 @@ def test_rebuild_with_the_event_level_off_splits_and_alerts_still_resolve(db):
     after = dict(db.execute("SELECT id, story_id FROM articles").fetchall())
     assert after[got["a"][0]] == story and after[got["b"][0]] != story
     assert db.execute("SELECT * FROM alerts").fetchall() == alerts_before
+
+
+def test_search_shows_the_other_outlets_of_a_story(cli, write_config):
+    path = write_config('[archive]\npath = "{archive}"\n')
+    db = archive.open_archive(path.parent / "archive.db")
+    fill(db)
+    db.close()
+    result = cli("search", "Vellmar", "--config", str(path))
+    assert result.exit_code == 0, result.output
+    assert "+1 outlet" in result.output
+    result = cli("search", "Vellmar", "--json", "--config", str(path))
+    assert {json.loads(line)["other_outlets"] for line in result.output.splitlines()} == {1}
