@@ -6,9 +6,10 @@ Three sets from ../shared/corpora ($NEWSWATCH_CORPORA overrides it), each skippe
   watch must fire on each (recall);
 - real-feeds: 6,555 real feed items; every firing is printed with the phrases that fired,
   for a verdict by eye (precision is judged on that list);
-- story-pairs and story-clusters: general news in ten languages (SemEval 2022 task 8) and
-  English (ECB+), where drug, arms and wildlife trafficking and smuggling of goods appear;
-  every firing is printed for a verdict (a false positive shows up here).
+- story-pairs, countries-lgl, article-extraction and story-clusters: general news in ten
+  languages (SemEval 2022 task 8) and English (LGL local news, extraction benchmark pages,
+  ECB+), where drug, arms and wildlife trafficking and smuggling of goods appear; every
+  firing is printed for a verdict (a false positive shows up here).
 
 ``figures(matcher)`` returns the numbers; ``main(matcher)`` prints them and records them
 through bench/results.py. Run alone or from bench/bench_matching_real.py:
@@ -74,8 +75,8 @@ def real_feeds() -> list[dict]:
 
 
 def general_news() -> list[dict]:
-    """Story-pairs texts (10 languages), LGL US local news and ECB+ articles: mostly not
-    about trafficking, with drug and arms trafficking among them."""
+    """Story-pairs texts (10 languages), LGL US local news, the article-extraction pages and
+    ECB+ articles: mostly not about trafficking, with drug and arms trafficking among them."""
     out = []
     pairs = results.corpus("story-pairs") / "semeval2022-task8-train-sample.csv"
     if pairs.exists():
@@ -100,6 +101,10 @@ def general_news() -> list[dict]:
             for line in f:
                 row = json.loads(line)
                 out.append({"id": f"lgl {row['doc_id']}", "title": "", "text": row["text"]})
+    truth = results.corpus("article-extraction") / "ground-truth.json"
+    if truth.exists():
+        for key, row in json.loads(truth.read_text(encoding="utf-8")).items():
+            out.append({"id": f"extraction {key[:12]}", "title": "", "text": row["articleBody"]})
     ecb = results.corpus("story-clusters") / "ecbplus.jsonl"
     if ecb.exists():
         with ecb.open(encoding="utf-8") as f:
@@ -137,11 +142,11 @@ def figures(matcher) -> dict:
 
 
 def _show(label: str, found: list[tuple[dict, list[str]]], quiet: bool) -> None:
+    if quiet:
+        return
     for a, terms in found:
         head = a["title"] or a["text"][:90]
         print(f"    {label} {a['id']}: {head[:110]!r}  <- {terms[:6]}")
-        if not quiet and not a["title"]:
-            continue
 
 
 def main(matcher=None, quiet: bool = False) -> dict:
