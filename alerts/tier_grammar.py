@@ -140,7 +140,8 @@ def placements(doc, folded, clause, mentions, countries, p_countries, r):
         # "... the result of their remaining on Tier 3": the paragraph's country, when the
         # clause says a placement happened and the paragraph so far names one country only.
         codes = {c[2] for c in p_countries if c[0] < c_start}
-        if len(codes) == 1 and r.placement.search(folded, c_start, c_end):
+        tiers = {x.tier for x in plain}
+        if len(codes) == 1 and len(tiers) == 1 and r.placement.search(folded, c_start, c_end):
             return [(codes.pop(), plain[-1])]
         return []
     placed = []
