@@ -37,6 +37,7 @@ class Watch(StrictModel):
     digest_at: list[str] = ["08:00"]
     max_per_hour: int | None = Field(default=None, ge=1)
     quiet_hours: str | None = None
+    cities: bool = False  # capitals and large cities imply their country (city gazetteer)
 
     @field_validator("countries")
     @classmethod
@@ -110,9 +111,11 @@ class HealthSettings(StrictModel):
 
 
 class GazetteerSettings(StrictModel):
-    """User additions to the country gazetteer: extra aliases per ISO code."""
+    """User additions to the country gazetteer: extra aliases per ISO code, and the
+    opt-in city gazetteer for every watch."""
 
     aliases: dict[str, list[str]] = {}
+    cities: bool = False
 
     @field_validator("aliases")
     @classmethod
@@ -120,4 +123,21 @@ class GazetteerSettings(StrictModel):
         for code in v:
             if not _COUNTRY.match(code):
                 raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 country code")
+        return v
+
+
+class ServeSettings(StrictModel):
+    """`newswatch serve`: where Datasette listens, and the address people reach it at."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8001, ge=0, le=65535)
+    #: The public address of `newswatch serve` (behind a proxy, with its path): alert
+    #: messages link to a story's page there. None: no link.
+    base_url: str | None = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^https?://[^/\s]+(/\S*)?$", v):
+            raise ValueError(f"{v!r} is not an http(s) URL such as http://localhost:8001/")
         return v

@@ -9,9 +9,12 @@ Offsets are into ``title + "\\n\\n" + text`` (just ``text`` when the title is em
 
 from __future__ import annotations
 
+import itertools
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import ahocorasick
 
@@ -54,6 +57,7 @@ class _Watch:
     sources: frozenset[str]
     title: bool
     text: bool
+    cities: bool = False
 
 
 def _compile_watch(w: Watch, term_sets: Mapping[str, list[str]]) -> _Watch:
@@ -65,6 +69,7 @@ def _compile_watch(w: Watch, term_sets: Mapping[str, list[str]]) -> _Watch:
         sources=frozenset(w.sources),
         title="title" in w.fields,
         text="text" in w.fields,
+        cities=bool(getattr(w, "cities", False)),
     )
 
 
@@ -75,6 +80,22 @@ def detect_language(doc: str) -> str:
     import py3langid
 
     return py3langid.classify(doc[:600])[0]
+
+
+_NON_LATIN = re.compile("[\u0370-\u1fff\u3000-\uffff]")
+
+
+def _latin(c: str) -> bool:
+    """Latin letters, digits, punctuation and symbols: the one automaton most text needs."""
+    return ord(c) < 0x370 or 0x2000 <= ord(c) < 0x3000
+
+
+@lru_cache(maxsize=4096)
+def _script(c: str) -> str:
+    """The script a pattern's first character belongs to ("latin", "CYRILLIC", "CJK"...)."""
+    if _latin(c):
+        return "latin"
+    return unicodedata.name(c, "OTHER").split(" ")[0]
 
 
 def _is_kana(c: str) -> bool:
@@ -106,9 +127,10 @@ def _word_head(folded: str, start: int) -> str:
 class Matcher:
     """A compiled watchlist: build once with :meth:`compile`, then :meth:`match` per article."""
 
-    def __init__(self, gaz: Gazetteer, watches: list[_Watch]):
+    def __init__(self, gaz: Gazetteer, watches: list[_Watch], cities: bool = False):
         self.gazetteer = gaz
         self.watches = watches
+        self.cities = cities  # city-implied countries count for every watch and the result
         entries: dict[str, list[tuple[str, object]]] = {}
         for n in gaz.names:
             entries.setdefault(n.pattern, []).append(("c", n))
@@ -120,10 +142,22 @@ class Matcher:
         # (anywhere, even inside a word), so tiers.find need not look for them again.
         for t in tiers.TRIGGERS:
             entries.setdefault(t, []).append(("t", None))
-        self._automaton = ahocorasick.Automaton()
+        # One automaton per script of a pattern's first letter: pyahocorasick slows down on
+        # every character when the root of its trie has many children (measured: Latin text
+        # through an automaton of the Cyrillic, Arabic, CJK... names alone ran 7x slower
+        # than through the Latin one). A text meets the automata of its own scripts only.
+        by_script: dict[str, dict[str, tuple]] = {}
         for pattern, items in entries.items():
-            self._automaton.add_word(pattern, (len(pattern), tuple(dict.fromkeys(items))))
-        self._automaton.make_automaton()
+            group = by_script.setdefault(_script(pattern[0]), {})
+            group[pattern] = (len(pattern), tuple(dict.fromkeys(items)))
+        self._automata: dict[str, ahocorasick.Automaton] = {}
+        for script, group in by_script.items():
+            a = ahocorasick.Automaton()
+            for pattern, value in group.items():
+                a.add_word(pattern, value)
+            a.make_automaton()
+            self._automata[script] = a
+        self._automaton = self._automata.get("latin") or ahocorasick.Automaton()
 
     @classmethod
     def compile(
@@ -131,10 +165,15 @@ class Matcher:
         watches: Sequence[Watch] = (),
         term_sets: Mapping[str, list[str]] | None = None,
         aliases: Mapping[str, list[str]] | None = None,
+        cities: bool = False,
     ) -> Matcher:
-        """Build the matcher for ``watches``; raises QueryError or GazetteerError."""
+        """Build the matcher for ``watches``; raises QueryError or GazetteerError.
+
+        ``cities`` turns the city gazetteer on for everything; a watch with ``cities`` set
+        turns it on for that watch alone."""
         compiled = [_compile_watch(w, term_sets or {}) for w in watches]
-        return cls(gazetteer.build(aliases), compiled)
+        with_cities = cities or any(w.cities for w in compiled)
+        return cls(gazetteer.build(aliases, cities=with_cities), compiled, cities)
 
     def match(
         self,
@@ -153,7 +192,10 @@ class Matcher:
         text_start = len(title) + len(SEPARATOR) if title else 0
         folded = fold(doc)
         lang = language.split("-")[0].split("_")[0].lower() if language else None
-        countries, qhits, triggered = self._scan(doc, folded, lang)
+        spans, qhits, triggered = self._scan(doc, folded, lang)
+        named = [(s, e, c) for s, e, c, kind in spans if not kind.startswith("city")]
+        with_cities = [(s, e, c) for s, e, c, _ in spans]
+        countries = with_cities if self.cities else named
         codes = list(dict.fromkeys(code for _, _, code in countries))
         terms = [(doc[s:e], s, e) for s, e, _ in countries]
         for spans in qhits.values():
@@ -163,25 +205,28 @@ class Matcher:
         stopped: list[str] = []
         for w in self.watches:
             try:
-                got = self._watch(w, doc, folded, countries, qhits, source, text_start)
+                seen = with_cities if w.cities else countries
+                got = self._watch(w, doc, folded, seen, qhits, source, text_start)
             except query.EvaluationLimit:  # undecided here; the other watches go on
                 stopped.append(w.name)
                 continue
             if got is not None:
                 fired[w.name] = got
-        statements = tiers.find(doc, folded, countries, triggered=triggered)
+        statements = tiers.find(doc, folded, named, triggered=triggered)
         return MatchResult(
             codes, terms, list(fired), statements, fired, stopped=stopped, country_spans=countries
         )
 
     def _scan(
         self, doc: str, folded: str, lang: str | None = None
-    ) -> tuple[list[tuple[int, int, str]], dict[Leaf, list[tuple[int, int]]], bool]:
+    ) -> tuple[list[tuple[int, int, str, str]], dict[Leaf, list[tuple[int, int]]], bool]:
+        """Country spans (start, end, code, kind: "", "demonym", "city" or "city_us"), query
+        term hits, and whether a tier trigger word occurs."""
         n = len(folded)
         cands: list[tuple[int, int, Name]] = []
         qhits: dict[Leaf, list[tuple[int, int]]] = {}
         triggered = False
-        for last, (length, items) in self._automaton.iter(folded):
+        for last, (length, items) in self._hits(folded):
             if items[-1][0] == "t":  # a tier trigger (always the last item of its pattern)
                 triggered = True
                 if len(items) == 1:
@@ -230,7 +275,7 @@ class Matcher:
                     continue
                 cands.append((start, stop, item))
         cands.sort(key=lambda c: (c[0], c[0] - c[1]))
-        out: list[tuple[int, int, str, bool]] = []
+        out: list[tuple[int, int, str, str]] = []
         last_stop = -1
         # A name of another language than English counts only in a text of that language;
         # the language is detected only when such a name would add a country.
@@ -244,10 +289,20 @@ class Matcher:
                         continue
                 last_stop = stop
                 if item.code:
-                    out.append((start, stop, item.code, item.demonym))
+                    kind = item.city or ("demonym" if item.demonym else "")
+                    out.append((start, stop, item.code, kind))
         if self.gazetteer.senses is not None:
-            return self.gazetteer.senses.filter(doc, folded, out), qhits, triggered
-        return [(s, e, c) for s, e, c, _ in out], qhits, triggered
+            out = self.gazetteer.senses.filter(doc, folded, out)
+        return out, qhits, triggered
+
+    def _hits(self, folded: str):
+        """(last index, value) for every pattern in ``folded``, through the automata of the
+        scripts it is written in."""
+        hits = [self._automaton.iter(folded)] if "latin" in self._automata else []
+        if _NON_LATIN.search(folded):
+            scripts = {_script(c) for c in set(folded) if not _latin(c)}
+            hits += [self._automata[s].iter(folded) for s in scripts if s in self._automata]
+        return itertools.chain.from_iterable(hits)
 
     @staticmethod
     def _acronym(doc: str, start: int, end: int, exact: str) -> bool:
