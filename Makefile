@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-install lint format bench demo clean
+.PHONY: install run test test-install lint format bench demo serve browser clean
 
 # (Re)install when .venv is missing or older than pyproject.toml.
 $(STAMP): pyproject.toml
@@ -23,7 +23,7 @@ run: $(STAMP) ## start the daemon on the default config and the embedded SQLite 
 # loadgroup keeps an xdist_group (a module whose fixture crawls) on one worker.
 TEST_WORKERS ?= 4
 
-test: $(STAMP) ## lint and run the test suite
+test: $(STAMP) browser ## lint and run the test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup -m "not install" $(PYTEST_ARGS)
@@ -45,6 +45,17 @@ bench: $(STAMP) ## run every benchmark and write bench/RESULTS.md
 
 demo: $(STAMP) ## one offline cycle against a bundled sample site
 	@$(BIN)/newswatch demo
+
+serve: $(STAMP) ## browse the archive in Datasette (ARCHIVE=PATH: another one, e.g. a demo's --keep DIR)
+	@$(BIN)/newswatch serve $(if $(ARCHIVE),--archive $(ARCHIVE)) $(SERVE_ARGS)
+
+# The browser test (tests/serve/test_browser.py) drives the Debian package's headless Chromium
+# through Playwright; Playwright's own browser download is never used.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+browser: ## install Chromium (Debian package) for the browser test when it is missing
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { $(SUDO) apt-get update -qq && \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

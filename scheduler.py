@@ -6,7 +6,7 @@ Where the rest lives (a command's code is found from its name):
 - config file reading and ConfigError: crawler/config_file.py
 - what every command shares: crawler/cli/context.py (config, archive), crawler/cli/output.py
 - crawler-only commands: crawler/cli/{crawl,extract,search,sources}.py
-- commands that need alerts: alerts/cli/{run,match,tiers,status,alerts,dedupe,demo}.py
+- commands that need alerts: alerts/cli/{run,match,tiers,status,alerts,dedupe,demo,serve}.py
 - the daemon's lifecycle: alerts/daemon.py; its match-and-deliver step: alerts/stages.py
 - log set-up: alerts/logs.py; the demo's servers and report: alerts/demo.py
 """
@@ -24,9 +24,17 @@ from alerts.cli.dedupe import dedupe
 from alerts.cli.demo import demo
 from alerts.cli.match import match
 from alerts.cli.run import run
+from alerts.cli.serve import serve
 from alerts.cli.status import status
 from alerts.cli.tiers import tiers
-from alerts.config import DeliverySettings, GazetteerSettings, HealthSettings, Target, Watch
+from alerts.config import (
+    DeliverySettings,
+    GazetteerSettings,
+    HealthSettings,
+    ServeSettings,
+    Target,
+    Watch,
+)
 from alerts.daemon import Daemon, DaemonSettings
 from alerts.logs import setup_logging
 from alerts.schema import open_archive
@@ -69,6 +77,7 @@ class Config(StrictModel):
     health: HealthSettings = HealthSettings()
     daemon: DaemonSettings = DaemonSettings()
     dedupe: DedupeSettings = DedupeSettings()
+    serve: ServeSettings = ServeSettings()
 
 
 def cross_check(cfg: Config) -> list[tuple[str, str]]:
@@ -131,6 +140,7 @@ def cli(ctx: click.Context, config: str | None) -> None:
 
 for command in (run, crawl, match, tiers, extract, search, status, dedupe, sources, alerts, demo):
     cli.add_command(command)
+cli.add_command(serve)
 
 
 def main() -> None:

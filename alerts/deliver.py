@@ -77,12 +77,16 @@ def deliver_due(
     now: datetime | None = None,
     renderer: Renderer | None = None,
     workers: int = WORKERS,
+    base_url: str | None = None,
 ) -> DeliveryStats:
-    """Send what is due now; hold, retry or fail the rest. See the module docstring."""
+    """Send what is due now; hold, retry or fail the rest. See the module docstring.
+    ``base_url`` (``[serve] base_url``): messages link to each story's page there."""
     ensure(db)
     now = utc(now)
     tz = ZoneInfo(delivery.timezone)
-    renderer = renderer or Renderer(delivery.templates, excerpt_chars=delivery.excerpt_chars)
+    renderer = renderer or Renderer(
+        delivery.templates, excerpt_chars=delivery.excerpt_chars, base_url=base_url
+    )
     stats = DeliveryStats()
     watch_by = {w.name: w for w in watches}
     target_by = {t.name: t for t in targets}

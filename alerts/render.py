@@ -81,8 +81,17 @@ def _slack_url(value: object) -> Raw:
 class Renderer:
     """Renders the templates for one config: ``render(kind, fmt, **context)``."""
 
-    def __init__(self, templates: str | Path | None = None, *, excerpt_chars: int = 300):
+    def __init__(
+        self,
+        templates: str | Path | None = None,
+        *,
+        excerpt_chars: int = 300,
+        base_url: str | None = None,
+    ):
         self.excerpt_chars = excerpt_chars
+        #: ``[serve] base_url``: where `newswatch serve` is reached; ``story_url(id)`` in a
+        #: template gives a story's page there, or "" when it is not set
+        self.base_url = base_url
         loaders = []
         if templates:
             loaders.append(FileSystemLoader(str(templates)))
@@ -101,6 +110,14 @@ class Renderer:
         self.envs["subject"].filters["url"] = lambda v: Raw(safe_url(v))
         self.envs["markdown"].filters["url"] = _md_url
         self.envs["slack"].filters["url"] = _slack_url
+        for env in self.envs.values():
+            env.globals["story_url"] = self.story_url
+
+    def story_url(self, story_id: object) -> str:
+        """The page of a story in `newswatch serve`, or "" without a base URL or a story."""
+        if not self.base_url or not isinstance(story_id, int):
+            return ""
+        return f"{self.base_url.rstrip('/')}/archive/stories/{story_id}"
 
     def render(self, kind: str, fmt: str, **context) -> tuple[str, str]:
         """Subject and body of a ``kind`` message (alert, digest, health) for format ``fmt``."""

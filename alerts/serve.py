@@ -158,6 +158,7 @@ class ServePlugin:
                 " ORDER BY coalesce(a.published_at, a.fetched_at), a.id",
                 [story],
             )
+            title = await db.execute("SELECT title FROM stories WHERE id = ?", [story])
             tiers = await db.execute(
                 "SELECT t.country, t.tier, t.year, a.source, t.article_id FROM tier_statements t"
                 " JOIN articles a ON a.id = t.article_id WHERE a.story_id = ?"
@@ -168,6 +169,7 @@ class ServePlugin:
                 "story_outlets": [{**dict(r), "url": safe_url(r["url"])} for r in rows],
                 "story_tiers": [dict(r) for r in tiers],
                 "story_id": story,
+                "story_title": title.first()["title"] if title.first() else None,
             }
 
         return outlets
