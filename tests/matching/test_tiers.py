@@ -414,6 +414,28 @@ CASES = [
         set(),
     ),
     ("pl-stayed", "Polska pozostała na poziomie 1 w raporcie o handlu ludźmi.", {"PL:Tier 1"}),
+    (
+        "rather-than",
+        "The trafficking report said Thailand should be placed on Tier 3 rather "
+        "than Tier 2 Watch List.",
+        set(),
+    ),
+    (
+        "tier-rating",
+        "Azerbaijan's Tier 2 rating in the trafficking report reflects modest progress.",
+        {"AZ:Tier 2"},
+    ),
+    (
+        "short-lists",
+        "Tier 2 Watch List: Kazakhstan, Kyrgyzstan. Tier 3: Turkmenistan. Source: "
+        "trafficking report.",
+        {"KZ:Tier 2 Watch List", "KG:Tier 2 Watch List", "TM:Tier 3"},
+    ),
+    (
+        "neither-nor-both",
+        "Neither Russia nor Belarus improved; both remain on Tier 3 in the trafficking report.",
+        set(),
+    ),
 ]
 
 
