@@ -119,6 +119,8 @@ class Gazetteer:
     rules: dict[tuple[str, str], ContextRule]
     labels: dict[str, str]
     senses: senses.Senses | None = None
+    english_words: frozenset[str] = frozenset()  # languages.toml [en] function_words
+    english_share: float = 0.25
 
     def lookup(self, text: str) -> str | None:
         """A country code from a code (``az``) or a name in any language (``Azərbaycan``)."""
@@ -365,7 +367,15 @@ def build(
         names.extend(_city_names(_stamp()))
     en = Locale.parse("en").territories
     labels = {c: en[c].replace(" - ", "-") for c in codes}
-    return Gazetteer(names=_resolve(names), rules=_rules(), labels=labels, senses=_senses())
+    en = _load_toml("languages.toml").get("en", {})
+    return Gazetteer(
+        names=_resolve(names),
+        rules=_rules(),
+        labels=labels,
+        senses=_senses(),
+        english_words=frozenset(en.get("function_words", [])),
+        english_share=float(en.get("function_share", 0.25)),
+    )
 
 
 def _stamp() -> tuple:
