@@ -17,6 +17,8 @@ import logging
 import multiprocessing
 import os
 import sys
+import threading
+import time
 import types
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -51,9 +53,26 @@ def _main_script_hidden() -> Iterator[None]:
             sys.modules["__main__"] = main
 
 
-def _start_worker(started: Any) -> None:
-    """Runs once in each new worker: report its pid, import the parsers (not in the first
-    task)."""
+# How often a worker looks whether its parent is still there.
+PARENT_POLL_S = 0.5
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End this worker as soon as ``parent`` is no longer its parent: a daemon killed with
+    SIGKILL runs no clean-up, and its workers (and, through them, multiprocessing's
+    resource tracker, which ends when the last holder of its pipe does) would otherwise
+    live on. A thread polling ``os.getppid()``, not PR_SET_PDEATHSIG: that fires when the
+    parent *thread* that started the worker ends, and the pool may start workers from
+    any thread."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL_S)
+    os._exit(1)
+
+
+def _start_worker(started: Any, parent: int) -> None:
+    """Runs once in each new worker: watch the parent, report its pid, import the parsers
+    (not in the first task)."""
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     started.put(os.getpid())
     import crawler.feeds  # noqa: F401
 
@@ -84,7 +103,7 @@ class ParseWorkers:
                 self.max_workers,
                 mp_context=context,
                 initializer=_start_worker,
-                initargs=(self._started,),
+                initargs=(self._started, os.getpid()),
             )
         return self._pool
 

@@ -7,12 +7,12 @@ fetched. Sitemaps are parsed with lxml with entities and network access switched
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Iterable
 from typing import Any
 
 from lxml import etree
 from scrapy.http import Response
-from scrapy.utils.gz import gunzip
 
 from crawler.config import Source
 from crawler.normalize import iso_utc, plain_text
@@ -26,6 +26,40 @@ _PARSER_OPTIONS = {
     "remove_comments": True,
     "huge_tree": False,
 }
+
+
+class TooLarge(ValueError):
+    """A compressed document inflates past the size cap."""
+
+
+def gunzip_capped(data: bytes, max_size: int) -> bytes:
+    """Decompress gzip ``data`` (one or more members), refusing to inflate past
+    ``max_size`` bytes (0: no cap) with :class:`TooLarge`. A corrupt tail after some
+    good data keeps the good data (as Scrapy's own gunzip does); a corrupt start raises."""
+    out, size = [], 0
+    while data:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            while data:
+                piece = inflater.decompress(data, 1 << 16)
+                size += len(piece)
+                if max_size and size > max_size:
+                    raise TooLarge(
+                        f"the gzipped document inflates past max_page_bytes ({max_size} bytes)"
+                    )
+                out.append(piece)
+                data = inflater.unconsumed_tail
+                if inflater.eof or not piece:
+                    break
+            out.append(inflater.flush())  # output still held back (at most a window)
+        except zlib.error:
+            if not out:
+                raise
+            break
+        if not inflater.eof:
+            break
+        data = inflater.unused_data  # the next gzip member, if any
+    return b"".join(out)
 
 
 def _local(tag: object) -> str:
@@ -79,6 +113,15 @@ def parse_sitemap(body: bytes) -> tuple[str, list[dict]]:
     return "urlset", entries
 
 
+def _join(response: Response, loc: str) -> str | None:
+    """``loc`` as an absolute http(s) address, or None (malformed, or another scheme)."""
+    try:
+        url = response.urljoin(loc)
+    except ValueError:  # http://[::1 and the like
+        return None
+    return url if url.startswith(("http://", "https://")) else None
+
+
 class SitemapSpider(SourceSpider):
     """Walks each sitemap source (index -> sitemaps -> pages)."""
 
@@ -96,25 +139,28 @@ class SitemapSpider(SourceSpider):
         body = response.body
         if body[:2] == b"\x1f\x8b":
             try:
-                body = gunzip(body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE"))
-            except Exception as e:  # corrupt or over the size cap after decompression
-                self._sitemap_error(
-                    src, root, "too_large" if "size" in str(e) else "parse_error", e
-                )
+                body = gunzip_capped(body, self.settings.getint("DOWNLOAD_MAXSIZE"))
+            except TooLarge as e:  # a gzip bomb, or just more than max_page_bytes
+                self._sitemap_error(src, root, "too_large", e)
+                return
+            except (OSError, EOFError, zlib.error) as e:  # not gzip after all, or corrupt
+                self._sitemap_error(src, root, "parse_error", f"{type(e).__name__}: {e}")
                 return
         kind, entries = parse_sitemap(body)
         if not kind:
             self._sitemap_error(src, root, "parse_error", "not a sitemap (no urlset or index)")
             return
-        base = response.url
         if kind == "index":
             for entry in entries:
                 if self._sitemaps[src.name] >= self.settings.getint("NEWSWATCH_MAX_SITEMAPS"):
                     break
+                child = _join(response, entry["loc"])
+                if not child:
+                    continue
                 self._sitemaps[src.name] += 1
                 yield self.source_request(
                     src,
-                    response.urljoin(entry["loc"]),
+                    child,
                     self.parse_sitemap,
                     errback=self.child_failed,
                 )
@@ -122,10 +168,8 @@ class SitemapSpider(SourceSpider):
         pattern = re.compile(src.url_pattern) if src.url_pattern else None
         pages = []
         for e in entries:
-            url = response.urljoin(e["loc"]) if base else e["loc"]
-            if url.startswith(("http://", "https://")) and not (
-                pattern and not pattern.search(url)
-            ):
+            url = _join(response, e["loc"])
+            if url and not (pattern and not pattern.search(url)):
                 pages.append((url, e))
         self.tracker.result(src.name).items_seen += len(pages)
         # Newest first, so the per-crawl cap keeps the latest news.

@@ -196,3 +196,62 @@ def test_pids_name_the_worker_processes_that_parse():
     assert before == [] and pid != os.getpid()
     assert during == [pid]
     assert workers.pids == []
+
+
+ORPHAN = textwrap.dedent(
+    """
+    import asyncio, json, os, sys, time
+    from crawler.workers import ParseWorkers
+
+    def children():
+        out = []
+        for entry in os.listdir("/proc"):
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == os.getpid():
+                        out.append(int(entry))
+            except (OSError, ValueError, IndexError):
+                pass
+        return out
+
+    async def start():
+        workers = ParseWorkers(1, min_bytes=0)
+        await workers.run(len, b"x")
+        return workers
+
+    workers = asyncio.run(start())
+    print(json.dumps({"workers": workers.pids, "children": children()}), flush=True)
+    time.sleep(3600)
+    """
+)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has exited
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_workers_and_the_resource_tracker_end_when_their_parent_is_killed():
+    import signal
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, "-c", ORPHAN], stdout=subprocess.PIPE, text=True, cwd=REPO
+    )
+    try:
+        started = json.loads(proc.stdout.readline())
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    children = started["children"]
+    assert set(started["workers"]) <= set(children) and len(children) >= 2  # + the tracker
+    # The orphans notice within their poll interval; wait well past it, then look.
+    waited = 0.0
+    while any(_alive(pid) for pid in children) and waited < 30:
+        time.sleep(0.2)
+        waited += 0.2
+    assert not [pid for pid in children if _alive(pid)], "orphans outlived their parent"
