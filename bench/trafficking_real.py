@@ -177,7 +177,7 @@ def main(matcher=None, quiet: bool = False) -> dict:
                        len(f["feeds_firings"]), "items", better="higher")  # fmt: skip
     if f["news_total"]:
         print(
-            f"  general news (story-pairs, ECB+): fires on {len(f['news_firings'])}/"
+            f"  general news (story-pairs, LGL, extraction pages, ECB+): fires on {len(f['news_firings'])}/"
             f"{f['news_total']} texts (each is listed for a verdict)"
         )
         _show("fired", f["news_firings"], quiet)
