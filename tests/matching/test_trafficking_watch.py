@@ -22,6 +22,7 @@ FIRES = {
     "forced into marriage": "Many were forced into marriage before they turned 15.",
     "forced into begging": "Children forced into begging were found near the station.",
     "forced to work, held": "The men were held in a barracks and forced to work without pay.",
+    "held and forced to work": "Survivors said they were held and forced to work on a farm.",
     "forced to work, passports": "Their passports were taken and they were forced to work 16 hours a day.",
     # trafficking with a human object
     "trafficking farmworkers": "A grower was charged with trafficking farmworkers from Guatemala.",
@@ -70,6 +71,7 @@ QUIET = {
     "software exploit": "Hackers exploited a flaw to steal passwords; the exploit is public.",
     "smuggled goods": "Customs seized smuggled cigarettes and counterfeit watches at the border.",
     "forced to work with": "I was forced to work with legacy code for years.",
+    "forced to work, a meeting held": "Staff were forced to work through the weekend, the union said at a meeting held on Monday.",
     "forced to work from home": "Staff were forced to work from home during the lockdown.",
     "tier, covid": "London moved into Tier 3 restrictions as cases rose.",
     "tier list, games": "Our tier list ranks every fighter from Tier 1 to Tier 3.",
