@@ -16,6 +16,7 @@ import copy
 import socket
 import sqlite3
 import tomllib
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -105,15 +106,13 @@ def check_archive(path: str | Path) -> Path:
     return p.resolve()
 
 
-class ServePlugin:
-    """Datasette hooks for the archive: the next-try SQL function, row links, story outlets."""
+class Schedule:
+    """When each source of a config is next due: behind the SQL function
+    ``newswatch_next_try(name, finished)`` of the source-health query."""
 
     def __init__(self, sources: Sequence[Source] = (), crawl: CrawlSettings | None = None):
         self.sources = {s.name: s for s in sources}
         self.crawl = crawl or CrawlSettings()
-        # Datasette lists plugins by module name; a name that is no module keeps it from
-        # looking for templates and static files next to us
-        self.__name__ = PLUGIN_NAME
 
     def next_try(self, name: str | None, finished: str | None) -> str | None:
         """When a source is next due after the attempt that finished at ``finished``: the
@@ -124,10 +123,24 @@ class ServePlugin:
             return None
         return iso(schedule.due_at(source, self.crawl, when))
 
+
+class ServePlugin:
+    """Datasette hooks for the archive: the next-try SQL function, row links, story outlets.
+
+    Registered once per process; each app built by :func:`build` has its own
+    :class:`Schedule`, so two apps (tests, a library user) never see each other's config."""
+
+    def __init__(self):
+        self.schedules: weakref.WeakKeyDictionary[Datasette, Schedule] = weakref.WeakKeyDictionary()
+        # Datasette lists plugins by module name; a name that is no module keeps it from
+        # looking for templates and static files next to us
+        self.__name__ = PLUGIN_NAME
+
     @hookimpl
-    def prepare_connection(self, conn: sqlite3.Connection, database: str) -> None:
+    def prepare_connection(self, conn: sqlite3.Connection, database: str, datasette) -> None:
         if database == DB_NAME:
-            conn.create_function("newswatch_next_try", 2, self.next_try)
+            plan = self.schedules.get(datasette) or Schedule()
+            conn.create_function("newswatch_next_try", 2, plan.next_try)
 
     @hookimpl
     def render_cell(self, value: Any, column: str, table: str | None, database: str, datasette):
@@ -185,15 +198,17 @@ def build(
     """A Datasette app on the archive at ``path``, ready to serve (startup hooks run)."""
     archive = check_archive(path)
     prefix = base_path(base_url)
-    if pm.has_plugin(PLUGIN_NAME):  # a second app in one process: the newest config wins
-        pm.unregister(name=PLUGIN_NAME)
-    pm.register(ServePlugin(sources, crawl), name=PLUGIN_NAME)
+    plugin = pm.get_plugin(PLUGIN_NAME)
+    if plugin is None:
+        plugin = ServePlugin()
+        pm.register(plugin, name=PLUGIN_NAME)
     ds = Datasette(
         [],
         metadata=copy.deepcopy(load_metadata(prefix)),
         template_dir=str(TEMPLATES),
         settings={"base_url": prefix, "default_page_size": 50, "allow_download": False},
     )
+    plugin.schedules[ds] = Schedule(sources, crawl)
     ds.remove_database("_memory")
     ds.add_database(DatasetteDatabase(ds, path=str(archive), is_mutable=True), name=DB_NAME)
     loop = asyncio.new_event_loop()
@@ -237,6 +252,7 @@ def url_of(sock: socket.socket, path: str = "/") -> str:
 __all__ = [
     "DB_NAME",
     "ServeError",
+    "Schedule",
     "ServePlugin",
     "base_path",
     "build",

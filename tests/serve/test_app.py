@@ -220,3 +220,13 @@ def test_base_url_prefix(fixture_archive):
     assert serve.base_path(None) == "/"
     assert serve.base_path("https://example.org/news") == "/news/"
     assert serve.base_path("http://localhost:8001/") == "/"
+
+
+def test_two_apps_in_one_process_keep_their_own_config(ds, fixture_archive):
+    path, _ = fixture_archive
+    other = serve.build(path)  # no sources configured: no next try for any
+    assert {r["name"]: r["next_try"] for r in rows(other, "/archive/source_health")} == {
+        name: None for name in SOURCES
+    }
+    mine = {r["name"]: r["next_try"] for r in rows(ds, "/archive/source_health")}
+    assert mine["alpha-news"] == "2024-07-03T11:00:05Z"
