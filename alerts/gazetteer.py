@@ -193,9 +193,7 @@ def _base_names_cached(
     add = names.append
     for code, entry in aliases.items():  # curated: every language
         for a in entry.get("names", []):
-            names.extend(
-                _forms(a, code, "ru" if _CYRILLIC_WORDS.match(a) else "en", infl, context, table)
-            )
+            names.extend(_forms(a, code, "ru" if _CYRILLIC_WORDS.match(a) else "en", infl, table))
         for a in entry.get("acronyms", []):
             add(Name(fold(a), code, exact=a))
     with (DATA / "demonyms.csv").open(encoding="utf-8", newline="") as f:
@@ -219,7 +217,7 @@ def _base_names_cached(
             for n in dict.fromkeys(cldr.get(code, [])):
                 if lang != "en" and fold(n) in not_names:  # "Salvador", "Maurice": first names
                     continue
-                names.extend(_forms(n, code, lang, infl, context, table))
+                names.extend(_forms(n, code, lang, infl, table))
     adj_endings = frozenset(fold(e) for e in infl["ru_adjective_endings"]["endings"])
     for code, stems in infl.get("ru_adjectives", {}).items():
         for s in stems:
@@ -255,11 +253,19 @@ def _territories(locale: str) -> Mapping[str, str]:
     return Locale.parse(locale).territories
 
 
-def _forms(text: str, code: str, lang: str, infl: dict, context: dict, table: dict) -> list[Name]:
+def _forms(text: str, code: str, lang: str, infl: dict, table: dict) -> list[Name]:
     """The patterns for one name in one language, with that language's word forms."""
     text = text.strip()
     if not text:
         return []
+    out = _word_forms(text, code, lang, infl, table)
+    if "-" in text[1:] and lang != "en":
+        # "États-Unis", "Royaume-Uni": also spaced, as print and OCR often give them
+        out += _word_forms(text.replace("-", " "), code, lang, infl, table)
+    return out
+
+
+def _word_forms(text: str, code: str, lang: str, infl: dict, table: dict) -> list[Name]:
     spec = table.get(lang, {})
     scheme = spec.get("scheme", "plain")
     folded = fold(text)
