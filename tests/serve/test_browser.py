@@ -216,3 +216,25 @@ def test_story_page_shows_its_outlets_and_tier_statements(server):
         assert outlets == ["alpha-news", "beta-wire", "gamma-feed"]
         assert errors == []
     assert left_home(requested) == []
+
+
+def test_every_kind_of_page_loads_from_127_0_0_1_only(server):
+    base, stories = server
+    pages = [
+        "",  # home: title, licence, source
+        "archive",  # the database: canned queries and the SQL editor (CodeMirror)
+        "archive/articles?_facet=source",  # a table with facets
+        "archive/source_health",  # a canned query
+        f"archive/stories/{stories[0]}",  # a row
+        "-/dashboards",
+    ]
+    with browser_page(base) as (page, requested, errors):
+        for path in pages:
+            response = page.goto(base + path)
+            page.wait_for_load_state("networkidle")
+            assert response.status == 200, path
+        page.goto(base + "archive")
+        page.wait_for_selector(".CodeMirror, .cm-editor", state="attached")
+        assert errors == []
+    assert left_home(requested) == []
+    assert len({urlsplit(u).path for u in requested}) > len(pages)  # scripts and styles too
