@@ -78,7 +78,7 @@ class SourceResult:
     """How one source did in one crawl."""
 
     name: str
-    status: str = "pending"  # ok | partial | not_modified | error | timeout
+    status: str = "pending"  # ok | partial | not_modified | error | timeout | interrupted
     error_class: str | None = None
     error: str | None = None
     items_seen: int = 0
@@ -167,13 +167,23 @@ class CrawlTracker:
             return
         r.status, r.error_class, r.error = "partial", error_class, message
 
-    def finish_all(self) -> list[SourceResult]:
-        """End of crawl: sources still in flight ran out of time."""
+    def flush_all(self) -> None:
+        """Store every item the pipeline still holds (a crawl stopped before its end)."""
+        for name in self._t:
+            for flush in self.flushers:
+                flush(name)
+
+    def finish_all(self, *, interrupted: bool = False) -> list[SourceResult]:
+        """End of crawl: sources still in flight ran out of time (or, ``interrupted``,
+        were stopped by a shutdown: not the source's failure)."""
         out = []
         for t in self._t.values():
             if not t.done:
                 r = t.result
-                if r.status in ("pending", "ok", "partial", "not_modified"):
+                if interrupted and r.status != "error":
+                    r.status, r.error_class = "interrupted", "interrupted"
+                    r.error = "the crawl was stopped (a shutdown) before this source finished"
+                elif r.status in ("pending", "ok", "partial", "not_modified"):
                     r.status, r.error_class = "timeout", "timeout"
                     r.error = "the crawl ran past crawl_timeout before this source finished"
                 t.done = True
@@ -237,7 +247,10 @@ def record_results(db: Database, sources: list, results: list[SourceResult], sta
                 " THEN last_error_class END,"
                 " last_error = CASE WHEN consecutive_failures = 0 THEN last_error END"
             )
-        counter = "0" if ok else "consecutive_failures + 1"
+        if r.status == "interrupted":  # not the source's failure, nor a success
+            counter = "consecutive_failures"
+        else:
+            counter = "0" if ok else "consecutive_failures + 1"
         db.execute(
             f"UPDATE sources SET {assign}, consecutive_failures = {counter} WHERE name = ?",
             [*sets.values(), src.name],

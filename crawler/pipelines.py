@@ -44,16 +44,20 @@ class ArchivePipeline:
 
     def process_item(self, item: dict) -> dict:
         source = item.get("source")
-        if not source or not item.get("url"):
-            raise DropItem("item without a source or a url")
-        if item.get(NORMALIZED):  # normalized in a parse worker already
-            self.buffers[source].append({k: item.get(k) for k in ITEM_KEYS})
-        else:
-            self.buffers[source].append(normalize_item(item))
-        self.pending += 1
-        if self.pending >= BATCH:
-            self.flush()
-        return item
+        try:
+            if not source or not item.get("url"):
+                raise DropItem("item without a source or a url")
+            if item.get(NORMALIZED):  # normalized in a parse worker already
+                self.buffers[source].append({k: item.get(k) for k in ITEM_KEYS})
+            else:
+                self.buffers[source].append(normalize_item(item))
+            self.pending += 1
+            if self.pending >= BATCH:
+                self.flush()
+            return item
+        finally:
+            if source:  # the spider counted the item (emit): is its source done now?
+                self.tracker.end(source)
 
     def close_spider(self) -> None:
         self.flush()

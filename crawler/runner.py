@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
+import signal
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -30,6 +32,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[SourceResult, int, int], None]
+
+# After a stop (SIGINT, SIGTERM), how long Scrapy may take to close before its downloads
+# still in flight are left behind (what was read is kept either way).
+STOP_GRACE_S = 5.0
 
 
 def install_asyncio_reactor() -> None:
@@ -101,9 +107,13 @@ async def crawl_sources(
                 context = CrawlContext(db=db, tracker=tracker, assigner=assigner, workers=workers)
                 await _run_spiders(settings, sources, context, stop, robots)
             finally:
+                # Whatever reached the pipeline is stored, also when the crawl was stopped
+                # before Scrapy closed it (the pipeline's own close never came).
+                tracker.flush_all()
                 if own_workers:
                     await workers.close()
-        results = tracker.finish_all()
+        interrupted = stop is not None and stop.is_set()
+        results = tracker.finish_all(interrupted=interrupted)
         with archive.write(db):
             record_results(db, sources, results, started_at)
         return results
@@ -175,10 +185,24 @@ async def _run_spiders(
         if waiter is not None:
             waiter.cancel()
     if pending and waiter is not None and stop.is_set():
+        # Scrapy closes a spider only when its last download ends, and a server holding
+        # a response open would hold the shutdown until download_timeout: give the close
+        # STOP_GRACE_S, then leave those downloads. What was read is stored by the caller
+        # (context.tracker.flush_all), the unfinished sources are recorded as interrupted.
         logger.info("shutdown: closing the running crawl")
-        await runner.stop()
-        await asyncio.wait(pending, timeout=30)
+        closing = asyncio.ensure_future(runner.stop())
+        await asyncio.wait(pending, timeout=STOP_GRACE_S)
         pending = {t for t in tasks if not t.done()}
+        if pending:
+            logger.warning(
+                "shutdown: %d crawler(s) still waiting for downloads after %.0f s;"
+                " keeping what was read and leaving them",
+                len(pending),
+                STOP_GRACE_S,
+            )
+            pending = set()  # left behind, not stopped again
+        else:
+            await closing
     if pending:
         logger.warning("crawl still running after %.0f s: stopping it", limit)
         await runner.stop()
@@ -186,6 +210,16 @@ async def _run_spiders(
     for task in tasks:
         if task.done() and not task.cancelled() and task.exception() is not None:
             logger.error("a crawler failed: %r", task.exception())
+
+
+class CrawlInterrupted(Exception):
+    """The crawl was stopped by a signal; what it read was stored and recorded.
+    ``results`` are the per-source results, ``signum`` the signal (exit 128 + signum)."""
+
+    def __init__(self, results: list[SourceResult], signum: int):
+        super().__init__(f"interrupted by {signal.Signals(signum).name}")
+        self.results = results
+        self.signum = signum
 
 
 def run_crawl(
@@ -199,7 +233,10 @@ def run_crawl(
     """Blocking: install the asyncio reactor, run one crawl, stop the reactor.
 
     For a command-line process that crawls once; a long-running process awaits
-    :func:`crawl_sources` on its own reactor instead.
+    :func:`crawl_sources` on its own reactor instead. SIGINT or SIGTERM stops the crawl
+    the way a daemon's shutdown does: what was fetched and parsed is stored, each source's
+    outcome recorded (unfinished ones as ``interrupted``), then :class:`CrawlInterrupted`
+    is raised; a second signal exits at once (status 128 + signal number).
     """
     install_asyncio_reactor()
     # Imported here, not by the engine on the reactor: this module builds deprecated
@@ -214,10 +251,15 @@ def run_crawl(
     gc.freeze()
 
     out: dict = {}
+    signals: list[int] = []
 
     async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, _on_signal, signum, signals, stop)
         out["results"] = await crawl_sources(
-            settings, sources, archive_path, progress=progress, dedupe=dedupe
+            settings, sources, archive_path, progress=progress, dedupe=dedupe, stop=stop
         )
 
     def finished(result):
@@ -225,10 +267,25 @@ def run_crawl(
         reactor.stop()
 
     reactor.callWhenRunning(lambda: deferred_from_coro(main()).addBoth(finished))
-    reactor.run(installSignalHandlers=True)
+    reactor.run(installSignalHandlers=False)  # our handlers: Twisted's stop the reactor
     if out.get("failure") is not None:
         out["failure"].raiseException()
+    if signals:
+        raise CrawlInterrupted(out["results"], signals[0])
     return out["results"]
+
+
+def _on_signal(signum: int, seen: list[int], stop: asyncio.Event) -> None:
+    if seen:  # the second one: the user does not want to wait
+        print(f"\n{signal.Signals(signum).name} again: exiting now", file=sys.stderr, flush=True)
+        os._exit(128 + signum)
+    seen.append(signum)
+    print(
+        f"\n{signal.Signals(signum).name}: stopping; storing what was read (again to exit at once)",
+        file=sys.stderr,
+        flush=True,
+    )
+    stop.set()
 
 
 class ConsoleProgress:

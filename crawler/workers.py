@@ -16,6 +16,7 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 import time
@@ -72,6 +73,9 @@ def _exit_with_parent(parent: int) -> None:
 def _start_worker(started: Any, parent: int) -> None:
     """Runs once in each new worker: watch the parent, report its pid, import the parsers
     (not in the first task)."""
+    # Ctrl-C reaches the whole process group: the parent stops the crawl and closes the
+    # pool; a worker that took it would die mid-task with a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     started.put(os.getpid())
     import crawler.feeds  # noqa: F401

@@ -204,9 +204,12 @@ class SourceSpider(scrapy.Spider):
             yield self.emit(src, item)  # keep what the feed said rather than nothing
 
     def emit(self, src: Source, item: dict) -> dict:
-        """An item for the pipeline, tagged with its source."""
+        """An item for the pipeline, tagged with its source. It counts as the source's work
+        in flight until the pipeline has it, so a source is reported done (and its counts
+        final) only once its items are stored."""
         if not item.get("language") and src.language:
             item["language"] = src.language
+        self.tracker.begin(src.name)
         return {**item, "source": src.name}
 
     def new_links(self, src: Source, links: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
