@@ -79,6 +79,7 @@ def browser_page(base: str):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=args)
         try:
             context = browser.new_context(viewport={"width": 1400, "height": 1100})
+            context.set_default_timeout(60_000)  # the suite runs on 2 busy cores
 
             def guard(route):
                 url = route.request.url
@@ -120,11 +121,9 @@ def open_dashboard(page, url: str) -> None:
     page.goto(url)
     for chart in ("coverage", "watches", "tiers", "health"):
         # attached, not visible: a flat line is a path with no height
-        page.wait_for_selector(
-            f"#chart-{chart} svg g.role-mark > path", state="attached", timeout=30_000
-        )
+        page.wait_for_selector(f"#chart-{chart} svg g.role-mark > path", state="attached")
     for metric in ("articles", "stories", "matches", "undelivered"):
-        page.wait_for_selector(f"#chart-{metric} p", timeout=30_000)
+        page.wait_for_selector(f"#chart-{metric} p")
 
 
 def test_dashboard_draws_every_chart_from_the_archive(server):
