@@ -28,6 +28,10 @@ _PARSER_OPTIONS = {
 }
 
 
+class SitemapTooDeep(ValueError):
+    """The sitemap nests elements past libxml2's depth limit: it was not read to its end."""
+
+
 class TooLarge(ValueError):
     """A compressed document inflates past the size cap."""
 
@@ -79,13 +83,18 @@ def parse_sitemap(body: bytes) -> tuple[str, list[dict]]:
     """(``"index"`` or ``"urlset"`` or ``""``, entries) from one sitemap document.
 
     Index entries are ``{loc}``; urlset entries are ``{loc, lastmod, published, title}``
-    (the last two from news sitemaps)."""
+    (the last two from news sitemaps). SitemapTooDeep when the document nests past the
+    parser's depth limit (it would otherwise give the entries before that point as all)."""
     if body[:2] == b"\x1f\x8b":
         raise ValueError("gzip body must be decompressed first")
+    parser = etree.XMLParser(**_PARSER_OPTIONS)
     try:
-        root = etree.fromstring(body, parser=etree.XMLParser(**_PARSER_OPTIONS))
+        root = etree.fromstring(body, parser=parser)
     except etree.XMLSyntaxError:
         return "", []
+    for error in parser.error_log:  # recovering, the parser silently stops at its limits
+        if error.type_name == "ERR_RESOURCE_LIMIT":
+            raise SitemapTooDeep(f"the XML parser stopped at line {error.line}: {error.message}")
     if root is None:
         return "", []
     kind = _local(root.tag).lower()
@@ -146,7 +155,11 @@ class SitemapSpider(SourceSpider):
             except (OSError, EOFError, zlib.error) as e:  # not gzip after all, or corrupt
                 self._sitemap_error(src, root, "parse_error", f"{type(e).__name__}: {e}")
                 return
-        kind, entries = parse_sitemap(body)
+        try:
+            kind, entries = parse_sitemap(body)
+        except SitemapTooDeep as e:
+            self._sitemap_error(src, root, "parse_error", e)
+            return
         if not kind:
             self._sitemap_error(src, root, "parse_error", "not a sitemap (no urlset or index)")
             return

@@ -1,5 +1,5 @@
 """Hostile listing pages and sitemaps (issue 13 item 8): a gzipped sitemap bomb is
-``too_large``; a listing nested 100,000 levels deep is a ``parse_error`` saying why, not a
+``too_large``; a listing or sitemap nested 100,000 levels deep is a ``parse_error`` saying why, not a
 silent "0 links"; a malformed address among the links loses only itself. One real crawl."""
 
 from __future__ import annotations
@@ -46,6 +46,13 @@ def crawled(tmp_path_factory):
         # A listing whose one link sits 100,000 elements deep.
         deep = "<div>" * 100_000 + '<a class="s" href="/p/a1">deep</a>' + "</div>" * 100_000
         server.add("/deep", body=f"<html><body>{deep}</body></html>", content_type="text/html")
+        deepmap = (
+            '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            + "<x>" * 100_000
+            + "</x>" * 100_000
+            + f"<url><loc>{u('/p/a1')}</loc></url></urlset>"
+        )
+        server.add("/deepmap.xml", body=deepmap, content_type="application/xml")
         # A listing and a sitemap with a malformed address among good ones.
         server.add(
             "/list",
@@ -62,6 +69,7 @@ def crawled(tmp_path_factory):
         for name, kind, path, extra in [
             ("bomb", "sitemap", "/bomb.xml.gz", ""),
             ("deep", "html", "/deep", 'links = "a.s"'),
+            ("deepmap", "sitemap", "/deepmap.xml", ""),
             ("list", "html", "/list", 'links = "a.s"'),
             ("map", "sitemap", "/map.xml.gz", ""),
         ]:
@@ -95,6 +103,12 @@ def test_a_listing_nested_too_deep_is_a_parse_error_that_says_why(crawled):
     assert rows["deep"]["last_error_class"] == "parse_error", rows["deep"]
     assert "Excessive depth" in rows["deep"]["last_error"]
     assert rows["deep"]["consecutive_failures"] == 1
+
+
+def test_a_sitemap_nested_too_deep_is_a_parse_error_that_says_why(crawled):
+    _proc, rows, _db = crawled
+    assert rows["deepmap"]["last_error_class"] == "parse_error", rows["deepmap"]
+    assert "Excessive depth" in rows["deepmap"]["last_error"]
 
 
 def test_a_malformed_address_loses_only_itself(crawled):
