@@ -230,3 +230,18 @@ def test_two_apps_in_one_process_keep_their_own_config(ds, fixture_archive):
     }
     mine = {r["name"]: r["next_try"] for r in rows(ds, "/archive/source_health")}
     assert mine["alpha-news"] == "2024-07-03T11:00:05Z"
+
+
+def test_untrusted_titles_and_urls_stay_inert_on_the_story_page(tmp_path):
+    path = tmp_path / "evil.db"
+    build(path)
+    db = archive.open_archive(path)
+    with archive.write(db):
+        db["articles"].update(
+            1, {"title": "<script>alert(1)</script>", "url": "javascript:alert(2)"}
+        )
+    db.close()
+    page = get(serve.build(path), "/archive/stories/1").text
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert 'href="javascript:' not in page
