@@ -100,14 +100,14 @@ def _store_stopped(db: Database, row: Mapping, result: MatchResult, now: str) ->
     return len(result.stopped)
 
 
-_COLUMNS = "id, source, title, text, story_id, published_at, fetched_at"
+_COLUMNS = "id, source, title, text, language, story_id, published_at, fetched_at"
 
 
 def _run(db: Database, matcher: Matcher, rows: list[dict], stats: MatchStats) -> None:
     now = times.utcnow()
     with archive.write(db):
         for row in rows:
-            result = matcher.match(row["title"], row["text"], row["source"])
+            result = matcher.match(row["title"], row["text"], row["source"], row["language"])
             m, t = store_result(db, row, result, now)
             stats.articles += 1
             stats.matches += m
@@ -196,6 +196,7 @@ def read_articles(text: str, name: str | None = None) -> Iterator[dict]:
             "title": obj.get("title") or "",
             "text": obj.get("text") or "",
             "source": obj.get("source"),
+            "language": obj.get("language") if isinstance(obj.get("language"), str) else None,
         }
 
 
@@ -217,4 +218,5 @@ def result_json(article_id: object, result: MatchResult) -> dict:
 def match_records(matcher: Matcher, records: Iterable[dict]) -> Iterator[dict]:
     """Match each record read by :func:`read_articles`; yield the output objects."""
     for r in records:
-        yield result_json(r["id"], matcher.match(r["title"], r["text"], r.get("source")))
+        res = matcher.match(r["title"], r["text"], r.get("source"), r.get("language"))
+        yield result_json(r["id"], res)

@@ -89,3 +89,12 @@ def test_a_bad_sense_rule_names_the_file_and_entry(tmp_path, monkeypatch):
 def test_an_unknown_language_is_a_clear_error():
     with pytest.raises(GazetteerError, match="xx"):
         gazetteer.build(languages=("en", "xx"))
+
+
+def test_match_records_take_the_language_a_record_states(matcher):
+    from alerts.match_stage import match_records, read_articles
+
+    text = "The band Libanon played the festival in Austin on Saturday night."
+    lines = f'{{"id": 1, "text": "{text}", "language": "de"}}\n{{"id": 2, "text": "{text}"}}\n'
+    out = list(match_records(matcher, read_articles(lines)))
+    assert [o["countries"] for o in out] == [["LB"], []]
