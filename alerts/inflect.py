@@ -49,13 +49,17 @@ def ru_phrase_forms(name: str, infl: dict, fold) -> list[str]:
 
 
 def german_phrase_forms(name: str, rules: dict) -> list[str]:
-    """German forms of a name: the genitive of its last noun ("Irans", "Königreichs") and the
-    weak adjective endings of the words before it ("Vereinigten Staaten")."""
+    """German forms of a name: the genitive of its last noun ("Irans", "Königreichs"), the
+    dative plural of one in -e ("Niederlanden") and the weak adjective endings of the words
+    before it ("Vereinigten Staaten")."""
     words = name.split(" ")
     forms: list[list[str]] = []
     for i, w in enumerate(words):
         if i == len(words) - 1:
-            forms.append([w + e for e in rules["noun_endings"]])
+            endings = list(rules["noun_endings"])
+            if w.endswith("e"):  # the dative plural: "in den Niederlanden"
+                endings += rules.get("noun_e_endings", [])
+            forms.append([w + e for e in endings])
             continue
         for when, endings in rules["adjectives"].items():
             if w.endswith(when):
