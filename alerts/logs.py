@@ -7,9 +7,8 @@ import logging
 import sys
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
-from alerts.secrets import RedactingFilter
+from alerts.secrets import RedactingFilter, remember, secret_parts
 
 
 class JsonFormatter(logging.Formatter):
@@ -25,8 +24,9 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         data.update({k: v for k, v in vars(record).items() if k not in self._skip})
-        if record.exc_info:
-            data["error"] = self.formatException(record.exc_info)
+        if record.exc_info or record.exc_text:
+            # the text the redacting filter already scrubbed, when it ran
+            data["error"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(data, ensure_ascii=False, default=str)
 
 
@@ -58,13 +58,9 @@ def setup_logging(fmt: str = "text", *, level: int = logging.INFO, secrets: list
 
 
 def config_secrets(cfg: Any) -> list[str]:
-    """Values that must never be printed: passwords and tokens inside target URLs."""
-    out = []
-    for t in cfg.targets:
-        try:
-            parts = urlsplit(t.url)
-        except ValueError:
-            continue
-        if parts.password:
-            out.append(parts.password)
-    return out
+    """Values that must never be printed: user names, passwords, path tokens, header and
+    query values inside target URLs. They are also remembered by alerts.secrets, so every
+    redaction in this process (errors, `status`, log records) replaces them."""
+    urls = [t.url for t in cfg.targets]
+    remember(urls)
+    return sorted({p for url in urls for p in secret_parts(url)}, key=len, reverse=True)

@@ -8,9 +8,10 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from alerts.config import Target
-from alerts.secrets import redact_text
+from alerts.secrets import MASK, redact_text, secret_parts
 
 if TYPE_CHECKING:
     import apprise
@@ -46,6 +47,17 @@ def check_targets(targets: Sequence[Target]) -> list[tuple[str, str]]:
             )
             continue
         scheme = m.group(1).lower()
+        reserved = _reserved_in_userinfo(t.url)
+        if reserved:
+            problems.append(
+                (
+                    f"targets[{i}].url",
+                    f"target {t.name!r}: the user name or password contains {reserved!r}, "
+                    f"which ends that part of a URL, so this target could never send: "
+                    f"write it as {quote(reserved, safe='')!r}",
+                )
+            )
+            continue
         if _instantiate(t.url) is None:
             reason = (
                 "incomplete or invalid" if scheme in _schemes() else f"unknown scheme {scheme}://"
@@ -54,6 +66,21 @@ def check_targets(targets: Sequence[Target]) -> list[tuple[str, str]]:
                 (f"targets[{i}].url", f"target {t.name!r}: Apprise cannot use this URL ({reason})")
             )
     return problems
+
+
+def _reserved_in_userinfo(url: str) -> str | None:
+    """A '#' or '?' inside the password of ``user:password@host`` (Apprise reads the rest
+    as a fragment or a query, and would log in with a cut password), else None."""
+    rest = url.split("://", 1)[-1]
+    userinfo = rest.split("@", 1)[0] if "@" in rest else ""
+    if "/" in userinfo or ":" not in userinfo:
+        return None
+    password = userinfo.split(":", 1)[1]
+    if "#" in password:
+        return "#"
+    if "?" in password and not password.split("?", 1)[0].isdigit():  # host:587?to=a@b
+        return "?"
+    return None
 
 
 def _schemes() -> set[str]:
@@ -215,7 +242,9 @@ def _scrub(text: str, url: str) -> str:
     parsed = apprise.utils.parse.parse_url(url, verify_host=False) or {}
     password = parsed.get("password")
     if password and len(password) >= 3:
-        text = text.replace(password, "****")
+        text = text.replace(password, MASK)
+    for part in secret_parts(url):
+        text = text.replace(part, MASK)
     for part in re.split(r"[/?&=:@]", url.split("://", 1)[-1]):
         if len(part) >= 12:  # tokens: long path segments and query values
             text = text.replace(part, "****")

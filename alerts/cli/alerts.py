@@ -7,7 +7,7 @@ import sys
 import click
 
 from alerts import outbox
-from alerts.secrets import redact_url
+from alerts.secrets import redact_url, remember
 from crawler.cli import output
 from crawler.cli.context import Context, config_option, json_option, pass_ctx
 
@@ -26,6 +26,7 @@ def alerts_test(obj: Context, target: str | None) -> None:
     from alerts.targets import send_test
 
     cfg = obj.config
+    remember(t.url for t in cfg.targets)  # an error that quotes a token shows it masked
     chosen = [t for t in cfg.targets if target is None or t.name == target]
     if not chosen:
         known = ", ".join(t.name for t in cfg.targets) or "none configured"

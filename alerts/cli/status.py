@@ -10,7 +10,7 @@ import click
 
 from alerts import outbox, schema
 from alerts.daemon import stale_after
-from alerts.secrets import redact_url
+from alerts.secrets import redact_url, remember
 from crawler import archive, liveness, schedule
 from crawler.cli import output
 from crawler.cli.context import Context, config_option, json_option, pass_ctx
@@ -39,7 +39,8 @@ def status(obj: Context, as_json: bool) -> None:
 
 
 def status_report(cfg: Any, db, *, config_file: str = "") -> dict:
-    """Everything `newswatch status` shows, as plain data."""
+    """Everything `newswatch status` shows, as plain data (target URLs masked)."""
+    remember(t.url for t in cfg.targets)
     health = {row["name"]: row for row in archive.source_health(db)}
     sources = []
     for s in cfg.sources:

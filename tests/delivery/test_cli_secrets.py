@@ -68,7 +68,7 @@ def test_bad_target_url_is_a_config_error_without_its_secret(write_config, run_n
 def test_alerts_test_reports_each_target(cli, write_config, smtp):
     result = cli("--config", config(write_config, smtp), "alerts", "test")
     assert result.exit_code == 1
-    assert "ok      mail (mailto://newswatch:****@127.0.0.1" in result.output
+    assert "ok      mail (mailto://****:****@127.0.0.1" in result.output
     assert "FAILED  dead (mailto://" in result.output
     assert SECRET not in result.output
     assert smtp.mailbox.subjects() == ["newswatch test message for mail"]
@@ -120,7 +120,7 @@ def test_secrets_stay_out_of_logs_errors_status_and_archive(
     # the CLI reads the archive the config names; also check the one the deliveries wrote
     dump = "\n".join(open_archive(tmp_path / "archive.db").iterdump())
     logs = capsys.readouterr().err
-    assert "sending via mailto://newswatch:****@" in logs
+    assert "sending via mailto://****:****@" in logs
     assert "login failed for password ****" in logs
     for seen in (logs, errors, status, listing, dump):
         assert SECRET not in seen
