@@ -13,7 +13,7 @@ import re
 import tomllib
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -320,17 +320,19 @@ def _resolve(names: Iterable[Name]) -> list[Name]:
     homograph (a blocker always keeps its place: it never names a country).
     """
     owner: dict[str, str] = {}
-    seen: set[Name] = set()
-    out = []
+    # The same pattern in several languages is one name with their languages together.
+    merged: dict[Name, frozenset[str] | None] = {}
     for n in names:
-        if n in seen:
-            continue
         first = owner.setdefault(n.pattern, n.code)
         if first != n.code and n.code and first:
             continue
-        seen.add(n)
-        out.append(n)
-    return out
+        key = replace(n, langs=None)
+        if key in merged:
+            had = merged[key]
+            merged[key] = None if had is None or n.langs is None else had | n.langs
+        else:
+            merged[key] = n.langs
+    return [replace(k, langs=langs) if langs is not None else k for k, langs in merged.items()]
 
 
 def _rules() -> dict[tuple[str, str], ContextRule]:
