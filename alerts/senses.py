@@ -205,7 +205,9 @@ def build(context: dict, fold, path: str = "context.toml") -> Senses:
     names = "|".join(re.escape(n) for n in us.get("names", []))
     signals = tuple(
         _compile(p, f"{path}: us_context")
-        for p in ([rf"\b(?:{names})\b"] if names else []) + list(us.get("patterns", []))
+        # the names as written, and in the capitals of a dateline ("ATLANTA (AP)")
+        for p in ([rf"\b(?:{names}|{names.upper()})\b"] if names else [])
+        + list(us.get("patterns", []))
     )
     capitals, neighbours = _countries(fold)
     return Senses(
