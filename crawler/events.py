@@ -42,8 +42,8 @@ PREFIX = 6
 PROBE_TERMS = 12
 # A term in more than this share of the index's articles is no use for finding candidates.
 PROBE_MAX_DF = 0.02
-MAX_CANDIDATES = 64
-MAX_POSTINGS = 4000
+MAX_CANDIDATES = 32
+MAX_POSTINGS = 2000
 # Every term gets a posting while the index is small (the frequencies say little yet).
 POSTING_MIN_DF = 1000
 # A story's centroid keeps its heaviest terms only.
@@ -195,13 +195,11 @@ class EventIndex:
         language: str | None,
         at: float,
         *,
-        also: tuple[int, ...] = (),
-        probe: bool = True,
+        limit: int = 8,
     ) -> list[tuple[float, int, int]]:
-        """Earlier articles within the window that share a rare term with this vector
-        (plus the articles named in ``also``; only those when ``probe`` is False), as
-        ``(score, article, event)`` best first; the score is the cosine of the two tf-idf
-        vectors."""
+        """The ``limit`` earlier articles within the window most similar to this vector,
+        among those that share a rare term with it, as ``(score, article, event)`` best
+        first; the score is the cosine of the two tf-idf vectors."""
         lang = self._langs.get(_lang(language))
         ids, tf = vector
         if lang is None or not lang.docs or not len(ids):
@@ -210,7 +208,7 @@ class EventIndex:
         cap = max(2.0, PROBE_MAX_DF * len(lang.docs))
         usable = (df > 0) & (df <= cap)
         order = np.argsort(df[usable], kind="stable")[:PROBE_TERMS]
-        probes = ids[usable][order] if probe else ids[:0]
+        probes = ids[usable][order]
         hits: Counter = Counter()
         postings = lang.postings
         budget = MAX_POSTINGS  # the rarest terms first, until this many postings are read
@@ -220,10 +218,8 @@ class EventIndex:
             budget -= len(p)
             if budget <= 0:
                 break
-        keys = [k for k, _ in hits.most_common(MAX_CANDIDATES)]
-        keys += [k for k in also if k not in hits]
         cands = []
-        for key in keys:
+        for key, _ in hits.most_common(MAX_CANDIDATES):
             doc = lang.docs.get(key)
             if doc is not None and abs(doc.at - at) <= self.window:
                 cands.append(doc)
@@ -237,10 +233,9 @@ class EventIndex:
         norms = np.sqrt(np.add.reduceat(w * w, starts))
         pos = np.minimum(np.searchsorted(ids, cat), len(ids) - 1)
         dots = np.add.reduceat(np.where(ids[pos] == cat, w * qw[pos], 0.0), starts)
-        scores = (dots / np.maximum(norms, 1e-9)).tolist()
-        out = [(scores[i], d.key, d.event) for i, d in enumerate(cands)]
-        out.sort(key=lambda x: -x[0])
-        return out
+        scores = dots / np.maximum(norms, 1e-9)
+        best = np.argsort(-scores, kind="stable")[:limit].tolist()
+        return [(float(scores[i]), cands[i].key, cands[i].event) for i in best]
 
     def add(
         self,
