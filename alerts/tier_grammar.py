@@ -18,7 +18,10 @@ if TYPE_CHECKING:
 _SENTENCE_END = re.compile(
     r"(?<![A-Z]\.[A-Z]\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)(?<=[.!?])[\"'”’»)]*\s+"
     r"(?![a-zа-яёəçşöüğı])"
+    # Chinese and Japanese full stops need no space after them; so does the Hindi danda.
+    r"|(?<=[。！？।])[\"'”’」』)]*\s*"
 )
+_CLAUSE_END = frozenset(";；")
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,10 +120,11 @@ def sentences(doc: str) -> list[tuple[int, int, int]]:
 
 
 def clauses(doc: str, start: int, end: int) -> list[tuple[int, int]]:
-    """The clauses of a sentence: the reports join independent statements with ";"."""
+    """The clauses of a sentence: the reports join independent statements with ";"
+    ("；" in Chinese and Japanese)."""
     out, pos = [], start
     for i in range(start, end):
-        if doc[i] == ";":
+        if doc[i] in _CLAUSE_END:
             out.append((pos, i))
             pos = i + 1
     out.append((pos, end))
@@ -199,8 +203,8 @@ def formula_tiers(folded, sent, countries, r) -> dict[str, tuple[set[str], tuple
     def subject(m: re.Match, tiers: set[str]) -> None:
         # The subject names one country, before the formula or inside it (Arabic: "لا تفي
         # حكومة أذربيجان"), within the formula's own clause.
-        c0 = max([s] + [i + 1 for i in range(s, m.start()) if folded[i] == ";"])
-        c1 = folded.find(";", m.end(), e)
+        c0 = max([s] + [i + 1 for i in range(s, m.start()) if folded[i] in _CLAUSE_END])
+        c1 = next((i for i in range(m.end(), e) if folded[i] in _CLAUSE_END), -1)
         codes = {c[2] for c in countries if c0 <= c[0] < m.end()}
         if len(codes) == 1:
             code = codes.pop()

@@ -436,6 +436,44 @@ CASES = [
         "Neither Russia nor Belarus improved; both remain on Tier 3 in the trafficking report.",
         set(),
     ),
+    # Chinese, Japanese, Korean, Persian, Hindi, Indonesian, Dutch; the report's author.
+    ("zh-placed-issuer", "美国国务院在人口贩运问题报告中将中国列为第三级。", {"CN:Tier 3"}),
+    ("zh-not-placed", "在人口贩运问题报告中中国未被列为第三级。", set()),
+    (
+        "zh-watch-list",
+        "在人口贩运问题报告中，马来西亚被列入第二级观察名单。",
+        {"MY:Tier 2 Watch List"},
+    ),
+    ("ja-kept", "人身取引報告書で日本は第2階層に据え置かれた。", {"JP:Tier 2"}),
+    ("ja-not-lowered", "人身取引報告書で日本は第3階層に引き下げられなかった。", set()),
+    ("ko-classified", "인신매매 보고서에서 북한은 3등급으로 분류됐다.", {"KP:Tier 3"}),
+    ("ko-not-downgraded", "인신매매 보고서에서 한국은 3등급으로 강등되지 않았다.", set()),
+    ("fa-placed", "در گزارش قاچاق انسان، ایران در رده سوم قرار گرفت.", {"IR:Tier 3"}),
+    ("fa-not-placed", "در گزارش قاچاق انسان، ترکیه در رده سوم قرار نگرفت.", set()),
+    ("hi-kept", "मानव तस्करी रिपोर्ट में भारत को टियर 2 में रखा गया।", {"IN:Tier 2"}),
+    ("hi-not-kept", "मानव तस्करी रिपोर्ट में भारत को टियर 3 में नहीं रखा गया।", set()),
+    (
+        "id-watch-list",
+        "Dalam laporan perdagangan orang, Indonesia masuk Daftar Pantauan Tingkat 2.",
+        {"ID:Tier 2 Watch List"},
+    ),
+    (
+        "id-not-lowered",
+        "Dalam laporan perdagangan orang, Indonesia tidak turun ke Tingkat 3.",
+        set(),
+    ),
+    ("nl-stays", "In het rapport over mensenhandel blijft Nederland op niveau 1.", {"NL:Tier 1"}),
+    (
+        "fr-issuer",
+        "Le département d'État américain maintient l'Azerbaïdjan au niveau 2 dans son "
+        "rapport sur la traite des personnes.",
+        {"AZ:Tier 2"},
+    ),
+    (
+        "de-issuer",
+        "Das US-Außenministerium belässt Aserbaidschan im Bericht über Menschenhandel auf Stufe 2.",
+        {"AZ:Tier 2"},
+    ),
 ]
 
 
