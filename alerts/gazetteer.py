@@ -280,7 +280,10 @@ def _word_forms(text: str, code: str, lang: str, infl: dict, table: dict) -> lis
     exact = text if len(folded) <= 4 and capital else None
     kw = {"langs": langs, "capital": capital}
     if scheme == "slavic":
-        rules = [{**r, "endings": [fold(e) for e in r["endings"]]} for r in infl[lang]]
+        key = f"_folded_{lang}"  # the rules with folded endings, made once per build
+        if key not in infl:
+            infl[key] = [{**r, "endings": [fold(e) for e in r["endings"]]} for r in infl[lang]]
+        rules = infl[key]
         if " " not in folded:
             stem, endings = inflect.stem_forms(folded, rules)
             short = text[: len(stem)] if len(stem) <= 4 else None
@@ -321,18 +324,19 @@ def _resolve(names: Iterable[Name]) -> list[Name]:
     """
     owner: dict[str, str] = {}
     # The same pattern in several languages is one name with their languages together.
-    merged: dict[Name, frozenset[str] | None] = {}
+    merged: dict[tuple, list] = {}
     for n in names:
         first = owner.setdefault(n.pattern, n.code)
         if first != n.code and n.code and first:
             continue
-        key = replace(n, langs=None)
-        if key in merged:
-            had = merged[key]
-            merged[key] = None if had is None or n.langs is None else had | n.langs
+        key = (n.pattern, n.code, n.exact, n.capital, n.endings, n.prefixes, n.bound, n.demonym,
+               n.city)  # fmt: skip
+        slot = merged.get(key)
+        if slot is None:
+            merged[key] = [n, n.langs]
         else:
-            merged[key] = n.langs
-    return [replace(k, langs=langs) if langs is not None else k for k, langs in merged.items()]
+            slot[1] = None if slot[1] is None or n.langs is None else slot[1] | n.langs
+    return [n if n.langs == langs else replace(n, langs=langs) for n, langs in merged.values()]
 
 
 def _rules() -> dict[tuple[str, str], ContextRule]:
@@ -377,7 +381,7 @@ def build(
     labels = {c: en[c].replace(" - ", "-") for c in codes}
     en = _load_toml("languages.toml").get("en", {})
     return Gazetteer(
-        names=_resolve(names),
+        names=_resolve(names) if len(names) > len(base) else names,
         rules=_rules(),
         labels=labels,
         senses=_senses(),
