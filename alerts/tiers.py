@@ -343,4 +343,9 @@ def find(
             if len(said[code]) > 1 or tier not in allowed.get(code, {tier}):
                 continue  # the paragraph reads two ways for this country
             out.setdefault((code, tier), TierStatement(code, tier, year, sentence))
-    return list(out.values())
+    # Paragraphs that give one country two tiers for the same report year (or none) read
+    # two ways too.
+    tiers: dict[tuple[str, int | None], set[str]] = {}
+    for t in out.values():
+        tiers.setdefault((t.country, t.year), set()).add(t.tier)
+    return [t for t in out.values() if len(tiers[(t.country, t.year)]) == 1]

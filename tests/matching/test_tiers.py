@@ -474,6 +474,19 @@ CASES = [
         "Das US-Außenministerium belässt Aserbaidschan im Bericht über Menschenhandel auf Stufe 2.",
         {"AZ:Tier 2"},
     ),
+    # One country, two tiers in two paragraphs: only different report years keep both.
+    (
+        "two-paragraphs-two-tiers",
+        "Azerbaijan remained on Tier 2 in the trafficking report.\n"
+        "Elsewhere the report says Azerbaijan is on the Tier 2 Watch List.",
+        set(),
+    ),
+    (
+        "two-paragraphs-two-years",
+        "The 2024 Trafficking in Persons Report kept Azerbaijan on Tier "
+        "2.\nIn the 2019 Trafficking in Persons Report Azerbaijan was on the Tier 2 Watch List.",
+        {"AZ:Tier 2:2024", "AZ:Tier 2 Watch List:2019"},
+    ),
 ]
 
 
