@@ -27,6 +27,7 @@ FIRES = {
     # trafficking with a human object
     "trafficking farmworkers": "A grower was charged with trafficking farmworkers from Guatemala.",
     "trafficking women": "The gang is accused of trafficking women through the port.",
+    "trafficking charges": "A Texas man faces trafficking charges after police rescued two girls.",
     "traffickers lured": "Traffickers lured the young women with fake job offers.",
     # the crime by name
     "an indicator": "Withholding wages is a common indicator of trafficking, advocates say.",
