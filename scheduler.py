@@ -39,7 +39,8 @@ from alerts.daemon import Daemon, DaemonSettings
 from alerts.logs import setup_logging
 from alerts.schema import open_archive
 from alerts.targets import check_targets
-from crawler.cli.context import CONFIG_HELP, DEFAULT_CONFIG, Context
+from crawler.cli.backup import backup
+from crawler.cli.context import CONFIG_HELP, DEFAULT_CONFIG, Context, Group
 from crawler.cli.crawl import crawl
 from crawler.cli.extract import extract
 from crawler.cli.search import search
@@ -129,7 +130,7 @@ def config_path(explicit: str | None = None) -> str:
 # --------------------------------------------------------------------------- the CLI
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config", metavar="PATH", default=None, help=CONFIG_HELP)
 @click.version_option(package_name="newswatch")
 @click.pass_context
@@ -138,7 +139,9 @@ def cli(ctx: click.Context, config: str | None) -> None:
     ctx.obj = Context(config_path(config), CONFIG, open_archive)
 
 
-for command in (run, crawl, match, tiers, extract, search, status, dedupe, sources, alerts, demo):
+for command in (
+    run, crawl, match, tiers, extract, search, status, dedupe, sources, alerts, demo, backup
+):  # fmt: skip
     cli.add_command(command)
 cli.add_command(serve)
 

@@ -16,14 +16,18 @@ import asyncio
 import json
 import logging
 import signal
+import sqlite3
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from alerts import outbox, schema
+from alerts.archive_watch import ArchiveWatch
 from alerts.stages import as_dict, compile_matcher, process_stage
 from crawler import archive, liveness, schedule, times
+from crawler.archive_access import ArchiveError, explain, is_archive_error
+from crawler.cli import exits
 from crawler.config import Duration, StrictModel
 from crawler.config_file import ConfigError
 
@@ -40,7 +44,8 @@ class DaemonSettings(StrictModel):
 
 
 class DaemonError(Exception):
-    """The daemon cannot start (another one holds the archive)."""
+    """The daemon cannot start (another one holds the archive). An archive it cannot use
+    (a permission, damage) is an ArchiveError instead."""
 
 
 def stale_after(settings: DaemonSettings) -> timedelta:
@@ -79,28 +84,36 @@ class Daemon:
         self.stopping = False
         self.exit_code = 0
         self.summary: dict = {}
+        self.archive_error: ArchiveError | None = None  # `run --once`: the archive failed
         self.robots = RobotsCache()  # robots.txt kept between collections, up to 24 hours
         self._crawl_task: asyncio.Task | None = None
         self._stop_crawl = asyncio.Event()
         self._process_lock = asyncio.Lock()
         self._lock = liveness.ArchiveLock(cfg.archive.path)
+        self.archive = ArchiveWatch(cfg.archive.path)  # one log line per change of state
+        self._last_error: str | None = None
+        self.delivery: dict = {}  # the last delivery stage's counts (for `run --once`)
 
     # -- lifecycle, in the order start() runs it
 
     def start(self) -> int:
         """Run until SIGTERM/SIGINT (or, with ``once``, one full cycle). Returns the exit code.
-        Raises DaemonError when another daemon holds the archive."""
+        Raises DaemonError when another daemon holds the archive, ArchiveError when the
+        archive cannot be used (one message naming the path and the problem)."""
         self.lock()
         try:
             self.install_reactor()
-            db = schema.open_archive(self.cfg.archive.path)
             try:
-                self.heartbeat(db)
-                self.load_story_index(db)
-                self.release_outbox(db)
-                self.plan_runs(db)
-            finally:
-                db.close()
+                db = schema.open_archive(self.cfg.archive.path)
+                try:
+                    self.heartbeat(db)
+                    self.load_story_index(db)
+                    self.release_outbox(db)
+                    self.plan_runs(db)
+                finally:
+                    db.close()
+            except (OSError, sqlite3.Error) as e:
+                raise explain(self.cfg.archive.path, e) from None
             self.install_signals()
             self.run()
             self.stop()
@@ -114,6 +127,8 @@ class Daemon:
             self._lock.acquire()
         except liveness.ArchiveLocked as e:
             raise DaemonError(str(e)) from None
+        except OSError as e:  # the lock file beside the archive: a read-only folder
+            raise explain(self.cfg.archive.path, e) from None
 
     def install_reactor(self) -> None:
         """The asyncio reactor, and its loop for our own tasks."""
@@ -171,18 +186,21 @@ class Daemon:
 
     def stop(self) -> None:
         """After the reactor stopped: tell `status` the daemon is gone."""
-        db = schema.open_archive(self.cfg.archive.path)
         try:
-            liveness.mark_stopped(db)
-        finally:
-            db.close()
+            db = schema.open_archive(self.cfg.archive.path)
+            try:
+                liveness.mark_stopped(db)
+            finally:
+                db.close()
+        except (OSError, sqlite3.Error, ArchiveError) as e:
+            log.warning("could not mark the daemon stopped: %s", explain(self.cfg.archive.path, e))
         log.info("newswatch stopped")
 
     # -- running
 
     def schedule_jobs(self) -> None:
         """Collect every tick (what is due), match and deliver every process interval."""
-        from apscheduler.events import EVENT_JOB_ERROR
+        from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
         self.scheduler = AsyncIOScheduler(
@@ -191,6 +209,7 @@ class Daemon:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
         )
         self.scheduler.add_listener(self._job_error, EVENT_JOB_ERROR)
+        self.scheduler.add_listener(self._job_done, EVENT_JOB_EXECUTED)
         for job, every in (
             (self.collect, self.cfg.daemon.tick),
             (self.process, self.cfg.daemon.process_interval),
@@ -220,13 +239,23 @@ class Daemon:
     def _job_error(self, event) -> None:
         if self.stopping and isinstance(event.exception, asyncio.CancelledError):
             return  # our own shutdown
+        if is_archive_error(event.exception):
+            self.archive.failed(event.exception)
+            return
+        # One traceback per distinct error; the same error again is one short line.
+        again = repr(event.exception) == self._last_error
+        self._last_error = repr(event.exception)
         log.error(
-            "job %s failed: %r\n%s",
+            "job %s failed%s: %r%s",
             event.job_id,
+            " again" if again else "",
             event.exception,
-            event.traceback or "",
+            "" if again else "\n" + (event.traceback or ""),
             extra={"event": "job_error", "job": event.job_id},
         )
+
+    def _job_done(self, event) -> None:
+        self._last_error = None
 
     def request_stop(self, sig: int | None = None) -> None:
         """SIGTERM/SIGINT: take no new work, close the running crawl (bounded), then stop."""
@@ -288,7 +317,7 @@ class Daemon:
         """Crawl the sources that are due (or ``names``), then match and deliver."""
         now = datetime.now(UTC)
         due = names if names is not None else schedule.due_now(self.plan, now)
-        if not due or self.stopping:
+        if not due or self.stopping or not self.archive.usable():
             return []
         by_name = {s.name: s for s in self.cfg.sources}
         sources = [by_name[n] for n in due if n in by_name]
@@ -361,13 +390,14 @@ class Daemon:
     async def process(self) -> dict:
         """Run the match and deliver stages in a worker thread, one run at a time (the
         timer and the end of a collection must never deliver the same rows twice)."""
-        if self.stopping:
+        if self.stopping or not self.archive.usable():
             return {}
         async with self._process_lock:
             cfg, matcher = self.cfg, self.matcher
             started = time.perf_counter()
             stats = await asyncio.to_thread(process_stage, cfg, matcher)
             stats["process_s"] = round(time.perf_counter() - started, 4)
+            self.delivery = stats.get("delivered") or {}
         log.info("cycle: %s", json.dumps(stats, default=str), extra={"event": "cycle", **stats})
         return stats
 
@@ -381,13 +411,20 @@ class Daemon:
             try:
                 self.summary = {
                     "sources": [as_dict(r) for r in results],
+                    "delivery": self.delivery,
                     "counts": {**archive.counts(db), **schema.counts(db)},
                     "alerts": outbox.status_counts(db),
                 }
             finally:
                 db.close()
-        except Exception:
-            log.exception("the cycle failed")
-            self.exit_code = 1
+            self.exit_code = exits.cycle_code(self.summary)
+        except Exception as e:
+            if is_archive_error(e):
+                self.archive_error = explain(self.cfg.archive.path, e)
+                log.error("%s", self.archive_error)
+                self.exit_code = exits.ARCHIVE
+            else:
+                log.exception("the cycle failed")
+                self.exit_code = exits.PARTIAL
         finally:
             self.reactor.stop()

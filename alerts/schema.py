@@ -110,9 +110,10 @@ def m003_stopped_matches(db: Database) -> None:
     )
 
 
-def open_archive(path: str | Path, *, migrate: bool = True) -> Database:
-    """Open the archive with the crawler's tables and this package's, both up to date."""
-    return archive.open_archive(path, migrate=migrate, schemas=[migrations])
+def open_archive(path: str | Path, *, migrate: bool = True, create: bool = True) -> Database:
+    """Open the archive with the crawler's tables and this package's, both up to date
+    (without ``create``, a missing archive is an ArchiveError and nothing is made)."""
+    return archive.open_archive(path, migrate=migrate, schemas=[migrations], create=create)
 
 
 def ensure(db: Database) -> Database:

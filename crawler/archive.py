@@ -13,9 +13,13 @@ import contextlib
 import sqlite3
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
+
+from crawler import archive_access
+from crawler.archive_access import ArchiveError as ArchiveError
 
 # re-exported: callers outside this package's files still import it from here
 from crawler.times import utcnow as utcnow
@@ -193,25 +197,46 @@ def m004_dedupe_paragraphs(db: Database) -> None:
 
 
 def open_archive(
-    path: str | Path, *, migrate: bool = True, schemas: Sequence[Migrations] = ()
+    path: str | Path,
+    *,
+    migrate: bool = True,
+    schemas: Sequence[Migrations] = (),
+    create: bool = True,
 ) -> Database:
-    """Open (creating if needed) the archive at ``path`` and bring its schema up to date.
+    """Open (with ``create``, creating if needed) the archive at ``path`` and bring its
+    schema up to date.
 
     The crawler's tables come first, then each migration set in ``schemas`` (a package
     that owns more tables passes its own: see alerts/schema.py). Re-opening an up-to-date
-    archive changes nothing.
+    archive changes nothing. Without ``create`` (the read commands) a missing archive or
+    folder is an error and nothing is made. Every failure is an
+    :class:`~crawler.archive_access.ArchiveError` saying what is wrong and what to do.
     """
-    if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+    memory = str(path) == ":memory:"
+    if not memory and not create and not Path(path).is_file():
+        raise archive_access.missing(path)
+    try:
+        if not memory:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            archive_access.repair_side_files(path)
+        target = str(path) if memory or create else f"file:{quote(str(path))}?mode=rw"
+        conn = sqlite3.connect(
+            target, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False, uri=not create
+        )
+    except (OSError, sqlite3.Error) as e:
+        raise archive_access.explain(path, e) from None
     db = Database(conn)
-    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    db.execute("PRAGMA foreign_keys = ON")
-    if str(path) != ":memory:" and db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-        db.enable_wal()
-    db.execute("PRAGMA synchronous = NORMAL")
-    if migrate:
-        apply(db, migrations, *schemas)
+    try:
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        db.execute("PRAGMA foreign_keys = ON")
+        if not memory and db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            db.enable_wal()
+        db.execute("PRAGMA synchronous = NORMAL")
+        if migrate:
+            apply(db, migrations, *schemas)
+    except (OSError, sqlite3.Error) as e:
+        conn.close()
+        raise archive_access.explain(path, e) from None
     return db
 
 

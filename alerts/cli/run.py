@@ -8,8 +8,9 @@ import click
 
 from alerts.daemon import Daemon, DaemonError
 from alerts.logs import config_secrets, setup_logging
-from crawler.cli import output
-from crawler.cli.context import Context, config_option, pass_ctx
+from crawler.archive_access import ArchiveError
+from crawler.cli import exits, output
+from crawler.cli.context import ArchiveProblem, Context, config_option, pass_ctx
 
 
 @click.command()
@@ -30,15 +31,23 @@ def run(obj: Context, once: bool, log_format: str) -> None:
 
     Stops cleanly on SIGTERM or SIGINT; SIGHUP reloads the config (a bad one is refused and
     the running one kept). With --once: one full cycle over every source, then a summary
-    (one JSON object with --log-format json).
+    (one JSON object with --log-format json) and the exit code of the README's table: 0, 1
+    when some sources failed or some alerts could not be delivered, 3 when every source
+    failed, 4 when the archive cannot be used.
     """
     cfg = obj.config
     setup_logging(log_format, secrets=config_secrets(cfg))
     daemon = Daemon(obj.path, cfg, load_config=obj.loader.load, once=once)
     try:
         code = daemon.start()
-    except DaemonError as e:
-        raise click.ClickException(str(e)) from None
+    except ArchiveError as e:
+        raise ArchiveProblem(e) from None
+    except DaemonError as e:  # another daemon holds the archive
+        held = click.ClickException(str(e))
+        held.exit_code = exits.ARCHIVE
+        raise held from None
+    if once and daemon.archive_error is not None:
+        raise ArchiveProblem(daemon.archive_error)
     if once:
         print_cycle_summary(daemon.summary, as_json=log_format == "json")
     sys.exit(code)

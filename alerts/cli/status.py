@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,6 +13,7 @@ from alerts import outbox, schema
 from alerts.daemon import stale_after
 from alerts.secrets import redact_url, remember
 from crawler import archive, liveness, schedule
+from crawler.archive_access import access_problem
 from crawler.cli import output
 from crawler.cli.context import Context, config_option, json_option, pass_ctx
 
@@ -60,14 +62,29 @@ def status_report(cfg: Any, db, *, config_file: str = "") -> dict:
     return {
         "config": config_file,
         "archive": cfg.archive.path,
+        "problem": access_problem(cfg.archive.path),
         "counts": {**archive.counts(db), **schema.counts(db)},
         "alerts": outbox.status_counts(db),
         "targets": [
             {"name": t.name, "url": redact_url(t.url), "tags": t.tags} for t in cfg.targets
         ],
         "sources": sources,
-        "daemon": liveness.daemon_state(db, stale_after(cfg.daemon)),
+        "daemon": daemon_state(db, cfg),
     }
+
+
+def daemon_state(db, cfg: Any) -> dict:
+    """The heartbeat's word, checked against the daemon's OS lock: a daemon that holds the
+    lock runs even when its heartbeat is stale (it cannot write the archive), and one whose
+    heartbeat is fresh but holds no lock is gone."""
+    state = liveness.daemon_state(db, stale_after(cfg.daemon))
+    holder = liveness.ArchiveLock(cfg.archive.path).holder()
+    if holder is not None and not state.get("alive"):
+        state.update(alive=True, seen=True, pid=holder if holder > 0 else state.get("pid"))
+        state["stale"] = True  # running, but its heartbeat is not reaching the archive
+    elif holder is None and state.get("alive") and state.get("host") == socket.gethostname():
+        state["alive"] = False
+    return state
 
 
 def status_lines(report: dict) -> Iterator[dict]:
@@ -80,6 +97,7 @@ def status_lines(report: dict) -> Iterator[dict]:
         "section": "archive",
         "config": report["config"],
         "path": report["archive"],
+        "problem": report["problem"],
         **report["counts"],
     }
     yield {"section": "alerts", **report["alerts"]}
@@ -122,7 +140,17 @@ def print_status(report: dict) -> None:
         ),
     )
     d = report.get("daemon") or {}
-    if d.get("alive"):
+    if report.get("problem"):
+        output.line(
+            f"ARCHIVE PROBLEM: {report['problem']}; nothing new is recorded until it is fixed, "
+            "so the times above may be stale"
+        )
+    if d.get("alive") and d.get("stale"):
+        output.line(
+            f"daemon: running (pid {d.get('pid')}), but its last heartbeat reached the "
+            f"archive at {d.get('heartbeat_at')}: it cannot record its work"
+        )
+    elif d.get("alive"):
         output.line(
             f"daemon: running (pid {d['pid']} on {d['host']}, since {d['started_at']}, "
             f"{d['cycles']} cycles, last heartbeat {d['heartbeat_at']})"

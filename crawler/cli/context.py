@@ -3,6 +3,7 @@ and the ``--config`` option that may follow any sub-command."""
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -11,6 +12,8 @@ import click
 from sqlite_utils import Database
 
 from crawler import archive
+from crawler.archive_access import ArchiveError, explain, is_archive_error
+from crawler.cli import exits
 from crawler.config_file import ConfigError, ConfigLoader
 
 DEFAULT_CONFIG = "data/newswatch.toml"
@@ -44,16 +47,48 @@ class Context:
                 self._config = self.loader.load(self.path)
             except ConfigError as e:
                 click.echo(str(e), err=True)
-                sys.exit(2)
+                sys.exit(exits.USAGE)
         return self._config
 
-    def open_archive(self):
-        """The archive the config names; a path that cannot be opened is one clean error."""
+    def open_archive(self, *, create: bool = False):
+        """The archive the config names. Read commands never create it (nor its folder):
+        only a command that collects passes ``create``. A path that cannot be used is one
+        message saying why and what to do, exit code 4."""
         path = self.config.archive.path
         try:
-            return self.opener(path)
-        except Exception as e:  # the archive path is user input: say what went wrong
-            raise click.ClickException(f"cannot open archive {path}: {e}") from e
+            return self.opener(path, create=create)
+        except (ArchiveError, OSError, sqlite3.Error) as e:
+            raise ArchiveProblem(explain(path, e)) from None
+
+
+class ArchiveProblem(click.ClickException):
+    """An archive that cannot be used (missing, permission, damaged), as the CLI says it."""
+
+    exit_code = exits.ARCHIVE
+
+    def __init__(self, error: ArchiveError):
+        super().__init__(str(error))
+        self.error = error
+
+
+class Group(click.Group):
+    """The `newswatch` group: an archive error that escapes any command (damage found
+    half-way through a search, a lock file in a read-only folder) is the same one message
+    and exit code 4 as when opening, never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except click.exceptions.Exit:
+            raise
+        except (OSError, sqlite3.Error, ArchiveError) as e:
+            obj = ctx.find_object(Context)
+            if not is_archive_error(e) or obj is None or obj._config is None:
+                raise
+            path = str(obj._config.archive.path)
+            if isinstance(e, OSError) and not str(e.filename or "").startswith(path):
+                raise  # some other file: not the archive's problem
+            raise ArchiveProblem(explain(path, e)) from None
 
 
 pass_ctx = click.make_pass_decorator(Context)

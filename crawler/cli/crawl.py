@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from crawler.cli import exits
 from crawler.cli.context import Context, config_option, pass_ctx
 
 
@@ -19,7 +20,8 @@ def crawl(obj: Context, sources: tuple[str, ...]) -> None:
     """Collect only: crawl the sources into the archive.
 
     Without --source, every enabled source is crawled; a named source is crawled even
-    when disabled. Exit code 1 when every crawled source failed.
+    when disabled. Exit code 0 when every source worked, 1 when some failed, 3 when
+    every one failed (the README's exit-code table).
     """
     from crawler.runner import ConsoleProgress, run_crawl
 
@@ -39,11 +41,11 @@ def crawl(obj: Context, sources: tuple[str, ...]) -> None:
     if not chosen:
         click.echo("no sources to crawl", err=True)
         return
-    obj.open_archive().close()  # a bad archive path fails here, before any fetching
+    # a bad archive path fails here, before any fetching; this command may create it
+    obj.open_archive(create=True).close()
     with ConsoleProgress(len(chosen)) as progress:
         results = run_crawl(
             cfg.crawl, chosen, cfg.archive.path, progress=progress, dedupe=cfg.dedupe
         )
     progress.summary(results)
-    if all(r.status in ("error", "timeout") for r in results):
-        sys.exit(1)
+    sys.exit(exits.crawl_code(results))

@@ -1,0 +1,54 @@
+"""The daemon's view of whether its archive can be used: one log line when a problem
+(a permission taken away, damage) starts or changes, one when it is gone, and in between
+the jobs wait instead of failing with a traceback every tick."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+from alerts import schema
+from crawler.archive_access import ArchiveError, access_problem, explain, repair_side_files
+
+log = logging.getLogger("newswatch")
+
+
+class ArchiveWatch:
+    """Tracks the archive's usability for the daemon's jobs (see the module docstring)."""
+
+    def __init__(self, path: str):
+        self.path = path
+        #: the problem last logged, None while the archive works
+        self.problem: str | None = None
+
+    def failed(self, error: BaseException) -> None:
+        """A job met an archive error: logged when the problem is new, else kept quiet."""
+        problem = str(explain(self.path, error))
+        if problem != self.problem:
+            log.error(
+                "%s Collecting, matching and delivering wait until it is fixed.",
+                problem,
+                extra={"event": "archive_unusable", "archive": str(self.path)},
+            )
+        self.problem = problem
+
+    def usable(self) -> bool:
+        """Whether the jobs may run: no known problem, or the known one is gone (a
+        permission given back: checked by opening the archive). Recovery is logged once."""
+        if self.problem is None:
+            return True
+        repair_side_files(self.path)  # the -wal/-shm SQLite made read-only meanwhile
+        if access_problem(self.path) is not None:
+            return False
+        try:
+            schema.open_archive(self.path, create=False).close()
+        except (OSError, sqlite3.Error, ArchiveError) as e:
+            self.failed(e)
+            return False
+        log.info(
+            "archive %s usable again: resuming",
+            self.path,
+            extra={"event": "archive_usable", "archive": str(self.path)},
+        )
+        self.problem = None
+        return True
