@@ -1,9 +1,10 @@
 """The country gazetteer: CLDR names, curated aliases, demonyms and inflections -> patterns.
 
-Names come from CLDR through Babel in several languages, plus the curated data under
-``alerts/data/gazetteer/`` (aliases, demonyms, inflections, context rules). Everything is folded
-with :func:`fold` (lower case, no diacritics, one apostrophe), which keeps every character
-offset, so a match in the folded text is a match at the same place in the original.
+Names come from CLDR through Babel in the languages of ``languages.toml``, plus the curated
+data under ``alerts/data/gazetteer/`` (aliases, per-language names, demonyms, inflections,
+context rules and senses, the opt-in cities). Everything is folded with
+:func:`alerts.textfold.fold` (lower case, no diacritics, one apostrophe), which keeps every
+character offset, so a match in the folded text is a match at the same place in the original.
 """
 
 from __future__ import annotations
@@ -11,65 +12,19 @@ from __future__ import annotations
 import csv
 import re
 import tomllib
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
 from alerts import inflect, senses
+from alerts.textfold import FOLD, fold  # noqa: F401  (FOLD: re-exported)
 
 DATA = Path(__file__).resolve().parent / "data" / "gazetteer"
 
 # CLDR territories that are not ISO 3166-1 countries (Kosovo, XK, is kept on purpose).
 _NOT_ISO = {"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "ZZ"}
-_APOSTROPHES = "\u2019\u2018\u02bc\u00b4`\u2032"
-_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2212"
 _AR_MARKS = re.compile("[\u064b-\u065f\u0670\u0640]")  # Arabic vowel marks and tatweel
-
-
-def _fold_table() -> dict[int, str]:
-    table: dict[int, str] = {}
-    for cp in range(0x3000):
-        c = chr(cp)
-        base = "".join(
-            ch for ch in unicodedata.normalize("NFKD", c) if not unicodedata.combining(ch)
-        )
-        low = base.lower() if len(base) == 1 else c.lower()
-        if len(low) != 1:
-            low = c
-        if low != c:
-            table[cp] = low
-    for c in _APOSTROPHES:
-        table[ord(c)] = "'"
-    for c in _DASHES:
-        table[ord(c)] = "-"
-    table[0x131] = "i"  # dotless i: Turkish and Azerbaijani spellings fold together
-    table[0xA0] = " "
-    return table
-
-
-FOLD = _fold_table()
-
-
-FOLD_CHARS = {chr(k): v for k, v in FOLD.items()}
-_NOT_ASCII = re.compile(r"[^\x00-\x5f\x61-\x7f]")  # and the backtick, an apostrophe
-
-
-def fold(text: str) -> str:
-    """Lower-case ``text`` and strip diacritics, keeping its length (offsets stay valid)."""
-    if text.isascii():
-        return text.lower()
-    if (len(text.encode()) - len(text)) * 16 < len(text):
-        # Mostly ASCII (English with curly quotes): str.translate walks every character in
-        # Python-dict lookups; lower() in C plus a fix-up of the few others is 5x faster.
-        low = text.lower()
-        if len(low) == len(text):
-            return _NOT_ASCII.sub(lambda m: FOLD_CHARS.get(text[m.start()], m.group()), low)
-    out = text.translate(FOLD)
-    if len(out) != len(text):  # a character outside the table folded to two; keep offsets
-        out = "".join(FOLD.get(ord(c), c) if len(FOLD.get(ord(c), c)) == 1 else c for c in text)
-    return out
 
 
 @dataclass(frozen=True, slots=True)
