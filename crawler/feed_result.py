@@ -55,4 +55,6 @@ def check_item(item: dict) -> dict:
 
 
 def describe(exc: BaseException) -> str:
+    """What an exception from reading one item says, for the record (a BadItem's own
+    words; any other exception with its type)."""
     return str(exc) if isinstance(exc, BadItem) else f"{type(exc).__name__}: {exc}"
