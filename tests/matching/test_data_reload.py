@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import shutil
 
+import pytest
+
 from alerts import gazetteer, tiers
 from alerts.matcher import Matcher
 
@@ -21,6 +23,7 @@ def _edit(path, old: str, new: str) -> None:
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
 
 
+@pytest.mark.slow  # two full gazetteer builds
 def test_a_recompiled_matcher_sees_edited_gazetteer_and_tier_files(tmp_path, monkeypatch):
     data = tmp_path / "gazetteer"
     shutil.copytree(gazetteer.DATA, data)
