@@ -15,8 +15,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import signal
 import sqlite3
+import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -83,6 +85,7 @@ class Daemon:
         self.scheduler = None  # APScheduler, only when not ``once``
         self.stopping = False
         self.exit_code = 0
+        self.stopped_by: int | None = None  # the signal that stopped it, if one did
         self.summary: dict = {}
         self.archive_error: ArchiveError | None = None  # `run --once`: the archive failed
         self.robots = RobotsCache()  # robots.txt kept between collections, up to 24 hours
@@ -119,6 +122,8 @@ class Daemon:
             self.stop()
         finally:
             self._lock.release()
+        if self.once and self.stopped_by is not None:
+            return 128 + self.stopped_by  # interrupted: 130 for Ctrl-C, 143 for SIGTERM
         return self.exit_code
 
     def lock(self) -> None:
@@ -258,10 +263,17 @@ class Daemon:
         self._last_error = None
 
     def request_stop(self, sig: int | None = None) -> None:
-        """SIGTERM/SIGINT: take no new work, close the running crawl (bounded), then stop."""
+        """SIGTERM/SIGINT: take no new work, close the running crawl (bounded: what it read
+        is stored), then stop; with ``once``, exit 128 + the signal. A second signal exits
+        at once."""
         if self.stopping:
+            if sig is not None:  # the second one: the user does not want to wait
+                name = signal.Signals(sig).name
+                print(f"\n{name} again: exiting now", file=sys.stderr, flush=True)
+                os._exit(128 + sig)
             return
         self.stopping = True
+        self.stopped_by = sig
         log.info("stopping (%s)", signal.Signals(sig).name if sig else "requested")
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
@@ -277,7 +289,10 @@ class Daemon:
                 )
             except (TimeoutError, asyncio.CancelledError, Exception) as e:
                 log.warning("crawl did not close cleanly: %r", e)
-        self.reactor.stop()
+        if self.once and (self._crawl_task is None or self._crawl_task.done()):
+            return  # the cycle ends by itself, with its summary of what was stored
+        if self.reactor.running:
+            self.reactor.stop()
 
     def reload(self) -> None:
         """SIGHUP: load the config again; a bad one is refused and the running one kept."""

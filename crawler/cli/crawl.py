@@ -23,7 +23,8 @@ def crawl(obj: Context, sources: tuple[str, ...]) -> None:
     when disabled. Exit code 0 when every source worked, 1 when some failed, 3 when
     every one failed (the README's exit-code table).
     """
-    from crawler.runner import ConsoleProgress, run_crawl
+    from crawler.progress import ConsoleProgress
+    from crawler.runner import CrawlInterrupted, run_crawl
 
     cfg = obj.config
     by_name = {s.name: s for s in cfg.sources}
@@ -43,9 +44,16 @@ def crawl(obj: Context, sources: tuple[str, ...]) -> None:
         return
     # a bad archive path fails here, before any fetching; this command may create it
     obj.open_archive(create=True).close()
+    interrupted = None
     with ConsoleProgress(len(chosen)) as progress:
-        results = run_crawl(
-            cfg.crawl, chosen, cfg.archive.path, progress=progress, dedupe=cfg.dedupe
-        )
+        try:
+            results = run_crawl(
+                cfg.crawl, chosen, cfg.archive.path, progress=progress, dedupe=cfg.dedupe
+            )
+        except CrawlInterrupted as e:  # what was read is stored and recorded
+            results, interrupted = e.results, e
     progress.summary(results)
+    if interrupted is not None:  # Ctrl-C: 130, SIGTERM: 143
+        click.echo(f"{interrupted}: what was fetched is stored; crawl again for the rest", err=True)
+        sys.exit(128 + interrupted.signum)
     sys.exit(exits.crawl_code(results))
