@@ -22,7 +22,6 @@ from crawler.config import CrawlSettings, DedupeSettings, Source
 from crawler.crawl_context import SETTING as CONTEXT_SETTING
 from crawler.crawl_context import CrawlContext
 from crawler.fetch_outcomes import CrawlTracker, SourceResult, load_state, record_results
-from crawler.progress import ConsoleProgress  # noqa: F401  (until crawler/cli/crawl.py imports it from there)
 from crawler.robots import RobotsCache
 from crawler.settings import ASYNCIO_REACTOR, scrapy_settings
 from crawler.workers import ParseWorkers
