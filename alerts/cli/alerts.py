@@ -8,7 +8,7 @@ import click
 
 from alerts import outbox
 from alerts.secrets import redact_url, remember
-from crawler.cli import output
+from crawler.cli import exits, output
 from crawler.cli.context import Context, config_option, json_option, pass_ctx
 
 
@@ -22,7 +22,9 @@ def alerts() -> None:
 @config_option
 @pass_ctx
 def alerts_test(obj: Context, target: str | None) -> None:
-    """Send a test message to every target (or one) and report each result."""
+    """Send a test message to every target (or one) and report each result.
+
+    Exit code 0 when every target worked, 1 when some failed, 3 when all failed."""
     from alerts.targets import send_test
 
     cfg = obj.config
@@ -30,7 +32,9 @@ def alerts_test(obj: Context, target: str | None) -> None:
     chosen = [t for t in cfg.targets if target is None or t.name == target]
     if not chosen:
         known = ", ".join(t.name for t in cfg.targets) or "none configured"
-        raise click.ClickException(f"no target named {target!r} (targets: {known})")
+        raise click.BadParameter(
+            f"no target named {target!r} (targets: {known})", param_hint="TARGET"
+        )
     failures = 0
     for t in chosen:
         result = send_test(t)
@@ -40,8 +44,7 @@ def alerts_test(obj: Context, target: str | None) -> None:
         else:
             failures += 1
             output.line(f"FAILED  {shown}: {result.error}")
-    if failures:
-        sys.exit(1)
+    sys.exit(exits.outcome(len(chosen) - failures, failures))
 
 
 @alerts.command("list")
@@ -90,7 +93,9 @@ def alerts_list(obj: Context, status: str | None, limit: int, as_json: bool) -> 
 @config_option
 @pass_ctx
 def alerts_retry(obj: Context, ids: tuple[int, ...], failed: bool) -> None:
-    """Make failed (or pending) alerts due again now, with a fresh attempt count."""
+    """Make failed (or pending) alerts due again now, with a fresh attempt count.
+
+    Exit code 1 when some IDs do not exist, 3 when none does."""
     if not ids and not failed:
         raise click.UsageError("give alert IDs (see `newswatch alerts list`) or --failed")
     db = obj.open_archive()
@@ -105,3 +110,4 @@ def alerts_retry(obj: Context, ids: tuple[int, ...], failed: bool) -> None:
         )
     if sent:
         output.line(f"already sent, not sent again: {', '.join(sent)}", err=True)
+    sys.exit(exits.outcome(len(ids) - len(missing), len(missing)))

@@ -145,7 +145,7 @@ def print_status(report: dict) -> None:
             f"ARCHIVE PROBLEM: {report['problem']}; nothing new is recorded until it is fixed, "
             "so the times above may be stale"
         )
-    if d.get("alive") and d.get("stale"):
+    if d.get("alive") and (d.get("stale") or report.get("problem")):
         output.line(
             f"daemon: running (pid {d.get('pid')}), but its last heartbeat reached the "
             f"archive at {d.get('heartbeat_at')}: it cannot record its work"

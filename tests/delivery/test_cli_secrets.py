@@ -74,7 +74,7 @@ def test_alerts_test_reports_each_target(cli, write_config, smtp):
     assert smtp.mailbox.subjects() == ["newswatch test message for mail"]
     one = cli("--config", config(write_config, smtp), "alerts", "test", "mail")
     assert one.exit_code == 0 and "dead" not in one.output
-    assert cli("--config", config(write_config, smtp), "alerts", "test", "nope").exit_code == 1
+    assert cli("--config", config(write_config, smtp), "alerts", "test", "nope").exit_code == 2
 
 
 @pytest.fixture
