@@ -487,6 +487,9 @@ CASES = [
         "2.\nIn the 2019 Trafficking in Persons Report Azerbaijan was on the Tier 2 Watch List.",
         {"AZ:Tier 2:2024", "AZ:Tier 2 Watch List:2019"},
     ),
+    # Phases and levels are not tiers.
+    ("ko-phase", "한국 정부는 인신매매 대응 1단계 계획을 발표했다.", set()),
+    ("ja-phase", "日本政府は人身取引対策の第3段階に入った。", set()),
 ]
 
 
