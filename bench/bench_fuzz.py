@@ -14,7 +14,8 @@ Targets (each a hypothesis strategy and a check that raises on a wrong answer):
 Unlike the suite, a failure does not stop a target: every input runs, failures are grouped
 by exception type and place, and any input that takes more than --slow seconds of CPU time
 (default 1 s; the garbage collector held off; confirmed by the best of three more runs) is
-a failure too: on a shared machine wall time is mostly waiting. Other targets (feeds, config) can be added to ``TARGETS``.
+a failure too: on a shared machine wall time is mostly waiting. More targets (config)
+can be added to ``TARGETS``.
 
     .venv/bin/python bench/bench_fuzz.py [--seconds 60] [--target NAME]...
 """
