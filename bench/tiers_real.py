@@ -20,8 +20,8 @@ any other country a tier (each body speaks of one country, so that tier is unfou
 than the cited one) or none.
 
 Some Factbook entries head a statement cited from one report with the next report's tier
-(the 2010 entries for Chad, Fiji, Malaysia, Niger and Swaziland quote the 2009 report, which
-placed them on Tier 3, under the 2010 heading "Tier 2 Watch List"). Each wrong verdict is
+(the 2010 entries for Chad, Fiji, Malaysia and Niger cite the 2009 report, which placed them
+on Tier 3, in its words, under the 2010 heading "Tier 2 Watch List"). Each wrong verdict is
 checked against ../shared/corpora/tip-tiers/map_tiers.csv, and the count of readings that
 match the real tier of the report year the text cites is printed beside it: they still
 count as wrong.
@@ -59,6 +59,8 @@ _IN_WORDS = re.compile(
 )
 _FORMULA = re.compile(r"minimum standards", re.I)
 KINDS = ("in words", "formulas only", "neither")
+# The tiers a formula can settle alone (Tier 2 and its Watch List share one formula).
+SETTLED_BY_FORMULA = ("Tier 1", "Tier 3")
 
 
 def rows(path: Path = PATH) -> Iterator[dict]:
@@ -131,6 +133,9 @@ def figures(matcher: Matcher | None = None, path: Path = PATH) -> dict | None:
         mine = {t.tier for t in statements if t.country == row["iso2"]}
         if verdict == "wrong" and mine == {real.get((row["iso2"], row["tip_report_year"]))}:
             f["wrong, real tier of the cited year"] += 1
+        if row["tier"] in SETTLED_BY_FORMULA:
+            f["settleable"] = f.get("settleable", 0) + 1
+            f["settleable right"] = f.get("settleable right", 0) + (verdict == "right")
         got = sorted(f"{t.country}:{t.tier}:{t.year}" for t in statements)
         f["cases"].append((verdict, row, got))
     return out
@@ -158,6 +163,11 @@ def main(matcher: Matcher | None = None, show: str | None = None) -> None:
             f"wrong {f['wrong']:3}  silent {f['silent']:4}   report year on the right ones: "
             f"right {y.get('right', 0)}, wrong {y.get('wrong', 0)}, none {y.get('none', 0)}"
         )
+        if k == "formulas only" and f.get("settleable"):
+            print(
+                f"  {'':14} of the {f['settleable']} labelled Tier 3 or Tier 1 (a formula can "
+                f"settle those alone), right {f['settleable right']}"
+            )
         if f["wrong"]:
             print(
                 f"  {'':14} of the {f['wrong']} wrong, "
