@@ -40,6 +40,8 @@ SIZES: dict[str, tuple[list[str], list[str], int]] = {
     # the issue asks for 500 cycles; 150 keeps `make bench` under 15 minutes
     "soak": (["--cycles", "150", "--feeds", "50"], ["--cycles", "55", "--feeds", "20"], 420),
     "runner_modes": (["10"], ["3"], 240),
+    # six targets (query parser, evaluator, cost, matcher, durations, feeds) x 40 s
+    "fuzz": (["--seconds", "40"], ["--seconds", "5"], 420),
 }
 DEFAULT_LIMIT = 300
 
