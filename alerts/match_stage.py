@@ -104,10 +104,15 @@ _COLUMNS = "id, source, title, text, language, story_id, published_at, fetched_a
 
 
 def _run(db: Database, matcher: Matcher, rows: list[dict], stats: MatchStats) -> None:
+    # Match first, then write: the archive's write lock is held only while rows are stored,
+    # never while a batch's queries are evaluated (crawl and delivery write meanwhile).
+    results = [
+        (row, matcher.match(row["title"], row["text"], row["source"], row["language"]))
+        for row in rows
+    ]
     now = times.utcnow()
     with archive.write(db):
-        for row in rows:
-            result = matcher.match(row["title"], row["text"], row["source"], row["language"])
+        for row, result in results:
             m, t = store_result(db, row, result, now)
             stats.articles += 1
             stats.matches += m
@@ -179,7 +184,9 @@ def read_articles(text: str, name: str | None = None) -> Iterator[dict]:
         title, _, body = text.strip().partition("\n")
         yield {"id": name, "title": title.strip(), "text": body.strip()}
         return
-    for number, line in enumerate(text.splitlines(), 1):
+    # Lines end at "\n" only: str.splitlines() also splits at U+2028, U+2029, \x1c-\x1e and
+    # \x85, which JSON allows raw inside strings (a title quoting a web page has them).
+    for number, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
         try:

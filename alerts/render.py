@@ -3,7 +3,8 @@
 Templates ship in ``alerts/templates`` and a directory named by ``[delivery] templates`` in the
 config overrides them file by file. Every ``{{ value }}`` is escaped for the format it lands in
 (HTML-escaped in HTML, Markdown and Slack control syntax neutralised, control characters
-dropped in text), so a template author cannot forget it. Subjects are one line, cut short.
+dropped in text, chat mentions such as @everyone or <@&role> made inert in every format,
+titles escaped for Markdown and Slack too), so a template author cannot forget it. Subjects are one line, cut short.
 """
 
 from __future__ import annotations
@@ -20,6 +21,12 @@ SUBJECT_MAX = 150
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 _SLACK_MENTION = re.compile(r"([@!])(here|channel|everyone|group)\b", re.I)
+# A mention in the chat services Apprise speaks: @everyone, @here, @channel, @room, @all,
+# @user (Slack, Discord, Mattermost, Rocket.Chat, Matrix, Telegram, Zulip), and the
+# bracketed forms <@U1>, <@!1>, <@&role>, <#chan>, <!channel>. An '@' inside a word (an
+# e-mail address) is left alone.
+_MENTION = re.compile(r"(?<![\w.@])([@!#])(?=[\w&!*])")
+WORD_JOINER = "\u2060"  # invisible: '@\u2060everyone' reads the same and notifies no one
 _EXTENSION = {"text": "txt", "markdown": "md", "slack": "md", "html": "html"}
 
 
@@ -40,18 +47,24 @@ def subject_line(value: object, limit: int = SUBJECT_MAX) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def no_mentions(value: object) -> str:
+    """Untrusted text with every chat mention made inert (a word joiner after its '@',
+    '!' or '#'), still readable."""
+    return _MENTION.sub(lambda m: m.group(1) + WORD_JOINER, clean_text(value))
+
+
 def md_escape(value: object) -> str:
-    """Markdown-escape untrusted text, and make inline HTML inert."""
-    text = _MD_SPECIAL.sub(r"\\\1", clean_text(value))
+    """Markdown-escape untrusted text, make inline HTML inert, neutralise mentions."""
+    text = _MD_SPECIAL.sub(r"\\\1", no_mentions(value))
     return text.replace("<", "&lt;")
 
 
 def slack_escape(value: object) -> str:
     """Neutralise Slack syntax: <!channel>, <!here>, <@U...>, <url|text>, @here, [links]."""
-    text = clean_text(value)
+    text = no_mentions(value)
     # Apprise passes <...> through to Slack as markup, so angle brackets become look-alikes.
     text = text.translate(str.maketrans({"<": "‹", ">": "›", "[": "［", "]": "］", "|": "¦"}))
-    text = _SLACK_MENTION.sub(lambda m: m.group(1) + "\u2060" + m.group(2), text)
+    text = _SLACK_MENTION.sub(lambda m: m.group(1) + WORD_JOINER + m.group(2), text)
     return text.replace("`", "'").replace("*", "∗").replace("_", " ").replace("~", "∼")
 
 
@@ -99,8 +112,9 @@ class Renderer:
         loader = ChoiceLoader(loaders)
         common = {"loader": loader, "undefined": StrictUndefined, "trim_blocks": True}
         self.envs = {
-            "html": Environment(autoescape=True, **common),
-            "text": Environment(autoescape=False, finalize=_finalizer(clean_text), **common),
+            # mentions are neutralised in every format: a chat service may get any of them
+            "html": Environment(autoescape=True, finalize=_finalizer(no_mentions), **common),
+            "text": Environment(autoescape=False, finalize=_finalizer(no_mentions), **common),
             "markdown": Environment(autoescape=False, finalize=_finalizer(md_escape), **common),
             "slack": Environment(autoescape=False, finalize=_finalizer(slack_escape), **common),
             "subject": Environment(autoescape=False, finalize=_finalizer(clean_text), **common),
@@ -123,9 +137,13 @@ class Renderer:
         """Subject and body of a ``kind`` message (alert, digest, health) for format ``fmt``."""
         subject = self.envs["subject"].get_template(f"{kind}.subject.j2").render(**context)
         body = self.envs[fmt].get_template(f"{kind}.{_EXTENSION[fmt]}.j2").render(**context)
-        subject = subject_line(subject)
-        if fmt == "slack":  # Slack reads mentions in titles too
+        # Chat services read mentions in titles too, and Markdown ones render the title
+        # (Discord's embed title, a bold first line): escaped like the body.
+        subject = no_mentions(subject_line(subject))  # after: it drops format characters
+        if fmt == "slack":
             subject = slack_escape(subject)
+        elif fmt == "markdown":
+            subject = md_escape(subject)
         return subject, body.strip() + "\n"
 
 

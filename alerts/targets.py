@@ -102,10 +102,13 @@ def target_format(target: Target) -> str:
         return target.format
     if obj is None:
         return "text"
+    from apprise.plugins.discord import NotifyDiscord
     from apprise.plugins.slack import NotifySlack
 
     if isinstance(obj, NotifySlack):
         return "slack"
+    if isinstance(obj, NotifyDiscord):
+        return "markdown"  # Discord renders Markdown in any message: escape for it
     preferred = obj.notify_format
     if isinstance(preferred, (list, tuple)):
         preferred = preferred[0]
