@@ -6,6 +6,7 @@ Issue 13 item 1: one article once froze the match stage, and a restart hung agai
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import pytest
 
@@ -77,3 +78,28 @@ def test_newswatch_match_shows_the_stopped_watch(write_config, run_newswatch):
     out = [json.loads(x) for x in proc.stdout.splitlines()]
     assert out[0]["watches"] == ["plain"] and out[0]["stopped"] == ["heavy"]
     assert out[1]["watches"] == ["heavy", "plain"] and "stopped" not in out[1]
+
+
+def test_matching_runs_outside_the_archive_write_lock(tmp_path):
+    # A slow article must not keep crawl and delivery from writing: while the matcher
+    # works, another connection can take the write lock at once.
+    db = _archive(tmp_path, ["human trafficking", "a a"])
+    writes = []
+
+    class Observed(Matcher):
+        def match(self, *args, **kwargs):
+            other = sqlite3.connect(tmp_path / "archive.db", timeout=0)
+            try:
+                other.execute("BEGIN IMMEDIATE")
+                other.execute("ROLLBACK")
+                writes.append(True)
+            except sqlite3.OperationalError:
+                writes.append(False)
+            finally:
+                other.close()
+            return super().match(*args, **kwargs)
+
+    plain = Matcher.compile([PLAIN])
+    observed = Observed(plain.gazetteer, plain.watches)
+    assert match_pending(db, observed).articles == 2
+    assert writes == [True, True]
