@@ -139,7 +139,7 @@ def placements(doc, folded, clause, mentions, countries, p_countries, r):
     if not plain:
         return []
     named = [c for c in countries if c_start <= c[0] < c_end]
-    here = [c for c in named if not r.not_subject.search(folded, max(0, c[0] - 40), c[0])]
+    here = _subjects(folded, named, r)
     if not named:
         # "... the result of their remaining on Tier 3": the paragraph's country, when the
         # clause says a placement happened and the paragraph so far names one country only.
@@ -158,7 +158,15 @@ def placements(doc, folded, clause, mentions, countries, p_countries, r):
             # say nothing rather than choose.
             nxt = next((c[0] for c in here[i + 1 :] if c[0] > first.start), c_end)
             rival = {x.tier for x in after if x.role == "plain" and x.start < nxt}
-            if len(rival) == 1:
+            # Another subject between this country and its tier takes the tier, unless the
+            # two are one list ("A and B remained on Tier 3"): "the US decision to keep
+            # Azerbaijan on Tier 2" places Azerbaijan only.
+            prev, between = here[i], [c for c in here[i + 1 :] if c[0] < first.start]
+            joined = True
+            for c in between:
+                joined = joined and bool(r.list_glue.fullmatch(folded[prev[1] : c[0]]))
+                prev = c
+            if len(rival) == 1 and joined:
                 placed.append((code, first))
             continue
         before = [x for x in plain if x.start < start]
@@ -175,6 +183,30 @@ def placements(doc, folded, clause, mentions, countries, p_countries, r):
         if heading or _listed(folded, tier.end, start, named, r):
             placed.append((code, tier))
     return placed
+
+
+def _subjects(folded: str, named, r: _Rules) -> list:
+    """The countries that may be the one placed: not one right after `not_subject` words
+    ("unlike Belarus", "victims from Nepal", "a neighbour of Iran"), nor one in a list such
+    a country opens ("of Iran and Russia"; "Unlike Belarus, Azerbaijan" is no list)."""
+    runs: list[list] = []
+    for c in named:
+        if runs and r.list_glue.fullmatch(folded[runs[-1][-1][1] : c[0]]):
+            runs[-1].append(c)
+        else:
+            runs.append([c])
+    out = []
+    for run in runs:
+        joints = [folded[a[1] : b[0]] for a, b in zip(run, run[1:], strict=False)]
+        is_list = any(r.list_and.search(j) for j in joints)
+        excluded = False
+        for c in run:
+            excluded = (excluded and is_list) or bool(
+                r.not_subject.search(folded, max(0, c[0] - 40), c[0])
+            )
+            if not excluded:
+                out.append(c)
+    return out
 
 
 def _listed(folded: str, tier_end: int, start: int, named, r: _Rules) -> bool:

@@ -128,6 +128,7 @@ class _Rules:
     citation: re.Pattern
     not_subject: re.Pattern
     list_glue: re.Pattern
+    list_and: re.Pattern
     any_year: re.Pattern
     span_start: re.Pattern
     watch_list: re.Pattern
@@ -161,6 +162,7 @@ _PLAIN = [
     "citation",
     "not_subject",
     "list_glue",
+    "list_and",
     "any_year",
     "span_start",
     "watch_list",

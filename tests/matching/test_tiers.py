@@ -490,6 +490,27 @@ CASES = [
     # Phases and levels are not tiers.
     ("ko-phase", "한국 정부는 인신매매 대응 1단계 계획을 발표했다.", set()),
     ("ja-phase", "日本政府は人身取引対策の第3段階に入った。", set()),
+    # The subject, not every country before the tier.
+    (
+        "another-subject-between",
+        "Baku welcomed the US decision to keep Azerbaijan on Tier 2 in the trafficking report.",
+        {"AZ:Tier 2"},
+    ),
+    (
+        "neighbour-of",
+        "Azerbaijan, a neighbour of Iran and Russia, remained on Tier 2 in the trafficking report.",
+        {"AZ:Tier 2"},
+    ),
+    (
+        "possessive-speaker",
+        "Russia's ambassador said Tier 3 was unfair, the trafficking report notwithstanding.",
+        set(),
+    ),
+    (
+        "government-of",
+        "The Government of Ghana remained on Tier 2 in the trafficking report.",
+        {"GH:Tier 2"},
+    ),
 ]
 
 
