@@ -95,7 +95,11 @@ def test_bad_query_fails_config_load_with_exit_2(write_config, run_newswatch):
         ("traffick* NOT NEAR/s drug*", "Drugs were seized. Trafficking is rife.", True),
         ("traffick* NOT NEAR/2 arms", "arms and trafficking", False),
         ("traffick* NOT NEAR/2 arms", "arms were found, and later the trafficking", True),
-        ("traffick* NOT NEAR/2 arms", "trafficking of people, and much later arms trafficking", True),
+        (
+            "traffick* NOT NEAR/2 arms",
+            "trafficking of people, and much later arms trafficking",
+            True,
+        ),
         ("a NOT NEAR/0 b", "a only", True),
         # a * inside a phrase: each starred word takes any ending, words one space apart
         ('"traffick* into"', "Women trafficked into Europe", True),
