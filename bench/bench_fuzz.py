@@ -9,7 +9,9 @@ Targets (each a hypothesis strategy and a check that raises on a wrong answer):
 - ``query-match``: long random articles with the default watchlist's matcher;
 - ``duration``: parse_duration gives a timedelta in range or a ValueError;
 - ``parse-feed``: parse_feed never raises on mutated fixture feeds and gives only items the
-  store takes (tests/crawler/test_feed_fuzz.py holds the strategies and the check).
+  store takes (tests/crawler/test_feed_fuzz.py holds the strategies and the check);
+- ``config``: any config file (mutated structures, TOML text, bytes) gives a Config or a
+  ConfigError naming a key path (tests/foundation/test_config_fuzz.py).
 
 Unlike the suite, a failure does not stop a target: every input runs, failures are grouped
 by exception type and place, and any input that takes more than --slow seconds of CPU time
@@ -40,8 +42,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "matching"))
 sys.path.insert(0, str(REPO / "tests" / "crawler"))
+sys.path.insert(0, str(REPO / "tests" / "foundation"))
 BENCH = "fuzz"
 
+import test_config_fuzz as cf  # noqa: E402  (config inputs and the loader check)
 import test_feed_fuzz as ff  # noqa: E402  (feed mutations and the parse_feed check)
 import test_query_fuzz as qf  # noqa: E402  (strategies and the reference semantics)
 
@@ -139,6 +143,7 @@ TARGETS: dict[str, tuple[st.SearchStrategy, Callable[[object], None]]] = {
         _check_duration,
     ),
     "parse-feed": (st.tuples(ff.any_feed, ff.headers), lambda a: ff.check_parse_feed(*a)),
+    "config": (st.one_of(cf.structures(), cf.files), cf.check_config),
 }
 
 
