@@ -13,7 +13,7 @@ import csv
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -74,8 +74,10 @@ class Gazetteer:
     rules: dict[tuple[str, str], ContextRule]
     labels: dict[str, str]
     senses: senses.Senses | None = None
-    english_words: frozenset[str] = frozenset()  # languages.toml [en] function_words
-    english_share: float = 0.25
+    # languages.toml: each language's function words, and the share of a text's words
+    # that settles its language without py3langid
+    function_words: dict[str, frozenset[str]] = field(default_factory=dict)
+    function_share: float = 0.25
 
     def lookup(self, text: str) -> str | None:
         """A country code from a code (``az``) or a name in any language (``Azərbaycan``)."""
@@ -334,14 +336,18 @@ def build(
         names.extend(_city_names(_stamp()))
     en = Locale.parse("en").territories
     labels = {c: en[c].replace(" - ", "-") for c in codes}
-    en = _load_toml("languages.toml").get("en", {})
+    table = _load_toml("languages.toml")
     return Gazetteer(
         names=_resolve(names) if len(names) > len(base) else names,
         rules=_rules(),
         labels=labels,
         senses=_senses(),
-        english_words=frozenset(en.get("function_words", [])),
-        english_share=float(en.get("function_share", 0.25)),
+        function_words={
+            lang: frozenset(spec["function_words"])
+            for lang, spec in table.items()
+            if spec.get("function_words")
+        },
+        function_share=float(table.get("en", {}).get("function_share", 0.25)),
     )
 
 

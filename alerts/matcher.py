@@ -73,17 +73,30 @@ def _compile_watch(w: Watch, term_sets: Mapping[str, list[str]]) -> _Watch:
     )
 
 
-_WORDS = re.compile(r"[a-z]+")
+_WORDS = re.compile(r"[^\W\d_]+")
 
 
-def detect_language(doc: str, english: frozenset[str] = frozenset(), share: float = 1.0) -> str:
-    """The language of ``doc`` (ISO 639-1) by py3langid, from its first 600 characters:
-    enough for a language, and only asked when a name of another language than English
-    turns up. A text whose words are at least ``share`` ``english`` function words is
-    English without asking (the model takes half a second to load)."""
+def detect_language(
+    doc: str, function_words: Mapping[str, frozenset[str]] | None = None, share: float = 1.0
+) -> str:
+    """The language of ``doc`` (ISO 639-1), from its first 600 characters: enough for a
+    language, and only asked when a name of another language than English turns up.
+
+    When at least ``share`` of its words are one language's ``function_words`` (and fewer
+    than half as many another's), that settles it; otherwise py3langid decides (its model
+    takes half a second to load, so most processes never need it)."""
     words = _WORDS.findall(doc[:600].lower())
-    if english and len(words) >= 12 and sum(w in english for w in words) >= share * len(words):
-        return "en"
+    if function_words and len(words) >= 12:
+        shares = sorted(
+            (
+                (sum(w in fw for w in words) / len(words), lang)
+                for lang, fw in function_words.items()
+            ),
+            reverse=True,
+        )
+        best, lang = shares[0]
+        if best >= share and (len(shares) == 1 or shares[1][0] * 2 < best):
+            return lang
     import py3langid
 
     return py3langid.classify(doc[:600])[0]
@@ -292,7 +305,7 @@ class Matcher:
                 if item.langs is not None and item.code not in ungated:
                     if lang is None:
                         gaz = self.gazetteer
-                        lang = detect_language(doc, gaz.english_words, gaz.english_share)
+                        lang = detect_language(doc, gaz.function_words, gaz.function_share)
                     if lang not in item.langs:
                         continue
                 last_stop = stop

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 _WINDOW = 60
+_BEFORE = 45  # the words a `before` pattern reads: a title and a name, "speaks fluent"
 # What a name is, besides a country name: these stand for every name of the kind.
 KINDS = {"@demonyms": "demonym", "@cities": "city", "@foreign_cities": "city_foreign"}
 
@@ -138,11 +139,12 @@ class Senses:
                 return False
         if entry.before is None and entry.after is None:
             return True
-        before = bool(entry.before and entry.before.search(doc[max(0, s - _WINDOW) : s]))
-        if before and not entry.both:
-            return True
+        # `after` first: it is anchored at the name, so `re` tries one position; a `before`
+        # pattern is tried at every position of its window.
         after = bool(entry.after and entry.after.search(doc[e : e + _WINDOW]))
-        return (before and after) if entry.both else after
+        if after != entry.both:  # either suffices and after matched, or both needed and not
+            return after
+        return bool(entry.before and entry.before.search(doc[max(0, s - _BEFORE) : s]))
 
     def _supported(
         self, code: str, name: str, kept: Iterable[tuple[str, str]], folded: str
