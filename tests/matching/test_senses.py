@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import shutil
+import sys
 
 import pytest
 
 from alerts import gazetteer
 from alerts.gazetteer import GazetteerError
-from alerts.matcher import Matcher
+from alerts.matcher import Matcher, detect_language
 
 
 @pytest.fixture(scope="module")
@@ -98,3 +99,19 @@ def test_match_records_take_the_language_a_record_states(matcher):
     lines = f'{{"id": 1, "text": "{text}", "language": "de"}}\n{{"id": 2, "text": "{text}"}}\n'
     out = list(match_records(matcher, read_articles(lines)))
     assert [o["countries"] for o in out] == [["LB"], []]
+
+
+def test_function_words_settle_a_language_without_the_model(monkeypatch):
+    gaz = gazetteer.build()
+    monkeypatch.setitem(sys.modules, "py3langid", None)  # importing it now fails
+    german = "Die Regierung hat am Montag in Berlin mitgeteilt, dass der Vertrag mit den Nachbarn nicht verlängert wird und die Gespräche noch andauern."
+    english = "The government said on Monday that the treaty with its neighbours would not be renewed and that talks were still going on."
+    assert detect_language(german, gaz.function_words, gaz.function_share) == "de"
+    assert detect_language(english, gaz.function_words, gaz.function_share) == "en"
+
+
+def test_culture_and_origin_are_not_the_country(matcher):
+    text = (
+        "Crowds watched the dragon dance at the Chinese New Year parade; a Kenyan-born runner won."
+    )
+    assert matcher.match("", text).countries == []
