@@ -151,10 +151,11 @@ class DedupeSettings(StrictModel):
     # The event level (crawler/events.py, crawler/event_stories.py): an article that copies
     # nothing joins the story of independently written articles on the same event when the
     # tf-idf cosine of its headline and lead with the story's centroid is at least
-    # event_threshold; 0 switches the event level off. Chosen for precision on SemEval-2022
+    # event_threshold (and its lead and its headline each agree with the story's, see
+    # event_stories.py); 0 switches the event level off. Chosen for precision on SemEval-2022
     # Task 8 and ECB+ (bench/bench_stories.py): a false merge hides an alert. At 0.37 two
-    # same-kind events stay apart (ECB+ pairwise precision 0.92-0.94 over three orders);
-    # at 0.35 they did not (0.86-0.90), for 10% more same-story recall.
+    # same-kind events stay apart in every order tried (ECB+ pairwise precision 0.90-0.95
+    # over four orders; at 0.35 0.89-0.93), for 3 points less same-story recall.
     event_threshold: float = Field(default=0.37, ge=0, le=1)
     # Articles published further apart than this are never one event.
     event_window: Duration = timedelta(days=3)

@@ -65,13 +65,21 @@ def stop_words(language: str | None) -> frozenset[str]:
 
 def terms(title: str | None, text: str | None, language: str | None) -> Counter:
     """The term counts an article is compared by: headline words (twice) and the lead."""
+    head, lead = headline_and_lead(title, text, language)
+    for t in head:
+        head[t] *= TITLE_WEIGHT
+    return head + lead
+
+
+def headline_and_lead(
+    title: str | None, text: str | None, language: str | None
+) -> tuple[Counter, Counter]:
+    """The term counts of the headline and of the lead, apart."""
     stop = stop_words(language)
-    counts: Counter = Counter()
-    for t in _tokens(title or "", stop, 60, names=False):
-        counts[t] += TITLE_WEIGHT
+    head = Counter(_tokens(title or "", stop, 60, names=False))
     # the lead is at the start: no need to scan a long text to its end
-    counts.update(_tokens((text or "")[: LEAD_WORDS * 12], stop, LEAD_WORDS, names=True))
-    return counts
+    lead = Counter(_tokens((text or "")[: LEAD_WORDS * 12], stop, LEAD_WORDS, names=True))
+    return head, lead
 
 
 # Each word with the punctuation in front of it (after a capital, that says whether the
@@ -163,9 +171,11 @@ class EventIndex:
         self._where: dict[int, str] = {}
         self._times: list[tuple[float, int]] = []  # a heap of (time, article): oldest first
         self._dead = 0
-        # Per event: the sum of its articles' unit tf-idf vectors (weights as the articles
-        # went in), as sorted term ids and weights, and how many articles it holds.
-        self._centroids: dict[int, tuple[np.ndarray, np.ndarray, int]] = {}
+        # Per part ("all": headline and lead; "lead", "headline": each alone) and event: the
+        # sum of its articles' unit tf-idf vectors (weights as the articles went in), as
+        # sorted term ids and weights, and how many articles it holds.
+        self._centroids: dict[str, dict[int, tuple[np.ndarray, np.ndarray, int]]] = {"all": {}}
+        self._parts: dict[int, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
 
     def __len__(self) -> int:
         return len(self._where)
@@ -244,15 +254,23 @@ class EventIndex:
         vector: tuple[np.ndarray, np.ndarray],
         language: str | None,
         at: float,
+        *,
+        parts: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
     ) -> None:
-        """Put an article in (or move it to another event if it is in already)."""
+        """Put an article in (or move it to another event if it is in already); ``parts``
+        are the vectors of parts of it (its lead, its headline), for the event's centroid
+        of each part."""
         code = _lang(language)
         lang = self._langs.setdefault(code, _Language())
         if key in lang.docs:
             lang.docs[key].event = event
             return
         ids, tf = vector
-        self._to_centroid(event, lang, ids, tf, 1)
+        self._to_centroid(self._centroids["all"], event, lang, ids, tf, 1)
+        if parts:
+            for name, vec in parts.items():
+                self._to_centroid(self._centroids.setdefault(name, {}), event, lang, *vec, 1)
+            self._parts[key] = parts
         lang.docs[key] = _Doc(key, event, at, ids, tf)
         self._where[key] = code
         heapq.heappush(self._times, (at, key))
@@ -268,14 +286,19 @@ class EventIndex:
             p.append(key)
 
     def centroid_score(
-        self, vector: tuple[np.ndarray, np.ndarray], language: str | None, event: int
+        self,
+        vector: tuple[np.ndarray, np.ndarray],
+        language: str | None,
+        event: int,
+        *,
+        part: str = "all",
     ) -> float:
         """Cosine between this vector (under the current weights) and the event's centroid:
         the mean of its articles. An article that shares the core of a story (its names,
         place, numbers) scores high; one that shares the idiosyncrasies of one member (the
         way chains of "nearest article" drift to a second event) does not."""
         lang = self._langs.get(_lang(language))
-        cent = self._centroids.get(event)
+        cent = self._centroids.get(part, {}).get(event)
         ids, tf = vector
         if lang is None or cent is None or not len(ids):
             return 0.0
@@ -286,18 +309,26 @@ class EventIndex:
         return _dot(ids, qw, cids, cw) / (qn * cn)
 
     def _to_centroid(
-        self, event: int, lang: _Language, ids: np.ndarray, tf: np.ndarray, sign: int
+        self,
+        centroids: dict,
+        event: int,
+        lang: _Language,
+        ids: np.ndarray,
+        tf: np.ndarray,
+        sign: int,
     ) -> None:
+        if not len(ids):
+            return
         w = tf * lang.idf(ids)
         w = w / (float(np.sqrt(np.dot(w, w))) or 1.0)
-        cent = self._centroids.get(event)
+        cent = centroids.get(event)
         if cent is None:
             if sign > 0:
-                self._centroids[event] = (ids, w.astype(np.float32), 1)
+                centroids[event] = (ids, w.astype(np.float32), 1)
             return
         cids, cw, n = cent
         if n + sign <= 0:
-            del self._centroids[event]
+            del centroids[event]
             return
         merged = np.union1d(cids, ids)
         out = np.zeros(len(merged), np.float32)
@@ -306,7 +337,7 @@ class EventIndex:
         if len(merged) > CENTROID_TERMS:  # keep the story's core, bound its memory
             keep = np.sort(np.argpartition(-out, CENTROID_TERMS)[:CENTROID_TERMS])
             merged, out = merged[keep], out[keep]
-        self._centroids[event] = (merged, out, n + sign)
+        centroids[event] = (merged, out, n + sign)
 
     def expire(self, before: float) -> None:
         """Drop articles published before ``before`` (seconds since the epoch)."""
@@ -318,7 +349,9 @@ class EventIndex:
                 continue
             lang = self._langs[code]
             doc = lang.docs.pop(key)
-            self._to_centroid(doc.event, lang, doc.ids, doc.tf, -1)
+            self._to_centroid(self._centroids["all"], doc.event, lang, doc.ids, doc.tf, -1)
+            for name, vec in self._parts.pop(key, {}).items():
+                self._to_centroid(self._centroids[name], doc.event, lang, *vec, -1)
             lang.count(doc.ids, -1)
             self._dead += 1
         if self._dead > max(1000, len(self._where)):

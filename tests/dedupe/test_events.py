@@ -48,6 +48,51 @@ UNRELATED = (
 )
 
 
+# A headline a site reuses every day, over different news; and two different stories that
+# quote one long statement (a press release both cite).
+MARKETS_1 = (
+    "Markets today: what moved stocks, bonds and currencies in Oslo and Frankfurt",
+    "Brent crude rose 4 percent to 91 dollars a barrel after the Halvorsen refinery in "
+    "Stavanger shut two units for repairs, traders said, while the krone firmed against the "
+    "euro on expectations of higher export revenue.",
+)
+MARKETS_2 = (
+    "Markets today: what moved stocks, bonds and currencies in Oslo and Frankfurt",
+    "Shares of the chip designer Quorvan Systems jumped 38 percent on their first day of "
+    "trading, valuing the company at 2.3 billion euros, the largest listing of the year.",
+)
+# A long statement both cite at the top; what follows differs, so they are no reprints.
+STATEMENT = (
+    '"Trelleborg Maritime will cooperate fully with the Baltic Sea Commission inspectors, '
+    "has suspended the Oskarshamn terminal contract pending the audit, and will publish the "
+    "findings of the independent review of its ballast water records from the Karlskrona "
+    "and Visby crossings, including the sampling logs that the Swedish coast guard seized "
+    'from the vessel Nordhavn in August," the company said in a statement on Monday.'
+)
+QUOTE_1 = (
+    "Dock workers strike at Gdynia container port",
+    STATEMENT + "\n\nSeparately, some 600 dock workers walked out at the Gdynia container "
+    "port over night-shift pay, halting three cranes and leaving eleven feeder vessels at "
+    "anchor. The port branch of the union said talks with the terminal operator would resume "
+    "on Thursday; the operator called the walkout illegal and said it would seek damages in "
+    "the district court. Shippers diverted two calls to Gdansk, where berths were free, and "
+    "warned that refrigerated cargo could not wait more than a few days. The city's mayor "
+    "offered to mediate and asked both sides to keep the ferry terminal running for "
+    "passengers. A similar dispute last spring ended after nine days with a pay rise of six "
+    "percent and a new rota for weekend shifts.",
+)
+QUOTE_2 = (
+    "Ferry operator posts record summer profit",
+    STATEMENT + "\n\nNordline Ferries, meanwhile, reported a record third-quarter profit of "
+    "48 million euros, as passenger numbers on its Kiel routes rose by a fifth and fuel costs "
+    "fell. Chief executive Malin Ekdahl said two new hybrid vessels ordered from a Finnish "
+    "yard would enter service next year, and that the dividend would rise by half. Analysts "
+    "had expected a smaller gain after a wet July kept holiday traffic down. The company also "
+    "plans to reopen its night route to Klaipeda and to add a freight-only departure on "
+    "Sundays, pending approval by the Lithuanian port authority and its own board.",
+)
+
+
 def item(url, title, text, published_at):
     return {
         "url": url,
@@ -96,6 +141,22 @@ def test_two_independently_written_articles_on_one_event_join_one_story(db):
 def test_the_same_kind_of_event_elsewhere_stays_a_story_of_its_own(db):
     got = fill(db)
     assert len({got["a"][1], got["other"][1], got["unrelated"][1]}) == 3
+
+
+def test_a_reused_headline_over_other_news_is_not_one_event(db):
+    with archive.write(db):
+        assigner = StoryAssigner(db)
+        one = put(db, assigner, "daily", "m1", MARKETS_1, "2024-05-07T09:00:00Z")
+        two = put(db, assigner, "daily", "m2", MARKETS_2, "2024-05-08T09:00:00Z")
+    assert one[1] != two[1]
+
+
+def test_one_shared_statement_under_other_headlines_is_not_one_event(db):
+    with archive.write(db):
+        assigner = StoryAssigner(db)
+        one = put(db, assigner, "port-news", "strike", QUOTE_1, "2024-05-07T09:00:00Z")
+        two = put(db, assigner, "ferry-news", "profit", QUOTE_2, "2024-05-07T10:00:00Z")
+    assert one[1] != two[1]
 
 
 def test_without_the_event_level_the_two_reports_stay_apart(db):
