@@ -15,7 +15,9 @@ def compile_matcher(cfg: Any):
     """The compiled watchlist for this config (all watches, term sets and aliases)."""
     from alerts.matcher import Matcher
 
-    return Matcher.compile(cfg.watches, cfg.term_sets, cfg.gazetteer.aliases)
+    return Matcher.compile(
+        cfg.watches, cfg.term_sets, cfg.gazetteer.aliases, cities=cfg.gazetteer.cities
+    )
 
 
 def process_stage(cfg: Any, matcher, *, now: datetime | None = None) -> dict:

@@ -95,6 +95,8 @@ def compile_watches(cfg: Any, only: tuple[str, ...] = ()):
                 )
         chosen = [w for w in cfg.watches if w.name in only]
     try:
-        return Matcher.compile(chosen, cfg.term_sets, cfg.gazetteer.aliases)
+        return Matcher.compile(
+            chosen, cfg.term_sets, cfg.gazetteer.aliases, cities=cfg.gazetteer.cities
+        )
     except GazetteerError as e:
         raise click.ClickException(str(e)) from None
