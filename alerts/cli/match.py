@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from crawler.cli import output
-from crawler.cli.context import Context, config_option, pass_ctx
+from crawler.cli.context import BadInput, Context, config_option, pass_ctx
 
 
 @click.command()
@@ -52,11 +52,11 @@ def match(
         with click.open_file(file, encoding="utf-8") as f:
             text = f.read()
     except (OSError, UnicodeDecodeError) as e:
-        raise click.ClickException(f"cannot read {file}: {e}") from None
+        raise BadInput(f"cannot read {file}: {e}") from None
     try:
         records = list(match_stage.read_articles(text, None if file == "-" else file))
     except match_stage.InputError as e:
-        raise click.ClickException(f"{file}: {e}") from None
+        raise BadInput(f"{file}: {e}") from None
     if not records:
         output.line(
             f"nothing to match: {'standard input' if file == '-' else file} is empty", err=True

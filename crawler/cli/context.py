@@ -71,6 +71,12 @@ class ArchiveProblem(click.ClickException):
         self.error = error
 
 
+class BadInput(click.ClickException):
+    """Input a command cannot read (a file, its lines): the message, exit code 2."""
+
+    exit_code = exits.USAGE
+
+
 class Group(click.Group):
     """The `newswatch` group: an archive error that escapes any command (damage found
     half-way through a search, a lock file in a read-only folder) is the same one message

@@ -179,7 +179,7 @@ def test_redirects_to_other_schemes_are_refused_and_read_nothing(
         text += f'[[sources]]\nname = "{name}"\nkind = "feed"\nurl = "{news_site.url("/redirect/" + name)}"\n'
     cfg = write_config(text)
     proc = run_newswatch("crawl", "--config", str(cfg))
-    assert proc.returncode == 1, proc.stderr  # every source failed
+    assert proc.returncode == 3, proc.stderr  # every source failed (README: exit codes)
     status = run_newswatch("status", "--json", "--config", str(cfg))
     report = {r["section"]: r for r in map(json.loads, status.stdout.splitlines())}
     rows = {s["name"]: s for s in map(json.loads, status.stdout.splitlines()) if s["section"] == "source"}

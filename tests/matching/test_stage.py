@@ -155,7 +155,7 @@ def test_match_cli_json_lines_and_watch_filter(write_config, cli):
 def test_match_cli_errors(write_config, cli):
     path = write_config(CONFIG)
     bad = cli("match", "--config", str(path), "-", input='{"id": 1}\n{broken\n')
-    assert bad.exit_code == 1 and "line 2: not valid JSON" in bad.output
+    assert bad.exit_code == 2 and "line 2: not valid JSON" in bad.output  # bad input: usage
     unknown = cli("match", "--config", str(path), "--watch", "nope", input="x")
     assert unknown.exit_code == 2 and "no watch named 'nope'" in unknown.output
     since = cli("match", "--config", str(path), "--since", "2024-01-01", input="x")
