@@ -310,6 +310,9 @@ class Daemon:
                 "config reload refused: [archive] path changed; restart the daemon to move it"
             )
             return
+        from alerts.secrets import remember
+
+        remember(t.url for t in cfg.targets)  # a new target's tokens are masked in logs too
         db = schema.open_archive(cfg.archive.path)
         try:
             dedupe_changed = cfg.dedupe != self.cfg.dedupe
