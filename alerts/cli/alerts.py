@@ -7,7 +7,7 @@ import sys
 import click
 
 from alerts import outbox
-from alerts.secrets import redact_url, remember
+from alerts.secrets import redact_text, redact_url, remember
 from crawler.cli import exits, output
 from crawler.cli.context import Context, config_option, json_option, pass_ctx
 
@@ -61,7 +61,11 @@ def alerts_list(obj: Context, status: str | None, limit: int, as_json: bool) -> 
     With --json, one line per outbox row: {"id", "watch", "target", "mode", "status",
     "attempts", "next_attempt_at", "sent_at", "last_error", "title", ...}.
     """
+    remember(t.url for t in obj.config.targets)
     rows = outbox.list_alerts(obj.open_archive(), status=status, limit=limit)
+    for r in rows:  # errors stored by older versions may quote a token
+        if r.get("last_error"):
+            r["last_error"] = redact_text(r["last_error"])
     if as_json:
         output.json_lines(rows)
         return

@@ -11,7 +11,7 @@ import click
 
 from alerts import outbox, schema
 from alerts.daemon import stale_after
-from alerts.secrets import redact_url, remember
+from alerts.secrets import redact_text, redact_url, remember
 from crawler import archive, liveness, schedule
 from crawler.archive_access import access_problem
 from crawler.cli import output
@@ -29,9 +29,11 @@ def status(obj: Context, as_json: bool) -> None:
     {"section": "source", "name", "kind", "url", "enabled", "interval_s", "next_run_at",
     "last_attempt_at", "last_success_at", "last_status", "last_error_class", ...} per
     source, one {"section": "target", "name", "url" (redacted), "tags"} per target, then
-    {"section": "archive", "config", "path", "articles", "stories", "matches",
-    "tier_statements"}, {"section": "alerts", "pending", "sending", "sent", "failed"} and
-    {"section": "daemon", "alive", "seen", "pid", "host", "started_at", "heartbeat_at", ...}.
+    {"section": "archive", "config", "path", "problem" (why the archive cannot be written,
+    or null), "articles", "stories", "matches", "tier_statements"}, {"section": "alerts",
+    "pending", "sending", "sent", "failed"} and {"section": "daemon", "alive", "seen", "pid",
+    "host", "started_at", "heartbeat_at", "stale" (running, heartbeat not reaching the
+    archive), ...}. Exit code 4 when the archive is missing (nothing is created) or damaged.
     """
     report = status_report(obj.config, obj.open_archive(), config_file=obj.path)
     if as_json:
@@ -44,6 +46,10 @@ def status_report(cfg: Any, db, *, config_file: str = "") -> dict:
     """Everything `newswatch status` shows, as plain data (target URLs masked)."""
     remember(t.url for t in cfg.targets)
     health = {row["name"]: row for row in archive.source_health(db)}
+    for row in health.values():  # a source URL or its error may carry a login
+        for key in ("url", "last_error"):
+            if row.get(key):
+                row[key] = redact_text(row[key])
     sources = []
     for s in cfg.sources:
         row = health.pop(s.name, None) or {"name": s.name, "kind": s.kind, "url": s.url}
