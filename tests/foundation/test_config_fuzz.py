@@ -10,7 +10,9 @@ Inputs are mutations of a valid config (every section, the values that once cras
 
 from __future__ import annotations
 
+import atexit
 import math
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -24,6 +26,7 @@ from scheduler import CONFIG, Config
 
 SLOW_S = 1.0  # one input may take this long, at most
 _DIR = Path(tempfile.mkdtemp(prefix="newswatch-config-fuzz-"))
+atexit.register(shutil.rmtree, _DIR, True)
 
 BASE = {
     "archive": {"path": "data/fuzz.db"},
