@@ -219,6 +219,19 @@ def leaf(text: str, position: int = 0) -> Leaf | Seq:
     return parts[0] if len(parts) == 1 else Seq(tuple(parts))
 
 
+def _spellings(node: Leaf | Seq) -> tuple[Leaf | Seq, ...]:
+    """A phrase as written and with hyphens for its spaces: "human trafficking" also
+    matches "human-trafficking", "sex traffick*" also "sex-trafficking ring"."""
+    if isinstance(node, Leaf) and " " in node.pattern:
+        return (node, Leaf(node.pattern.replace(" ", "-"), node.prefix))
+    return (node,)
+
+
+def _joined(node: Leaf | Seq) -> Node:
+    both = _spellings(node)
+    return both[0] if len(both) == 1 else Or(both)
+
+
 class _Parser:
     def __init__(self, text: str, term_sets: Mapping[str, list[str]]):
         self.text = text
@@ -320,13 +333,13 @@ class _Parser:
             return node
         if kind in ("TERM", "PHRASE"):
             self.count(1, pos)
-            return leaf(value, pos)
+            return _joined(leaf(value, pos))
         if kind == "SET":
             if value not in self.term_sets:
                 known = ", ".join("@" + k for k in sorted(self.term_sets)) or "none defined"
                 raise QueryError(f"unknown term set @{value} (known: {known})", pos)
             self.count(len(self.term_sets[value]), pos)
-            items = tuple(leaf(t, pos) for t in self.term_sets[value])
+            items = tuple(i for t in self.term_sets[value] for i in _spellings(leaf(t, pos)))
             if not items:
                 raise QueryError(f"term set @{value} is empty", pos)
             return items[0] if len(items) == 1 else Or(items)

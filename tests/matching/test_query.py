@@ -106,6 +106,9 @@ def test_bad_query_fails_config_load_with_exit_2(write_config, run_newswatch):
         ('"traffick* into"', "Trafficking, into the night", False),
         ('"торговл* людьми"', "Борьба с торговлей людьми", True),
         ('"victim* of trafficking"', "victims of trafficking", True),
+        # a phrase's spaces may be written as hyphens
+        ('"human trafficking"', "a human-trafficking ring", True),
+        ("@slavery", "forced-labor camps", True),
         ('"victim* of trafficking"', "victims of drug trafficking", False),
     ],
 )

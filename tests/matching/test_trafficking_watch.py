@@ -31,6 +31,7 @@ FIRES = {
     "traffickers lured": "Traffickers lured the young women with fake job offers.",
     # the crime by name
     "an indicator": "Withholding wages is a common indicator of trafficking, advocates say.",
+    "hyphenated": "She testified against a sex-trafficking ring.",
     "modern slavery": "The bill aims to end modern slavery in supply chains.",
     "servitude": "Domestic workers described conditions of involuntary servitude.",
     # the report itself
@@ -64,6 +65,7 @@ FIRES = {
 }
 
 QUIET = {
+    "drug-trafficking, hyphenated": "The navy hit two alleged drug-trafficking vessels, killing 11 people.",
     "drug trafficking": "Three people were arrested for drug trafficking after police found cocaine.",
     "drug, verb": "The cartel trafficked heroin through the port for a decade.",
     "drug, later sentence": "Agents seized 40 kilos of cocaine. The man was charged with trafficking.",
