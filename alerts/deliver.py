@@ -15,7 +15,6 @@ target.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections import defaultdict, deque
@@ -23,14 +22,14 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, time, timedelta
-from functools import cache
 from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
 from alerts import outbox
+from alerts.alert_items import alert_item, group_by_country, updated_items
 from alerts.config import DeliverySettings, Target, Watch
-from alerts.render import Renderer, excerpt
+from alerts.render import Renderer
 from alerts.schema import ensure
 from alerts.secrets import redact_text
 from alerts.targets import route, send, target_format
@@ -66,6 +65,8 @@ class Message:
     subject: str
     body: str
     ids: list[int]
+    #: rows per watch, when one message carries several watches' rows (one story)
+    counts: dict[str, int] | None = None
 
 
 def deliver_due(
@@ -95,6 +96,9 @@ def deliver_due(
         groups[(row["watch"], row["target"])].append(row)
 
     messages: list[Message] = []
+    # immediate rows that go out now, by (target, story): one message each, whatever the
+    # number of watches that matched the story (the rows stay one per watch)
+    singles: dict[tuple[str, int], list[tuple[Watch, dict]]] = defaultdict(list)
     for (wname, tname), rows in groups.items():
         watch, target = watch_by.get(wname), target_by.get(tname)
         ids = [r["id"] for r in rows]
@@ -115,12 +119,19 @@ def deliver_due(
             if digest:
                 messages += _digest(db, watch, target, fmt, digest, now, tz, renderer, stats)
             if immediate:
-                messages += _immediate(db, watch, target, fmt, immediate, now, renderer, stats)
+                now_rows, rolled = _immediate(
+                    db, watch, target, fmt, immediate, now, renderer, stats
+                )
+                messages += rolled
+                for r in now_rows:
+                    singles[(tname, r["story_id"])].append((watch, r))
         except Exception as e:  # a broken template or row must not stop the other targets
-            error = redact_text(f"cannot build the message: {type(e).__name__}: {e}")[:500]
-            outbox.claim(db, ids, now)
-            stats.failed += outbox.mark_failure(db, ids, error, now, delivery)
-            stats.errors.append(error)
+            _unbuildable(db, ids, e, now, delivery, stats)
+    for (tname, _story), pairs in singles.items():
+        try:
+            messages.append(_alert(db, target_by[tname], pairs, renderer))
+        except Exception as e:
+            _unbuildable(db, [r["id"] for _, r in pairs], e, now, delivery, stats)
 
     built = {(m.watch, m.target.name) for m in messages if m.kind == "digest"}
     messages += _updated_only(db, watches, targets, built, now, tz, renderer)
@@ -135,7 +146,8 @@ def deliver_due(
     def record(m: Message, result) -> None:
         if result.ok:
             outbox.mark_sent(db, m.ids, now)
-            outbox.record_delivery(db, m.watch, m.target.name, m.kind, len(m.ids), now)
+            for wname, n in (m.counts or {m.watch: len(m.ids)}).items():
+                outbox.record_delivery(db, wname, m.target.name, m.kind, n, now)
             stats.messages += 1
             stats.sent += len(m.ids)
         else:
@@ -168,8 +180,18 @@ def deliver_due(
     return stats
 
 
-def _immediate(db, watch, target, fmt, rows, now, renderer, stats) -> list[Message]:
-    """One message per alert; past max_per_hour the rest roll into one summary."""
+def _unbuildable(db, ids, error: Exception, now, delivery, stats) -> None:
+    """A message that cannot be built (a broken template or row): its rows fail like a
+    refused send, and the other messages go on."""
+    text = redact_text(f"cannot build the message: {type(error).__name__}: {error}")[:500]
+    outbox.claim(db, ids, now)
+    stats.failed += outbox.mark_failure(db, ids, text, now, delivery)
+    stats.errors.append(text)
+
+
+def _immediate(db, watch, target, fmt, rows, now, renderer, stats):
+    """The rows that go out now, one message per story (built by :func:`_alert`), and past
+    max_per_hour one summary message for the rest."""
     singles, rolled = rows, []
     if watch.max_per_hour:
         window = outbox.messages_since(db, watch.name, target.name, now - timedelta(hours=1))
@@ -177,17 +199,28 @@ def _immediate(db, watch, target, fmt, rows, now, renderer, stats) -> list[Messa
         if allowance <= 0:
             outbox.hold(db, [r["id"] for r in rows], parse_iso(window[0]) + timedelta(hours=1))
             stats.held += len(rows)
-            return []
+            return [], []
         if len(rows) > allowance:
             singles, rolled = rows[: allowance - 1], rows[allowance - 1 :]
     out = []
-    for r in singles:
-        item = alert_item(db, r, _excerpt_chars(renderer))
-        subject, body = renderer.render("alert", fmt, watch=watch.name, item=item)
-        out.append(Message(watch.name, target, "alert", fmt, subject, body, [r["id"]]))
     if rolled:
         out.append(_grouped(db, watch, target, fmt, rolled, renderer, kind="summary"))
-    return out
+    return singles, out
+
+
+def _alert(db, target, pairs: list[tuple[Watch, dict]], renderer) -> Message:
+    """One alert message for one story and one target, naming every watch that matched it."""
+    names = list(dict.fromkeys(w.name for w, _ in pairs))
+    prefer = list(dict.fromkeys(c for w, _ in pairs for c in w.countries))
+    rows = [r for _, r in pairs]
+    item = alert_item(db, rows, _excerpt_chars(renderer), prefer=prefer)
+    fmt = target_format(target)
+    subject, body = renderer.render("alert", fmt, watch=", ".join(names), watches=names, item=item)
+    counts: dict[str, int] = defaultdict(int)
+    for w, _ in pairs:
+        counts[w.name] += 1
+    ids = [r["id"] for r in rows]
+    return Message(", ".join(names), target, "alert", fmt, subject, body, ids, dict(counts))
 
 
 def _digest(db, watch, target, fmt, rows, now, tz, renderer, stats) -> list[Message]:
@@ -257,91 +290,6 @@ def _grouped(db, watch, target, fmt, rows, renderer, *, kind: str, updated=()) -
 
 def _excerpt_chars(renderer: Renderer) -> int:
     return renderer.excerpt_chars
-
-
-@cache
-def country_name(code: str) -> str:
-    """``AZ`` -> ``Azerbaijan`` (English CLDR names), unknown codes as they are."""
-    from babel import Locale
-
-    return Locale("en").territories.get(code, code)
-
-
-def alert_item(db: Database, row: dict, chars: int = 300) -> dict:
-    """Everything a template shows about one alert row, read from the archive."""
-    a = next(
-        db.query(
-            "SELECT a.title, a.url, a.source, a.published_at, a.text, s.article_count,"
-            " s.sources, s.title AS story_title FROM articles a LEFT JOIN stories s ON s.id = ?"
-            " WHERE a.id = ?",
-            [row["story_id"], row["article_id"]],
-        ),
-        {"source": "", "text": "", "article_count": 1, "sources": "[]"},
-    )
-    m = next(
-        db.query(
-            "SELECT countries, terms FROM matches WHERE article_id = ? AND watch = ?",
-            [row["article_id"], row["watch"]],
-        ),
-        {"countries": "[]", "terms": "[]"},
-    )
-    countries, terms = json.loads(m["countries"]), json.loads(m["terms"])
-    tiers = [
-        {**t, "country": country_name(t["country"])}
-        for t in db.query(
-            "SELECT country, tier, year, sentence FROM tier_statements WHERE article_id = ?"
-            " ORDER BY country",
-            [row["article_id"]],
-        )
-    ]
-    sources = json.loads(a.get("sources") or "[]")
-    # "+N outlets": the other outlets that carried the story (copies and their own reports)
-    others = max(len(sources) - 1, 0)
-    words = list(dict.fromkeys(t[0] if isinstance(t, list) else t for t in terms))
-    return {
-        "story_id": row["story_id"],
-        "title": a.get("title") or a.get("story_title") or "(untitled)",
-        "url": a.get("url") or "",
-        "source": a.get("source") or "",
-        "others": others,
-        "published": (a.get("published_at") or "")[:10],
-        "codes": countries,
-        "countries": [country_name(c) for c in countries],
-        "tiers": tiers,
-        "terms": words,
-        "excerpt": excerpt(a.get("text"), terms, chars),
-    }
-
-
-def group_by_country(items: list[dict]) -> list[dict]:
-    """Digest sections: one per country in name order (an item under each of its countries)."""
-    groups: dict[str, list[dict]] = defaultdict(list)
-    for item in items:
-        for name in item["countries"] or ["Other"]:
-            groups[name].append(item)
-    order = sorted(groups, key=lambda n: (n == "Other", n))
-    return [{"country": name, "items": groups[name]} for name in order]
-
-
-def updated_items(db: Database, watch: str, target: str, *, exclude: set[int]) -> list[dict]:
-    """Stories already sent to this target that gained sources since they (or the last
-    digest) went out: shown once in the next digest as updated, never alerted again."""
-    last = outbox.last_digest(db, watch, target) or ""
-    rows = db.query(
-        """
-        SELECT al.id, al.watch, al.story_id, al.article_id, s.updated_at FROM alerts al
-        JOIN stories s ON s.id = al.story_id
-        WHERE al.watch = ? AND al.target = ? AND al.status = 'sent'
-          AND s.updated_at IS NOT NULL AND s.updated_at > al.sent_at AND s.updated_at > ?
-        ORDER BY al.id
-        """,
-        [watch, target, last],
-    )
-    return [
-        {**alert_item(db, r), "updated_at": r["updated_at"]}
-        for r in rows
-        if r["story_id"] not in exclude
-    ]
 
 
 def _hhmm(text: str) -> time:

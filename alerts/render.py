@@ -126,6 +126,7 @@ class Renderer:
         self.envs["slack"].filters["url"] = _slack_url
         for env in self.envs.values():
             env.globals["story_url"] = self.story_url
+        self.envs["subject"].globals["headline_subject"] = lambda *a: Raw(headline_subject(*a))
 
     def story_url(self, story_id: object) -> str:
         """The page of a story in `newswatch serve`, or "" without a base URL or a story."""
@@ -147,21 +148,68 @@ class Renderer:
         return subject, body.strip() + "\n"
 
 
+def headline_subject(
+    prefix: object, title: object, tag: object = "", limit: int = SUBJECT_MAX
+) -> str:
+    """``[watch] Headline (AZ +7)`` in at most ``limit`` characters: the headline is what
+    gets cut (with "…"), so the watch before it and the country tag after it always show."""
+    head = subject_line(prefix, limit)
+    head = f"{head} " if head else ""
+    tail = subject_line(tag, limit)
+    tail = f" {tail}" if tail else ""
+    room = max(limit - len(head) - len(tail), 1)
+    return head + subject_line(title, room) + tail
+
+
+def country_tag(codes: list[str]) -> str:
+    """``(AZ +7)``: the first country code and how many others; "" without countries."""
+    if not codes:
+        return ""
+    return f"({codes[0]} +{len(codes) - 1})" if len(codes) > 1 else f"({codes[0]})"
+
+
+def _term_text(term: object) -> str:
+    return str(term[0] if isinstance(term, list | tuple) else term or "")
+
+
+def matched_phrases(terms: list) -> list[str]:
+    """The phrases that made a watch fire, as a person reads them: one per case-insensitive
+    spelling (the first seen kept), and no word or phrase that is only part of a longer
+    matched phrase ("persons" beside "Trafficking in Persons")."""
+    first: dict[str, str] = {}
+    for term in terms:
+        text = " ".join(_term_text(term).split())
+        if text:
+            first.setdefault(text.casefold(), text)
+    keys = list(first)
+    kept = [
+        k
+        for k in keys
+        if not any(
+            other != k and re.search(rf"(?<!\w){re.escape(k)}(?!\w)", other) for other in keys
+        )
+    ]
+    return [first[k] for k in kept]
+
+
 def excerpt(text: str | None, terms: list, chars: int) -> str:
-    """About ``chars`` characters of ``text`` around the first matched term."""
+    """About ``chars`` characters of ``text`` centred on the first place a matched term
+    occurs (the earliest in the text, whichever term it is); the start without a match."""
     text = " ".join((text or "").split())
     if len(text) <= chars:
         return text
-    at = -1
+    folded = text.lower()  # lower(), not casefold(): offsets must stay those of ``text``
+    at, size = -1, 0
     for term in terms:
-        word = term[0] if isinstance(term, list | tuple) else term
-        if word:
-            at = text.lower().find(str(word).lower())
-            if at >= 0:
-                break
+        word = _term_text(term).lower()
+        if not word:
+            continue
+        found = re.search(rf"(?<!\w){re.escape(word)}(?!\w)", folded)
+        if found and (at < 0 or found.start() < at):
+            at, size = found.start(), len(word)
     if at < 0:
         return text[:chars].rsplit(" ", 1)[0] + " …"
-    start = max(0, at - chars // 3)
+    start = max(0, at + size // 2 - chars // 2)
     end = min(len(text), start + chars)
     start = max(0, end - chars)
     piece = text[start:end]

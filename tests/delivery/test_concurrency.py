@@ -38,7 +38,7 @@ def test_concurrency_per_target_delivers_each_alert_exactly_once(db, news, webho
         ]
         stats = cycle(db, targets, DeliverySettings(concurrency_per_target=4))
         assert (stats.messages, stats.sent, stats.failed, stats.retrying) == (120, 120, 0, 0)
-        expected = {f"[trafficking] Azerbaijan: Story number {i}" for i in range(60)}
+        expected = {f"[trafficking] Story number {i} (AZ)" for i in range(60)}
         mail = Counter(strict.mailbox.subjects())
         assert set(mail) == expected and set(mail.values()) == {1}
         hook = Counter(p.json()["title"] for p in webhook.posts)
@@ -72,7 +72,7 @@ def test_a_refused_message_never_stops_the_others(db, news, per_target):
         stats = cycle(db, targets, DeliverySettings(concurrency_per_target=per_target))
         assert (stats.sent, stats.retrying, stats.failed) == (10, 2, 0)
         assert sorted(server.mailbox.subjects()) == sorted(
-            f"[trafficking] Azerbaijan: Story {i}" for i in range(12) if i not in (2, 7)
+            f"[trafficking] Story {i} (AZ)" for i in range(12) if i not in (2, 7)
         )
     assert outbox.status_counts(db)["pending"] == 2
 
@@ -109,7 +109,7 @@ def test_crash_with_concurrency_repeats_at_most_n_messages(db, news, smtp, tmp_p
     outbox.release_abandoned(db, T0)
     deliver_due(db, watches, targets, DeliverySettings(), now=T0)
     after = Counter(smtp.mailbox.subjects())
-    assert set(after) == {f"[trafficking] Azerbaijan: Story {i}" for i in range(20)}
+    assert set(after) == {f"[trafficking] Story {i} (AZ)" for i in range(20)}
     repeated = sum(n - 1 for n in after.values())
     assert 1 <= repeated <= 3, (before, after)
 

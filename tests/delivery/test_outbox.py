@@ -38,8 +38,8 @@ def test_each_story_reaches_each_target_once(db, news, smtp, webhook):
     stats = cycle(db, watches, targets, T0)
     assert (stats.messages, stats.sent, stats.failed) == (4, 4, 0)
     assert sorted(smtp.mailbox.subjects()) == [
-        "[trafficking] Azerbaijan, Georgia: Second story",
-        "[trafficking] Azerbaijan: First story",
+        "[trafficking] First story (AZ)",
+        "[trafficking] Second story (AZ +1)",
     ]
     assert sorted(p.json()["title"] for p in webhook.posts) == sorted(smtp.mailbox.subjects())
     assert {p.path for p in webhook.posts} == {"/hook"}
@@ -81,7 +81,7 @@ def test_target_added_later_gets_recent_matches_only(db, news, webhook):
     targets = [Target(name="hook", url=webhook.json_url())]
     watches = [Watch(name="trafficking", query="x", targets=["hook"])]
     cycle(db, watches, targets, T0)
-    assert [p.json()["title"] for p in webhook.posts] == ["[trafficking] Azerbaijan: Recent story"]
+    assert [p.json()["title"] for p in webhook.posts] == ["[trafficking] Recent story (AZ)"]
 
 
 def test_smtp_down_for_one_cycle_then_delivered_exactly_once(db, news, smtp):
@@ -101,7 +101,7 @@ def test_smtp_down_for_one_cycle_then_delivered_exactly_once(db, news, smtp):
     assert second.sent == 1
     third = cycle(db, watches, targets, T0 + timedelta(hours=1))
     assert third.messages == 0
-    assert smtp.mailbox.subjects() == ["[trafficking] Azerbaijan: During the outage"]
+    assert smtp.mailbox.subjects() == ["[trafficking] During the outage (AZ)"]
 
 
 def test_webhook_500_then_429_then_200_delivers_once(db, news, webhook):

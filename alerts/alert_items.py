@@ -1,0 +1,116 @@
+"""What a message shows about its alerts: one item per story, read from the archive.
+
+An item is built from the outbox rows of one story for one target; when several watches
+matched the story, their rows become one item naming every watch, so the person gets one
+message per story, not one per watch.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from functools import cache
+
+from sqlite_utils import Database
+
+from alerts import outbox
+from alerts.render import country_tag, excerpt, matched_phrases
+
+
+@cache
+def country_name(code: str) -> str:
+    """``AZ`` -> ``Azerbaijan`` (English CLDR names), unknown codes as they are."""
+    from babel import Locale
+
+    return Locale("en").territories.get(code, code)
+
+
+def alert_item(
+    db: Database, row: dict | Sequence[dict], chars: int = 300, prefer: Sequence[str] = ()
+) -> dict:
+    """Everything a template shows about one story's alert rows (one row, or the rows of
+    several watches for the same story and target), read from the archive.
+
+    ``prefer``: country codes (the watches' own) that lead the subject's ``(AZ +7)`` tag."""
+    rows = [row] if isinstance(row, dict) else list(row)
+    first = rows[0]
+    a = next(
+        db.query(
+            "SELECT a.title, a.url, a.source, a.published_at, a.text, s.article_count,"
+            " s.sources, s.title AS story_title FROM articles a LEFT JOIN stories s ON s.id = ?"
+            " WHERE a.id = ?",
+            [first["story_id"], first["article_id"]],
+        ),
+        {"source": "", "text": "", "article_count": 1, "sources": "[]"},
+    )
+    countries: list[str] = []
+    terms: list = []
+    for r in rows:
+        m = next(
+            db.query(
+                "SELECT countries, terms FROM matches WHERE article_id = ? AND watch = ?",
+                [r["article_id"], r["watch"]],
+            ),
+            {"countries": "[]", "terms": "[]"},
+        )
+        countries += json.loads(m["countries"])
+        terms += json.loads(m["terms"])
+    countries = list(dict.fromkeys(countries))
+    codes = [c for c in prefer if c in countries] + [c for c in countries if c not in prefer]
+    tiers = [
+        {**t, "country": country_name(t["country"])}
+        for t in db.query(
+            "SELECT country, tier, year, sentence FROM tier_statements WHERE article_id = ?"
+            " ORDER BY country",
+            [first["article_id"]],
+        )
+    ]
+    sources = json.loads(a.get("sources") or "[]")
+    # "+N outlets": the other outlets that carried the story (copies and their own reports)
+    others = max(len(sources) - 1, 0)
+    return {
+        "story_id": first["story_id"],
+        "title": a.get("title") or a.get("story_title") or "(untitled)",
+        "url": a.get("url") or "",
+        "source": a.get("source") or "",
+        "others": others,
+        "published": (a.get("published_at") or "")[:10],
+        "codes": codes,
+        "tag": country_tag(codes),
+        "countries": [country_name(c) for c in codes],
+        "tiers": tiers,
+        "terms": matched_phrases(terms),
+        "excerpt": excerpt(a.get("text"), terms, chars),
+    }
+
+
+def group_by_country(items: list[dict]) -> list[dict]:
+    """Digest sections: one per country in name order (an item under each of its countries)."""
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for item in items:
+        for name in item["countries"] or ["Other"]:
+            groups[name].append(item)
+    order = sorted(groups, key=lambda n: (n == "Other", n))
+    return [{"country": name, "items": groups[name]} for name in order]
+
+
+def updated_items(db: Database, watch: str, target: str, *, exclude: set[int]) -> list[dict]:
+    """Stories already sent to this target that gained sources since they (or the last
+    digest) went out: shown once in the next digest as updated, never alerted again."""
+    last = outbox.last_digest(db, watch, target) or ""
+    rows = db.query(
+        """
+        SELECT al.id, al.watch, al.story_id, al.article_id, s.updated_at FROM alerts al
+        JOIN stories s ON s.id = al.story_id
+        WHERE al.watch = ? AND al.target = ? AND al.status = 'sent'
+          AND s.updated_at IS NOT NULL AND s.updated_at > al.sent_at AND s.updated_at > ?
+        ORDER BY al.id
+        """,
+        [watch, target, last],
+    )
+    return [
+        {**alert_item(db, r), "updated_at": r["updated_at"]}
+        for r in rows
+        if r["story_id"] not in exclude
+    ]
