@@ -182,7 +182,12 @@ class SourceSpider(scrapy.Spider):
     async def parse_article(
         self, response: Response, src: Source, item: dict
     ) -> AsyncIterator[dict]:
-        page = await self.workers.run(extract_article, response.body, url=response.url)
+        try:
+            page = await self.workers.run(extract_article, response.body, url=response.url)
+        except Exception as e:  # this page only: keep what the feed said, count the page
+            for kept in self.article_failed(Failure(e), src, item):
+                yield kept
+            return
         merged = dict(item)
         hint = merged.pop("_title_hint", None)
         merged["text"] = page["text"] or item.get("text")
