@@ -77,6 +77,7 @@ def _private_name() -> str | None:
         return None
 
 
+@pytest.mark.slow
 def test_redirects_to_private_addresses_behind_a_proxy_are_refused(
     write_config, run_newswatch, tmp_path
 ):

@@ -134,6 +134,7 @@ def feed_server():
     server.stop()
 
 
+@pytest.mark.slow
 def test_a_crawl_keeps_every_good_item_and_records_the_bad_one(
     feed_server, write_config, run_newswatch, tmp_path
 ):
@@ -160,6 +161,7 @@ def test_a_crawl_keeps_every_good_item_and_records_the_bad_one(
         assert row["consecutive_failures"] == 0
 
 
+@pytest.mark.slow
 def test_an_item_the_archive_refuses_loses_no_other_and_the_feed_is_read_again(
     feed_server, write_config, run_newswatch, tmp_path
 ):

@@ -10,6 +10,8 @@ import pytest
 import sqlite_utils
 from support.httpserver import LocalServer, gzip_bomb
 
+pytestmark = pytest.mark.slow
+
 CONFIG = """
 [archive]
 path = "{archive}"

@@ -17,6 +17,8 @@ import sqlite_utils
 from conftest import REPO
 from support.httpserver import LocalServer, Reply
 
+pytestmark = pytest.mark.slow
+
 CONFIG = """
 [archive]
 path = "{archive}"

@@ -234,6 +234,7 @@ def _alive(pid: int) -> bool:
         return False
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
 def test_workers_and_the_resource_tracker_end_when_their_parent_is_killed():
     import signal
