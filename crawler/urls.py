@@ -165,6 +165,7 @@ def is_private_address(host: str) -> bool:
         or ip.is_reserved
         or ip.is_multicast
         or (isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT)
+        or (isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local)  # fec0::/10
     )
 
 

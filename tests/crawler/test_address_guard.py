@@ -37,6 +37,7 @@ from crawler.urls import is_private_address, numeric_host
         ("64:ff9b::a00:1", "10.0.0.1"),
         ("[fe80::1%25eth0]", "fe80::1"),
         ("[::1]", "::1"),
+        ("fec0::1", "fec0::1"),
     ],
 )
 def test_every_numeric_form_of_a_private_address_is_private(host, address):
