@@ -44,9 +44,11 @@ def test_demo_folds_reprints_mails_the_tip_story_once_and_not_the_others(run_new
     tiers = set(db.execute("SELECT DISTINCT country, tier FROM tier_statements"))
     assert tiers == {("AZ", "Tier 2"), ("RU", "Tier 3")}
 
-    # The mail, exactly as received: one per watch, carrying the tier statement.
-    assert "2 alert mail(s)" in out
-    assert out.count("Watch: trafficking") == 1
+    # The mail, exactly as received: one for the story, naming both watches that matched
+    # it, headline first, carrying the tier statement.
+    assert "1 alert mail(s)" in out
+    assert out.count("Watches: trafficking, azerbaijan") == 1
+    assert "[trafficking, azerbaijan] State Department keeps Azerbaijan on Tier 2" in out
     assert "Azerbaijan: Tier 2" in out
     assert "Tier 2 suppliers" not in out.split("alert mail(s)")[1]
     assert "Heroin" not in out.split("alert mail(s)")[1]
