@@ -3,6 +3,7 @@ passes before it may leave the parser (:func:`check_item`)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from crawler.urls import canonical_url
@@ -51,7 +52,19 @@ def check_item(item: dict) -> dict:
     cats = item.get("categories")
     if not isinstance(cats, list) or not all(isinstance(c, str) for c in cats):
         raise BadItem("'categories' is not a list of strings")
+    for key in ("url", *_TEXT_FIELDS):
+        if not _storable(item.get(key)):
+            raise BadItem(f"{key!r} has an unpaired surrogate: not storable as UTF-8")
+    if not all(_storable(c) for c in cats):
+        raise BadItem("'categories' has an unpaired surrogate: not storable as UTF-8")
     return item
+
+
+def _storable(text: str | None) -> bool:
+    return text is None or text.isascii() or _LONE_SURROGATE.search(text) is None
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def describe(exc: BaseException) -> str:

@@ -7,17 +7,28 @@ document is untrusted JSON: every field is checked for its type before it is use
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import urljoin
 
 from crawler.feed_result import BadItem, FeedResult, check_item, describe
 from crawler.normalize import iso_utc, plain_text
 
+# JSON may escape half of a surrogate pair ("\ud800"): such a string cannot be stored as
+# UTF-8 (SQLite refuses it), so the half becomes U+FFFD and the rest of the text is kept.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _clean(value: str) -> str:
+    return value if value.isascii() else _LONE_SURROGATE.sub("\ufffd", value)
+
 
 def _json_text(entry: dict, key: str) -> str | None:
     """A JSON Feed string field (None when absent); BadItem when it is not a string."""
     value = entry.get(key)
-    if value is None or isinstance(value, str):
-        return value
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return _clean(value)
     raise BadItem(f"{key!r} is {type(value).__name__}, not a string")
 
 
@@ -61,9 +72,9 @@ def json_feed_item(entry: object, *, base: str, feed_language: str | None) -> di
         "title": plain_text(_json_text(entry, "title"), is_html=False),
         "text": text or summary,
         "summary": summary,
-        "author": plain_text(name, is_html=False) if isinstance(name, str) else None,
+        "author": plain_text(_clean(name), is_html=False) if isinstance(name, str) else None,
         "language": language or None,
-        "categories": [t for t in _json_list(entry, "tags") if isinstance(t, str)],
+        "categories": [_clean(t) for t in _json_list(entry, "tags") if isinstance(t, str)],
         "published_at": published or updated,
         "updated_at": updated,
     }

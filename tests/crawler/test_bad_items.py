@@ -195,3 +195,14 @@ def test_an_item_the_archive_refuses_loses_no_other_and_the_feed_is_read_again(
     assert titles == {t for t, _ in GOOD}
     row = db["sources"].get("poisoned")
     assert row["last_error_class"] is None and row["etag"] == '"v1"' and row["body_hash"]
+
+
+def test_half_a_surrogate_pair_in_json_is_replaced_and_the_item_kept():
+    # "\ud800" is valid JSON but no UTF-8 text: SQLite would refuse the item.
+    body = json_feed({"title": "Half \ud800 pair", "tags": ["\udc00"]})
+    result = parse_feed(body, url="https://news.example/feed")
+    assert result.bad_items == 0 and len(result.items) == 6
+    bad = next(i for i in result.items if i["url"] == "https://news.example/bad")
+    assert bad["title"] == "Half \ufffd pair" and bad["categories"] == ["\ufffd"]
+    for item in result.items:
+        json.dumps(item, ensure_ascii=False).encode("utf-8")  # storable
