@@ -196,6 +196,26 @@ def m004_dedupe_paragraphs(db: Database) -> None:
     )
 
 
+@migrations()
+def m005_robots_retries_updates(db: Database) -> None:
+    """robots.txt files kept between processes (``robots``, with their expiry), the time a
+    server asked us to come back (``sources.retry_at``, from Retry-After), and how many known
+    articles each fetch found changed (``fetches.items_updated``)."""
+    db.executescript(
+        """
+        CREATE TABLE robots (
+            netloc TEXT PRIMARY KEY,
+            status INTEGER,
+            body BLOB,
+            fetched_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        );
+        ALTER TABLE sources ADD COLUMN retry_at TEXT;
+        ALTER TABLE fetches ADD COLUMN items_updated INTEGER NOT NULL DEFAULT 0;
+        """
+    )
+
+
 def open_archive(
     path: str | Path,
     *,

@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
@@ -15,7 +16,9 @@ from twisted.internet import error as tx_error
 from twisted.python.failure import Failure
 from twisted.web.client import ResponseFailed, ResponseNeverReceived
 
-from crawler.times import utcnow
+from crawler.times import shift, utcnow
+
+_MAX_RETRY_AT_S = 7 * 86400  # a Retry-After further away than a week is not believed
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +97,7 @@ class SourceResult:
     etag: str | None = None
     last_modified: str | None = None
     body_hash: str | None = None
+    retry_after: float | None = None  # seconds the server asked us to wait (Retry-After)
 
 
 @dataclass
@@ -226,6 +230,10 @@ def record_results(db: Database, sources: list, results: list[SourceResult], sta
             "last_error": r.error,
             "items_seen": r.items_seen,
             "items_new": r.items_new,
+            # when the server asked us to come back (Retry-After): the schedule honours it
+            "retry_at": None
+            if ok or not r.retry_after
+            else shift(finished, timedelta(seconds=min(r.retry_after, _MAX_RETRY_AT_S))),
         }
         if ok:
             sets["last_success_at"] = finished
@@ -257,7 +265,8 @@ def record_results(db: Database, sources: list, results: list[SourceResult], sta
         )
         db.execute(
             "INSERT INTO fetches (source, started_at, finished_at, status, error_class, error,"
-            " not_modified, items_seen, items_new, duration_s) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            " not_modified, items_seen, items_new, items_updated, duration_s)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             [
                 r.name,
                 started_at,
@@ -268,6 +277,7 @@ def record_results(db: Database, sources: list, results: list[SourceResult], sta
                 int(r.not_modified),
                 r.items_seen,
                 r.items_new,
+                r.items_updated,
                 r.duration_s,
             ],
         )

@@ -4,6 +4,7 @@ backoff that honour Retry-After."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import logging
 import socket
@@ -159,6 +160,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
             return response
         wait = parse_retry_after(response.headers.get(b"Retry-After"))
         if wait is not None and wait > self.max_wait:
+            _note_retry_after(self.crawler, request, wait)
             raise RetryAfterTooLong(
                 f"HTTP {response.status}: the server asks to retry after {wait:.0f} s,"
                 f" more than max_retry_after ({self.max_wait:.0f} s)"
@@ -174,11 +176,31 @@ class BackoffRetryMiddleware(RetryMiddleware):
             give_up_log_level=request.meta.get("give_up_log_level", self.give_up_log_level),
         )
         if new is None:
+            _note_retry_after(self.crawler, request, wait)  # the schedule's next try honours it
             return response
         if wait is None:
             wait = min(self.backoff * (2**retries), self.max_wait)
         if wait > 0:
             from twisted.internet import reactor, task
 
-            await maybe_deferred_to_future(task.deferLater(reactor, wait))
+            # parked: not counted against the crawl's concurrency (crawler/politeness.py)
+            parked = getattr(self.crawler.engine.downloader, "parked", set())
+            parked.add(request)
+            try:
+                await maybe_deferred_to_future(task.deferLater(reactor, wait))
+            finally:
+                parked.discard(request)
         return new
+
+
+def _note_retry_after(crawler: Crawler, request: Request, wait: float | None) -> None:
+    """Tell the source's result the server's Retry-After (seconds), when there is one."""
+    source = request.meta.get("source")
+    if wait is None or not source:
+        return
+    from scrapy.exceptions import NotConfigured
+
+    from crawler.crawl_context import CrawlContext
+
+    with contextlib.suppress(NotConfigured, KeyError):  # no tracker: sources discover
+        CrawlContext.of(crawler).tracker.result(source).retry_after = wait

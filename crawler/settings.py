@@ -69,6 +69,9 @@ def scrapy_settings(crawl: CrawlSettings) -> dict[str, Any]:
         "DOWNLOAD_HANDLERS": {"file": None, "data": None, "ftp": None, "s3": None},
         "COOKIES_ENABLED": False,
         "ROBOTSTXT_OBEY": True,  # switched off per request for sources that say so
+        # A request waiting for its own host (its delay, its per-host limit, a retry's
+        # backoff) does not hold the crawl's concurrency (crawler/politeness.py).
+        "DOWNLOADER": "crawler.politeness.PoliteDownloader",
         "CONCURRENT_REQUESTS": crawl.concurrency,
         "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrency_per_domain,
         # Our one pipeline is synchronous: Scrapy's 100 item tasks per response buy nothing.
