@@ -90,6 +90,13 @@ class CrawlSettings(StrictModel):
     )
     download_delay_jitter: float = Field(default=0.1, ge=0, le=1)
     retry_backoff: Duration = timedelta(seconds=2)
+    # A source that failed for a passing reason (DNS, connection, timeout, 5xx, 429) is
+    # tried again this long after the failure, doubling with each further failure, never
+    # later than its interval (crawler/schedule.py); a server's Retry-After comes first.
+    failure_retry: Duration = timedelta(minutes=1)
+    # Listing (html) sources fetch again the pages of articles first archived less than this
+    # long ago, to see updates (feeds and sitemaps say when an entry changed). Off unless set.
+    recheck_younger_than: Duration | None = None
     max_articles_per_source: int = Field(default=200, ge=1, le=100_000)
     max_sitemaps: int = Field(default=20, ge=1, le=1000)
 
@@ -159,3 +166,32 @@ class DedupeSettings(StrictModel):
     event_threshold: float = Field(default=0.37, ge=0, le=1)
     # Articles published further apart than this are never one event.
     event_window: Duration = timedelta(days=3)
+
+
+class ClusterSettings(StrictModel):
+    """Collection spread over Celery workers (crawler/cluster/): the daemon sends due
+    sources as tasks through Redis and stays the only archive writer. Without a
+    ``[cluster]`` section one process does everything."""
+
+    # Redis is both the broker and the result store: redis://[:password@]host:port/db
+    broker: str
+    queue: str = Field(default="newswatch", pattern=r"^[A-Za-z0-9_.:-]+$")
+    batch: int = Field(default=10, ge=1, le=1000)  # sources per task (one crawl process)
+    task_timeout: Duration = timedelta(minutes=12)  # a task's crawl is killed past this
+    # A task taken by a worker that vanished (kill -9, a lost machine) goes back to the
+    # queue after this long; it must exceed task_timeout, or a slow crawl runs twice.
+    visibility_timeout: Duration = timedelta(minutes=15)
+    worker_concurrency: int = Field(default=0, ge=0, le=256)  # 0: one crawl per core
+
+    @field_validator("broker")
+    @classmethod
+    def _redis_url(cls, v: str) -> str:
+        if not re.match(r"^(redis|rediss|unix)://", v):
+            raise ValueError(f"must be a redis://, rediss:// or unix:// address, got {v[:8]!r}...")
+        return v
+
+    @model_validator(mode="after")
+    def _timeouts(self) -> ClusterSettings:
+        if self.visibility_timeout <= self.task_timeout:
+            raise ValueError("visibility_timeout must be longer than task_timeout")
+        return self

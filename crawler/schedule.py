@@ -7,12 +7,19 @@ that rule, and both the start-up plan (:func:`next_runs`) and the running daemon
 (:func:`due_after_run`) use it, so sources that ran together drift apart by their jitter and
 a restart plans the times the running daemon would have. A source never fetched, or overdue when the
 daemon starts, is due at start-up, staggered over a short window.
+
+A source whose last attempt failed for a passing reason (:data:`TRANSIENT`: DNS, connection,
+timeout, 5xx, 429) is tried again sooner: ``failure_retry`` (1 minute) after the failure,
+doubling with each consecutive failure, never later than its interval, and never before the
+time the server asked for with Retry-After. A permanent failure (a 404, not a feed, refused
+by robots.txt) waits its interval.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlite_utils import Database
@@ -31,19 +38,59 @@ def jitter(source: Source, crawl: CrawlSettings) -> timedelta:
     return timedelta(seconds=h * crawl.schedule_jitter * interval)
 
 
-def due_at(source: Source, crawl: CrawlSettings, finished: datetime) -> datetime:
+#: Error classes worth an early retry: the source may well answer in a minute.
+TRANSIENT = frozenset({"dns", "connection", "timeout", "http_5xx"})
+
+
+@dataclass(frozen=True)
+class LastAttempt:
+    """What the archive says of a source's last fetch attempt."""
+
+    finished: datetime
+    failures: int = 0  # consecutive failed attempts, this one included
+    error_class: str | None = None
+    status: int | None = None  # its HTTP status, when it had one
+    retry_at: datetime | None = None  # the server's Retry-After, as a time
+
+    @property
+    def transient(self) -> bool:
+        """Whether it failed for a passing reason (a 429 is one: the server is busy)."""
+        if self.failures <= 0:
+            return False
+        return self.error_class in TRANSIENT or self.status == 429 or self.retry_at is not None
+
+
+def due_at(
+    source: Source, crawl: CrawlSettings, finished: datetime, last: LastAttempt | None = None
+) -> datetime:
     """When a source whose last fetch attempt finished at ``finished`` is next due: one
-    interval later, plus its jitter. The one rule, used at start-up (:func:`next_runs`) and by
-    the running daemon after each run (:func:`due_after_run`)."""
-    return finished + source.effective_interval(crawl) + jitter(source, crawl)
+    interval later, plus its jitter; after a transient failure (``last``), the backoff
+    instead: ``failure_retry`` x 2^(failures - 1), at most the interval, plus the same share
+    of it as jitter, and not before the server's Retry-After. The one rule, used at start-up
+    (:func:`next_runs`) and by the running daemon after each run (:func:`due_after_run`)."""
+    interval = source.effective_interval(crawl)
+    if last is None or not last.transient:
+        return finished + interval + jitter(source, crawl)
+    steps = min(last.failures - 1, 30)  # 2^30 minutes is past any interval
+    backoff = min(crawl.failure_retry * (2**steps), interval)
+    share = jitter(source, crawl) / interval if interval else 0
+    due = finished + backoff + backoff * share
+    if last.retry_at is not None and last.retry_at > due:
+        due = last.retry_at
+    return due
 
 
-def last_finished(db: Database, names: Iterable[str] | None = None) -> dict[str, datetime]:
-    """When each source's last fetch attempt finished, from the archive: the newest
-    ``fetches`` row, else ``sources.last_attempt_at`` (a source with no fetch rows)."""
-    rows = db.query("SELECT name, last_attempt_at FROM sources")
-    attempts = {r["name"]: r["last_attempt_at"] for r in rows}
-    wanted = list(attempts) if names is None else list(names)
+def last_attempts(db: Database, names: Iterable[str] | None = None) -> dict[str, LastAttempt]:
+    """Each source's last fetch attempt, from the archive: when it finished (the newest
+    ``fetches`` row, else ``sources.last_attempt_at``), and how it failed, if it did."""
+    rows = {
+        r["name"]: r
+        for r in db.query(
+            "SELECT name, last_attempt_at, consecutive_failures, last_error_class,"
+            " last_status, retry_at FROM sources"
+        )
+    }
+    wanted = list(rows) if names is None else list(names)
     out = {}
     for name in wanted:
         # one indexed look-up per source (fetches_source_started): the table grows for months
@@ -55,18 +102,34 @@ def last_finished(db: Database, names: Iterable[str] | None = None) -> dict[str,
             ),
             None,
         )
+        row = rows.get(name) or {}
         t = parse_time(last["finished_at"] or last["started_at"]) if last else None
-        t = t or parse_time(attempts.get(name))
+        t = t or parse_time(row.get("last_attempt_at"))
         if t is not None:
-            out[name] = t
+            out[name] = LastAttempt(
+                finished=t,
+                failures=row.get("consecutive_failures") or 0,
+                error_class=row.get("last_error_class"),
+                status=row.get("last_status"),
+                retry_at=parse_time(row.get("retry_at")),
+            )
     return out
 
 
+def last_finished(db: Database, names: Iterable[str] | None = None) -> dict[str, datetime]:
+    """When each source's last fetch attempt finished (see :func:`last_attempts`)."""
+    return {name: a.finished for name, a in last_attempts(db, names).items()}
+
+
 def due_after_run(db: Database, sources: list[Source], crawl: CrawlSettings) -> dict[str, datetime]:
-    """When each of ``sources``, just collected, is next due: :func:`due_at` of the finish
-    time the crawl recorded, so the running daemon plans what a restart would."""
-    finished = last_finished(db, [s.name for s in sources])
-    return {s.name: due_at(s, crawl, finished[s.name]) for s in sources if s.name in finished}
+    """When each of ``sources``, just collected, is next due: :func:`due_at` of the attempt
+    the crawl recorded, so the running daemon plans what a restart would."""
+    last = last_attempts(db, [s.name for s in sources])
+    return {
+        s.name: due_at(s, crawl, last[s.name].finished, last[s.name])
+        for s in sources
+        if s.name in last
+    }
 
 
 def next_runs(
@@ -82,17 +145,17 @@ def next_runs(
     Sources that are overdue at ``now`` (never fetched, or down past their interval) are
     spread evenly over ``stagger`` from ``now`` so a restart does not fire them all at once.
     """
-    finished = last_finished(db, [s.name for s in sources if s.enabled])
+    attempts = last_attempts(db, [s.name for s in sources if s.enabled])
     planned: dict[str, datetime] = {}
     overdue: list[str] = []
     for s in sources:
         if not s.enabled:
             continue
-        last = finished.get(s.name)
+        last = attempts.get(s.name)
         if last is None:
             overdue.append(s.name)
             continue
-        due = due_at(s, crawl, last)
+        due = due_at(s, crawl, last.finished, last)
         if due <= now:
             overdue.append(s.name)
         else:

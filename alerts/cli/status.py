@@ -59,9 +59,13 @@ def status_report(cfg: Any, db, *, config_file: str = "") -> dict:
     plan = schedule.next_runs(
         db, cfg.sources, cfg.crawl, now=datetime.now(UTC), stagger=timedelta(0)
     )
+    attempts = schedule.last_attempts(db, [s.name for s in cfg.sources])
     for row in sources:
         due = plan.get(row["name"])
         row["next_run_at"] = due.strftime("%Y-%m-%dT%H:%M:%SZ") if due else None
+        # a retry after a passing failure (backoff or Retry-After), not the interval
+        last = attempts.get(row["name"])
+        row["next_run_is_retry"] = bool(last and last.transient)
     for row in health.values():  # in the archive but no longer configured
         row["enabled"] = False
         sources.append(row)
@@ -140,7 +144,8 @@ def print_status(report: dict) -> None:
                 f"{s.get('items_new') or 0}/{s.get('items_seen') or 0}",
                 s.get("consecutive_failures") or 0,
                 s.get("articles") or 0,
-                s.get("next_run_at"),
+                s.get("next_run_at")
+                and s["next_run_at"] + (" (retry)" if s.get("next_run_is_retry") else ""),
             )
             for s in report["sources"]
         ),
