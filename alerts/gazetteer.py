@@ -86,8 +86,10 @@ class Gazetteer:
             return t.upper()
         key = fold(t)
         for n in self.names:
-            if n.code and n.pattern == key:
-                return n.code
+            if n.code and not n.city and key.startswith(n.pattern):
+                rest = key[len(n.pattern) :]
+                if not rest or (n.endings is not None and rest in n.endings):  # "Россия"
+                    return n.code
         return None
 
 

@@ -115,3 +115,10 @@ def test_culture_and_origin_are_not_the_country(matcher):
         "Crowds watched the dragon dance at the Chinese New Year parade; a Kenyan-born runner won."
     )
     assert matcher.match("", text).countries == []
+
+
+def test_lookup_reads_names_in_every_language_and_case_form(matcher):
+    gaz = matcher.gazetteer
+    assert [gaz.lookup(n) for n in ("Россия", "Polska", "Україна", "美国", "Libanon")] == [
+        "RU", "PL", "UA", "US", "LB",
+    ]  # fmt: skip
