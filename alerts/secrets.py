@@ -39,11 +39,53 @@ _HOSTNAME = re.compile(
 
 #: Path segments shown as they are: words that name an endpoint, never a credential.
 PLAIN_SEGMENTS = frozenset(
-    ["api", "services", "hooks", "webhook", "webhooks", "notify", "notification", "notifications", "message", "messages", "send", "post", "bot", "v1", "v2", "v3", "v4", "json", "xml", "form"]
+    [
+        "api",
+        "services",
+        "hooks",
+        "webhook",
+        "webhooks",
+        "notify",
+        "notification",
+        "notifications",
+        "message",
+        "messages",
+        "send",
+        "post",
+        "bot",
+        "v1",
+        "v2",
+        "v3",
+        "v4",
+        "json",
+        "xml",
+        "form",
+    ]
 )
 #: Apprise's own options, whose values say how to send and carry no secret.
 PLAIN_QUERY_KEYS = frozenset(
-    ["format", "overflow", "method", "retry", "wait", "optional", "mode", "secure", "verify", "rto", "cto", "emojis", "tz", "batch", "image", "footer", "discovery", "smtp", "port", "priority"]
+    [
+        "format",
+        "overflow",
+        "method",
+        "retry",
+        "wait",
+        "optional",
+        "mode",
+        "secure",
+        "verify",
+        "rto",
+        "cto",
+        "emojis",
+        "tz",
+        "batch",
+        "image",
+        "footer",
+        "discovery",
+        "smtp",
+        "port",
+        "priority",
+    ]
 )
 
 _known: set[str] = set()
@@ -157,9 +199,17 @@ def remember(urls: Iterable[str]) -> None:
 
 
 def redact_text(text: str) -> str:
-    """Replace anything that looks like a credential inside free text, and every secret
-    piece of the targets :func:`remember` was told about."""
-    text = _TARGET_IN_TEXT.sub(lambda m: mask_url(m.group(0)), text)
+    """Replace anything that looks like a credential inside free text: any URL whose
+    scheme is not a web page's is masked whole (:func:`mask_url`), then
+    :func:`redact_login`."""
+    return redact_login(_TARGET_IN_TEXT.sub(lambda m: mask_url(m.group(0)), text))
+
+
+def redact_login(text: str) -> str:
+    """The lighter redaction for web addresses and their errors (a source's URL, a
+    fetch error): a password in ``user:password@``, secret-looking query values and the
+    targets' remembered secret pieces go; other schemes' URLs stay readable
+    (``HTTP 302 to file:///etc/passwd`` says what was refused)."""
     text = _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
     text = _QUERY.sub(lambda m: f"{m['key']}{MASK}", text)
     if _known:

@@ -11,7 +11,7 @@ import click
 
 from alerts import outbox, schema
 from alerts.daemon import stale_after
-from alerts.secrets import redact_text, redact_url, remember
+from alerts.secrets import redact_login, redact_url, remember
 from crawler import archive, liveness, schedule
 from crawler.archive_access import access_problem
 from crawler.cli import output
@@ -49,7 +49,7 @@ def status_report(cfg: Any, db, *, config_file: str = "") -> dict:
     for row in health.values():  # a source URL or its error may carry a login
         for key in ("url", "last_error"):
             if row.get(key):
-                row[key] = redact_text(row[key])
+                row[key] = redact_login(row[key])
     sources = []
     for s in cfg.sources:
         row = health.pop(s.name, None) or {"name": s.name, "kind": s.kind, "url": s.url}
