@@ -24,6 +24,8 @@ from scheduler import ConfigError, load_config
         -(10**400),
         1e300,
         "0.0000001s",
+        "௭௯s",  # Tamil digits: \d and float() take them, a config should not
+        "١٠m",
     ],
 )
 def test_out_of_range_durations_are_value_errors(value):
