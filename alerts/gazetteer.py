@@ -24,6 +24,7 @@ DATA = Path(__file__).resolve().parent / "data" / "gazetteer"
 
 # CLDR territories that are not ISO 3166-1 countries (Kosovo, XK, is kept on purpose).
 _NOT_ISO = {"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "ZZ"}
+_HAN = re.compile("[\u3040-\u30ff\u3400-\u9fff]")  # kana and CJK ideographs
 _AR_MARKS = re.compile("[\u064b-\u065f\u0670\u0640]")  # Arabic vowel marks and tatweel
 
 
@@ -188,8 +189,8 @@ def _base_names_cached(
     for code, words in infl.get("az_demonyms", {}).items():
         for w in words:
             add(Name(fold(w), code, endings=az_suffixes))
-    for b in context.get("blockers", []):
-        add(Name(fold(b), ""))
+    for b in context.get("blockers", []):  # a blocker in Chinese or Japanese: anywhere
+        add(Name(fold(b), "", bound="han" if _HAN.search(b) else "word"))
     return tuple(_resolve(n for n in names if n.pattern)), tuple(codes)
 
 
