@@ -25,6 +25,7 @@ DATA = Path(__file__).resolve().parent / "data" / "gazetteer"
 # CLDR territories that are not ISO 3166-1 countries (Kosovo, XK, is kept on purpose).
 _NOT_ISO = {"AC", "CP", "CQ", "DG", "EA", "EU", "EZ", "IC", "QO", "TA", "UN", "XA", "XB", "ZZ"}
 _HAN = re.compile("[\u3040-\u30ff\u3400-\u9fff]")  # kana and CJK ideographs
+_HANGUL = re.compile("[\uac00-\ud7a3]")
 _AR_MARKS = re.compile("[\u064b-\u065f\u0670\u0640]")  # Arabic vowel marks and tatweel
 
 
@@ -190,7 +191,8 @@ def _base_names_cached(
         for w in words:
             add(Name(fold(w), code, endings=az_suffixes))
     for b in context.get("blockers", []):  # a blocker in Chinese or Japanese: anywhere
-        add(Name(fold(b), "", bound="han" if _HAN.search(b) else "word"))
+        bound = "han" if _HAN.search(b) else "hangul" if _HANGUL.search(b) else "word"
+        add(Name(fold(b), "", bound=bound))
     return tuple(_resolve(n for n in names if n.pattern)), tuple(codes)
 
 
