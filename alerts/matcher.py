@@ -263,6 +263,10 @@ class Matcher:
                     if item.langs is None:
                         cands.append((start, end, item))
                         continue
+                if kind == "q" and "\u3040" <= item.pattern[:1] <= "\u9fff":
+                    # Chinese and Japanese terms: no spaces between words, any substring
+                    qhits.setdefault(item, []).append((start, end))
+                    continue
                 if joined or (kind == "c" and item.prefixes is not None):
                     # inside a word: only after a prefix the name allows (Arabic "و")
                     if kind == "q" or item.prefixes is None:
