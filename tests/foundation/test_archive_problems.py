@@ -81,10 +81,16 @@ def damaged(write_config, tmp_path):
     return config_for(write_config, archive)
 
 
-@pytest.mark.parametrize(
-    "args", [*READ_COMMANDS, ["run", "--once"], ["crawl"], ["backup", "copy.db"]], ids=" ".join
-)
-def test_a_damaged_archive_is_one_message_with_what_to_do(damaged, args):
+@pytest.mark.parametrize("args", [*READ_COMMANDS, ["backup", "copy.db"]], ids=" ".join)
+def test_a_damaged_archive_is_one_message_with_what_to_do(cli, damaged, args):
+    result = cli("--config", str(damaged), *args)
+    assert result.exit_code == 4, result.output
+    assert f"the archive {damaged.parent / 'archive.db'} is damaged" in result.output
+    assert "restore your latest backup" in result.output and ".recover" in result.output
+
+
+@pytest.mark.parametrize("args", [["run", "--once"], ["crawl"]], ids=" ".join)
+def test_a_damaged_archive_stops_collection_with_the_same_message(damaged, args):
     result = newswatch(damaged, *args)
     assert result.returncode == 4, result.stderr
     assert "Traceback" not in result.stderr
