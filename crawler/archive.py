@@ -216,6 +216,18 @@ def m005_robots_retries_updates(db: Database) -> None:
     )
 
 
+@migrations()
+def m006_feed_entries(db: Database) -> None:
+    """What each article's feed entry last said (a hash of its title and summary, and its
+    updated date), so a full-text source can tell an updated entry and fetch its page again."""
+    db.executescript(
+        """
+        ALTER TABLE articles ADD COLUMN entry_hash TEXT;
+        ALTER TABLE articles ADD COLUMN entry_updated_at TEXT;
+        """
+    )
+
+
 def open_archive(
     path: str | Path,
     *,

@@ -32,6 +32,7 @@ ITEM_KEYS = (
     "categories",
     "published_at",
     "updated_at",
+    "entry_hash",  # what the feed entry said (crawler/store.py: entry_hash), for updates
 )
 # Set on an item already passed through normalize_item (in a parse worker process).
 NORMALIZED = "_normalized"

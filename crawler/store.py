@@ -6,6 +6,7 @@ inside ``with archive.write(db):``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ def store_items(db: Database, source_name: str, items: list[dict], assigner) -> 
         words = fingerprint(title, text or item.get("summary"))
         row = _existing(db, url, source_name, guid)
         if row is not None:
+            _keep_entry(db, row, item)
             changed = words is not None and row["fingerprint"] != words
             if changed and assigner.record_update(
                 row["id"], title=title, text=text, content_hash=words
@@ -68,18 +70,83 @@ def store_items(db: Database, source_name: str, items: list[dict], assigner) -> 
             "updated_at": item.get("updated_at"),
             "fetched_at": now,
             "content_hash": words,
+            "entry_hash": item.get("entry_hash"),
+            "entry_updated_at": item.get("updated_at"),
         }
-        assigner.assign(articles.insert(record).last_pk)
+        # Plain SQL on the hot path: sqlite-utils' Table.insert measured ~450 us a row
+        # against ~105 us for this execute (1,500 new articles: 2.4 s against 1.5 s).
+        cursor = db.execute(_INSERT, [record[k] for k in _COLUMNS])
+        assigner.assign(cursor.lastrowid)
         result.new += 1
     return result
 
 
+_COLUMNS = (
+    "url",
+    "guid",
+    "source",
+    "title",
+    "text",
+    "summary",
+    "author",
+    "language",
+    "categories",
+    "published_at",
+    "updated_at",
+    "fetched_at",
+    "content_hash",
+    "entry_hash",
+    "entry_updated_at",
+)
+_INSERT = f"INSERT INTO articles ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
+
+
+def entry_hash(title: str | None, summary: str | None) -> str:
+    """The hash of what a feed entry says of its article (title and summary, whitespace
+    folded): when it changes, the publisher changed the entry."""
+    words = " ".join((title or "").split()) + "\x00" + " ".join((summary or "").split())
+    return hashlib.sha1(words.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _keep_entry(db: Database, row: dict, item: dict) -> None:
+    """Remember what the feed entry now says of a known article, so the same entry is not
+    taken for an update again."""
+    new_hash, new_updated = item.get("entry_hash"), item.get("updated_at")
+    if new_hash is None:
+        return
+    if row["entry_hash"] != new_hash or (new_updated and row["entry_updated_at"] != new_updated):
+        db.execute(
+            "UPDATE articles SET entry_hash = ?, entry_updated_at = ? WHERE id = ?",
+            [new_hash, new_updated or row["entry_updated_at"], row["id"]],
+        )
+
+
+def changed_entries(db: Database, source_name: str, items: list[dict]) -> set[int]:
+    """Give each feed item its ``entry_hash``, and say which of them (by index) are archived
+    articles whose entry changed since it was stored: a newer ``updated`` date, or another
+    title or summary. Their pages are worth fetching again (the store then keeps a version
+    if the text changed)."""
+    out = set()
+    for i, item in enumerate(items):
+        item["entry_hash"] = entry_hash(item.get("title"), item.get("summary"))
+        row = _existing(db, canonical_url(item["url"]), source_name, item.get("guid") or None)
+        if row is None:
+            continue
+        updated, kept_updated = item.get("updated_at"), row["entry_updated_at"]
+        newer = bool(updated and kept_updated and updated > kept_updated)
+        rewritten = row["entry_hash"] is not None and item["entry_hash"] != row["entry_hash"]
+        if newer or rewritten:
+            out.add(i)
+    return out
+
+
 def _existing(db: Database, url: str, source: str, guid: str | None) -> dict | None:
     """The archived article with this canonical URL, or this GUID in this source."""
-    sql = "SELECT id, fingerprint FROM articles WHERE url = ?"
+    cols = "id, fingerprint, entry_hash, entry_updated_at"
+    sql = f"SELECT {cols} FROM articles WHERE url = ?"
     row = next(db.query(sql, [url]), None)
     if row is None and guid:
-        sql = "SELECT id, fingerprint FROM articles WHERE source = ? AND guid = ?"
+        sql = f"SELECT {cols} FROM articles WHERE source = ? AND guid = ?"
         row = next(db.query(sql, [source, guid]), None)
     return row
 

@@ -11,6 +11,7 @@ from scrapy.http import Response
 from crawler.config import Source
 from crawler.feeds import parse_feed, parse_feed_for_store
 from crawler.spiders.base import SourceSpider
+from crawler.store import changed_entries
 from crawler.urls import canonical_url
 
 
@@ -49,11 +50,14 @@ class FeedSpider(SourceSpider):
             for item in result.items:
                 yield self.emit(src, item)
             return
-        # Full text: fetch only items the archive does not have (by canonical URL or GUID).
+        # Full text: fetch the items the archive does not have (by canonical URL or GUID),
+        # and the known ones whose entry changed (a newer updated date, another title or
+        # summary): the store keeps a version when the page's text changed (issue 16).
         canon = [canonical_url(i["url"]) for i in result.items]
         known = self.known(src, canon, [i["guid"] for i in result.items if i["guid"]])
-        for item, url in zip(result.items, canon, strict=True):
-            if url in known or (item["guid"] and item["guid"] in known):
+        changed = changed_entries(self._archive, src.name, result.items)
+        for i, (item, url) in enumerate(zip(result.items, canon, strict=True)):
+            if (url in known or (item["guid"] and item["guid"] in known)) and i not in changed:
                 continue
             if self.may_fetch(src):
                 yield self.article_request(src, item["url"], item)

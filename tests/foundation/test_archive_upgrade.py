@@ -77,7 +77,9 @@ def test_the_fixture_has_rows_in_every_table(old):
 def test_an_old_archive_upgrades_in_place_with_every_row(old, tmp_path):
     before = _dump(_raw(old))
     db = alerts_schema.open_archive(old)
-    assert _dump(db) == before
+    # later migrations add columns at the end of a table: every old row keeps its values
+    after = {t: [r[: len(before[t][0])] for r in rows] for t, rows in _dump(db).items()}
+    assert after == before
     assert archive.schema_version(db) == [m.name for m in archive.migrations._migrations]
     assert archive.schema_version(db, alerts_schema.migrations) == [
         m.name for m in alerts_schema.migrations._migrations
