@@ -8,6 +8,7 @@ import logging
 import sqlite3
 
 from alerts import schema
+from crawler import liveness
 from crawler.archive_access import ArchiveError, access_problem, explain, repair_side_files
 
 log = logging.getLogger("newswatch")
@@ -34,14 +35,19 @@ class ArchiveWatch:
 
     def usable(self) -> bool:
         """Whether the jobs may run: no known problem, or the known one is gone (a
-        permission given back: checked by opening the archive). Recovery is logged once."""
+        permission given back, space freed: checked by writing the heartbeat). Recovery is
+        logged once; while the problem lasts this costs a permission check or one write."""
         if self.problem is None:
             return True
         repair_side_files(self.path)  # the -wal/-shm SQLite made read-only meanwhile
         if access_problem(self.path) is not None:
             return False
         try:
-            schema.open_archive(self.path, create=False).close()
+            db = schema.open_archive(self.path, create=False)
+            try:
+                liveness.heartbeat(db)  # a real write: only that proves the archive is back
+            finally:
+                db.close()
         except (OSError, sqlite3.Error, ArchiveError) as e:
             self.failed(e)
             return False

@@ -18,7 +18,13 @@ from pathlib import Path
 #: What SQLite says when the file is not (or no longer) a database it can read.
 DAMAGE = ("file is not a database", "malformed", "disk image", "database corrupt")
 #: What SQLite says when a file or folder cannot be opened or written.
-ACCESS = ("unable to open database file", "readonly", "read-only", "disk i/o error")
+ACCESS = (
+    "unable to open database file",
+    "readonly",
+    "read-only",
+    "disk i/o error",
+    "disk is full",
+)
 
 RECOVERY = (
     "stop the daemon, keep the damaged file, and restore your latest backup "
@@ -31,7 +37,8 @@ RECOVERY = (
 class ArchiveError(Exception):
     """The archive cannot be used; the message names the path, the problem and the way out.
 
-    ``kind`` is ``missing``, ``permission`` or ``damaged`` (``error`` for anything else)."""
+    ``kind`` is ``missing``, ``permission``, ``full`` or ``damaged`` (``error`` for anything
+    else)."""
 
     def __init__(self, path: str | os.PathLike, kind: str, message: str):
         self.path = str(path)
@@ -101,6 +108,13 @@ def explain(path: str | os.PathLike, error: BaseException, *, write: bool = True
             f"the archive {path} is damaged (SQLite: {error}). What to do: "
             + RECOVERY.format(path=path),
         )
+    if "disk is full" in text or getattr(error, "errno", None) == 28:  # SQLITE_FULL, ENOSPC
+        return ArchiveError(
+            path,
+            "full",
+            f"cannot write the archive {path}: the disk holding it is full. Free some space "
+            "there; nothing stored so far is lost.",
+        )
     problem = None
     if isinstance(error, PermissionError | sqlite3.OperationalError | OSError):
         if isinstance(error, FileNotFoundError) and not Path(path).exists():
@@ -120,6 +134,8 @@ def explain(path: str | os.PathLike, error: BaseException, *, write: bool = True
 def is_archive_error(error: BaseException) -> bool:
     """Whether ``error`` is about the archive itself (access or damage), not about a query."""
     if isinstance(error, ArchiveError | PermissionError):
+        return True
+    if isinstance(error, OSError) and error.errno == 28:  # no space left on the device
         return True
     if isinstance(error, sqlite3.DatabaseError):
         text = str(error).lower()

@@ -154,3 +154,23 @@ def test_backup_copies_an_open_archive_and_refuses_to_overwrite(cli, write_confi
     assert not (tmp_path / "copy.db.part").exists()
     again = cli("--config", config, "backup", str(tmp_path / "copy.db"))
     assert again.exit_code == 2 and "--force" in again.output
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 64 KB filesystem (tmpfs; needs root), too small for a new archive's tables."""
+    where = tmp_path / "tiny"
+    where.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(where)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    yield where
+    subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def test_a_full_disk_is_named_as_such(cli, write_config, tiny_disk):
+    result = cli("--config", str(config_for(write_config, tiny_disk / "a.db")), "crawl")
+    assert result.exit_code == 4, result.output
+    assert "the disk holding it is full" in result.output
