@@ -22,6 +22,7 @@ import click
 from alerts.cli.alerts import alerts
 from alerts.cli.dedupe import dedupe
 from alerts.cli.demo import demo
+from alerts.cli.init import init
 from alerts.cli.match import match
 from alerts.cli.run import run
 from alerts.cli.serve import serve
@@ -45,7 +46,15 @@ from crawler.cli.crawl import crawl
 from crawler.cli.extract import extract
 from crawler.cli.search import search
 from crawler.cli.sources import sources
-from crawler.config import ArchiveSettings, CrawlSettings, DedupeSettings, Source, StrictModel
+from crawler.cli.worker import worker
+from crawler.config import (
+    ArchiveSettings,
+    ClusterSettings,
+    CrawlSettings,
+    DedupeSettings,
+    Source,
+    StrictModel,
+)
 from crawler.config_file import ConfigError, ConfigLoader
 
 __all__ = [
@@ -79,6 +88,7 @@ class Config(StrictModel):
     daemon: DaemonSettings = DaemonSettings()
     dedupe: DedupeSettings = DedupeSettings()
     serve: ServeSettings = ServeSettings()
+    cluster: ClusterSettings | None = None  # absent: one process collects (crawler/cluster/)
 
 
 def cross_check(cfg: Config) -> list[tuple[str, str]]:
@@ -122,9 +132,15 @@ def load_config(path: str | os.PathLike) -> Config:
     return CONFIG.load(path)
 
 
+LOCAL_CONFIG = "newswatch.toml"
+
+
 def config_path(explicit: str | None = None) -> str:
-    """``--config``, else ``$NEWSWATCH_CONFIG``, else ``data/newswatch.toml``."""
-    return explicit or os.environ.get("NEWSWATCH_CONFIG") or DEFAULT_CONFIG
+    """``--config``, else ``$NEWSWATCH_CONFIG``, else ``./newswatch.toml`` when it exists
+    (what `newswatch init` writes), else ``data/newswatch.toml``."""
+    if explicit or os.environ.get("NEWSWATCH_CONFIG"):
+        return explicit or os.environ["NEWSWATCH_CONFIG"]
+    return LOCAL_CONFIG if os.path.isfile(LOCAL_CONFIG) else DEFAULT_CONFIG
 
 
 # --------------------------------------------------------------------------- the CLI
@@ -144,6 +160,8 @@ for command in (
 ):  # fmt: skip
     cli.add_command(command)
 cli.add_command(serve)
+cli.add_command(init)
+cli.add_command(worker)
 
 
 def main() -> None:

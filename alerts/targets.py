@@ -25,11 +25,21 @@ _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 
 
 def _instantiate(url: str):
+    return _instantiate_why(url)[0]
+
+
+def _instantiate_why(url: str):
+    """Apprise's plugin for ``url`` (or None) and Apprise's own reason for refusing it
+    ("Invalid ~From~ email specified"), secrets scrubbed."""
     import apprise
 
-    # Apprise logs a refused URL in full; keep that out of every log while we probe it.
-    with apprise.LogCapture(level=apprise.logging.WARNING):
-        return apprise.Apprise.instantiate(url)
+    # Apprise logs a refused URL in full; keep that out of every log while we probe it,
+    # and keep its reason, the one thing that tells the user what to change.
+    with apprise.LogCapture(level=apprise.logging.WARNING, fmt="%(message)s") as logs:
+        plugin = apprise.Apprise.instantiate(url)
+    lines = [s.strip(" :") for s in logs.getvalue().splitlines()]
+    reasons = [s for s in lines if s and not s.startswith("Could not load")]
+    return plugin, redact_text(_scrub("; ".join(dict.fromkeys(reasons)), url))[:300]
 
 
 def check_targets(targets: Sequence[Target]) -> list[tuple[str, str]]:
@@ -58,9 +68,12 @@ def check_targets(targets: Sequence[Target]) -> list[tuple[str, str]]:
                 )
             )
             continue
-        if _instantiate(t.url) is None:
+        plugin, why = _instantiate_why(t.url)
+        if plugin is None:
             reason = (
-                "incomplete or invalid" if scheme in _schemes() else f"unknown scheme {scheme}://"
+                (why or "incomplete or invalid")
+                if scheme in _schemes()
+                else f"unknown scheme {scheme}://"
             )
             problems.append(
                 (f"targets[{i}].url", f"target {t.name!r}: Apprise cannot use this URL ({reason})")
