@@ -30,8 +30,12 @@ def alerts_test(obj: Context, target: str | None) -> None:
     cfg = obj.config
     remember(t.url for t in cfg.targets)  # an error that quotes a token shows it masked
     chosen = [t for t in cfg.targets if target is None or t.name == target]
+    if not cfg.targets:
+        raise click.UsageError(
+            f"no alert targets in {obj.path}: add a [[targets]] entry with an Apprise URL"
+        )
     if not chosen:
-        known = ", ".join(t.name for t in cfg.targets) or "none configured"
+        known = ", ".join(t.name for t in cfg.targets)
         raise click.BadParameter(
             f"no target named {target!r} (targets: {known})", param_hint="TARGET"
         )
