@@ -26,6 +26,7 @@ from alerts.cli.init import init
 from alerts.cli.match import match
 from alerts.cli.run import run
 from alerts.cli.serve import serve
+from alerts.cli.source_test import sources_test
 from alerts.cli.status import status
 from alerts.cli.tiers import tiers
 from alerts.config import (
@@ -161,6 +162,7 @@ for command in (
     cli.add_command(command)
 cli.add_command(serve)
 cli.add_command(init)
+sources.add_command(sources_test)  # a crawler group with a command that needs the matcher
 cli.add_command(worker)
 
 

@@ -24,6 +24,10 @@ from crawler.urls import is_private_address, numeric_host
 logger = logging.getLogger(__name__)
 
 
+# what to change, in the message itself: a local test feed is the common case
+_HINT = " (to allow it, set allow_private_addresses = true on the source, or in [crawl] for all)"
+
+
 def _allowed(request: Request, default: bool) -> bool:
     value = request.meta.get("allow_private_addresses")
     return default if value is None else bool(value)
@@ -62,7 +66,7 @@ class AddressGuardMiddleware:
             return None
         host = urlparse_cached(request).hostname or ""
         if is_private_address(host):
-            raise PrivateAddressRefused(f"refused a request to a private address: {host}")
+            raise PrivateAddressRefused(f"refused a request to a private address: {host}{_HINT}")
         if numeric_host(host) is not None:
             return None  # a public address, in whichever form it was written
         try:
@@ -73,6 +77,7 @@ class AddressGuardMiddleware:
         if private:
             raise PrivateAddressRefused(
                 f"refused a request to {host}: it resolves to a private address ({private[0]})"
+                + _HINT
             )
         return None
 
