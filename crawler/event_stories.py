@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import Counter
 from collections.abc import Callable
 
 import numpy as np
@@ -28,10 +27,7 @@ from sqlite_utils import Database
 
 from crawler import times
 from crawler.config import DedupeSettings
-from crawler.events import TITLE_WEIGHT, EventIndex, headline_and_lead
-
-# What an article is compared by: its headline (twice) and lead, and each of them alone.
-Vector = tuple[tuple[np.ndarray, np.ndarray], dict[str, tuple[np.ndarray, np.ndarray]]]
+from crawler.events import EventIndex, Vectors, headline_and_lead
 
 # An article nominates its story when its own cosine reaches this share of the threshold;
 # the stories of the MAX_STORIES best articles are tried.
@@ -115,25 +111,22 @@ class EventLinker:
             vector = self.vector(title, body, language)
             self.add(aid, story, vector, language, article_time(published, fetched))
 
-    def vector(self, title: str | None, text: str | None, language: str | None) -> Vector | None:
+    def vector(self, title: str | None, text: str | None, language: str | None) -> Vectors | None:
         """What an article is compared by (None when the event level is off)."""
         if not self.enabled:
             return None
-        head, lead = headline_and_lead(title, text, language)
-        full = Counter({t: n * TITLE_WEIGHT for t, n in head.items()}) + lead
-        vector = self.index.vector
-        return vector(full), {"lead": vector(lead), "headline": vector(head)}
+        return self.index.vectors(*headline_and_lead(title, text, language))
 
-    def find(self, vector: Vector | None, language: str | None, at: float) -> int | None:
+    def find(self, vector: Vectors | None, language: str | None, at: float) -> int | None:
         """The story this article's event belongs to, or None for a new event."""
-        if vector is None or not len(vector[0][0]):
+        if vector is None or not len(vector.ids):
             return None
-        vector, parts = vector
+        whole, lead, head = vector.part("all"), vector.part("lead"), vector.part("headline")
         index = self.index
         index.expire(at - 2 * index.window)
         threshold = self.settings.event_threshold
         tried: set[int] = set()
-        for score, _, story in index.candidates(vector, language, at):
+        for score, _, story in index.candidates(whole, language, at):
             if score < threshold * CANDIDATE_SHARE or len(tried) >= MAX_STORIES:
                 break
             if story in tried:
@@ -144,17 +137,22 @@ class EventLinker:
             # that shares one sentence (a quote, a boilerplate line) under another headline.
             score = index.centroid_score
             if (
-                score(vector, language, story) >= threshold
-                and score(parts["lead"], language, story, part="lead") >= LEAD_SHARE * threshold
-                and score(parts["headline"], language, story, part="headline") >= HEADLINE_MIN
+                score(whole, language, story) >= threshold
+                and score(lead, language, story, part="lead") >= LEAD_SHARE * threshold
+                and score(head, language, story, part="headline") >= HEADLINE_MIN
             ):
                 return story
         return None
 
     def add(
-        self, article_id: int, story_id: int, vector: Vector | None, language: str | None, at: float
+        self,
+        article_id: int,
+        story_id: int,
+        vector: Vectors | None,
+        language: str | None,
+        at: float,
     ) -> None:
         """Put a stored article in the index under its story."""
         if vector is None:
             return
-        self.index.add(article_id, story_id, vector[0], language, at, parts=vector[1])
+        self.index.add(article_id, story_id, vector, language, at)

@@ -28,8 +28,8 @@ import heapq
 import re
 from array import array
 from collections import Counter
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
@@ -48,6 +48,7 @@ MAX_POSTINGS = 2000
 POSTING_MIN_DF = 1000
 # A story's centroid keeps its heaviest terms only.
 CENTROID_TERMS = 300
+PARTS = ("all", "lead", "headline")
 
 
 @lru_cache(maxsize=64)
@@ -119,13 +120,35 @@ def _tokens(text: str, stop: frozenset[str], limit: int, *, names: bool) -> list
     return out
 
 
-@dataclass
+class Vectors(NamedTuple):
+    """An article as term ids (sorted) and the count of each in the headline (row 0) and in
+    the lead (row 1): two small arrays, from which each vector is computed when needed."""
+
+    ids: np.ndarray  # int32
+    counts: np.ndarray  # uint8, shape (2, len(ids))
+
+    def part(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Term ids and 1 + log(count) weights of the whole ("all": the headline counted
+        TITLE_WEIGHT times, and the lead), or of the "headline" or the "lead" alone."""
+        if name == "all":
+            return self.ids, _tf(self.counts)
+        counts = self.counts[0 if name == "headline" else 1]
+        keep = counts > 0
+        return self.ids[keep], 1.0 + np.log(counts[keep].astype(np.float32))
+
+
+def _tf(counts: np.ndarray) -> np.ndarray:
+    return 1.0 + np.log(TITLE_WEIGHT * counts[0].astype(np.float32) + counts[1])
+
+
 class _Doc:
-    key: int  # article id
-    event: int  # story id
-    at: float  # publication (else first-seen) time, seconds since the epoch
-    ids: np.ndarray  # term ids, sorted (int32)
-    tf: np.ndarray  # 1 + log(term count), in the order of ``ids`` (float32)
+    __slots__ = ("key", "event", "at", "vectors")
+
+    def __init__(self, key: int, event: int, at: float, vectors: Vectors):
+        self.key = key  # article id
+        self.event = event  # story id
+        self.at = at  # publication (else first-seen) time, seconds since the epoch
+        self.vectors = vectors
 
 
 class _Language:
@@ -171,11 +194,15 @@ class EventIndex:
         self._where: dict[int, str] = {}
         self._times: list[tuple[float, int]] = []  # a heap of (time, article): oldest first
         self._dead = 0
-        # Per part ("all": headline and lead; "lead", "headline": each alone) and event: the
-        # sum of its articles' unit tf-idf vectors (weights as the articles went in), as
-        # sorted term ids and weights, and how many articles it holds.
-        self._centroids: dict[str, dict[int, tuple[np.ndarray, np.ndarray, int]]] = {"all": {}}
-        self._parts: dict[int, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
+        # An event of one article is that article (``_solo``: event -> article). An event of
+        # several has, per part ("all": headline and lead; "lead", "headline": each alone),
+        # the sum of its articles' unit tf-idf vectors (weights as they went in) as sorted
+        # term ids and weights; ``_members`` counts its articles in the index.
+        self._solo: dict[int, int] = {}
+        self._centroids: dict[str, dict[int, tuple[np.ndarray, np.ndarray]]] = {
+            part: {} for part in PARTS
+        }
+        self._members: dict[int, int] = {}
 
     def __len__(self) -> int:
         return len(self._where)
@@ -186,8 +213,10 @@ class EventIndex:
         total = 0
         for lang in self._langs.values():
             total += lang.df.nbytes
-            total += sum(d.ids.nbytes + d.tf.nbytes + 150 for d in lang.docs.values())
+            total += sum(sum(a.nbytes for a in d.vectors) + 400 for d in lang.docs.values())
             total += sum(p.itemsize * len(p) + 80 for p in lang.postings.values())
+        for cents in self._centroids.values():
+            total += sum(i.nbytes + w.nbytes + 150 for i, w in cents.values())
         return total + 90 * len(self._vocab)
 
     def vector(self, counts: Counter) -> tuple[np.ndarray, np.ndarray]:
@@ -198,6 +227,18 @@ class EventIndex:
         tf = np.fromiter(counts.values(), np.float32, len(counts))
         order = np.argsort(ids)
         return ids[order], 1.0 + np.log(tf[order])
+
+    def vectors(self, head: Counter, lead: Counter) -> Vectors:
+        """An article's vectors from the term counts of its headline and of its lead."""
+        vocab = self._vocab
+        get = vocab.setdefault
+        terms = list(dict.fromkeys([*head, *lead]))
+        ids = np.fromiter((get(t, len(vocab)) for t in terms), np.int32, len(terms))
+        counts = np.zeros((2, len(terms)), np.uint8)
+        counts[0] = np.minimum([head.get(t, 0) for t in terms], 255)
+        counts[1] = np.minimum([lead.get(t, 0) for t in terms], 255)
+        order = np.argsort(ids)
+        return Vectors(ids[order], np.ascontiguousarray(counts[:, order]))
 
     def candidates(
         self,
@@ -237,9 +278,9 @@ class EventIndex:
             return []
         qw = tf * lang.idf(ids)
         qw /= np.sqrt(np.dot(qw, qw)) or 1.0
-        cat = np.concatenate([d.ids for d in cands])
-        w = np.concatenate([d.tf for d in cands]) * lang.idf(cat)
-        starts = np.cumsum([0] + [len(d.ids) for d in cands[:-1]])
+        cat = np.concatenate([d.vectors.ids for d in cands])
+        w = _tf(np.concatenate([d.vectors.counts for d in cands], axis=1)) * lang.idf(cat)
+        starts = np.cumsum([0] + [len(d.vectors.ids) for d in cands[:-1]])
         norms = np.sqrt(np.add.reduceat(w * w, starts))
         pos = np.minimum(np.searchsorted(ids, cat), len(ids) - 1)
         dots = np.add.reduceat(np.where(ids[pos] == cat, w * qw[pos], 0.0), starts)
@@ -247,31 +288,16 @@ class EventIndex:
         best = np.argsort(-scores, kind="stable")[:limit].tolist()
         return [(float(scores[i]), cands[i].key, cands[i].event) for i in best]
 
-    def add(
-        self,
-        key: int,
-        event: int,
-        vector: tuple[np.ndarray, np.ndarray],
-        language: str | None,
-        at: float,
-        *,
-        parts: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
-    ) -> None:
-        """Put an article in (or move it to another event if it is in already); ``parts``
-        are the vectors of parts of it (its lead, its headline), for the event's centroid
-        of each part."""
+    def add(self, key: int, event: int, vectors: Vectors, language: str | None, at: float) -> None:
+        """Put an article in (or move it to another event if it is in already)."""
         code = _lang(language)
         lang = self._langs.setdefault(code, _Language())
         if key in lang.docs:
             lang.docs[key].event = event
             return
-        ids, tf = vector
-        self._to_centroid(self._centroids["all"], event, lang, ids, tf, 1)
-        if parts:
-            for name, vec in parts.items():
-                self._to_centroid(self._centroids.setdefault(name, {}), event, lang, *vec, 1)
-            self._parts[key] = parts
-        lang.docs[key] = _Doc(key, event, at, ids, tf)
+        ids = vectors.ids
+        self._join(event, key, lang, vectors)
+        lang.docs[key] = _Doc(key, event, at, vectors)
         self._where[key] = code
         heapq.heappush(self._times, (at, key))
         # a term this common is never looked up (see PROBE_MAX_DF): no posting for it
@@ -282,7 +308,7 @@ class EventIndex:
         for tid in rare.tolist():
             p = postings.get(tid)
             if p is None:
-                p = postings[tid] = array("q")
+                p = postings[tid] = array("i")
             p.append(key)
 
     def centroid_score(
@@ -298,46 +324,65 @@ class EventIndex:
         place, numbers) scores high; one that shares the idiosyncrasies of one member (the
         way chains of "nearest article" drift to a second event) does not."""
         lang = self._langs.get(_lang(language))
-        cent = self._centroids.get(part, {}).get(event)
         ids, tf = vector
-        if lang is None or cent is None or not len(ids):
+        if lang is None or not len(ids):
             return 0.0
-        cids, cw, _ = cent
+        solo = self._solo.get(event)
+        if solo is not None:
+            doc = lang.docs.get(solo)
+            if doc is None:
+                return 0.0
+            cids, ctf = doc.vectors.part(part)
+            cw = ctf * lang.idf(cids)
+        else:
+            cent = self._centroids[part].get(event)
+            if cent is None:
+                return 0.0
+            cids, cw = cent
         qw = tf * lang.idf(ids)
         qn = float(np.sqrt(np.dot(qw, qw))) or 1.0
         cn = float(np.sqrt(np.dot(cw, cw))) or 1.0
         return _dot(ids, qw, cids, cw) / (qn * cn)
 
-    def _to_centroid(
-        self,
-        centroids: dict,
-        event: int,
-        lang: _Language,
-        ids: np.ndarray,
-        tf: np.ndarray,
-        sign: int,
+    def _join(self, event: int, key: int, lang: _Language, vectors: Vectors) -> None:
+        """Count an article into its event: the second article turns the event's first
+        article into centroids, later ones are added to them."""
+        n = self._members.get(event)
+        if n is None:
+            first = self._solo.pop(event, None)
+            code = self._where.get(first) if first is not None else None
+            if code is None:
+                self._solo[event] = key
+                return
+            doc = self._langs[code].docs[first]
+            for part in PARTS:
+                self._add_to(self._centroids[part], event, lang, *doc.vectors.part(part))
+            n = 1
+        for part in PARTS:
+            self._add_to(self._centroids[part], event, lang, *vectors.part(part))
+        self._members[event] = n + 1
+
+    @staticmethod
+    def _add_to(
+        centroids: dict, event: int, lang: _Language, ids: np.ndarray, tf: np.ndarray
     ) -> None:
         if not len(ids):
             return
         w = tf * lang.idf(ids)
-        w = w / (float(np.sqrt(np.dot(w, w))) or 1.0)
+        w = (w / (float(np.sqrt(np.dot(w, w))) or 1.0)).astype(np.float32)
         cent = centroids.get(event)
         if cent is None:
-            if sign > 0:
-                centroids[event] = (ids, w.astype(np.float32), 1)
+            centroids[event] = (ids, w)
             return
-        cids, cw, n = cent
-        if n + sign <= 0:
-            del centroids[event]
-            return
+        cids, cw = cent
         merged = np.union1d(cids, ids)
         out = np.zeros(len(merged), np.float32)
         out[np.searchsorted(merged, cids)] += cw
-        out[np.searchsorted(merged, ids)] += sign * w
+        out[np.searchsorted(merged, ids)] += w
         if len(merged) > CENTROID_TERMS:  # keep the story's core, bound its memory
             keep = np.sort(np.argpartition(-out, CENTROID_TERMS)[:CENTROID_TERMS])
             merged, out = merged[keep], out[keep]
-        centroids[event] = (merged, out, n + sign)
+        centroids[event] = (merged, out)
 
     def expire(self, before: float) -> None:
         """Drop articles published before ``before`` (seconds since the epoch)."""
@@ -349,19 +394,31 @@ class EventIndex:
                 continue
             lang = self._langs[code]
             doc = lang.docs.pop(key)
-            self._to_centroid(self._centroids["all"], doc.event, lang, doc.ids, doc.tf, -1)
-            for name, vec in self._parts.pop(key, {}).items():
-                self._to_centroid(self._centroids[name], doc.event, lang, *vec, -1)
-            lang.count(doc.ids, -1)
+            self._leave(doc.event, key)
+            lang.count(doc.vectors.ids, -1)
             self._dead += 1
         if self._dead > max(1000, len(self._where)):
             self._compact()
+
+    def _leave(self, event: int, key: int) -> None:
+        # An event's centroids stay as they are until its last article leaves the window.
+        if self._solo.get(event) == key:
+            del self._solo[event]
+            return
+        n = self._members.get(event)
+        if n is not None:
+            if n <= 1:
+                del self._members[event]
+                for cents in self._centroids.values():
+                    cents.pop(event, None)
+            else:
+                self._members[event] = n - 1
 
     def _compact(self) -> None:
         for lang in self._langs.values():
             live = lang.docs
             for tid, p in list(lang.postings.items()):
-                kept = array("q", (k for k in p if k in live))
+                kept = array("i", (k for k in p if k in live))
                 if kept:
                     lang.postings[tid] = kept
                 else:
