@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-install lint format bench demo serve browser clean
+.PHONY: install run test test-install lint format bench demo serve browser redis clean
 
 # (Re)install when .venv is missing or older than pyproject.toml.
 $(STAMP): pyproject.toml
@@ -23,7 +23,7 @@ run: $(STAMP) ## start the daemon on the default config and the embedded SQLite 
 # loadgroup keeps an xdist_group (a module whose fixture crawls) on one worker.
 TEST_WORKERS ?= 4
 
-test: $(STAMP) browser ## lint and run the test suite
+test: $(STAMP) browser redis ## lint and run the test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup -m "not install" $(PYTEST_ARGS)
@@ -56,6 +56,12 @@ browser: ## install Chromium (Debian package) for the browser test when it is mi
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
 	  { $(SUDO) apt-get update -qq && \
 	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+# The cluster tests (tests/cluster/) start a real redis-server of their own (Debian package).
+redis: ## install redis-server (Debian package) for the cluster tests when it is missing
+	@command -v redis-server >/dev/null 2>&1 || \
+	  { $(SUDO) apt-get update -qq && \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; }
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

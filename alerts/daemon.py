@@ -341,9 +341,16 @@ class Daemon:
         sources = [by_name[n] for n in due if n in by_name]
         from crawler import runner
 
+        crawl_sources = runner.crawl_sources
+        if getattr(self.cfg, "cluster", None) is not None:  # workers crawl, we store
+            from functools import partial
+
+            from crawler.cluster.dispatch import crawl_sources_cluster
+
+            crawl_sources = partial(crawl_sources_cluster, self.cfg.cluster)
         started = time.perf_counter()
         self._crawl_task = self.loop.create_task(
-            runner.crawl_sources(
+            crawl_sources(
                 self.cfg.crawl,
                 sources,
                 self.cfg.archive.path,

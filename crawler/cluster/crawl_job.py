@@ -1,0 +1,131 @@
+"""The crawl of one cluster task, in a process of its own: ``python -m
+crawler.cluster.crawl_job JOB.json RESULT.json``.
+
+A Twisted reactor cannot be restarted in one process, and a Celery worker runs thousands
+of tasks; so each task's crawl runs here, in a fresh process that exits after it (pattern
+B of docs/architecture.md: about a second of start-up per task, amortized over a batch of
+sources, and a hung crawl is killed outright). The crawl is the ordinary one, into a
+scratch archive seeded with what the daemon sent (validators, robots.txt files, the
+articles each source has); the items it stored there are what goes back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from crawler import archive
+from crawler.cluster.jobs import item_from_row
+from crawler.config import CrawlSettings, DedupeSettings, Source
+
+SEEDED = "seeded"  # matched_at of the seeded articles: a crawl that updates one clears it
+
+
+def seed(db, job: dict) -> None:
+    """Put what the daemon knows of the job's sources into the scratch archive."""
+    with archive.write(db):
+        for s in job["sources"]:
+            st = job["state"].get(s["name"], {})
+            db.execute(
+                "INSERT INTO sources (name, kind, url, etag, last_modified, body_hash)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [s["name"], s["kind"], s["url"], st.get("etag"), st.get("last_modified"),
+                 st.get("body_hash")],
+            )  # fmt: skip
+            for a in job["known"].get(s["name"], []):
+                db.execute(
+                    "INSERT OR IGNORE INTO articles (url, guid, source, fetched_at, updated_at,"
+                    " fingerprint, content_hash, matched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [a["url"], a["guid"], s["name"], a["fetched_at"], a["updated_at"],
+                     a["fingerprint"], a["content_hash"], SEEDED],
+                )  # fmt: skip
+        for r in job["robots"]:
+            db.execute(
+                "INSERT OR REPLACE INTO robots (netloc, status, body, fetched_at, expires_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [r["netloc"], r["status"], r["body"].encode("latin-1"), r["fetched_at"],
+                 r["expires_at"]],
+            )  # fmt: skip
+
+
+def collect(db, job: dict, results: list) -> dict:
+    """What the crawl stored in the scratch archive, as the task's answer."""
+    items: dict[str, list[dict]] = {}
+    for row in db.query("SELECT * FROM articles WHERE matched_at IS NULL ORDER BY id"):
+        items.setdefault(row["source"], []).append(item_from_row(row))
+    seeded = {r["netloc"]: r["fetched_at"] for r in job["robots"]}
+    robots = [
+        {**r, "body": bytes(r["body"] or b"").decode("latin-1")}
+        for r in db.query("SELECT netloc, status, body, fetched_at, expires_at FROM robots")
+        if seeded.get(r["netloc"]) != r["fetched_at"]
+    ]
+    return {
+        "results": [dataclasses.asdict(r) for r in results],
+        "items": items,
+        "robots": robots,
+    }
+
+
+def run_job(job: dict, workdir: str) -> dict:
+    """Crawl the job's sources into a scratch archive in ``workdir``; return the answer."""
+    from crawler.runner import crawl_sources, install_asyncio_reactor
+    from crawler.workers import ParseWorkers
+
+    path = str(Path(workdir) / "scratch.db")
+    db = archive.open_archive(path)
+    seed(db, job)
+    db.close()
+    crawl = CrawlSettings(**job["crawl"])
+    sources = [Source(**s) for s in job["sources"]]
+    # The event level of dedupe is the daemon's business; here stories only cost time.
+    dedupe = DedupeSettings(event_threshold=0)
+
+    install_asyncio_reactor()
+    from scrapy.utils.defer import deferred_from_coro
+    from twisted.internet import reactor
+
+    out: dict = {}
+
+    async def main() -> None:
+        # This process is the isolation: parse in place, no pool of its own.
+        workers = ParseWorkers(1, min_bytes=1 << 62)
+        out["results"] = await crawl_sources(crawl, sources, path, dedupe=dedupe, workers=workers)
+
+    def finished(result):
+        out["failure"] = result if hasattr(result, "raiseException") else None
+        reactor.stop()
+
+    reactor.callWhenRunning(lambda: deferred_from_coro(main()).addBoth(finished))
+    reactor.run(installSignalHandlers=False)
+    if out.get("failure") is not None:
+        out["failure"].raiseException()
+    db = archive.open_archive(path)
+    try:
+        return collect(db, job, out["results"])
+    finally:
+        db.close()
+
+
+def main(argv: list[str]) -> int:
+    """Read the job file, crawl, write the answer file; exit 0 (a failure: traceback, 1)."""
+    job = json.loads(Path(argv[1]).read_text())
+    with tempfile.TemporaryDirectory(prefix="newswatch-job-") as workdir:
+        answer = run_job(job, workdir)
+    tmp = Path(argv[2] + ".tmp")
+    tmp.write_text(json.dumps(answer, ensure_ascii=False))
+    tmp.replace(argv[2])
+    return 0
+
+
+if __name__ == "__main__":
+    import logging
+    import os
+
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    code = main(sys.argv)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # Scrapy and Twisted loaded: skip the slow teardown

@@ -1,0 +1,3 @@
+"""Fixtures of the cluster tests (in cluster_support.py, which the tests also import)."""
+
+from support.cluster import cluster_config, redis_url, site, workers  # noqa: F401

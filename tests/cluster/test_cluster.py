@@ -1,0 +1,95 @@
+"""Distributed collection (issue 19): a real redis-server, real `newswatch worker`
+processes, `newswatch run --once` as the daemon, a local site on four loopback hosts."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+import redis
+import sqlite_utils
+from support.cluster import crawl_children, newswatch
+
+pytestmark = pytest.mark.slow
+
+
+def stored(config_dir) -> list[str]:
+    db = sqlite_utils.Database(config_dir / "archive.db")
+    return [r["url"] for r in db.query("SELECT url FROM articles")]
+
+
+def wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def test_two_workers_store_every_item_once(cluster_config, site, workers, tmp_path):
+    workers.start()
+    workers.start()
+    daemon = newswatch(cluster_config, "run", "--once", stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT)  # fmt: skip
+    out, _ = daemon.communicate(timeout=240)
+    assert daemon.returncode == 0, out.decode()
+    urls = stored(tmp_path)
+    assert sorted(urls) == sorted(site.expected)
+    db = sqlite_utils.Database(tmp_path / "archive.db")
+    health = {r["name"]: r for r in db.query("SELECT * FROM sources")}
+    assert {r["consecutive_failures"] for r in health.values()} == {0}
+    assert all(r["items_new"] == 5 for r in health.values())
+    # a second cycle: every item is known, nothing is stored twice
+    daemon = newswatch(cluster_config, "run", "--once", stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT)  # fmt: skip
+    out, _ = daemon.communicate(timeout=240)
+    assert daemon.returncode == 0, out.decode()
+    assert sorted(stored(tmp_path)) == sorted(site.expected)
+
+
+def test_worker_killed_mid_crawl_loses_and_duplicates_nothing(
+    cluster_config, site, workers, tmp_path
+):
+    first = workers.start()
+    workers.start()
+    daemon = newswatch(cluster_config, "run", "--once", stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT)  # fmt: skip
+    wait_for(lambda: crawl_children(first.pid), 120, "the first worker to start a crawl")
+    os.killpg(first.pid, signal.SIGKILL)  # the worker and its crawl process
+    first.wait(10)
+    # the task the dead worker held goes back to the queue after visibility_timeout and
+    # the other worker crawls it
+    out, _ = daemon.communicate(timeout=300)
+    assert daemon.returncode == 0, out.decode()
+    urls = stored(tmp_path)
+    assert len(urls) == len(set(urls))
+    assert sorted(urls) == sorted(site.expected)
+
+
+def test_a_worker_on_another_version_is_refused(cluster_config, redis_url, tmp_path):
+    redis.Redis.from_url(redis_url).set("newswatch:version", "0.0.1/0")
+    proc = newswatch(cluster_config, "worker", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2
+    assert b"refusing to start" in err and b"0.0.1/0" in err
+
+
+def test_a_task_from_another_version_is_refused(cluster_config):
+    from crawler.cluster.app import make_app
+    from crawler.cluster.jobs import refusal
+    from scheduler import load_config
+
+    cfg = load_config(cluster_config)
+    task = make_app(cfg.cluster).tasks["newswatch.crawl"]
+    answer = task.run({"version": "0.0.1/0", "sources": []})
+    error_class, message = refusal(answer)
+    assert error_class == "worker_version"
+    assert "0.0.1/0" in message
+    # and the daemon refuses an answer from a worker on another version
+    error_class, message = refusal({"results": [], "worker": {"version": "9.9/9"}})
+    assert error_class == "worker_version" and "9.9/9" in message
