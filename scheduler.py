@@ -147,13 +147,44 @@ def config_path(explicit: str | None = None) -> str:
 # --------------------------------------------------------------------------- the CLI
 
 
+class ArchiveOverride:
+    """A config loader whose configs use another archive (``--archive PATH``). Without a
+    config file of one's own (no --config, $NEWSWATCH_CONFIG or ./newswatch.toml, and no
+    data/newswatch.toml either) the defaults are used: a kept or copied archive needs no
+    config to be searched or shown."""
+
+    def __init__(self, loader: ConfigLoader, archive: str, optional: bool):
+        self.loader, self.archive, self.optional = loader, archive, optional
+
+    def load(self, path: str | os.PathLike) -> Config:
+        """The config at ``path`` (or the defaults, see above) with the archive replaced."""
+        default = self.optional and not os.path.isfile(path)
+        cfg = Config() if default else self.loader.load(path)
+        return cfg.model_copy(update={"archive": ArchiveSettings(path=self.archive)})
+
+    def __getattr__(self, name: str):
+        return getattr(self.loader, name)
+
+
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config", metavar="PATH", default=None, help=CONFIG_HELP)
+@click.option(
+    "--archive",
+    "archive",
+    metavar="PATH",
+    default=None,
+    help="Use this archive instead of the config's [archive] path (a kept demo archive, a"
+    " backup copy); without a config file, the defaults.",
+)
 @click.version_option(package_name="newswatch")
 @click.pass_context
-def cli(ctx: click.Context, config: str | None) -> None:
+def cli(ctx: click.Context, config: str | None, archive: str | None) -> None:
     """newswatch: collect news, keep one deduplicated archive, alert once per story."""
-    ctx.obj = Context(config_path(config), CONFIG, open_archive)
+    loader = CONFIG
+    if archive:
+        explicit = bool(config or os.environ.get("NEWSWATCH_CONFIG"))
+        loader = ArchiveOverride(CONFIG, archive, optional=not explicit)
+    ctx.obj = Context(config_path(config), loader, open_archive)
 
 
 for command in (

@@ -14,7 +14,7 @@ from crawler.config_file import ConfigError
 
 
 def _countries(values: tuple[str, ...]) -> list[str]:
-    from alerts.suggest import country_code
+    from crawler.suggest import country_code
 
     codes = []
     for value in (v.strip() for raw in values for v in raw.split(",")):

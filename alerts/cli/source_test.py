@@ -39,8 +39,8 @@ def sources_test(obj: Context, source: str, allow_private: bool, as_json: bool) 
     items, which are new to the archive and which watches they would fire. Nothing is
     written: not the archive, not the source's health."""
     from alerts.stages import compile_matcher
-    from alerts.suggest import did_you_mean
     from crawler.probe import run_probe
+    from crawler.suggest import did_you_mean
 
     cfg = obj.config
     by_name = {s.name: s for s in cfg.sources}

@@ -1,13 +1,29 @@
-"""`newswatch search`: full-text search over the archive."""
+"""`newswatch search`: full-text search over the archive, in the watch query language."""
 
 from __future__ import annotations
 
 import click
 
-from crawler import archive
 from crawler.cli import output
 from crawler.cli.context import Context, config_option, json_option, pass_ctx
 from crawler.stories import plus_outlets
+
+
+def _countries(values: tuple[str, ...]) -> list[str]:
+    from crawler.suggest import country_code
+
+    out = []
+    for value in (v.strip() for raw in values for v in raw.split(",")):
+        if not value:
+            continue
+        code = country_code(value)
+        if code is None:
+            raise click.BadParameter(
+                f"{value!r} is no country code or English country name (e.g. AZ, Azerbaijan)",
+                param_hint="--country",
+            )
+        out.append(code)
+    return out
 
 
 @click.command()
@@ -15,17 +31,80 @@ from crawler.stories import plus_outlets
 @click.option(
     "--limit", default=20, show_default=True, type=click.IntRange(1, 10_000), help="Most results."
 )
+@click.option(
+    "--source", "sources", multiple=True, metavar="NAME", help="Only this source (repeat)."
+)
+@click.option(
+    "--country",
+    "countries",
+    multiple=True,
+    metavar="CODE",
+    help="Only articles matched to this country (AZ or Azerbaijan; repeat).",
+)
+@click.option(
+    "--watch",
+    "watches",
+    multiple=True,
+    metavar="NAME",
+    help="Only articles this watch matched (repeat).",
+)
+@click.option(
+    "--since", metavar="WHEN", help="Published since: a date (2026-03-01) or an age (7d, 12h)."
+)
 @json_option
 @config_option
 @pass_ctx
-def search(obj: Context, query: str, limit: int, as_json: bool) -> None:
+def search(
+    obj: Context,
+    query: str,
+    limit: int,
+    sources: tuple[str, ...],
+    countries: tuple[str, ...],
+    watches: tuple[str, ...],
+    since: str | None,
+    as_json: bool,
+) -> None:
     """Full-text search over archived article titles and text.
 
+    QUERY is written as a watch query: words (all of them), "quoted phrases", AND, OR,
+    NOT, parentheses, word* for a prefix, a NEAR/5 b for two words or phrases within 5
+    words. What full-text search cannot do (NEAR/s, NEAR between groups, @term sets,
+    lower-case operators) is an error saying so.
+
     With --json, one line per article: {"id", "url", "title", "source", "published_at",
-    "fetched_at", ...} as stored, and "other_outlets": how many other outlets carried its
-    story (shown as "+N outlets" in the table).
+    "fetched_at", "snippet", ...} as stored, and "other_outlets": how many other outlets
+    carried its story (shown as "+N outlets" in the table).
     """
-    rows = archive.search(obj.open_archive(), query, limit=limit)
+    from crawler import search as fts
+    from crawler.suggest import did_you_mean
+    from crawler.times import utc
+
+    cfg = obj.config
+    known = [s.name for s in cfg.sources]
+    for name in sources:
+        if known and name not in known:
+            output.line(
+                f"warning: no source named {name!r} in the config{did_you_mean(name, known)}",
+                err=True,
+            )
+    try:
+        since_iso = fts.since_time(since, utc()) if since else None
+    except ValueError:
+        raise click.BadParameter(
+            f"{since!r}: give a date (2026-03-01) or an age (7d, 12h)", param_hint="--since"
+        ) from None
+    try:
+        rows = fts.search(
+            obj.open_archive(),
+            query,
+            limit=limit,
+            sources=list(sources),
+            countries=_countries(countries),
+            watches=list(watches),
+            since=since_iso,
+        )
+    except fts.SearchQueryError as e:
+        raise click.BadParameter(str(e), param_hint="QUERY") from None
     if as_json:
         output.json_lines(rows)
         return
@@ -33,13 +112,14 @@ def search(obj: Context, query: str, limit: int, as_json: bool) -> None:
         output.line("no articles match", err=True)
         return
     output.table(
-        ("date", "source", "outlets", "title", "url"),
+        ("date", "source", "outlets", "title", "snippet", "url"),
         (
             (
                 (r["published_at"] or r["fetched_at"] or "")[:10],
                 r["source"],
                 plus_outlets(r["other_outlets"] or 0),
                 r["title"],
+                r["snippet"],
                 r["url"],
             )
             for r in rows

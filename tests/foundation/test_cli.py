@@ -163,7 +163,7 @@ def test_a_table_off_a_terminal_is_plain_aligned_text_at_full_width(cli, archive
     result = cli("--config", str(archive_config), "search", "trafficking")
     lines = result.output.splitlines()
     header, rule, *rows = lines
-    assert header.split() == ["date", "source", "outlets", "title", "url"]
+    assert header.split() == ["date", "source", "outlets", "title", "snippet", "url"]
     assert set(rule.replace(" ", "")) == {"-"}
     # One line per row, nothing cut or wrapped at 80 columns, no box drawing.
     title = "U.S. Trafficking Report: Azerbaijan Does Not Fully Meet Minimum Standards"
