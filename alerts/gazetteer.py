@@ -127,10 +127,18 @@ def _cldr_variants(lang: str, name: str) -> list[str]:
         more.append(n)
         if lang == "en" and "&" in n:
             more.append(n.replace("&", "and"))
-        if lang == "en" and n.startswith("St. "):
-            more.append("Saint " + n[4:])
-            more.append("St " + n[4:])
+        if lang == "en":
+            more.extend(_saint_forms(n))
     return [n for n in more if n]
+
+
+def _saint_forms(name: str) -> list[str]:
+    """English writes Saint, St. and St interchangeably ("St. Vincent", "Saint Kitts")."""
+    for lead in ("Saint ", "St. ", "St "):
+        if name.startswith(lead):
+            rest = name[len(lead) :]
+            return [f + rest for f in ("Saint ", "St. ", "St ") if f != lead]
+    return []
 
 
 def _base_names(languages: tuple[str, ...]) -> tuple[tuple[Name, ...], tuple[str, ...]]:
@@ -154,7 +162,9 @@ def _base_names_cached(
     add = names.append
     for code, entry in aliases.items():  # curated: every language
         for a in entry.get("names", []):
-            names.extend(_forms(a, code, "ru" if _CYRILLIC_WORDS.match(a) else "en", infl, table))
+            lang = "ru" if _CYRILLIC_WORDS.match(a) else "en"
+            for form in (a, *_saint_forms(a)):
+                names.extend(_forms(form, code, lang, infl, table))
         for a in entry.get("acronyms", []):
             add(Name(fold(a), code, exact=a))
     with (DATA / "demonyms.csv").open(encoding="utf-8", newline="") as f:
