@@ -101,4 +101,7 @@ def scrapy_settings(crawl: CrawlSettings) -> dict[str, Any]:
         "NEWSWATCH_MAX_SITEMAPS": crawl.max_sitemaps,
         "NEWSWATCH_RETRY_BACKOFF": crawl.retry_backoff.total_seconds(),
         "NEWSWATCH_MAX_RETRY_AFTER": crawl.max_retry_after.total_seconds(),
+        "NEWSWATCH_RECHECK_YOUNGER_THAN": (
+            crawl.recheck_younger_than.total_seconds() if crawl.recheck_younger_than else 0.0
+        ),
     }

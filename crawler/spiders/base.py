@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncIterator, Callable, Iterable
+from datetime import timedelta
 from typing import Any
 
 import scrapy
@@ -18,6 +19,7 @@ from crawler.crawl_context import CrawlContext
 from crawler.extract import extract_article
 from crawler.fetch_outcomes import classify
 from crawler.store import known_articles
+from crawler.times import shift, utcnow
 from crawler.urls import canonical_url
 
 
@@ -119,7 +121,8 @@ class SourceSpider(scrapy.Spider):
             self._on_root,
             errback=self.root_failed,
             meta={
-                "conditional": self.tracker.previous(src.name),
+                # a listing re-checking its young articles reads its page every time
+                "conditional": {} if self._rechecks(src) else self.tracker.previous(src.name),
                 "handle_httpstatus_list": [304],
             },
         )
@@ -138,7 +141,8 @@ class SourceSpider(scrapy.Spider):
         r.etag = _header(response, b"ETag")
         r.last_modified = _header(response, b"Last-Modified")
         r.body_hash = hashlib.sha256(response.body).hexdigest()
-        if r.body_hash == self.tracker.previous(src.name).get("body_hash"):
+        same = r.body_hash == self.tracker.previous(src.name).get("body_hash")
+        if same and not self._rechecks(src):
             r.not_modified = True  # same bytes as last time: nothing to parse
             return
         try:
@@ -217,10 +221,20 @@ class SourceSpider(scrapy.Spider):
         self.tracker.begin(src.name)
         return {**item, "source": src.name}
 
+    def _rechecks(self, src: Source) -> bool:
+        """Whether this is a listing that reads its young articles again (issue 16)."""
+        return src.kind == "html" and self.settings.getfloat("NEWSWATCH_RECHECK_YOUNGER_THAN") > 0
+
     def new_links(self, src: Source, links: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
-        """The (url, item) pairs whose canonical URL is not archived yet."""
+        """The (url, item) pairs whose canonical URL is not archived yet, and (``[crawl]
+        recheck_younger_than``, off by default) those archived or updated less than that
+        long ago: a listing says nothing of updates, so their pages are read again."""
         canon = {canonical_url(u): (u, it) for u, it in links}
         known = self.known(src, list(canon))
+        recheck = self.settings.getfloat("NEWSWATCH_RECHECK_YOUNGER_THAN")
+        if self._rechecks(src):
+            since = shift(utcnow(), timedelta(seconds=-recheck))
+            known = {u: at for u, at in known.items() if not at or at < since}
         return [pair for c, pair in canon.items() if c not in known]
 
 
