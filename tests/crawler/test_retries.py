@@ -121,3 +121,52 @@ def test_backoff_doubles_and_stops_at_the_interval():
     assert schedule.due_at(src, crawl, t, too_many) - t == timedelta(minutes=1)
     not_found = schedule.LastAttempt(t, 3, "http_4xx", 404)
     assert schedule.due_at(src, crawl, t, not_found) - t == timedelta(hours=1)
+
+
+@pytest.mark.slow
+def test_the_running_daemon_retries_a_503_source_soon(site, tmp_path):
+    """`newswatch run` (a real daemon, failure_retry shortened to 1 s, the interval an hour):
+    the source answering 503 twice is collected on the third try, not an hour later."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    config = tmp_path / "daemon.toml"
+    config.write_text(
+        f"[archive]\npath = '{tmp_path / 'd.db'}'\n"
+        "[crawl]\nallow_private_addresses = true\nretries = 0\ninterval = '1h'\n"
+        "failure_retry = '1s'\n"
+        "[daemon]\ntick = '1s'\nprocess_interval = '2s'\nstartup_stagger = '1s'\n"
+        f"[[sources]]\nname = 'flaky'\nkind = 'feed'\nurl = '{site.url('/flaky.xml')}'\n",
+        encoding="utf-8",
+    )
+    log = tmp_path / "daemon.log"
+    with open(log, "ab") as err:
+        proc = subprocess.Popen(
+            [sys.executable, str(repo / "scheduler.py"), "--config", str(config), "run"],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            cwd=repo,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    try:
+        stored = 0
+        deadline = time.monotonic() + 90  # a failure guard: the wake-up is the article
+        while time.monotonic() < deadline and not stored:
+            time.sleep(0.5)
+            if (tmp_path / "d.db").exists():
+                db = archive.open_archive(tmp_path / "d.db")
+                try:
+                    if db["articles"].exists():
+                        stored = db.execute("SELECT count(*) FROM articles").fetchone()[0]
+                finally:
+                    db.close()
+        assert stored == 1, log.read_text(errors="replace")[-3000:]
+        assert site.hits("/flaky.xml") == 3
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(60)
