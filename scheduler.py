@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 
 import click
@@ -57,6 +58,7 @@ from crawler.config import (
     StrictModel,
 )
 from crawler.config_file import ConfigError, ConfigLoader
+from crawler.suggest import did_you_mean
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -110,13 +112,37 @@ def cross_check(cfg: Config) -> list[tuple[str, str]]:
     for i, w in enumerate(cfg.watches):
         for j, t in enumerate(w.targets):
             if t not in routes:
-                problems.append((f"watches[{i}].targets[{j}]", f"no target or tag named {t!r}"))
+                problems.append(
+                    (
+                        f"watches[{i}].targets[{j}]",
+                        f"no target or tag named {t!r}{did_you_mean(t, routes)}",
+                    )
+                )
         for j, s in enumerate(w.sources):
             if s not in sources:
-                problems.append((f"watches[{i}].sources[{j}]", f"no source named {s!r}"))
+                problems.append(
+                    (
+                        f"watches[{i}].sources[{j}]",
+                        f"no source named {s!r}{did_you_mean(s, sources)}",
+                    )
+                )
+        for key in ("query", "exclude"):
+            for word in lowercase_operators(getattr(w, key)):
+                log.warning(
+                    "%s: watches[%d].%s: lower-case %r is searched as a word, not the"
+                    ' operator: write %r for the operator, or "%s" to make the word explicit',
+                    CONFIG_NOTE,
+                    i,
+                    key,
+                    word,
+                    word.upper(),
+                    word,
+                )
     for j, t in enumerate(cfg.health.targets):
         if t not in routes:
-            problems.append((f"health.targets[{j}]", f"no target or tag named {t!r}"))
+            problems.append(
+                (f"health.targets[{j}]", f"no target or tag named {t!r}{did_you_mean(t, routes)}")
+            )
     problems.extend(check_targets(cfg.targets))
     from alerts.query import check_watches  # the gazetteer behind it costs an import
 
@@ -125,6 +151,18 @@ def cross_check(cfg: Config) -> list[tuple[str, str]]:
 
 
 CONFIG = ConfigLoader(Config, cross_check)
+CONFIG_NOTE = "config warning"
+log = logging.getLogger("newswatch.config")
+_QUOTED = re.compile(r'"[^"]*"')
+_LOWER_OPERATOR = re.compile(r"(?<![\w@*/-])(and|or|not)(?![\w*/-])")
+
+
+def lowercase_operators(query: str | None) -> list[str]:
+    """Lower-case and/or/not outside quotes in a watch query: the language reads them
+    as words to find (the watch then needs the word), which is rarely what was meant."""
+    if not query:
+        return []
+    return list(dict.fromkeys(_LOWER_OPERATOR.findall(_QUOTED.sub(" ", query))))
 
 
 def load_config(path: str | os.PathLike) -> Config:

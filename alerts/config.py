@@ -46,9 +46,11 @@ class Watch(StrictModel):
         for code in v:
             code = code.strip().upper()
             if not _COUNTRY.match(code):
-                raise ValueError(
-                    f"{code!r} is not an ISO 3166-1 alpha-2 country code (e.g. AZ, XK)"
-                )
+                from crawler.suggest import country_code
+
+                meant = country_code(code)
+                hint = f": did you mean {meant!r}?" if meant else " (e.g. AZ, XK)"
+                raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 country code{hint}")
             out.append(code)
         return out
 

@@ -32,6 +32,7 @@ from crawler.archive_access import ArchiveError, explain, is_archive_error
 from crawler.cli import exits
 from crawler.config import Duration, StrictModel
 from crawler.config_file import ConfigError
+from crawler.words import counted
 
 log = logging.getLogger("newswatch")
 
@@ -374,8 +375,8 @@ class Daemon:
             await self.process()
         total_s = time.perf_counter() - started
         log.info(
-            "collection of %d sources: crawl %.2fs, whole cycle %.2fs",
-            len(sources),
+            "collection of %s: crawl %.2fs, whole cycle %.2fs",
+            counted(len(sources), "source"),
             crawl_s,
             total_s,
             extra={

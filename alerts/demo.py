@@ -23,6 +23,7 @@ from alerts import schema
 from alerts.daemon import Daemon
 from crawler.cli import output
 from crawler.config_file import ConfigLoader
+from crawler.words import counted
 
 DATA = Path(__file__).resolve().parent / "data" / "demo"
 DEMO_SITE = DATA / "site"
@@ -202,7 +203,7 @@ def print_demo(report: dict, summary: dict) -> None:
         ("country", "tier", "year", "reported by"),
         ((r["country"], r["tier"], r["year"], r["source"]) for r in report["tiers"]),
     )
-    output.line(f"6. {len(report['mails'])} alert mail(s), exactly as received:")
+    output.line(f"6. {counted(len(report['mails']), 'alert mail')}, exactly as received:")
     for m in report["mails"]:
         output.rule(m["subject"])
         output.line(m["body"])

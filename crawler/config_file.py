@@ -16,6 +16,8 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from crawler.suggest import unknown_key
+
 _VAR = re.compile(r"\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 M = TypeVar("M", bound=BaseModel)
@@ -106,7 +108,7 @@ class ConfigLoader(Generic[M]):
             for err in e.errors(include_url=False, include_input=False):
                 msg = err["msg"].removeprefix("Value error, ")
                 if err["type"] == "extra_forbidden":
-                    msg = "unknown key (check the spelling)"
+                    msg = unknown_key(self.model, err["loc"])  # with "did you mean" if close
                 elif err["type"] == "missing":
                     msg = "required key is missing"
                 problems.append((_loc(err["loc"]), msg))

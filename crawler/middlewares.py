@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 
 # what to change, in the message itself: a local test feed is the common case
-_HINT = " (to allow it, set allow_private_addresses = true on the source, or in [crawl] for all)"
+_HINT = " (allow_private_addresses = true allows it)"
 
 
 def _allowed(request: Request, default: bool) -> bool:
@@ -66,7 +66,7 @@ class AddressGuardMiddleware:
             return None
         host = urlparse_cached(request).hostname or ""
         if is_private_address(host):
-            raise PrivateAddressRefused(f"refused a request to a private address: {host}{_HINT}")
+            raise PrivateAddressRefused(f"private address {host} refused{_HINT}")
         if numeric_host(host) is not None:
             return None  # a public address, in whichever form it was written
         try:
@@ -75,10 +75,7 @@ class AddressGuardMiddleware:
             return None  # reported by the download (or resolved by the proxy)
         private = [a for a in addresses if is_private_address(a)]
         if private:
-            raise PrivateAddressRefused(
-                f"refused a request to {host}: it resolves to a private address ({private[0]})"
-                + _HINT
-            )
+            raise PrivateAddressRefused(f"{host} refused: private address {private[0]}{_HINT}")
         return None
 
     async def _resolve(self, host: str) -> list[str]:

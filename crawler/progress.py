@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import sys
 
+from crawler.advice import all_failed_alike
 from crawler.fetch_outcomes import SourceResult
+from crawler.words import counted
 
 
 class ConsoleProgress:
@@ -83,9 +85,11 @@ class ConsoleProgress:
         ]
         ok = sum(1 for r in results if r.status in ("ok", "partial", "not_modified"))
         total = (
-            f"{ok} of {len(results)} sources fetched, "
-            f"{sum(r.items_new for r in results)} new articles"
+            f"{ok} of {counted(len(results), 'source')} fetched, "
+            f"{counted(sum(r.items_new for r in results), 'new article')}"
         )
+        alike = all_failed_alike(results)  # one line says what N rows would
+        total += f"\n{alike}" if alike else ""
         if self._is_terminal(console):
             from rich.table import Table
 

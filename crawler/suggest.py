@@ -8,8 +8,9 @@ config wants (AZ). Names of sources, targets, watches and keys: the closest by d
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import cache
+from typing import Any, get_args
 
 
 def closest(word: str, known: Iterable[str], *, cutoff: float = 0.6) -> str | None:
@@ -56,3 +57,36 @@ def country_code(text: str) -> str | None:
         return names[word.casefold()]
     best = closest(word, names, cutoff=0.8)
     return names[best.casefold()] if best else None
+
+
+def model_keys(model: Any, loc: Sequence[str | int]) -> list[str]:
+    """The keys a pydantic model accepts at ``loc`` (a validation error's location less its
+    last part): walks fields, lists and dicts; [] when the path leads nowhere known."""
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        fields = getattr(model, "model_fields", None)
+        if not fields or part not in fields:
+            return []
+        model = _inner(fields[part].annotation)
+    fields = getattr(model, "model_fields", None)
+    return list(fields) if fields else []
+
+
+def _inner(annotation: Any) -> Any:
+    """The model inside ``list[M]``, ``M | None``, ``dict[str, M]``: the first argument
+    that is a model, else the annotation itself."""
+    for arg in get_args(annotation):
+        if hasattr(arg, "model_fields"):
+            return arg
+        inner = _inner(arg)
+        if hasattr(inner, "model_fields"):
+            return inner
+    return annotation
+
+
+def unknown_key(model: Any, loc: Sequence[str | int]) -> str:
+    """The message for a key the model does not have: with the closest known key."""
+    known = model_keys(model, loc[:-1])
+    hint = did_you_mean(str(loc[-1]), known) if loc else ""
+    return f"unknown key{hint}" if hint else "unknown key (check the spelling)"

@@ -8,9 +8,11 @@ import click
 
 from alerts.daemon import Daemon, DaemonError
 from alerts.logs import config_secrets, setup_logging
+from crawler.advice import all_failed_alike
 from crawler.archive_access import ArchiveError
 from crawler.cli import exits, output
 from crawler.cli.context import ArchiveProblem, Context, config_option, pass_ctx
+from crawler.words import counted
 
 
 @click.command()
@@ -71,10 +73,14 @@ def print_cycle_summary(summary: dict, *, as_json: bool = False) -> None:
             for r in summary.get("sources", [])
         ),
     )
+    alike = all_failed_alike(summary.get("sources", []))  # one line says what N rows would
+    if alike:
+        output.line(alike)
     c, a = summary.get("counts", {}), summary.get("alerts", {})
     output.line(
-        f"{c.get('articles', 0)} articles in {c.get('stories', 0)} stories, "
-        f"{c.get('matches', 0)} matches, {c.get('tier_statements', 0)} tier statements; "
+        f"{counted(c.get('articles', 0), 'article')} in {counted(c.get('stories', 0), 'story')}, "
+        f"{counted(c.get('matches', 0), 'match')}, "
+        f"{counted(c.get('tier_statements', 0), 'tier statement')}; "
         f"alerts: {a.get('sent', 0)} sent, {a.get('pending', 0)} pending, "
         f"{a.get('failed', 0)} failed"
     )

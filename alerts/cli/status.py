@@ -16,6 +16,7 @@ from crawler import archive, liveness, schedule
 from crawler.archive_access import access_problem
 from crawler.cli import output
 from crawler.cli.context import Context, config_option, json_option, pass_ctx
+from crawler.words import counted
 
 
 @click.command()
@@ -172,8 +173,9 @@ def print_status(report: dict) -> None:
         output.line("daemon: never started on this archive (`newswatch run`)")
     c = report["counts"]
     output.line(
-        f"archive {report['archive']}: {c['articles']} articles, {c['stories']} stories, "
-        f"{c['matches']} matches, {c['tier_statements']} tier statements"
+        f"archive {report['archive']}: {counted(c['articles'], 'article')}, "
+        f"{counted(c['stories'], 'story')}, {counted(c['matches'], 'match')}, "
+        f"{counted(c['tier_statements'], 'tier statement')}"
     )
     if c.get("stopped_matches"):
         output.line(

@@ -87,7 +87,7 @@ def test_a_read_only_spell_is_two_log_lines_and_the_daemon_recovers(write_config
         )
     try:
         text = lambda: log.read_text(errors="replace")  # noqa: E731
-        wait_for(lambda: "collection of 1 sources" in text(), 60, "a first collection")
+        wait_for(lambda: "collection of 1 source:" in text(), 60, "a first collection")
         archive.chmod(0o444)
         wait_for(lambda: "cannot use the archive" in text(), 30, "the read-only archive noticed")
         server.add("/feed.xml", body=rss("First item", "Second item"))

@@ -1,0 +1,142 @@
+"""Messages that say what to do: the setting that lifts a private-address refusal, one
+line when every source failed alike, "did you mean" for keys, countries and names, a
+warning for lower-case operators in a query, counts in the right number."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from support.httpserver import LocalServer
+from support.smtp import free_port
+
+from crawler.advice import all_failed_alike
+from crawler.config_file import ConfigError
+from crawler.fetch_outcomes import SourceResult
+from crawler.words import counted
+from scheduler import load_config
+
+TARGET = '[[targets]]\nname = "team-mail"\nurl = "json://127.0.0.1:9/x"\n'
+
+
+def test_a_refused_private_address_names_the_setting(run_newswatch, write_config):
+    server = LocalServer().start()
+    try:
+        server.add("/feed.xml", body=b"<rss/>", content_type="application/rss+xml")
+        config = write_config(
+            f'[archive]\npath = "{{archive}}"\n[[sources]]\nname = "local"\nkind = "feed"\n'
+            f'url = "{server.url("/feed.xml")}"\n'
+        )
+        proc = run_newswatch("--config", str(config), "crawl")
+        row = next(ln for ln in proc.stderr.splitlines() if ln.startswith("local "))
+        assert "private_address_refused" in row and "allow_private_addresses = true" in row
+    finally:
+        server.stop()
+
+
+def test_every_source_failing_alike_is_one_line(run_newswatch, write_config):
+    # two sources on ports nothing listens on: the same error class for both
+    config = write_config(
+        '[archive]\npath = "{archive}"\n[crawl]\nallow_private_addresses = true\n'
+        + "".join(
+            f'[[sources]]\nname = "s{i}"\nkind = "feed"\nurl = "http://127.0.0.1:{free_port()}/f"\n'
+            for i in range(2)
+        )
+    )
+    proc = run_newswatch("--config", str(config), "crawl")
+    assert proc.returncode == 3
+    assert "0 of 2 sources fetched, 0 new articles" in proc.stderr
+    assert "all 2 sources failed with connection: no network?" in proc.stderr
+    proc = run_newswatch("--config", str(config), "run", "--once")
+    assert "all 2 sources failed with connection: no network?" in proc.stdout
+
+
+def test_all_failed_alike_only_when_it_is_so():
+    def r(name, status, cls):
+        return SourceResult(name, status=status, error_class=cls)
+
+    assert all_failed_alike([r("a", "error", "dns"), r("b", "error", "dns")]).startswith(
+        "all 2 sources failed with dns: no network?"
+    )
+    assert all_failed_alike([r("a", "error", "dns"), r("b", "ok", None)]) is None
+    assert all_failed_alike([r("a", "error", "dns"), r("b", "error", "http_5xx")]) is None
+    assert all_failed_alike([r("a", "error", "dns")]) is None  # its own row says it
+    as_dicts = [{"status": "timeout", "error_class": "timeout"}] * 3
+    assert "all 3 sources failed with timeout" in all_failed_alike(as_dicts)
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "hint"),
+    [
+        ('[crawl]\nintervall = "1h"\n', "crawl.intervall", "did you mean 'interval'?"),
+        ('[[watchs]]\nname = "w"\n', "watchs", "did you mean 'watches'?"),
+        (
+            '[[sources]]\nname = "a"\nkind = "feed"\nurl = "https://e.org/f"\nfull_txt = true\n',
+            "sources[0].full_txt",
+            "did you mean 'full_text'?",
+        ),
+        (
+            '[[watches]]\nname = "w"\ncountries = ["AZE"]\n',
+            "watches[0].countries",
+            "did you mean 'AZ'?",
+        ),
+        (
+            '[[watches]]\nname = "w"\ncountries = ["Azerbaijan"]\n',
+            "watches[0].countries",
+            "did you mean 'AZ'?",
+        ),
+        (
+            TARGET + '[[watches]]\nname = "w"\nquery = "x"\ntargets = ["team-mial"]\n',
+            "watches[0].targets[0]",
+            "did you mean 'team-mail'?",
+        ),
+        (
+            '[[sources]]\nname = "turan-politics"\nkind = "feed"\nurl = "https://e.org/f"\n'
+            '[[watches]]\nname = "w"\nquery = "x"\nsources = ["turan-politcs"]\n',
+            "watches[0].sources[0]",
+            "did you mean 'turan-politics'?",
+        ),
+    ],
+)
+def test_did_you_mean(write_config, text, where, hint):
+    with pytest.raises(ConfigError) as e:
+        load_config(write_config(text))
+    line = next(ln for ln in str(e.value).splitlines() if ln.strip().startswith(where))
+    assert hint in line
+
+
+def test_no_suggestion_when_nothing_is_close(write_config):
+    with pytest.raises(ConfigError) as e:
+        load_config(
+            write_config('[crawl]\nzzzz = 1\n[[watches]]\nname = "w"\ncountries = ["QQ"]\n')
+        )
+    assert "did you mean" not in str(e.value)
+
+
+def test_lower_case_operators_warn(write_config, caplog):
+    config = write_config(
+        TARGET + '[[watches]]\nname = "w"\n'
+        'query = \'trafficking or "forced labour" and "this or that"\'\n'
+    )
+    with caplog.at_level(logging.WARNING, logger="newswatch.config"):
+        load_config(config)
+    warned = " ".join(r.getMessage() for r in caplog.records)
+    assert "watches[0].query: lower-case 'or'" in warned and "write 'OR'" in warned
+    assert "lower-case 'and'" in warned
+    assert warned.count("lower-case") == 2  # the quoted "this or that" is a phrase
+    caplog.clear()
+    upper = write_config(
+        TARGET + "[[watches]]\nname = \"w\"\nquery = 'a OR b AND NOT c'\n", "u.toml"
+    )
+    with caplog.at_level(logging.WARNING, logger="newswatch.config"):
+        load_config(upper)
+    assert not caplog.records
+
+
+def test_counts_read_right():
+    assert counted(1, "match") == "1 match"
+    assert counted(3, "match") == "3 matches"
+    assert counted(1, "source") == "1 source"
+    assert counted(0, "story") == "0 stories"
+    assert counted(2, "tier statement") == "2 tier statements"
+    assert counted(1, "alert mail") == "1 alert mail"
