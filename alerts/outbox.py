@@ -63,12 +63,17 @@ def enqueue(
                     INSERT OR IGNORE INTO alerts
                         (watch, story_id, target, article_id, mode, status, attempts,
                          next_attempt_at, created_at)
-                    SELECT m.watch, COALESCE(m.story_id, a.story_id), ?, min(m.article_id), ?,
-                           'pending', 0, ?, ?
+                    SELECT watch, story, ?, article_id, ?, 'pending', 0, ?, ? FROM (
+                    -- the story's earliest published matched article names the alert (a
+                    -- wire crawled first must not take the credit); SQLite takes the bare
+                    -- columns from the row that gives min()
+                    SELECT m.watch AS watch, COALESCE(m.story_id, a.story_id) AS story,
+                           m.article_id AS article_id,
+                           min(COALESCE(a.published_at, a.fetched_at) || printf('%012d', a.id))
                     FROM matches m JOIN articles a ON a.id = m.article_id
                     WHERE m.watch = ? AND m.matched_at >= ?
                       AND COALESCE(m.story_id, a.story_id) IS NOT NULL
-                    GROUP BY COALESCE(m.story_id, a.story_id)
+                    GROUP BY COALESCE(m.story_id, a.story_id))
                     """,
                     [
                         target.name,
