@@ -140,3 +140,32 @@ def test_counts_read_right():
     assert counted(0, "story") == "0 stories"
     assert counted(2, "tier statement") == "2 tier statements"
     assert counted(1, "alert mail") == "1 alert mail"
+
+
+def test_a_refused_target_url_gives_apprises_reason(run_newswatch, tmp_path):
+    proc = run_newswatch(
+        "init", "--target", "mailto://", cwd=tmp_path, env={"NEWSWATCH_CONFIG": ""}
+    )
+    assert proc.returncode == 2
+    assert "Invalid ~From~ email specified" in proc.stderr
+    assert "incomplete or invalid" not in proc.stderr
+    assert not (tmp_path / "newswatch.toml").exists()  # nothing written
+
+
+def test_discovery_obeys_the_private_address_rule(run_newswatch, write_config):
+    server = LocalServer().start()
+    try:
+        server.add(
+            "/",
+            body=b'<html><head><link rel="alternate" type="application/rss+xml" href="/f.xml">'
+            b"</head></html>",
+            content_type="text/html",
+        )
+        config = write_config('[archive]\npath = "{archive}"\n')
+        proc = run_newswatch("--config", str(config), "sources", "discover", server.url("/"))
+        assert proc.returncode == 1
+        assert "private_address_refused" in proc.stderr
+        assert "allow_private_addresses = true" in proc.stderr
+        assert not any(path == "/" for _, path, _ in server.requests)
+    finally:
+        server.stop()
