@@ -31,7 +31,7 @@ def _countries(values: tuple[str, ...]) -> list[str]:
 
 
 @click.command()
-@click.argument("path", default="newswatch.toml", type=click.Path(dir_okay=False))
+@click.argument("path", required=False, type=click.Path(dir_okay=False))
 @click.option("--email", metavar="ADDRESS", help="Send alerts to this address (and from it).")
 @click.option("--target", "url", metavar="URL", help="Or send alerts to any Apprise URL.")
 @click.option("--smtp", metavar="HOST", help="The mail server, if Apprise cannot tell it.")
@@ -49,7 +49,7 @@ def _countries(values: tuple[str, ...]) -> list[str]:
 @pass_ctx
 def init(
     obj: Context,
-    path: str,
+    path: str | None,
     email: str | None,
     url: str | None,
     smtp: str | None,
@@ -71,7 +71,9 @@ def init(
         render,
     )
 
-    config = Path(path)
+    # PATH, else the --config given before `init`, else ./newswatch.toml
+    parent = click.get_current_context().find_root().params.get("config")
+    config = Path(path or parent or "newswatch.toml")
     if config.exists() and not force:
         raise click.UsageError(f"{config} exists: choose another PATH, or --force to replace it")
     target = email or url

@@ -45,6 +45,17 @@ def _edit(obj: Context, edit):
         sys.exit(exits.USAGE)
 
 
+def _duration(delta) -> str:
+    """``30m``, ``1h``, ``1h30m``, ``2d``: as the config writes intervals."""
+    seconds = int(delta.total_seconds())
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if seconds >= size:
+            parts.append(f"{seconds // size}{unit}")
+            seconds %= size
+    return "".join(parts) or "0s"
+
+
 @click.group()
 def sources() -> None:
     """Find, add, list, test, remove, import and export sources."""
@@ -123,7 +134,7 @@ def sources_list(obj: Context, as_json: bool) -> None:
             "name": s.name,
             "kind": s.kind,
             "url": s.url,
-            "interval": str(s.effective_interval(obj.config.crawl)),
+            "interval": _duration(s.effective_interval(obj.config.crawl)),
             "enabled": s.enabled,
         }
         for s in obj.config.sources
