@@ -103,6 +103,29 @@ async def probe(
         return out
 
 
+async def check_discovered(url: str, crawl: CrawlSettings):
+    """Discover the feeds and sitemaps ``url`` names, then fetch each feed once into a
+    throwaway archive: returns the Discovery and, per feed URL, how many items it gave
+    (0 with the error, when it gave none)."""
+    from crawler.discover import discover
+    from crawler.runner import crawl_sources
+
+    found = await discover(url, crawl)
+    checks: dict[str, tuple[int, str | None]] = {}
+    with tempfile.TemporaryDirectory(prefix="newswatch-probe-") as tmp:
+        for i, feed in enumerate(found.feeds):
+            path = str(Path(tmp) / f"feed-{i}.db")
+            (result,) = await crawl_sources(crawl, [_feed(f"feed-{i}", feed["url"], crawl)], path)
+            n = len(_items(path))
+            error = (
+                None
+                if n
+                else f"{result.error_class or result.status}: {result.error or 'no items'}"
+            )
+            checks[feed["url"]] = (n, error)
+    return found, checks
+
+
 def _feed(name: str, url: str, crawl: CrawlSettings) -> Source:
     allow = True if crawl.allow_private_addresses else None
     return Source(name=name, kind="feed", url=url, allow_private_addresses=allow)
@@ -110,6 +133,12 @@ def _feed(name: str, url: str, crawl: CrawlSettings) -> Source:
 
 def run_probe(url: str, crawl: CrawlSettings, **kw) -> Probe:
     """Blocking :func:`probe` for the CLI (one reactor run per process)."""
+    return run_blocking(probe(url, crawl, **kw))
+
+
+def run_blocking(coro):
+    """Run one coroutine on the asyncio reactor, blocking; for a CLI process (the reactor
+    runs once per process)."""
     from crawler.runner import install_asyncio_reactor
 
     install_asyncio_reactor()
@@ -119,7 +148,7 @@ def run_probe(url: str, crawl: CrawlSettings, **kw) -> Probe:
     out: dict = {}
 
     async def main():
-        out["probe"] = await probe(url, crawl, **kw)
+        out["result"] = await coro
 
     def finished(result):
         out["failure"] = result if hasattr(result, "raiseException") else None
@@ -129,4 +158,4 @@ def run_probe(url: str, crawl: CrawlSettings, **kw) -> Probe:
     reactor.run(installSignalHandlers=False)
     if out.get("failure") is not None:
         out["failure"].raiseException()
-    return out["probe"]
+    return out["result"]

@@ -8,6 +8,7 @@ lives in alerts/cli/source_test.py; the composition root adds it to this group.
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -66,17 +67,36 @@ def sources() -> None:
 @config_option
 @pass_ctx
 def sources_discover(obj: Context, url: str) -> None:
-    """Fetch a homepage; print its feeds and the sitemaps in its robots.txt as config."""
-    from crawler.discover import format_sources, run_discover
+    """Fetch a homepage; print its feeds and the sitemaps in its robots.txt as config.
+
+    Each feed is fetched once to check it (nothing is stored): a feed that gives no item
+    is printed commented out, with the reason."""
+    from crawler.discover import format_sources
+    from crawler.probe import check_discovered, run_blocking
 
     _http(url)
-    found = run_discover(url, obj.config.crawl)
+    found, checks = run_blocking(check_discovered(url, obj.config.crawl))
     if found.error:
         click.echo(f"{url}: {found.error}", err=True)
     if not found.feeds and not found.sitemaps:
         click.echo(f"no feeds or sitemaps found at {url}", err=True)
         sys.exit(1)
-    click.echo(format_sources(found))
+    text = format_sources(found)
+    for feed, (n, error) in checks.items():
+        # the block of this feed: annotate it, and comment it out when it gave nothing
+        blocks = text.split("\n\n")
+        for i, block in enumerate(blocks):
+            if f"url = {json.dumps(feed)}" in block:
+                if n:
+                    blocks[i] = f"# checked: {n} item{'s' * (n != 1)}\n{block}"
+                else:
+                    body = "\n".join(
+                        f"# {ln}" if ln and not ln.startswith("#") else ln
+                        for ln in block.splitlines()
+                    )
+                    blocks[i] = f"# not working: {error}\n{body}"
+        text = "\n\n".join(blocks)
+    click.echo(text)
 
 
 @sources.command("add")

@@ -140,3 +140,33 @@ def test_sources_test_is_a_dry_run(run_newswatch, write_config, tmp_path):
         assert "allow_private_addresses" in proc.stderr
     finally:
         server.stop()
+
+
+def test_discover_checks_what_it_suggests(run_newswatch, write_config):
+    server = LocalServer().start()
+    try:
+        server.add(
+            "/feed.xml",
+            body=b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+            b"<item><title>A</title><link>http://127.0.0.1/a</link></item></channel></rss>",
+            content_type="application/rss+xml",
+        )
+        server.add("/gone.xml", status=404, body=b"no")
+        server.add(
+            "/",
+            body=b'<html><head><link rel="alternate" type="application/rss+xml" title="Main"'
+            b' href="/feed.xml"><link rel="alternate" type="application/atom+xml" title="Old"'
+            b' href="/gone.xml"></head></html>',
+            content_type="text/html",
+        )
+        config = write_config(
+            '[archive]\npath = "{archive}"\n[crawl]\nallow_private_addresses = true\n'
+        )
+        proc = run_newswatch("--config", str(config), "sources", "discover", server.url("/"))
+        assert proc.returncode == 0, proc.stderr
+        working, broken = proc.stdout.split("\n\n")
+        assert working.startswith("# checked: 1 item") and "\n[[sources]]" in working
+        assert broken.startswith("# not working: http_4xx")
+        assert "\n# [[sources]]" in broken and "\n[[sources]]" not in broken
+    finally:
+        server.stop()
