@@ -130,7 +130,7 @@ def run_demo(loader: ConfigLoader, *, keep: str | None = None) -> dict:
             report = demo_report(db, mailbox.messages)
         finally:
             db.close()
-        print_demo(report, daemon.summary)
+        print_demo(report, daemon.summary, kept=str(workdir / "demo.db") if keep else None)
         return report
     finally:
         smtp.stop()
@@ -176,8 +176,8 @@ def demo_report(db, messages: list[bytes]) -> dict:
     }
 
 
-def print_demo(report: dict, summary: dict) -> None:
-    """The demo's step-by-step account."""
+def print_demo(report: dict, summary: dict, kept: str | None = None) -> None:
+    """The demo's step-by-step account; ``kept``: where the archive stays (--keep)."""
     output.line("2. sources crawled")
     output.table(
         ("source", "result", "new articles"),
@@ -207,4 +207,9 @@ def print_demo(report: dict, summary: dict) -> None:
     for m in report["mails"]:
         output.rule(m["subject"])
         output.line(m["body"])
-    output.rule("the demo archive is deleted; configure data/newswatch.toml to watch real sources")
+    if kept:
+        output.rule(f"the demo archive is kept: {kept}")
+        output.line(f"explore it: newswatch --archive {kept} search trafficking")
+    else:
+        output.rule("the demo archive is deleted")
+    output.line("your own sources and alerts: newswatch init (see the README's quickstart)")

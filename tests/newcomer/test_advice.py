@@ -169,3 +169,14 @@ def test_discovery_obeys_the_private_address_rule(run_newswatch, write_config):
         assert not any(path == "/" for _, path, _ in server.requests)
     finally:
         server.stop()
+
+
+def test_demo_keep_says_where_and_how_to_use_it(run_newswatch, tmp_path):
+    proc = run_newswatch("demo", "--keep", str(tmp_path / "kept"), timeout=120, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "is deleted" not in proc.stdout
+    assert f"the demo archive is kept: {tmp_path / 'kept' / 'demo.db'}" in proc.stdout
+    hint = next(ln for ln in proc.stdout.splitlines() if ln.startswith("explore it: "))
+    args = hint.removeprefix("explore it: newswatch ").split()
+    found = run_newswatch(*args, "--json", cwd=tmp_path)  # the printed command works as is
+    assert found.returncode == 0 and "Azerbaijan" in found.stdout
