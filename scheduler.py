@@ -204,6 +204,34 @@ class ArchiveOverride:
         return getattr(self.loader, name)
 
 
+class DefaultConfig:
+    """The loader for a config nobody named (no --config, no $NEWSWATCH_CONFIG): when the
+    default file is missing, the message says where it was looked for (relative paths start
+    at the working directory) and how to get one."""
+
+    def __init__(self, loader: ConfigLoader):
+        self.loader = loader
+
+    def load(self, path: str | os.PathLike) -> Config:
+        """The config at ``path``; a missing default file is one message saying what to do."""
+        if str(path) in (LOCAL_CONFIG, DEFAULT_CONFIG) and not os.path.isfile(path):
+            raise ConfigError(
+                str(path),
+                [
+                    (
+                        "",
+                        f"file not found: no {LOCAL_CONFIG} or {DEFAULT_CONFIG} in the working"
+                        f" directory {os.getcwd()} (relative paths start there). Write one"
+                        " with `newswatch init`, or give --config PATH (or $NEWSWATCH_CONFIG)",
+                    )
+                ],
+            )
+        return self.loader.load(path)
+
+    def __getattr__(self, name: str):
+        return getattr(self.loader, name)
+
+
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config", metavar="PATH", default=None, help=CONFIG_HELP)
 @click.option(
@@ -218,9 +246,9 @@ class ArchiveOverride:
 @click.pass_context
 def cli(ctx: click.Context, config: str | None, archive: str | None) -> None:
     """newswatch: collect news, keep one deduplicated archive, alert once per story."""
-    loader = CONFIG
+    explicit = bool(config or os.environ.get("NEWSWATCH_CONFIG"))
+    loader = CONFIG if explicit else DefaultConfig(CONFIG)
     if archive:
-        explicit = bool(config or os.environ.get("NEWSWATCH_CONFIG"))
         loader = ArchiveOverride(CONFIG, archive, optional=not explicit)
     ctx.obj = Context(config_path(config), loader, open_archive)
 

@@ -180,3 +180,12 @@ def test_demo_keep_says_where_and_how_to_use_it(run_newswatch, tmp_path):
     args = hint.removeprefix("explore it: newswatch ").split()
     found = run_newswatch(*args, "--json", cwd=tmp_path)  # the printed command works as is
     assert found.returncode == 0 and "Azerbaijan" in found.stdout
+
+
+def test_a_missing_default_config_says_where_it_looked(run_newswatch, tmp_path):
+    proc = run_newswatch("status", cwd=tmp_path, env={"NEWSWATCH_CONFIG": ""})
+    assert proc.returncode == 2
+    assert f"in the working directory {tmp_path}" in proc.stderr
+    assert "newswatch init" in proc.stderr
+    named = run_newswatch("status", "--config", "mine.toml", cwd=tmp_path)
+    assert named.returncode == 2 and "newswatch init" not in named.stderr  # it was named
