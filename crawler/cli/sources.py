@@ -130,7 +130,8 @@ def sources_add(obj: Context, url: str, name: str | None, allow_private: bool) -
         crawl = crawl.model_copy(update={"allow_private_addresses": True})
     found = run_probe(url, crawl, name=name)
     if not found.ok:
-        output.line(f"not added: {url}: {found.error}", err=True)
+        hint = " (--allow-private allows it)" if "private_address" in (found.error or "") else ""
+        output.line(f"not added: {url}: {found.error}{hint}", err=True)
         sys.exit(exits.FAILED)
     src = found.source
     values = {"name": name, "kind": "feed", "url": src.url}
