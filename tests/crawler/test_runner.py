@@ -185,7 +185,11 @@ def test_redirects_to_other_schemes_are_refused_and_read_nothing(
     assert proc.returncode == 3, proc.stderr  # every source failed (README: exit codes)
     status = run_newswatch("status", "--json", "--config", str(cfg))
     report = {r["section"]: r for r in map(json.loads, status.stdout.splitlines())}
-    rows = {s["name"]: s for s in map(json.loads, status.stdout.splitlines()) if s["section"] == "source"}
+    rows = {
+        s["name"]: s
+        for s in map(json.loads, status.stdout.splitlines())
+        if s["section"] == "source"
+    }
     for name, location in targets.items():
         assert rows[name]["last_error_class"] == "redirect_refused", rows[name]
         assert location[:40] in rows[name]["last_error"]

@@ -38,7 +38,7 @@ def test_digest_at_its_time_grouped_by_country(db, news, webhook):
     # in the next digest (which a new story triggers at 18:00).
     db.execute(
         "UPDATE stories SET updated_at = '2026-03-02T09:00:00Z', article_count = 4,"
-        " sources = '[\"turan\", \"apa\", \"bbc\", \"trend\"]' WHERE id = 1"
+        ' sources = \'["turan", "apa", "bbc", "trend"]\' WHERE id = 1'
     )
     db.conn.commit()
     news.add("Evening story", watch="daily", countries=("AZ",), at=T0 + timedelta(hours=3))
@@ -109,7 +109,7 @@ def test_a_digest_of_updated_stories_alone(db, news, webhook):
     # 18:10 in Berlin, after the 18:00 digest time: it waits for the next one, at 08:00.
     db.execute(
         "UPDATE stories SET updated_at = '2026-03-02T17:10:00Z', article_count = 4,"
-        " sources = '[\"turan\", \"apa\", \"bbc\", \"trend\"]' WHERE id = 1"
+        ' sources = \'["turan", "apa", "bbc", "trend"]\' WHERE id = 1'
     )
     db.conn.commit()
     before_slot = T0 + timedelta(hours=11, minutes=30)  # 18:30 Berlin
