@@ -93,3 +93,29 @@ def test_a_task_from_another_version_is_refused(cluster_config):
     # and the daemon refuses an answer from a worker on another version
     error_class, message = refusal({"results": [], "worker": {"version": "9.9/9"}})
     assert error_class == "worker_version" and "9.9/9" in message
+
+
+def test_daemon_and_workers_carry_on_after_the_broker_restarts(
+    cluster_config, site, workers, redis_server, tmp_path
+):
+    from support.cluster import feed
+
+    workers.start()
+    daemon = newswatch(cluster_config, "run", "--once", stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT)  # fmt: skip
+    out, _ = daemon.communicate(timeout=240)
+    assert daemon.returncode == 0, out.decode()
+    redis_server.stop()
+    redis_server.start()  # same port, empty: the worker must reconnect by itself
+    site.servers[0].add(
+        "/feed.xml", body=feed(2, 6, site.port, False), content_type="application/rss+xml"
+    )
+    daemon = newswatch(cluster_config, "run", "--once", stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT)  # fmt: skip
+    out, _ = daemon.communicate(timeout=240)
+    assert daemon.returncode == 0, out.decode()
+    urls = stored(tmp_path)
+    logs = "\n".join(p.read_text()[-3000:] for p in sorted(tmp_path.glob("worker*.log")))
+    assert sorted(urls) == sorted(site.expected | {f"http://127.0.0.2:{site.port}/a/5"}), (
+        out.decode()[-3000:] + logs
+    )

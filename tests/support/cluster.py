@@ -27,37 +27,62 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def redis_url(tmp_path):
-    """A redis-server of our own on a free port, no persistence; its URL."""
-    exe = shutil.which("redis-server")
-    if exe is None:
-        pytest.skip("redis-server is not installed (make install-redis)")
-    for _ in range(5):
-        port = _free_port()
-        proc = subprocess.Popen(
-            [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
-             "no", "--dir", str(tmp_path)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+class RedisServer:
+    """A redis-server of our own on a free port in ``folder``, without persistence."""
+
+    def __init__(self, folder: Path):
+        self.exe = shutil.which("redis-server")
+        self.folder = folder
+        self.port = 0
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> RedisServer:
         import redis
 
-        client = redis.Redis(port=port)
-        for _ in range(100):
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if proc.poll() is not None:
-                    break
-                time.sleep(0.05)
-        if proc.poll() is None:
-            break
-    else:
+        for _ in range(5):
+            self.port = self.port or _free_port()
+            self.proc = subprocess.Popen(
+                [self.exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                 "--appendonly", "no", "--dir", str(self.folder)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            client = redis.Redis(port=self.port)
+            for _ in range(200):
+                try:
+                    client.ping()
+                    return self
+                except redis.ConnectionError:
+                    if self.proc.poll() is not None:
+                        break
+                    time.sleep(0.05)
+            self.stop()
+            self.port = 0  # the port was taken meanwhile: another one
         pytest.fail("redis-server did not start")
-    yield f"redis://127.0.0.1:{port}/0"
-    proc.terminate()
-    proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A running :class:`RedisServer` (``stop()``/``start()`` restart it on its port)."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed (make redis)")
+    server = RedisServer(tmp_path).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    """The URL of :func:`redis_server`."""
+    return redis_server.url
 
 
 def feed(host: int, n: int, port: int, full_text: bool) -> str:
@@ -159,9 +184,9 @@ def workers(cluster_config, tmp_path):
     procs = []
 
     class Workers:
-        def start(self) -> subprocess.Popen:
+        def start(self, *args: str) -> subprocess.Popen:
             log = open(tmp_path / f"worker{len(procs)}.log", "wb")  # noqa: SIM115
-            p = newswatch(cluster_config, "worker", stdout=log, stderr=subprocess.STDOUT)
+            p = newswatch(cluster_config, "worker", *args, stdout=log, stderr=subprocess.STDOUT)
             procs.append(p)
             return p
 

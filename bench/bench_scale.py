@@ -1,0 +1,471 @@
+"""Benchmark: the single-machine ceiling, and collection on 1 vs 2 cluster workers (issue 19).
+
+    .venv/bin/python bench/bench_scale.py [--sizes 40,80] [--full-text 0.2] [--cycles 2]
+                                          [--workers 0,1,2] [--profile 40] [--soak 0]
+
+A simulated web served from this machine: N hosts on loopback addresses (127.1.x.y), each
+answering after a latency drawn from 50-500 ms (fixed per host). Most hosts serve a real
+feed from ../shared/corpora/real-feeds with two fresh items put in front of it every cycle;
+a share (``--full-text``) serve a feed of their own whose items link to article pages from
+../shared/corpora/article-extraction (followed and extracted: ``full_text = true``), also
+with two fresh items per cycle. ETags are sent, so an unchanged body would be a 304.
+
+For each N in ``--sizes`` and each collection mode in ``--workers`` (0: the embedded daemon,
+k: a [cluster] section, a redis-server of our own and k `newswatch worker` processes of
+one crawl each), ``newswatch run --once`` runs ``--cycles`` times with the SHIPPED defaults
+(only ``allow_private_addresses`` set, as the hosts are 127.x), one watch. Printed per run:
+the crawl and whole-cycle time (from the daemon's JSON log), CPU seconds (the daemon, its
+parse workers and the cluster workers, from getrusage of reaped children) and peak RSS.
+The steady state is the last cycle (two fresh items per source); the ceiling per
+15-minute cycle is projected from the two largest sizes (time = a + b*N).
+
+``--profile N`` crawls N sources once in this process under cProfile (parsing in place) and
+splits its time into fetch wait (wall minus CPU), feed parsing, extraction, dedupe (story
+assignment) and storing; matching and delivery come from the daemon's own ``cycle`` log.
+``--soak K`` sends K tasks in a row to one cluster worker and prints its open files and
+RSS every tenth of the way. The machine may be shared: read ratios, not absolute times.
+Skips cleanly when the corpora are absent. Never asserts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import json
+import os
+import random
+import re
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CORPORA = REPO.parent / "shared" / "corpora"
+FEEDS = CORPORA / "real-feeds"
+ARTICLES = CORPORA / "article-extraction" / "html"
+CYCLE_S = 15 * 60
+FRESH = 2  # new items per source per cycle
+
+
+# --- the simulated web --------------------------------------------------------------------
+
+
+def host(i: int) -> str:
+    return f"127.1.{i // 250}.{i % 250 + 2}"
+
+
+def load_corpora() -> tuple[list[bytes], list[bytes]]:
+    feeds = []
+    for d in sorted(FEEDS.iterdir()):
+        for f in sorted(d.iterdir()) if d.is_dir() else [d]:
+            data = f.read_bytes()
+            if f.suffix == ".gz":
+                data = gzip.decompress(data)
+            if b"<item" in data or b"<entry" in data:
+                feeds.append(data)
+    pages = [gzip.decompress(f.read_bytes()) for f in sorted(ARTICLES.glob("*.html.gz"))]
+    return feeds, pages
+
+
+_ITEM = re.compile(rb"<(item|entry)[\s>].*?</\1>", re.S)
+
+
+def fresh_items(feed: bytes, h: str, cycle: int) -> bytes:
+    """The feed with FRESH items in front: copies of its first item under new links."""
+    m = _ITEM.search(feed)
+    if not m:
+        return feed
+    tag = m.group(1)
+    new = []
+    for k in range(FRESH):
+        link = f"http://{h}/fresh/{cycle}/{k}".encode()
+        item = re.sub(rb"<link[^>]*?/>", b'<link href="' + link + b'"/>', m.group(0))
+        item = re.sub(rb"<link>.*?</link>", b"<link>" + link + b"</link>", item, flags=re.S)
+        item = re.sub(
+            rb"<(guid|id)([^>]*)>.*?</\1>", rb"<\1\2>" + link + rb"</\1>", item, flags=re.S
+        )
+        if tag == b"entry" and b"<link" not in item:
+            item = item.replace(b"</entry>", b'<link href="' + link + b'"/></entry>')
+        new.append(item)
+    return feed[: m.start()] + b"".join(new) + feed[m.start() :]
+
+
+def own_feed(h: str, cycle: int, pages: int) -> bytes:
+    """A full-text source's feed: 8 items linking to its own article pages."""
+    items = []
+    for k in range(cycle * FRESH + 8 - 1, cycle * FRESH - 1, -1):
+        items.append(
+            f"<item><title>Story {k} on {h}</title><link>http://{h}/a/{k % pages}-{k}</link>"
+            f"<guid>http://{h}/a/{k % pages}-{k}</guid></item>"
+        )
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>{h}</title>'
+        f"{''.join(items)}</channel></rss>"
+    ).encode()
+
+
+class Web:
+    """N hosts on loopback, one asyncio server thread; ``next_cycle()`` adds fresh items."""
+
+    def __init__(self, n: int, full_text: float, feeds: list[bytes], pages: list[bytes]):
+        rng = random.Random(19)
+        self.n, self.feeds, self.pages = n, feeds, pages
+        self.full = {i for i in range(n) if rng.random() < full_text}
+        self.latency = [rng.uniform(0.05, 0.5) for _ in range(n)]
+        self.cycle = 0
+        self.by_host = {host(i): i for i in range(n)}
+        self.loop = asyncio.new_event_loop()
+        self.port = _free_port()
+        ready = threading.Event()
+        threading.Thread(target=self._run, args=(ready,), daemon=True).start()
+        ready.wait()
+
+    def url(self, i: int) -> str:
+        return f"http://{host(i)}:{self.port}/feed.xml"
+
+    def next_cycle(self) -> None:
+        self.cycle += 1
+
+    def _body(self, i: int, path: str) -> bytes | None:
+        h = f"{host(i)}:{self.port}"
+        if path == "/feed.xml":
+            if i in self.full:
+                return own_feed(h, self.cycle, len(self.pages))
+            return fresh_items(self.feeds[i % len(self.feeds)], h, self.cycle)
+        if path.startswith("/a/") and i in self.full:
+            try:
+                return self.pages[int(path[3:].split("-")[0]) % len(self.pages)]
+            except ValueError:
+                return None
+        return None
+
+    def _run(self, ready: threading.Event) -> None:
+        asyncio.set_event_loop(self.loop)
+        hosts = [host(i) for i in range(self.n)]
+        self.loop.run_until_complete(
+            asyncio.start_server(self._handle, host=hosts, port=self.port, backlog=512)
+        )
+        ready.set()
+        self.loop.run_forever()
+
+    async def _handle(self, reader, writer) -> None:
+        try:
+            i = self.by_host.get(writer.get_extra_info("sockname")[0])
+            while True:
+                request = await reader.readline()
+                if not request:
+                    break
+                while await reader.readline() not in (b"\r\n", b"\n", b""):
+                    pass
+                parts = request.split()
+                path = parts[1].decode("latin-1") if len(parts) > 1 else "/"
+                body = self._body(i, path) if i is not None else None
+                await asyncio.sleep(self.latency[i] if i is not None else 0)
+                if body is None:
+                    writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+                else:
+                    kind = b"application/xml" if path == "/feed.xml" else b"text/html"
+                    writer.write(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n"
+                        % (kind, len(body))
+                    )
+                    writer.write(body)
+                await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            writer.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --- runs ---------------------------------------------------------------------------------
+
+
+def write_config(folder: Path, web: Web, broker: str | None) -> Path:
+    lines = [
+        f'[archive]\npath = "{folder / "archive.db"}"',
+        "[crawl]\nallow_private_addresses = true",
+        '[[watches]]\nname = "all"\nquery = "NOT zqxjvkwscale"',
+    ]
+    if broker:
+        lines.append(f'[cluster]\nbroker = "{broker}"\nworker_concurrency = 1')
+    for i in range(web.n):
+        full = "true" if i in web.full else "false"
+        lines.append(
+            f'[[sources]]\nname = "s{i}"\nkind = "feed"\nurl = "{web.url(i)}"\nfull_text = {full}'
+        )
+    path = folder / "newswatch.toml"
+    path.write_text("\n\n".join(lines) + "\n")
+    return path
+
+
+def newswatch(config: Path, *args: str, **kw) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, str(REPO / "scheduler.py"), "--config", str(config), *args],
+        cwd=REPO,
+        start_new_session=True,
+        **kw,
+    )
+
+
+def children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def run_cycle(config: Path) -> dict:
+    """One `newswatch run --once`: its crawl/cycle/process times and items stored."""
+    started = time.perf_counter()
+    proc = newswatch(
+        config, "run", "--once", "--log-format", "json",
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    _, err = proc.communicate()
+    wall = time.perf_counter() - started
+    out = {"wall_s": wall, "rc": proc.returncode, "new": 0, "failed": 0}
+    for line in err.decode("utf-8", "replace").splitlines():
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        if rec.get("event") == "collect":
+            out["crawl_s"], out["cycle_s"] = rec.get("crawl_s"), rec.get("cycle_s")
+        elif rec.get("event") == "cycle":
+            out["process_s"] = rec.get("process_s")
+        elif rec.get("event") == "fetch":
+            out["new"] += rec.get("items_new") or 0
+            out["failed"] += 1 if rec.get("error_class") else 0
+    return out
+
+
+class Cluster:
+    """A redis-server and k `newswatch worker` processes for one config."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.port = _free_port()
+        self.redis = subprocess.Popen(
+            [shutil.which("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no", "--dir", str(folder)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        time.sleep(0.5)
+        self.workers: list[subprocess.Popen] = []
+
+    @property
+    def broker(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start_workers(self, config: Path, k: int) -> None:
+        for n in range(k):
+            log = open(self.folder / f"worker{n}.log", "wb")  # noqa: SIM115
+            self.workers.append(newswatch(config, "worker", stdout=log, stderr=subprocess.STDOUT))
+        time.sleep(4)  # the workers connect
+
+    def stop(self) -> None:
+        for p in self.workers:
+            os.killpg(p.pid, signal.SIGTERM)
+        for p in self.workers:
+            try:
+                p.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+        self.redis.terminate()
+        self.redis.wait()
+
+
+def run_mode(n: int, workers: int, cycles: int, full_text: float, corpora) -> list[dict]:
+    web = Web(n, full_text, *corpora)
+    with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
+        folder = Path(tmp)
+        cluster = Cluster(folder) if workers else None
+        config = write_config(folder, web, cluster.broker if cluster else None)
+        cpu0 = children_cpu()
+        if cluster:
+            cluster.start_workers(config, workers)
+        rows = []
+        try:
+            for c in range(cycles):
+                web.next_cycle()
+                rows.append({"cycle": c + 1, **run_cycle(config)})
+        finally:
+            if cluster:
+                cluster.stop()
+        cpu = children_cpu() - cpu0
+        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    web.loop.call_soon_threadsafe(web.loop.stop)
+    for r in rows:
+        r.update(n=n, workers=workers)
+    rows[-1]["cpu_s_all_cycles"] = cpu
+    rows[-1]["peak_rss_mb"] = peak_mb
+    return rows
+
+
+# --- the profiled in-process crawl --------------------------------------------------------
+
+
+def profile_stages(n: int, full_text: float, corpora) -> None:
+    import cProfile
+    import pstats
+
+    sys.path[:0] = [str(REPO)]
+    from crawler import workers as workers_mod
+    from crawler.config import CrawlSettings, Source
+    from crawler.runner import run_crawl
+
+    workers_mod.ParseWorkers.__init__.__kwdefaults__["min_bytes"] = 1 << 62  # parse in place
+    web = Web(n, full_text, *corpora)
+    web.next_cycle()
+    crawl = CrawlSettings(allow_private_addresses=True)
+    sources = [
+        Source(name=f"s{i}", kind="feed", url=web.url(i), full_text=i in web.full) for i in range(n)
+    ]
+    with tempfile.TemporaryDirectory(prefix="bench-scale-prof-") as tmp:
+        prof = cProfile.Profile()
+        wall0, cpu0 = time.perf_counter(), time.process_time()
+        prof.enable()
+        run_crawl(crawl, sources, str(Path(tmp) / "a.db"))
+        prof.disable()
+        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    stats = pstats.Stats(prof).stats
+    cum = {}
+    for (file, _, name), (_, _, _, ct, _) in stats.items():
+        cum[(Path(file).name, name)] = cum.get((Path(file).name, name), 0) + ct
+    parse = cum.get(("feeds.py", "parse_feed"), 0) + cum.get(
+        ("feeds.py", "parse_feed_for_store"), 0
+    )
+    extract = cum.get(("extract.py", "extract_article"), 0)
+    dedupe = cum.get(("stories.py", "assign"), 0) + cum.get(("stories.py", "record_update"), 0)
+    store = max(0.0, cum.get(("store.py", "store_items"), 0) - dedupe)
+    print(f"\nprofiled crawl of {n} sources in one process (cProfile inflates CPU stages):")
+    print(
+        f"  wall {wall:.1f} s, CPU {cpu:.1f} s, fetch wait (wall - CPU) {max(0, wall - cpu):.1f} s"
+    )
+    for name, v in (("feed parsing", parse), ("extraction", extract), ("dedupe", dedupe),
+                    ("store", store)):  # fmt: skip
+        print(f"  {name:13s} {v:6.2f} s  ({v / max(cpu, 1e-9):.0%} of CPU)")
+
+
+# --- the soak -----------------------------------------------------------------------------
+
+
+def soak(tasks: int, corpora) -> None:
+    sys.path[:0] = [str(REPO)]
+    from crawler.cluster.dispatch import crawl_sources_cluster
+    from scheduler import load_config
+
+    web = Web(10, 0.2, *corpora)
+    with tempfile.TemporaryDirectory(prefix="bench-scale-soak-") as tmp:
+        folder = Path(tmp)
+        cluster = Cluster(folder)
+        config = write_config(folder, web, cluster.broker)
+        text = config.read_text().replace(
+            "worker_concurrency = 1", "worker_concurrency = 1\nbatch = 1"
+        )
+        config.write_text(text)
+        cfg = load_config(config)
+        cluster.start_workers(config, 1)
+        pid = cluster.workers[0].pid
+        done, step = 0, max(1, tasks // 10)
+        print(f"\nsoak: {tasks} tasks through one worker (pid {pid})")
+        try:
+            while done < tasks:
+                web.next_cycle()
+                asyncio.run(
+                    crawl_sources_cluster(cfg.cluster, cfg.crawl, cfg.sources, cfg.archive.path)
+                )
+                done += len(cfg.sources)
+                if done % step < len(cfg.sources):
+                    fds = len(os.listdir(f"/proc/{pid}/fd"))
+                    rss = next(
+                        int(x.split()[1])
+                        for x in Path(f"/proc/{pid}/status").read_text().splitlines()
+                        if x.startswith("VmRSS:")
+                    )
+                    print(f"  after {done:5d} tasks: open files {fds}, RSS {rss / 1024:.0f} MB")
+        finally:
+            cluster.stop()
+
+
+# --- main ---------------------------------------------------------------------------------
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sizes", default="40,80", help="numbers of sources, comma-separated")
+    ap.add_argument("--full-text", type=float, default=0.2, help="share of full-text sources")
+    ap.add_argument("--cycles", type=int, default=2)
+    ap.add_argument("--workers", default="0,1,2", help="0: embedded; k: k cluster workers")
+    ap.add_argument("--profile", type=int, default=0, help="profile a crawl of N sources")
+    ap.add_argument("--soak", type=int, default=0, help="send K tasks to one worker")
+    args = ap.parse_args()
+    if not FEEDS.is_dir() or not ARTICLES.is_dir():
+        print(f"skipped: {FEEDS} or {ARTICLES} is missing")
+        return
+    corpora = load_corpora()
+    modes = [int(w) for w in args.workers.split(",")]
+    if any(modes) and shutil.which("redis-server") is None:
+        print("redis-server is missing (make redis): cluster modes skipped")
+        modes = [m for m in modes if m == 0]
+    print(f"{len(corpora[0])} real feeds, {len(corpora[1])} article pages; load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")  # fmt: skip
+    steady: dict[int, list[tuple[int, float]]] = {}
+    for n in [int(s) for s in args.sizes.split(",")]:
+        for w in modes:
+            rows = run_mode(n, w, args.cycles, args.full_text, corpora)
+            label = "embedded" if w == 0 else f"{w} worker{'s' if w > 1 else ''}"
+            for r in rows:
+                print(
+                    f"N={n:5d} {label:10s} cycle {r['cycle']}: wall {r['wall_s']:6.1f} s,"
+                    f" crawl {r.get('crawl_s') or 0:6.1f} s, match+deliver"
+                    f" {r.get('process_s') or 0:5.2f} s, new items {r['new']:6d},"
+                    f" failed sources {r['failed']}, exit {r['rc']}"
+                )
+            last = rows[-1]
+            print(
+                f"           {label}: CPU {last['cpu_s_all_cycles']:.1f} s over {args.cycles}"
+                f" cycles (all processes), peak RSS of one process {last['peak_rss_mb']:.0f} MB"
+            )
+            steady.setdefault(w, []).append((n, last.get("cycle_s") or last["wall_s"]))
+    for w, points in steady.items():
+        label = "embedded" if w == 0 else f"{w} workers"
+        if len(points) >= 2:
+            (n1, t1), (n2, t2) = points[-2], points[-1]
+            b = (t2 - t1) / (n2 - n1) if n2 != n1 else t2 / n2
+            a = t1 - b * n1
+            ceiling = (CYCLE_S - a) / b if b > 0 else float("inf")
+            print(
+                f"{label}: steady cycle = {a:.1f} s + {b * 1000:.0f} ms x N ->"
+                f" about {ceiling:,.0f} sources per 15-minute cycle (projected)"
+            )
+        else:
+            n, t = points[-1]
+            print(f"{label}: {t / n * 1000:.0f} ms per source -> about {CYCLE_S / (t / n):,.0f}")
+    base = dict(steady.get(0, []))
+    for w, points in steady.items():
+        if w and base:
+            for n, t in points:
+                if n in base:
+                    print(f"N={n}: {w} workers' steady cycle / embedded = {t / base[n]:.2f}x")
+    if args.profile:
+        profile_stages(args.profile, args.full_text, corpora)
+    if args.soak:
+        soak(args.soak, corpora)
+
+
+if __name__ == "__main__":
+    main()
