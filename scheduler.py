@@ -6,7 +6,10 @@ Where the rest lives (a command's code is found from its name):
 - config file reading and ConfigError: crawler/config_file.py
 - what every command shares: crawler/cli/context.py (config, archive), crawler/cli/output.py
 - crawler-only commands: crawler/cli/{crawl,extract,search,sources}.py
-- commands that need alerts: alerts/cli/{run,match,tiers,status,alerts,dedupe,demo,serve}.py
+- commands that need alerts: alerts/cli/{run,match,tiers,status,alerts,dedupe,demo,serve,
+  init}.py, and `sources test` (alerts/cli/source_test.py, added to the sources group here)
+- here: the root Config and its cross-section checks, the default config's lookup, and the
+  global --archive option
 - the daemon's lifecycle: alerts/daemon.py; its match-and-deliver step: alerts/stages.py
 - log set-up: alerts/logs.py; the demo's servers and report: alerts/demo.py
 """
@@ -43,7 +46,7 @@ from alerts.logs import setup_logging
 from alerts.schema import open_archive
 from alerts.targets import check_targets
 from crawler.cli.backup import backup
-from crawler.cli.context import CONFIG_HELP, DEFAULT_CONFIG, Context, Group
+from crawler.cli.context import DEFAULT_CONFIG, Context, Group
 from crawler.cli.crawl import crawl
 from crawler.cli.extract import extract
 from crawler.cli.search import search
@@ -233,7 +236,14 @@ class DefaultConfig:
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config", metavar="PATH", default=None, help=CONFIG_HELP)
+@click.option(
+    "--config",
+    "config",
+    metavar="PATH",
+    default=None,
+    help="Config file (default: $NEWSWATCH_CONFIG, else ./newswatch.toml when it exists,"
+    f" else {DEFAULT_CONFIG}).",
+)
 @click.option(
     "--archive",
     "archive",
