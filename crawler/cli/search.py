@@ -80,13 +80,16 @@ def search(
     from crawler.times import utc
 
     cfg = obj.config
-    known = [s.name for s in cfg.sources]
-    for name in sources:
-        if known and name not in known:
-            output.line(
-                f"warning: no source named {name!r} in the config{did_you_mean(name, known)}",
-                err=True,
-            )
+    for flag, names, known in (
+        ("source", sources, [s.name for s in cfg.sources]),
+        ("watch", watches, [w.name for w in getattr(cfg, "watches", [])]),
+    ):
+        for name in names:
+            if known and name not in known:
+                output.line(
+                    f"warning: no {flag} named {name!r} in the config{did_you_mean(name, known)}",
+                    err=True,
+                )
     try:
         since_iso = fts.since_time(since, utc()) if since else None
     except ValueError:

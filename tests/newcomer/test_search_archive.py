@@ -86,3 +86,16 @@ def test_mapping(query, fts):
 def test_what_does_not_map_is_an_error(query):
     with pytest.raises(SearchQueryError):
         to_fts(query)
+
+
+def test_unknown_watch_or_source_names_are_suggested(cli, kept, write_config):
+    config = write_config(
+        '[[sources]]\nname = "bbc-world"\nkind = "feed"\nurl = "https://e.org/f"\n'
+        '[[watches]]\nname = "azerbaijan"\nquery = "x"\n'
+    )
+    result = cli(
+        "--config", str(config), "--archive", str(kept), "search", "trafficking",
+        "--watch", "azerbaijn", "--source", "bbc-wrld",
+    )  # fmt: skip
+    assert "no watch named 'azerbaijn' in the config (did you mean 'azerbaijan'?)" in result.output
+    assert "did you mean 'bbc-world'?" in result.output
