@@ -34,7 +34,9 @@ def status(obj: Context, as_json: bool) -> None:
     or null), "articles", "stories", "matches", "tier_statements"}, {"section": "alerts",
     "pending", "sending", "sent", "failed"} and {"section": "daemon", "alive", "seen", "pid",
     "host", "started_at", "heartbeat_at", "stale" (running, heartbeat not reaching the
-    archive), ...}. Exit code 4 when the archive is missing (nothing is created) or damaged.
+    archive), ...}; with a [cluster] section, {"section": "cluster", "queue", "waiting",
+    "workers": [{"name", "host", "pid", "active", "concurrency"}], "problem"}. Exit code 4
+    when the archive is missing (nothing is created) or damaged.
     """
     report = status_report(obj.config, obj.open_archive(), config_file=obj.path)
     if as_json:
@@ -81,7 +83,17 @@ def status_report(cfg: Any, db, *, config_file: str = "") -> dict:
         ],
         "sources": sources,
         "daemon": daemon_state(db, cfg),
+        "cluster": _cluster(cfg),
     }
+
+
+def _cluster(cfg: Any) -> dict | None:
+    """With a [cluster] section: its workers and queue (crawler/cluster/status.py)."""
+    if getattr(cfg, "cluster", None) is None:
+        return None
+    from crawler.cluster.status import cluster_status
+
+    return cluster_status(cfg.cluster)
 
 
 def daemon_state(db, cfg: Any) -> dict:
@@ -113,6 +125,8 @@ def status_lines(report: dict) -> Iterator[dict]:
     }
     yield {"section": "alerts", **report["alerts"]}
     yield {"section": "daemon", **(report["daemon"] or {})}
+    if report.get("cluster"):
+        yield {"section": "cluster", **report["cluster"]}
 
 
 def print_status(report: dict) -> None:
@@ -171,6 +185,10 @@ def print_status(report: dict) -> None:
         output.line(f"daemon: not running (last seen {d['heartbeat_at']})")
     else:
         output.line("daemon: never started on this archive (`newswatch run`)")
+    if report.get("cluster"):
+        from crawler.cluster.status import summary
+
+        output.line(summary(report["cluster"]))
     c = report["counts"]
     output.line(
         f"archive {report['archive']}: {counted(c['articles'], 'article')}, "

@@ -62,35 +62,21 @@ def worker(obj: Context, concurrency: int | None, show_status: bool, as_json: bo
 
 
 def _status(cluster, as_json: bool) -> None:
-    from crawler.cluster.app import make_app, queue_depth
+    from crawler.cluster.status import cluster_status, summary
 
-    app = make_app(cluster)
-    try:
-        inspect = app.control.inspect(timeout=2.0)
-        stats = inspect.stats() or {}
-        active = inspect.active() or {}
-        waiting = queue_depth(cluster)
-    except Exception as e:
-        raise click.ClickException(f"cannot reach the broker: {type(e).__name__}: {e}") from None
-    rows = []
-    for name, st in sorted(stats.items()):
-        host = name.split("@", 1)[-1]
-        rows.append(
-            {
-                "section": "worker",
-                "name": name,
-                "host": host,
-                "pid": st.get("pid"),
-                "active": len(active.get(name, [])),
-                "concurrency": (st.get("pool") or {}).get("max-concurrency"),
-            }
-        )
+    state = cluster_status(cluster)
+    if state["problem"]:
+        raise click.ClickException(state["problem"])
     if as_json:
-        output.json_lines([*rows, {"section": "queue", "name": cluster.queue, "waiting": waiting}])
+        output.json_lines(
+            [
+                *({"section": "worker", **w} for w in state["workers"]),
+                {"section": "queue", "name": state["queue"], "waiting": state["waiting"]},
+            ]
+        )
         return
     output.table(
         ["worker", "pid", "crawling", "concurrency"],
-        [[r["name"], r["pid"], r["active"], r["concurrency"]] for r in rows],
-        title=f"{len(rows)} workers",
+        [[w["name"], w["pid"], w["active"], w["concurrency"]] for w in state["workers"]],
     )
-    output.line(f"queue {cluster.queue}: {waiting} tasks waiting")
+    output.line(summary(state))

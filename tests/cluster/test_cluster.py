@@ -119,3 +119,36 @@ def test_daemon_and_workers_carry_on_after_the_broker_restarts(
     assert sorted(urls) == sorted(site.expected | {f"http://127.0.0.2:{site.port}/a/5"}), (
         out.decode()[-3000:] + logs
     )
+
+
+def test_status_shows_the_workers_and_the_queue(cluster_config, workers):
+    import json
+
+    from alerts.schema import open_archive
+    from crawler.cluster.app import TASK, make_app
+    from scheduler import load_config
+
+    def cluster_status() -> dict:
+        proc = newswatch(cluster_config, "status", "--json", stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)  # fmt: skip
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err.decode()
+        rows = [json.loads(line) for line in out.splitlines()]
+        (cluster,) = [r for r in rows if r["section"] == "cluster"]
+        assert cluster["problem"] is None, cluster
+        return cluster
+
+    cfg = load_config(cluster_config)
+    open_archive(cfg.archive.path).close()  # status reads an archive; a daemon makes it
+    make_app(cfg.cluster).send_task(TASK, args=[{"version": "0.0.1/0", "sources": []}])
+    state = cluster_status()
+    assert state["waiting"] == 1 and state["workers"] == []
+    workers.start()
+    workers.start()
+
+    def both() -> dict | None:
+        state = cluster_status()
+        return state if len(state["workers"]) == 2 else None
+
+    state = wait_for(both, 120, "two workers")
+    assert {w["pid"] for w in state["workers"]} == {p.pid for p in workers.procs}

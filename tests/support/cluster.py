@@ -190,7 +190,9 @@ def workers(cluster_config, tmp_path):
             procs.append(p)
             return p
 
-    yield Workers()
+    w = Workers()
+    w.procs = procs
+    yield w
     for p in procs:
         if p.poll() is None:
             os.killpg(p.pid, signal.SIGKILL)
