@@ -423,6 +423,9 @@ def main() -> None:
         modes = [m for m in modes if m == 0]
     print(f"{len(corpora[0])} real feeds, {len(corpora[1])} article pages; load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")  # fmt: skip
+    sys.path[:0] = [str(REPO / "bench")]
+    import results
+
     steady: dict[int, list[tuple[int, float]]] = {}
     for n in [int(s) for s in args.sizes.split(",")]:
         for w in modes:
@@ -452,6 +455,10 @@ def main() -> None:
                 f"{label}: steady cycle = {a:.1f} s + {b * 1000:.0f} ms x N ->"
                 f" about {ceiling:,.0f} sources per 15-minute cycle (projected)"
             )
+            results.record(
+                "scale", f"sources per 15-minute cycle, {label} (projected from N={n1},{n2})",
+                round(ceiling), "sources", note=f"load average {os.getloadavg()[0]:.1f}",
+            )  # fmt: skip
         else:
             n, t = points[-1]
             print(f"{label}: {t / n * 1000:.0f} ms per source -> about {CYCLE_S / (t / n):,.0f}")
@@ -461,6 +468,11 @@ def main() -> None:
             for n, t in points:
                 if n in base:
                     print(f"N={n}: {w} workers' steady cycle / embedded = {t / base[n]:.2f}x")
+                    results.record(
+                        "scale", f"steady cycle, N={n}, {w} cluster workers", round(t, 1), "s",
+                        baseline=round(base[n], 1), baseline_label="embedded daemon",
+                        better="lower",
+                    )  # fmt: skip
     if args.profile:
         profile_stages(args.profile, args.full_text, corpora)
     if args.soak:
