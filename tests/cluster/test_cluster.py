@@ -55,13 +55,16 @@ def test_two_workers_store_every_item_once(cluster_config, site, workers, tmp_pa
 def test_worker_killed_mid_crawl_loses_and_duplicates_nothing(
     cluster_config, site, workers, tmp_path
 ):
-    first = workers.start()
-    workers.start()
+    pair = [workers.start(), workers.start()]
     daemon = newswatch(cluster_config, "run", "--once", stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT)  # fmt: skip
-    wait_for(lambda: crawl_children(first.pid), 120, "the first worker to start a crawl")
-    os.killpg(first.pid, signal.SIGKILL)  # the worker and its crawl process
-    first.wait(10)
+    busy = wait_for(
+        lambda: next((w for w in pair if crawl_children(w.pid)), None),
+        120,
+        "a worker to start a crawl",
+    )
+    os.killpg(busy.pid, signal.SIGKILL)  # the worker and its crawl process
+    busy.wait(10)
     # the task the dead worker held goes back to the queue after visibility_timeout and
     # the other worker crawls it
     out, _ = daemon.communicate(timeout=300)
@@ -69,6 +72,12 @@ def test_worker_killed_mid_crawl_loses_and_duplicates_nothing(
     urls = stored(tmp_path)
     assert len(urls) == len(set(urls))
     assert sorted(urls) == sorted(site.expected)
+    db = sqlite_utils.Database(tmp_path / "archive.db")
+    fetches = {r["source"]: r for r in db.query(
+        "SELECT source, count(*) AS n, sum(items_new) AS new FROM fetches GROUP BY source"
+    )}  # fmt: skip
+    assert {r["n"] for r in fetches.values()} == {1}  # each source recorded once
+    assert sum(r["new"] for r in fetches.values()) == len(site.expected)
 
 
 def test_a_worker_on_another_version_is_refused(cluster_config, redis_url, tmp_path):
