@@ -10,8 +10,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import settings as hypothesis_settings
 
 REPO = Path(__file__).resolve().parent.parent
+
+# The suite's property tests are deterministic: the same examples on every run and machine, so
+# a red CI run is reproducible and a green one is not luck. Loaded here, before the test
+# modules are imported, so their own @settings inherit it. Random exploration lives in
+# bench/bench_fuzz.py (which does not load this profile).
+hypothesis_settings.register_profile("suite", derandomize=True, database=None)
+hypothesis_settings.load_profile("suite")
 
 
 def pytest_configure(config):
