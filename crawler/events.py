@@ -260,17 +260,23 @@ class EventIndex:
         usable = (df > 0) & (df <= cap)
         order = np.argsort(df[usable], kind="stable")[:PROBE_TERMS]
         probes = ids[usable][order]
-        hits: Counter = Counter()
         postings = lang.postings
+        lists = []
         budget = MAX_POSTINGS  # the rarest terms first, until this many postings are read
         for tid in probes.tolist():
-            p = postings.get(tid, ())
-            hits.update(p)
-            budget -= len(p)
-            if budget <= 0:
-                break
+            p = postings.get(tid)
+            if p:
+                lists.append(np.frombuffer(p, dtype=np.int32))
+                budget -= len(p)
+                if budget <= 0:
+                    break
+        if not lists:
+            return []
+        keys, shared = np.unique(np.concatenate(lists), return_counts=True)
+        if len(keys) > MAX_CANDIDATES:  # the articles that share the most of those terms
+            keys = keys[np.argpartition(-shared, MAX_CANDIDATES)[:MAX_CANDIDATES]]
         cands = []
-        for key, _ in hits.most_common(MAX_CANDIDATES):
+        for key in keys.tolist():
             doc = lang.docs.get(key)
             if doc is not None and abs(doc.at - at) <= self.window:
                 cands.append(doc)
