@@ -138,24 +138,8 @@ def run_probe(url: str, crawl: CrawlSettings, **kw) -> Probe:
 
 def run_blocking(coro):
     """Run one coroutine on the asyncio reactor, blocking; for a CLI process (the reactor
-    runs once per process)."""
-    from crawler.runner import install_asyncio_reactor
+    runs once per process). Ctrl-C or SIGTERM stops it at once (nothing is kept) and
+    raises crawler.oneshot.Interrupted (exit 130 or 143); see crawler/oneshot.py."""
+    from crawler.oneshot import run_blocking as run_once
 
-    install_asyncio_reactor()
-    from scrapy.utils.defer import deferred_from_coro
-    from twisted.internet import reactor
-
-    out: dict = {}
-
-    async def main():
-        out["result"] = await coro
-
-    def finished(result):
-        out["failure"] = result if hasattr(result, "raiseException") else None
-        reactor.stop()
-
-    reactor.callWhenRunning(lambda: deferred_from_coro(main()).addBoth(finished))
-    reactor.run(installSignalHandlers=False)
-    if out.get("failure") is not None:
-        out["failure"].raiseException()
-    return out["result"]
+    return run_once(lambda stop: coro, graceful=False)

@@ -11,9 +11,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import os
-import signal
-import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +19,7 @@ from crawler.config import CrawlSettings, DedupeSettings, Source
 from crawler.crawl_context import SETTING as CONTEXT_SETTING
 from crawler.crawl_context import CrawlContext
 from crawler.fetch_outcomes import CrawlTracker, SourceResult, load_state, record_results
+from crawler.oneshot import Interrupted, run_blocking
 from crawler.robots import RobotsCache
 from crawler.settings import ASYNCIO_REACTOR, scrapy_settings
 from crawler.workers import ParseWorkers
@@ -212,14 +210,13 @@ async def _run_spiders(
             logger.error("a crawler failed: %r", task.exception())
 
 
-class CrawlInterrupted(Exception):
+class CrawlInterrupted(Interrupted):
     """The crawl was stopped by a signal; what it read was stored and recorded.
     ``results`` are the per-source results, ``signum`` the signal (exit 128 + signum)."""
 
     def __init__(self, results: list[SourceResult], signum: int):
-        super().__init__(f"interrupted by {signal.Signals(signum).name}")
+        super().__init__(signum, results)
         self.results = results
-        self.signum = signum
 
 
 def run_crawl(
@@ -242,47 +239,18 @@ def run_crawl(
     # Imported here, not by the engine on the reactor: this module builds deprecated
     # aliases with inspect.stack(), whose cost grows with the stack's depth (0.1 s there).
     import scrapy.core.downloader.handlers.http11  # noqa: F401
-    from scrapy.utils.defer import deferred_from_coro
-    from twisted.internet import reactor
 
     # What the imports built lives as long as the process: the cyclic collector need not
     # walk it again in every full collection of the crawl (measured: 0.50x -> 0.47x of the
     # feedparser baseline for a first `newswatch crawl`, three paired runs).
     gc.freeze()
 
-    out: dict = {}
-    signals: list[int] = []
-
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, _on_signal, signum, signals, stop)
-        out["results"] = await crawl_sources(
+    def work(stop: asyncio.Event):
+        return crawl_sources(
             settings, sources, archive_path, progress=progress, dedupe=dedupe, stop=stop
         )
 
-    def finished(result):
-        out["failure"] = result if hasattr(result, "raiseException") else None
-        reactor.stop()
-
-    reactor.callWhenRunning(lambda: deferred_from_coro(main()).addBoth(finished))
-    reactor.run(installSignalHandlers=False)  # our handlers: Twisted's stop the reactor
-    if out.get("failure") is not None:
-        out["failure"].raiseException()
-    if signals:
-        raise CrawlInterrupted(out["results"], signals[0])
-    return out["results"]
-
-
-def _on_signal(signum: int, seen: list[int], stop: asyncio.Event) -> None:
-    if seen:  # the second one: the user does not want to wait
-        print(f"\n{signal.Signals(signum).name} again: exiting now", file=sys.stderr, flush=True)
-        os._exit(128 + signum)
-    seen.append(signum)
-    print(
-        f"\n{signal.Signals(signum).name}: stopping; storing what was read (again to exit at once)",
-        file=sys.stderr,
-        flush=True,
-    )
-    stop.set()
+    try:
+        return run_blocking(work, stopping="stopping; storing what was read")
+    except Interrupted as e:
+        raise CrawlInterrupted(e.result, e.signum) from None

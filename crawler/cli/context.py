@@ -15,6 +15,7 @@ from crawler import archive
 from crawler.archive_access import ArchiveError, explain, is_archive_error
 from crawler.cli import exits
 from crawler.config_file import ConfigError, ConfigLoader
+from crawler.oneshot import Interrupted
 
 DEFAULT_CONFIG = "data/newswatch.toml"
 CONFIG_HELP = f"Config file (default: $NEWSWATCH_CONFIG, else {DEFAULT_CONFIG})."
@@ -80,13 +81,17 @@ class BadInput(click.ClickException):
 class Group(click.Group):
     """The `newswatch` group: an archive error that escapes any command (damage found
     half-way through a search, a lock file in a read-only folder) is the same one message
-    and exit code 4 as when opening, never a traceback."""
+    and exit code 4 as when opening, never a traceback; a one-shot run stopped by a signal
+    exits 128 + its number."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except click.exceptions.Exit:
             raise
+        except Interrupted as e:  # Ctrl-C in a one-shot run (crawler/oneshot.py): 130, 143
+            click.echo(f"{e}: stopped", err=True)
+            raise click.exceptions.Exit(e.exit_code) from None
         except (OSError, sqlite3.Error, ArchiveError) as e:
             obj = ctx.find_object(Context)
             if not is_archive_error(e) or obj is None or obj._config is None:
