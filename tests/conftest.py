@@ -31,6 +31,23 @@ def pytest_configure(config):
     )
 
 
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """In CI (``CI`` set, as CI services do) a skipped test is a failure: the tests that
+    skip without Chromium, redis-server or a mountable tmpfs would otherwise turn CI green
+    without having run. `make test` installs Chromium and redis-server when missing."""
+    report = yield
+    if report.skipped and not hasattr(report, "wasxfail") and _in_ci():
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, where every test must run: {reason}"
+    return report
+
+
 @pytest.fixture
 def write_config(tmp_path):
     """Write a config file; ``{archive}`` in the text becomes a fresh archive path in tmp_path."""
