@@ -8,10 +8,14 @@ call-to-action lines ("Leave a review", "Follow us on social networks") at the e
 
 from __future__ import annotations
 
+import logging
 import re
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 from crawler.normalize import iso_utc, plain_text
+
+log = logging.getLogger(__name__)
 
 _DATE_PARAMS = {
     "extensive_search": True,
@@ -84,7 +88,10 @@ def extract_article(html: bytes | str, url: str | None = None) -> dict:
             include_comments=False,
             date_extraction_params=_DATE_PARAMS,
         )
-    except Exception:  # trafilatura on hostile HTML: an empty result, not a crashed crawl
+    except Exception as e:  # trafilatura on hostile HTML: an empty result, not a crashed crawl
+        # Logged (not swallowed) so a page that always comes out empty can be traced to its
+        # URL; without its query and user info, where a source's token may sit.
+        log.warning("article extraction failed for %s: %s: %s", _shown(url), type(e).__name__, e)
         doc = None
     raw = html if isinstance(html, bytes) else html.encode("utf-8", "replace")
     m = _HTML_LANG.search(raw[:4096])
@@ -99,6 +106,18 @@ def extract_article(html: bytes | str, url: str | None = None) -> dict:
     out["published_at"] = _date(doc.date)
     out["language"] = detect_language(out["text"]) or page_lang
     return out
+
+
+def _shown(url: str | None) -> str | None:
+    """The URL without user info, query and fragment: safe to log."""
+    if not url:
+        return url
+    try:
+        parts = urlsplit(url)
+        host = parts.netloc.rpartition("@")[2]
+    except ValueError:
+        return "(a malformed URL)"
+    return parts._replace(netloc=host, query="", fragment="").geturl()
 
 
 def _date(value: str | None) -> str | None:

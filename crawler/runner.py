@@ -38,13 +38,16 @@ STOP_GRACE_S = 5.0
 
 def install_asyncio_reactor() -> None:
     """Install the asyncio reactor if no reactor is installed yet (idempotent)."""
-    from scrapy.utils.reactor import install_reactor, is_asyncio_reactor_installed
+    from scrapy.utils.reactor import (
+        install_reactor,
+        is_asyncio_reactor_installed,
+        is_reactor_installed,
+    )
 
-    try:
-        if is_asyncio_reactor_installed():
-            return
-    except Exception:  # no reactor installed yet
-        pass
+    # is_asyncio_reactor_installed() raises RuntimeError when no reactor is installed yet
+    # (Scrapy 2.13+), so ask first; another reactor already installed fails in install_reactor.
+    if is_reactor_installed() and is_asyncio_reactor_installed():
+        return
     install_reactor(ASYNCIO_REACTOR)
 
 
