@@ -109,9 +109,15 @@ class Senses:
                 for i, (s, e, c, _) in enumerate(spans)
                 if i not in dropped and i not in tentative
             ]
+            # One answer per name and country: an article may repeat a name thousands of
+            # times, and each answer reads every kept name and the whole text.
+            support: dict[tuple[str, str], bool] = {}
             for i in tentative:
                 s, e, code, _ = spans[i]
-                if not self._supported(code, folded[s:e], kept, folded):
+                key = (code, folded[s:e])
+                if key not in support:
+                    support[key] = self._supported(code, key[1], kept, folded)
+                if not support[key]:
                     dropped.add(i)
         return [span for i, span in enumerate(spans) if i not in dropped]
 

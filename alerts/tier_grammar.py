@@ -8,7 +8,9 @@ The words themselves are data (``alerts/data/gazetteer/tiers.toml``, compiled by
 
 from __future__ import annotations
 
+import heapq
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -22,6 +24,7 @@ _SENTENCE_END = re.compile(
     r"|(?<=[。！？।])[\"'”’」』)]*\s*"
 )
 _CLAUSE_END = frozenset(";；")
+_CLAUSE_END_RX = re.compile("[;；]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,32 +79,46 @@ def _role(folded: str, m: re.Match, floor: int, r: _Rules) -> str:
     return "plain"
 
 
-def mentions(folded: str, r: _Rules) -> list[Mention]:
-    found = []
-    for rx in r.mentions:
-        for m in rx.finditer(folded):
-            tier = _tier_name(m, r.numbers)
-            if tier is None or r.not_after.match(folded, m.end()):
-                continue
-            found.append((m, tier))
-    found.sort(key=lambda x: (x[0].start(), -(x[0].end() - x[0].start())))
+def _raw_mentions(folded: str, rx: re.Pattern, r: _Rules):
+    for m in rx.finditer(folded):
+        tier = _tier_name(m, r.numbers)
+        if tier is not None and not r.not_after.match(folded, m.end()):
+            yield m, tier
+
+
+def mentions(folded: str, r: _Rules, limit: int | None = None) -> list[Mention]:
+    """The tier mentions of ``folded`` in order, at most ``limit`` of them: the patterns'
+    matches are merged as they are found, so a text is read only as far as its first
+    ``limit`` mentions (and a few characters after)."""
+    found = heapq.merge(
+        *(_raw_mentions(folded, rx, r) for rx in r.mentions),
+        key=lambda x: (x[0].start(), -(x[0].end() - x[0].start())),
+    )
     out: list[Mention] = []
     for m, tier in found:
         if not out or m.start() >= out[-1].end:
+            if limit is not None and len(out) >= limit:
+                break
             # The words before a mention stop at the previous one: "After two years on the
             # Watch List X was downgraded to Tier 3" makes only the Watch List a past tier.
             role = _role(folded, m, out[-1].end if out else 0, r)
             out.append(Mention(m.start(), m.end(), tier, role))
-    return [_near_watch_list(folded, x, out, r) for x in out]
+    starts = [x.start for x in out]
+    return [_near_watch_list(folded, x, out, starts, r) for x in out]
 
 
-def _near_watch_list(folded: str, x: Mention, found: list[Mention], r: _Rules) -> Mention:
+def _near_watch_list(
+    folded: str, x: Mention, found: list[Mention], starts: list[int], r: _Rules
+) -> Mention:
     """``x`` void when it says "Tier 2" and a watch list stands within 30 characters of it
-    outside every mention ("Tier 2 (the so-called Watch List)"): maybe the Watch List."""
+    outside every mention ("Tier 2 (the so-called Watch List)"): maybe the Watch List.
+    ``found`` are sorted and do not overlap (``starts`` their starts): the one mention that
+    may hold a position is the last one starting at or before it."""
     if x.tier != "Tier 2" or x.role == "void":
         return x
     for m in r.watch_list.finditer(folded, max(0, x.start - 30), x.end + 30):
-        if not any(y.start <= m.start() < y.end for y in found):
+        i = bisect_right(starts, m.start()) - 1
+        if i < 0 or not m.start() < found[i].end:
             return Mention(x.start, x.end, x.tier, "void")
     return x
 
@@ -123,75 +140,112 @@ def clauses(doc: str, start: int, end: int) -> list[tuple[int, int]]:
     """The clauses of a sentence: the reports join independent statements with ";"
     ("；" in Chinese and Japanese)."""
     out, pos = [], start
-    for i in range(start, end):
-        if doc[i] in _CLAUSE_END:
-            out.append((pos, i))
-            pos = i + 1
+    for m in _CLAUSE_END_RX.finditer(doc, start, end):
+        out.append((pos, m.start()))
+        pos = m.end()
     out.append((pos, end))
     return out
 
 
-def placements(doc, folded, clause, mentions, countries, p_countries, r):
-    """(code, mention) pairs a clause states, from its plain mentions."""
+def placements(doc, folded, clause, inside, named, p_single, r):
+    """(code, mention) pairs a clause states, from its plain mentions.
+
+    ``inside`` are the clause's mentions and ``named`` its country hits, both sorted by
+    start; ``p_single`` is the code of the paragraph's one country before the clause (None
+    when it names none or several). Every step below reads each mention, country and gap
+    of the clause a bounded number of times, plus binary searches: the work is
+    O(k log k + clause length) for k mentions and countries."""
     c_start, c_end = clause
-    inside = [x for x in mentions if c_start <= x.start < c_end]
     plain = [x for x in inside if x.role == "plain"]
     if not plain:
         return []
-    named = [c for c in countries if c_start <= c[0] < c_end]
-    here = _subjects(folded, named, r)
+    glue = _glue(folded, named, r)
+    here = _subjects(folded, named, glue, r)
     if not named:
         # "... the result of their remaining on Tier 3": the paragraph's country, when the
         # clause says a placement happened and the paragraph so far names one country only.
-        codes = {c[2] for c in p_countries if c[0] < c_start}
         tiers = {x.tier for x in plain}
-        if len(codes) == 1 and len(tiers) == 1 and r.placement.search(folded, c_start, c_end):
-            return [(codes.pop(), plain[-1])]
+        if p_single and len(tiers) == 1 and r.placement.search(folded, c_start, c_end):
+            return [(p_single, plain[-1])]
         return []
+    starts = [x.start for x in inside]
+    here_starts = [c[0] for c in here]
+    named_starts = [c[0] for c in named]
+    # The next plain mention at or after each index of `inside`, and the next plain one
+    # after each plain one whose tier differs from it.
+    n = len(inside)
+    next_plain, next_other = [n] * (n + 1), [n] * n
+    ahead: dict[str, int] = {}
+    for j in range(n - 1, -1, -1):
+        x = inside[j]
+        next_plain[j] = j if x.role == "plain" else next_plain[j + 1]
+        if x.role == "plain":
+            next_other[j] = min((k for t, k in ahead.items() if t != x.tier), default=n)
+            ahead[x.tier] = j
+    # Consecutive subjects joined by list glue only ("A and B"): unjoined[k] counts the
+    # pairs before k that are not.
+    unjoined = [0]
+    for a, b in zip(here, here[1:], strict=False):
+        unjoined.append(unjoined[-1] + (not r.list_glue.fullmatch(folded[a[1] : b[0]])))
+    bad_glue = [0]
+    for ok in glue:
+        bad_glue.append(bad_glue[-1] + (not ok))
+    last: dict = {}  # what the words after the clause's last plain tier give, read once
     placed = []
     for i, (start, _, code) in enumerate(here):
-        after = [x for x in inside if x.start >= start]
-        first = next((x for x in after if x.role == "plain"), None)
-        if first is not None:
+        a = bisect_left(starts, start)
+        f = next_plain[a]
+        if f < n:
+            first = inside[f]
             # Another tier before the next country (after this one's) is a second reading
             # for the same country ("X, on the Watch List for years, now sits on Tier 3"):
             # say nothing rather than choose.
-            nxt = next((c[0] for c in here[i + 1 :] if c[0] > first.start), c_end)
-            rival = {x.tier for x in after if x.role == "plain" and x.start < nxt}
+            k = bisect_right(here_starts, first.start, i + 1)
+            nxt = here_starts[k] if k < len(here) else c_end
+            single = next_other[f] >= bisect_left(starts, nxt)
             # Another subject between this country and its tier takes the tier, unless the
             # two are one list ("A and B remained on Tier 3"): "the US decision to keep
             # Azerbaijan on Tier 2" places Azerbaijan only.
-            prev, between = here[i], [c for c in here[i + 1 :] if c[0] < first.start]
-            joined = True
-            for c in between:
-                joined = joined and bool(r.list_glue.fullmatch(folded[prev[1] : c[0]]))
-                prev = c
-            if len(rival) == 1 and joined:
+            j = bisect_left(here_starts, first.start, i + 1)
+            joined = unjoined[j - 1] == unjoined[i] if j > i + 1 else True
+            if single and joined:
                 placed.append((code, first))
             continue
-        before = [x for x in plain if x.start < start]
-        if not before or after:
+        if a < n:  # a void or origin mention after the country, and no plain one
             continue
-        tier = before[-1]
-        if any(c[0] < tier.start for c in here):
+        tier = plain[-1]
+        if here_starts[0] < tier.start:
             continue
-        heading = (
-            not doc[c_start : tier.start].strip(" \t\"'“”-–—*#")
-            and r.heading.match(folded, tier.end)
-            and not any(tier.end <= c[0] < start for c in here)
-        )
-        if heading or _listed(folded, tier.end, start, named, r):
+        if not last:
+            last["heading"] = bool(
+                not doc[c_start : tier.start].strip(" \t\"'“”-–—*#")
+                and r.heading.match(folded, tier.end)
+            )
+            last["cues"] = [m.end() for m in r.list_cue.finditer(folded, tier.end, c_end)]
+            last["gaps"] = {}
+        heading = last["heading"] and bisect_left(here_starts, tier.end) >= i
+        if heading or _listed(folded, start, named, named_starts, bad_glue, last, r):
             placed.append((code, tier))
     return placed
 
 
-def _subjects(folded: str, named, r: _Rules) -> list:
+def _glue(folded: str, named, r: _Rules) -> list[bool]:
+    """Whether only list glue ("and", commas) stands between each two consecutive
+    countries."""
+    return [
+        bool(r.list_glue.fullmatch(folded[a[1] : b[0]]))
+        for a, b in zip(named, named[1:], strict=False)
+    ]
+
+
+def _subjects(folded: str, named, glue: list[bool], r: _Rules) -> list:
     """The countries that may be the one placed: not one right after `not_subject` words
     ("unlike Belarus", "victims from Nepal", "a neighbour of Iran"), nor one in a list such
-    a country opens ("of Iran and Russia"; "Unlike Belarus, Azerbaijan" is no list)."""
+    a country opens ("of Iran and Russia"; "Unlike Belarus, Azerbaijan" is no list).
+    ``glue`` says which consecutive countries list glue joins (see :func:`_glue`)."""
     runs: list[list] = []
-    for c in named:
-        if runs and r.list_glue.fullmatch(folded[runs[-1][-1][1] : c[0]]):
+    for k, c in enumerate(named):
+        if runs and glue[k - 1]:
             runs[-1].append(c)
         else:
             runs.append([c])
@@ -209,37 +263,50 @@ def _subjects(folded: str, named, r: _Rules) -> list:
     return out
 
 
-def _listed(folded: str, tier_end: int, start: int, named, r: _Rules) -> bool:
-    """Whether the country at ``start`` is an item of a list the words after the tier open
-    ("ranked Tier 3 were Afghanistan, Burma and Eritrea"): a list cue, then only other
-    countries and glue ("and", commas) up to it."""
-    cues = list(r.list_cue.finditer(folded, tier_end, start))
-    if not cues:
+def _listed(folded: str, start: int, named, named_starts, bad_glue, last: dict, r) -> bool:
+    """Whether the country at ``start`` is an item of a list the words after the clause's
+    last tier open ("ranked Tier 3 were Afghanistan, Burma and Eritrea"): a list cue, then
+    only other countries and glue ("and", commas) up to it. ``last["cues"]`` are the ends of
+    the list cues after that tier; ``bad_glue`` counts the unglued consecutive countries."""
+    cues = last["cues"]
+    k = bisect_right(cues, start) - 1
+    if k < 0:
         return False
-    pos, rest = cues[-1].end(), []
-    for c_start, c_end, _ in named:
-        if pos <= c_start < start:
-            rest.append(folded[pos:c_start])
-            pos = c_end
-    rest.append(folded[pos:start])
-    return all(r.list_glue.fullmatch(x) for x in rest)
+    pos = cues[k]
+    a = bisect_left(named_starts, pos)
+    b = bisect_left(named_starts, start)
+    stop = named_starts[a] if a < b else start
+    gaps = last["gaps"]
+    if (pos, stop) not in gaps:
+        gaps[(pos, stop)] = bool(r.list_glue.fullmatch(folded[pos:stop]))
+    return gaps[(pos, stop)] and bad_glue[b] == bad_glue[a]
 
 
 def formula_tiers(folded, sent, countries, r) -> dict[str, tuple[set[str], tuple[int, int]]]:
     """The tiers a sentence's minimum-standards formulas allow, per subject country, with
-    the clause that says it."""
+    the clause that says it; ``countries`` are the sentence's, sorted by start."""
     f = r.formulas
     s, e = sent
     out: dict[str, tuple[set[str], tuple[int, int]]] = {}
+    # Read once per sentence, then binary searches per formula: the clause breaks, the
+    # country starts, and after each country the next one with another code.
+    breaks = [m.start() for m in _CLAUSE_END_RX.finditer(folded, s, e)]
+    starts = [c[0] for c in countries]
+    other = [len(countries)] * len(countries)
+    for k in range(len(countries) - 2, -1, -1):
+        same = countries[k + 1][2] == countries[k][2]
+        other[k] = other[k + 1] if same else k + 1
 
     def subject(m: re.Match, tiers: set[str]) -> None:
         # The subject names one country, before the formula or inside it (Arabic: "لا تفي
         # حكومة أذربيجان"), within the formula's own clause.
-        c0 = max([s] + [i + 1 for i in range(s, m.start()) if folded[i] in _CLAUSE_END])
-        c1 = next((i for i in range(m.end(), e) if folded[i] in _CLAUSE_END), -1)
-        codes = {c[2] for c in countries if c0 <= c[0] < m.end()}
-        if len(codes) == 1:
-            code = codes.pop()
+        k = bisect_left(breaks, m.start())
+        c0 = breaks[k - 1] + 1 if k else s
+        k = bisect_left(breaks, m.end())
+        c1 = breaks[k] if k < len(breaks) else -1
+        lo, hi = bisect_left(starts, c0), bisect_left(starts, m.end())
+        if lo < hi and other[lo] >= hi:  # one code
+            code = countries[lo][2]
             old = out.get(code, (tiers, None))[0]
             out[code] = (old & tiers, (c0, e if c1 < 0 else c1))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -77,6 +78,16 @@ FORMULA_TRIGGERS = (
     "المعايير الدنيا",
 )
 TRIGGERS = TIER_TRIGGERS + FORMULA_TRIGGERS
+
+# How much of one text the tier reader reads: sentences in order while the tier mentions
+# and country names of the sentences it has read (those with a mention, or any when the
+# text has a minimum-standards formula) come to at most this many; it stops before the
+# sentence that would pass it. Each item costs a bounded amount of work (a few searches
+# in windows of at most 120 characters, binary searches), so this and the linear passes
+# over the text (sentence split, the mention patterns up to the last mention read) bound
+# a whole article's tier reading. A TIP report's country narrative holds a few dozen
+# items; a news story listing every Tier 3 country about fifty.
+TIER_ITEMS = 2000
 
 
 def _group(m: re.Match) -> int:
@@ -244,30 +255,55 @@ def _issuer(folded: str, hit: tuple[int, int, str], r: _Rules) -> bool:
     )
 
 
-def _year(folded: str, clause: tuple[int, int], tier_end: int, r: _Rules) -> int | None:
-    """The report year a statement's own clause gives: a report named with its year, a year
-    opening the clause or following the tier ("for 2008"); else None. A year in another
-    clause ("allegations cited in the 2007 Report") is not the statement's."""
+def _clause_year(folded: str, clause: tuple[int, int], r: _Rules) -> int | None:
+    """The report year a clause gives by itself: a report named with its year, or a year
+    opening the clause."""
     for rx in (r.report_year, r.report_year_near):
         m = rx.search(folded, *clause)
         if m:
             return _group(m)
-    m = r.year_lead.match(folded, *clause) or r.year_after.match(folded, tier_end)
+    m = r.year_lead.match(folded, *clause)
     return _group(m) if m else None
 
 
-def _statement_year(folded, clause, tier_end, cite, doc_year, r: _Rules) -> int | None:
-    """The clause's own year, else the paragraph's citation "(2008)", else the document's
-    report year when the clause names no other year."""
-    year = _year(folded, clause, tier_end, r)
-    if year or cite:
-        return year or _group(cite)
+def _other_year(folded: str, clause: tuple[int, int], doc_year: int | None, r: _Rules) -> bool:
+    """Whether the clause names a year other than the document's report year (not one that
+    opens a span: "since 2005")."""
     for m in r.any_year.finditer(folded, *clause):
         if int(m.group(0)) != doc_year and not r.span_start.search(
             folded, max(0, m.start() - 20), m.start()
         ):
-            return None
-    return doc_year
+            return True
+    return False
+
+
+class _Years:
+    """The report year of each statement. What a clause says is read once per clause (a
+    long clause may hold many statements); only ``year_after`` reads at the tier.
+
+    The year is the clause's own (a report named with its year, a year opening the clause
+    or following the tier: "for 2008"), else the paragraph's citation "(2008)", else the
+    document's report year when the clause names no other year. A year in another clause
+    ("allegations cited in the 2007 Report") is not the statement's."""
+
+    def __init__(self, folded: str, doc_year: int | None, r: _Rules):
+        self.folded, self.doc_year, self.r = folded, doc_year, r
+        self.own: dict[tuple[int, int], int | None] = {}
+        self.other: dict[tuple[int, int], bool] = {}
+
+    def of(self, clause: tuple[int, int], tier_end: int, cite: re.Match | None) -> int | None:
+        f, r = self.folded, self.r
+        if clause not in self.own:
+            self.own[clause] = _clause_year(f, clause, r)
+        year = self.own[clause]
+        if year is None:
+            m = r.year_after.match(f, tier_end)
+            year = _group(m) if m else None
+        if year or cite:
+            return year or _group(cite)
+        if clause not in self.other:
+            self.other[clause] = _other_year(f, clause, self.doc_year, r)
+        return None if self.other[clause] else self.doc_year
 
 
 def find(
@@ -299,38 +335,74 @@ def find(
         return []
     if not r.cue.search(folded):
         return []
-    mentions = grammar.mentions(folded, r) if any(t in folded for t in TIER_TRIGGERS) else []
+    mentions = (
+        # One mention more than can be read: whether a watch list near the last one read
+        # stands inside the next mention.
+        grammar.mentions(folded, r, TIER_ITEMS + 1)
+        if any(t in folded for t in TIER_TRIGGERS)
+        else []
+    )
     has_formula = any(t in folded for t in FORMULA_TRIGGERS)
     if not mentions and not has_formula:
         return []
     m = r.report_year.search(folded)
-    doc_year = _group(m) if m else None
-    countries = [c for c in countries if not _issuer(folded, c, r)]
+    years = _Years(folded, _group(m) if m else None, r)
+    # Sorted by start (the matcher gives them so), to take each paragraph's, sentence's and
+    # clause's share by binary search: the whole reading stays O(n log n) in the length of
+    # the text and the number of mentions and countries, whatever their arrangement.
+    countries = sorted((c for c in countries if not _issuer(folded, c, r)), key=lambda c: c[0])
+    c_starts = [c[0] for c in countries]
+    m_starts = [x.start for x in mentions]
+
+    def share(items: list, starts: list[int], lo: int, hi: int) -> list:
+        return items[bisect_left(starts, lo) : bisect_left(starts, hi)]
+
+    def count(starts: list[int], lo: int, hi: int) -> int:
+        return bisect_left(starts, hi) - bisect_left(starts, lo)
+
     out: dict[tuple[str, str], TierStatement] = {}
     by_para: dict[int, list[tuple[int, int]]] = {}
     for s_start, s_end, p_start in grammar.sentences(doc):
         by_para.setdefault(p_start, []).append((s_start, s_end))
+    budget = TIER_ITEMS
     for p_start, sents in by_para.items():
+        if budget < 0:
+            break
         p_end = sents[-1][1]
-        p_countries = [c for c in countries if p_start <= c[0] < p_end]
+        p_countries = share(countries, c_starts, p_start, p_end)
+        # The paragraph names one country before a clause when the clause starts after its
+        # first country and no later than its first country with another code.
+        first = p_countries[0] if p_countries else None
+        second = next((c[0] for c in p_countries if c[2] != first[2]), p_end) if first else 0
         cite = r.citation.search(folded, p_start, p_end)
         words: list[tuple[str, str, int | None, str, bool]] = []  # ..., by formula
         allowed: dict[str, set[str]] = {}
         for sent in sents:
+            k = count(m_starts, *sent)
+            if k or has_formula:
+                budget -= k + count(c_starts, *sent)
+                if budget < 0:
+                    break  # read no further: see TIER_ITEMS
             sentence = doc[sent[0] : sent[1]].strip()[:1000]
             for clause in grammar.clauses(doc, *sent):
+                single = first[2] if first and first[0] < clause[0] <= second else None
                 for code, x in grammar.placements(
-                    doc, folded, clause, mentions, countries, p_countries, r
+                    doc,
+                    folded,
+                    clause,
+                    share(mentions, m_starts, *clause),
+                    share(countries, c_starts, *clause),
+                    single,
+                    r,
                 ):
-                    year = _statement_year(folded, clause, x.end, cite, doc_year, r)
-                    words.append((code, x.tier, year, sentence, False))
+                    words.append((code, x.tier, years.of(clause, x.end, cite), sentence, False))
             if has_formula:
                 for code, (tiers, clause) in grammar.formula_tiers(
-                    folded, sent, p_countries, r
+                    folded, sent, share(countries, c_starts, *sent), r
                 ).items():
                     allowed[code] = allowed.get(code, tiers) & tiers
                     if len(tiers) == 1:
-                        year = _statement_year(folded, clause, clause[0], cite, doc_year, r)
+                        year = years.of(clause, clause[0], cite)
                         words.append((code, next(iter(tiers)), year, sentence, True))
         if r.formulas.waiver.search(folded, p_start, p_end):
             # A waiver keeps the country off the tier its formula gives: trust words only.
