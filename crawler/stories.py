@@ -125,11 +125,13 @@ class StoryAssigner:
                 story_id = self._story_of(other)
                 if story_id is not None:
                     break
-        # The event level: independently written coverage of the same event.
-        body = without_furniture(text or summary, index.boilerplate(parsed.hashes))
-        vector = self.events.vector(title, body, row["language"])
+        # The event level: independently written coverage of the same event. A copy or a
+        # reprint adds nothing its story's articles in the event index do not say already.
         at = article_time(row["published_at"], seen_at)
+        vector = None
         if story_id is None:
+            body = without_furniture(text or summary, index.boilerplate(parsed.hashes))
+            vector = self.events.vector(title, body, row["language"])
             story_id = self.events.find(vector, row["language"], at)
         if story_id is None:
             story_id = self._new_story(article_id, title, seen_at, source)
