@@ -122,7 +122,20 @@ _VOCAB = ["trafficking", "women", "drug", "forced", "to", "work", "held", "she",
           "trafficked", "into", "Tier", "2", "report", ".", "\n", "sold", "la", "traite", "des",
           "enfants", "se", "trata", "de", "personas", "Azerbaijan", "a"]  # fmt: skip
 
+# Long articles for the tier reader: a few tier words, countries and breaks repeated
+# thousands of times (one paragraph, one sentence, a clause per ";", a line each).
+_TIER_VOCAB = ["Tier 3", "Tier 2 Watch List", "Tier 2", "Azerbaijan", "Armenia", "Ghana",
+               "placed on", "remained on", "were", ":", ",", "and", "trafficking", "-",
+               "does not fully comply with the minimum standards", "fully meets the minimum "
+               "standards", "not", "from", "the 2012 TIP report", "Watch List"]  # fmt: skip
+_LONG = st.tuples(
+    st.lists(st.sampled_from(_TIER_VOCAB), min_size=1, max_size=8),
+    st.sampled_from([" ", ". ", "; ", "\n", "\n\n"]),
+    st.integers(200, 3_000),
+).map(lambda a: (" ".join(a[0]) + a[1]) * a[2])
+
 TARGETS: dict[str, tuple[st.SearchStrategy, Callable[[object], None]]] = {
+    "tier-long": (_LONG, _check_match),
     "query-parse": (qf.query_texts, _check_parse),
     "query-eval": (st.tuples(qf._queries(4), qf.articles), _check_eval),
     "query-cost": (
