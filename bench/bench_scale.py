@@ -194,6 +194,9 @@ def _free_port() -> int:
 # --- runs ---------------------------------------------------------------------------------
 
 
+BATCH: int | None = None  # --batch: [cluster] batch (None: the shipped default)
+
+
 def write_config(folder: Path, web: Web, broker: str | None) -> Path:
     lines = [
         f'[archive]\npath = "{folder / "archive.db"}"',
@@ -202,6 +205,8 @@ def write_config(folder: Path, web: Web, broker: str | None) -> Path:
     ]
     if broker:
         lines.append(f'[cluster]\nbroker = "{broker}"\nworker_concurrency = 1')
+        if BATCH:
+            lines[-1] += f"\nbatch = {BATCH}"
     for i in range(web.n):
         full = "true" if i in web.full else "false"
         lines.append(
@@ -364,6 +369,8 @@ def profile_stages(n: int, full_text: float, corpora) -> None:
 
 
 def soak(tasks: int, corpora) -> None:
+    global BATCH
+    BATCH = 1  # one task per source
     sys.path[:0] = [str(REPO)]
     from crawler.cluster.dispatch import crawl_sources_cluster
     from scheduler import load_config
@@ -373,10 +380,6 @@ def soak(tasks: int, corpora) -> None:
         folder = Path(tmp)
         cluster = Cluster(folder)
         config = write_config(folder, web, cluster.broker)
-        text = config.read_text().replace(
-            "worker_concurrency = 1", "worker_concurrency = 1\nbatch = 1"
-        )
-        config.write_text(text)
         cfg = load_config(config)
         cluster.start_workers(config, 1)
         pid = cluster.workers[0].pid
@@ -412,7 +415,10 @@ def main() -> None:
     ap.add_argument("--workers", default="0,1,2", help="0: embedded; k: k cluster workers")
     ap.add_argument("--profile", type=int, default=0, help="profile a crawl of N sources")
     ap.add_argument("--soak", type=int, default=0, help="send K tasks to one worker")
+    ap.add_argument("--batch", type=int, default=None, help="[cluster] batch (default: shipped)")
     args = ap.parse_args()
+    global BATCH
+    BATCH = args.batch
     if not FEEDS.is_dir() or not ARTICLES.is_dir():
         print(f"skipped: {FEEDS} or {ARTICLES} is missing")
         return

@@ -176,7 +176,10 @@ class ClusterSettings(StrictModel):
     # Redis is both the broker and the result store: redis://[:password@]host:port/db
     broker: str
     queue: str = Field(default="newswatch", pattern=r"^[A-Za-z0-9_.:-]+$")
-    batch: int = Field(default=10, ge=1, le=1000)  # sources per task (one crawl process)
+    # Sources per task (one crawl process). A task's crawl waits on its slowest host more
+    # than it computes: bench/bench_scale.py measured a 10-source task at 10-12 s and the
+    # embedded crawl of 40 and of 120 sources at 18 and 21 s, so a task takes many.
+    batch: int = Field(default=50, ge=1, le=1000)
     task_timeout: Duration = timedelta(minutes=12)  # a task's crawl is killed past this
     # A task taken by a worker that vanished (kill -9, a lost machine) goes back to the
     # queue after this long; it must exceed task_timeout, or a slow crawl runs twice.
