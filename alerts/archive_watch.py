@@ -41,6 +41,12 @@ class ArchiveWatch:
             return True
         repair_side_files(self.path)  # the -wal/-shm SQLite made read-only meanwhile
         if access_problem(self.path) is not None:
+            # debug only: the problem was logged once when it started (see failed())
+            log.debug(
+                "archive %s still unusable: a job waits",
+                self.path,
+                extra={"event": "archive_wait", "archive": str(self.path)},
+            )
             return False
         try:
             db = schema.open_archive(self.path, create=False)

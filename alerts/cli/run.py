@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import click
@@ -26,9 +27,17 @@ from crawler.words import counted
     show_default=True,
     help="Log lines as text or as JSON objects.",
 )
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning"]),
+    default="info",
+    show_default=True,
+    help="The least important log lines shown (debug adds e.g. each job that waits for an "
+    "unusable archive).",
+)
 @config_option
 @pass_ctx
-def run(obj: Context, once: bool, log_format: str) -> None:
+def run(obj: Context, once: bool, log_format: str, log_level: str) -> None:
     """Run the daemon: collect each source on its interval, match, deliver.
 
     Stops cleanly on SIGTERM or SIGINT; SIGHUP reloads the config (a bad one is refused and
@@ -38,7 +47,9 @@ def run(obj: Context, once: bool, log_format: str) -> None:
     failed, 4 when the archive cannot be used.
     """
     cfg = obj.config
-    setup_logging(log_format, secrets=config_secrets(cfg))
+    setup_logging(
+        log_format, level=getattr(logging, log_level.upper()), secrets=config_secrets(cfg)
+    )
     daemon = Daemon(obj.path, cfg, load_config=obj.loader.load, once=once)
     try:
         code = daemon.start()

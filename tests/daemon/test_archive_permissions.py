@@ -83,7 +83,9 @@ def test_a_read_only_spell_is_two_log_lines_and_the_daemon_recovers(write_config
     log = tmp_path / "daemon.log"
     with open(log, "wb") as err:
         daemon = subprocess.Popen(
-            newswatch("--config", str(config), "run"), stderr=err, stdout=subprocess.DEVNULL
+            newswatch("--config", str(config), "run", "--log-level", "debug"),
+            stderr=err,
+            stdout=subprocess.DEVNULL,
         )
     try:
         text = lambda: log.read_text(errors="replace")  # noqa: E731
@@ -91,7 +93,8 @@ def test_a_read_only_spell_is_two_log_lines_and_the_daemon_recovers(write_config
         archive.chmod(0o444)
         wait_for(lambda: "cannot use the archive" in text(), 30, "the read-only archive noticed")
         server.add("/feed.xml", body=rss("First item", "Second item"))
-        time.sleep(5)  # ticks pass while the archive is read-only
+        # ticks pass while the archive is read-only: their jobs wait (debug lines only)
+        wait_for(lambda: text().count("still unusable") >= 2, 30, "two jobs waiting")
         status = subprocess.run(
             newswatch("--config", str(config), "status"), capture_output=True, text=True
         )
