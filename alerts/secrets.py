@@ -19,6 +19,8 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote, unquote
 
+from crawler import env_secrets
+
 MASK = "****"
 
 # user:password@ in any scheme://, and the usual secret-bearing query parameters.
@@ -209,7 +211,9 @@ def redact_login(text: str) -> str:
     """The lighter redaction for web addresses and their errors (a source's URL, a
     fetch error): a password in ``user:password@``, secret-looking query values and the
     targets' remembered secret pieces go; other schemes' URLs stay readable
-    (``HTTP 302 to file:///etc/passwd`` says what was refused)."""
+    (``HTTP 302 to file:///etc/passwd`` says what was refused). A value the config took
+    from the environment is shown as its ``${VAR}`` (crawler/env_secrets.py)."""
+    text = env_secrets.conceal(text)
     text = _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
     text = _QUERY.sub(lambda m: f"{m['key']}{MASK}", text)
     if _known:

@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from crawler import env_secrets
 from crawler.suggest import unknown_key
 
 _VAR = re.compile(r"\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -46,8 +47,10 @@ def _loc(parts: tuple) -> str:
 
 def interpolate(value: Any, path: str, problems: Problems) -> Any:
     """Replace ``${VAR}`` in every string from the environment; ``$${VAR}`` stays literal.
-    A variable that is not set is added to ``problems`` under the key path it was found at."""
+    A variable that is not set is added to ``problems`` under the key path it was found at.
+    Each value taken is remembered as a secret (crawler/env_secrets.py: shown as ``${VAR}``)."""
     if isinstance(value, str):
+        taken: list[tuple[str, str]] = []
 
         def sub(m: re.Match) -> str:
             if m.group(1):
@@ -56,9 +59,13 @@ def interpolate(value: Any, path: str, problems: Problems) -> Any:
             if name not in os.environ:
                 problems.append((path, f"environment variable {name} is not set"))
                 return ""
+            taken.append((name, os.environ[name]))
             return os.environ[name]
 
-        return _VAR.sub(sub, value)
+        result = _VAR.sub(sub, value)
+        for name, env_value in taken:
+            env_secrets.remember(name, env_value, written=value, result=result)
+        return result
     if isinstance(value, list):
         return [interpolate(v, f"{path}[{i}]", problems) for i, v in enumerate(value)]
     if isinstance(value, dict):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 
 from crawler.advice import all_failed_alike
+from crawler.env_secrets import conceal
 from crawler.fetch_outcomes import SourceResult
 from crawler.words import counted
 
@@ -79,7 +80,7 @@ class ConsoleProgress:
                 str(r.items_new),
                 str(r.items_seen),
                 f"{r.duration_s:.1f}s",
-                " ".join((r.error or "").split())[:80],
+                conceal(" ".join((r.error or "").split()))[:80],  # before the cut
             )
             for r in results
         ]

@@ -48,6 +48,17 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
+@pytest.fixture(autouse=True)
+def _no_remembered_env_secrets():
+    """The ${VAR} values a config load remembers are process-wide (crawler/env_secrets.py):
+    one test's SMTP_USER=analyst must not turn another test's "analyst" into ${SMTP_USER}."""
+    from crawler import env_secrets
+
+    env_secrets.forget()
+    yield
+    env_secrets.forget()
+
+
 @pytest.fixture
 def write_config(tmp_path):
     """Write a config file; ``{archive}`` in the text becomes a fresh archive path in tmp_path."""

@@ -55,7 +55,11 @@ def status_report(cfg: Any, db, *, config_file: str = "") -> dict:
                 row[key] = redact_login(row[key])
     sources = []
     for s in cfg.sources:
-        row = health.pop(s.name, None) or {"name": s.name, "kind": s.kind, "url": s.url}
+        row = health.pop(s.name, None) or {
+            "name": s.name,
+            "kind": s.kind,
+            "url": redact_login(s.url),
+        }
         row["enabled"] = s.enabled
         row["interval_s"] = int(s.effective_interval(cfg.crawl).total_seconds())
         sources.append(row)

@@ -4,6 +4,8 @@
 - A table is rich on a terminal and plain aligned text otherwise (a pipe, a file, a log):
   full width, no wrapping and no 80-column squeeze, so ``| grep`` and ``| cut`` keep rows.
 - Untrusted text (titles, errors) is never read as rich markup.
+- A value the config took from the environment (``${VAR}``, a secret) is never printed: it
+  shows as ``${VAR}`` in every line, cell and JSON value (crawler/env_secrets.py).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import click
+
+from crawler.env_secrets import conceal, conceal_value
 
 _BREAKS = re.compile(r"[\r\n\t\x0b\x0c]+")
 
@@ -29,7 +33,7 @@ def is_terminal() -> bool:
 
 def json_line(obj: Any) -> None:
     """Print one object as one line of JSON (non-ASCII kept, dates as strings)."""
-    click.echo(json.dumps(obj, ensure_ascii=False, default=str))
+    click.echo(json.dumps(conceal_value(obj), ensure_ascii=False, default=str))
 
 
 def json_lines(rows: Iterable[Any]) -> None:
@@ -40,14 +44,14 @@ def json_lines(rows: Iterable[Any]) -> None:
 
 def line(text: str = "", *, err: bool = False) -> None:
     """Print one plain line (never read as markup)."""
-    click.echo(text, err=err)
+    click.echo(conceal(text), err=err)
 
 
 def cell(value: Any) -> str:
     """A table cell: None is empty, line breaks and tabs become one space."""
     if value is None:
         return ""
-    return _BREAKS.sub(" ", str(value))
+    return _BREAKS.sub(" ", conceal(str(value)))
 
 
 def plain_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
@@ -70,7 +74,7 @@ def table(
     """Draw a table: rich on a terminal, plain aligned text otherwise."""
     if not is_terminal():
         if title:
-            click.echo(title)
+            click.echo(conceal(title))
         for text in plain_table(header, rows):
             click.echo(text)
         return
@@ -78,7 +82,7 @@ def table(
     from rich.table import Table
     from rich.text import Text
 
-    t = Table(*header, title=title)
+    t = Table(*header, title=title and conceal(title))
     for row in rows:
         t.add_row(*(Text(cell(v)) for v in row))
     Console().print(t)

@@ -242,8 +242,12 @@ def sources_export(obj: Context, file) -> None:
     """Write the feed sources as OPML 2.0 (to FILE, default standard output), for any
     feed reader. HTML and sitemap sources are no feeds: they are left out, and named."""
     from crawler import opml
+    from crawler.env_secrets import conceal
 
-    feeds = [{"name": s.name, "url": s.url} for s in obj.config.sources if s.kind == "feed"]
+    # a value from the environment is written back as its ${VAR}, never the secret itself
+    feeds = [
+        {"name": s.name, "url": conceal(s.url)} for s in obj.config.sources if s.kind == "feed"
+    ]
     others = [s.name for s in obj.config.sources if s.kind != "feed"]
     file.write(opml.write(feeds))
     if others:
