@@ -16,6 +16,7 @@ from twisted.internet import error as tx_error
 from twisted.python.failure import Failure
 from twisted.web.client import ResponseFailed, ResponseNeverReceived
 
+from crawler.env_secrets import conceal
 from crawler.times import shift, utcnow
 
 _MAX_RETRY_AT_S = 7 * 86400  # a Retry-After further away than a week is not believed
@@ -221,13 +222,13 @@ def record_results(db: Database, sources: list, results: list[SourceResult], sta
         db.execute(
             "INSERT INTO sources (name, kind, url) VALUES (?, ?, ?)"
             " ON CONFLICT(name) DO UPDATE SET kind = excluded.kind, url = excluded.url",
-            [src.name, src.kind, src.url],
+            [src.name, src.kind, conceal(src.url)],  # ${VAR} values stay out of the archive
         )
         sets = {
             "last_attempt_at": started_at,
             "last_status": r.http_status,
             "last_error_class": r.error_class,
-            "last_error": r.error,
+            "last_error": conceal(r.error),
             "items_seen": r.items_seen,
             "items_new": r.items_new,
             # when the server asked us to come back (Retry-After): the schedule honours it
@@ -273,7 +274,7 @@ def record_results(db: Database, sources: list, results: list[SourceResult], sta
                 finished,
                 r.http_status,
                 r.error_class,
-                r.error,
+                conceal(r.error),
                 int(r.not_modified),
                 r.items_seen,
                 r.items_new,

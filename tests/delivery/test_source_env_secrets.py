@@ -119,6 +119,20 @@ def test_the_crawler_uses_the_real_url_and_the_crawl_prints_no_key(crawled):
     assert done.returncode == 1  # one source worked: the key reached the server
 
 
+def test_the_archive_keeps_no_key(crawled):
+    """`newswatch serve` and `backup` show or copy the archive whole: the sources' URLs and
+    their fetch errors are stored with ${FEED_KEY} (what the feeds' own links say is kept)."""
+    import sqlite3
+
+    cfg, _ = crawled
+    db = sqlite3.connect(cfg.parent / "archive.db")
+    rows = db.execute("SELECT url, last_error FROM sources").fetchall()
+    rows += db.execute("SELECT source, error FROM fetches").fetchall()
+    db.close()
+    assert KEY not in repr(rows)
+    assert "/${FEED_KEY}/rss" in repr(rows)
+
+
 def test_sources_list(crawled, cli):
     cfg, _ = crawled
     text = cli("--config", str(cfg), "sources", "list", env=ENV)
