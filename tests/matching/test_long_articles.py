@@ -39,10 +39,12 @@ def test_one_paragraph_of_placements():
 
 @pytest.mark.timeout(60)
 def test_countries_without_tiers_after_a_placement():
-    # One placement, then 60,000 sentences naming a country and no tier: these cost no
-    # budget (only sentences with a tier mention do), and say nothing.
-    doc = "The trafficking report placed Ghana on Tier 3.\n" + "Azerbaijan. " * 60_000
-    assert read(doc) == {"GH:Tier 3"}
+    # One placement, then 60,000 sentences (in one paragraph, then a paragraph each)
+    # naming a country and no tier: these cost no budget (only sentences with a tier
+    # mention do), and say nothing.
+    for sep in (" ", "\n"):
+        doc = "The trafficking report placed Ghana on Tier 3.\n" + f"Azerbaijan.{sep}" * 60_000
+        assert read(doc) == {"GH:Tier 3"}
 
 
 @pytest.mark.timeout(60)
