@@ -117,8 +117,16 @@ class EventLinker:
             return None
         return self.index.vectors(*headline_and_lead(title, text, language))
 
-    def find(self, vector: Vectors | None, language: str | None, at: float) -> int | None:
-        """The story this article's event belongs to, or None for a new event."""
+    def find(
+        self,
+        vector: Vectors | None,
+        language: str | None,
+        at: float,
+        *,
+        accept: Callable[[int], bool] | None = None,
+    ) -> int | None:
+        """The story this article's event belongs to, or None for a new event. ``accept``
+        may refuse a candidate story (the assigner refuses one its own outlet alone wrote)."""
         if vector is None or not len(vector.ids):
             return None
         whole, lead, head = vector.part("all"), vector.part("lead"), vector.part("headline")
@@ -132,6 +140,8 @@ class EventLinker:
             if story in tried:
                 continue
             tried.add(story)
+            if accept is not None and not accept(story):
+                continue
             # Headline and lead must each agree as well: a shared headline on other news
             # ("Weather", a headline a site reuses) is not one event, and neither is a lead
             # that shares one sentence (a quote, a boilerplate line) under another headline.

@@ -132,7 +132,9 @@ class StoryAssigner:
         if story_id is None:
             body = without_furniture(text or summary, index.boilerplate(parsed.hashes))
             vector = self.events.vector(title, body, row["language"])
-            story_id = self.events.find(vector, row["language"], at)
+            story_id = self.events.find(
+                vector, row["language"], at, accept=lambda story: self._other_outlet(story, source)
+            )
         if story_id is None:
             story_id = self._new_story(article_id, title, seen_at, source)
         else:
@@ -148,6 +150,14 @@ class StoryAssigner:
         save_signatures(db, self.signer, [(article_id, seen_at, sig, parsed.hashes)])
         index.add(article_id, sig, seen_at, story=story_id, source=source, paragraphs=parsed.hashes)
         return story_id
+
+    def _other_outlet(self, story_id: int, source: str) -> bool:
+        """Whether another outlet wrote part of this story. The event level joins coverage
+        across outlets; one outlet's own articles that read alike (a court feed's "case 1",
+        "case 2") are separate items, and its follow-ups are versions or reprints."""
+        row = next(self.db.query("SELECT sources FROM stories WHERE id = ?", [story_id]), None)
+        sources = json.loads(row["sources"] or "[]") if row else []
+        return any(s != source for s in sources)
 
     def record_update(
         self, article_id: int, *, title: str | None, text: str | None, content_hash: str

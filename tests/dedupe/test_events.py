@@ -138,6 +138,18 @@ def test_two_independently_written_articles_on_one_event_join_one_story(db):
     assert sources == '["daily", "wire"]'
 
 
+def test_one_outlets_own_articles_that_read_alike_are_not_joined_as_one_event(db):
+    # The same two reports from one outlet (a court feed's "case 1", "case 2"): separate items.
+    # Another outlet's report still joins the story of either.
+    with archive.write(db):
+        assigner = StoryAssigner(db)
+        first = put(db, assigner, "daily", "flood", FLOOD_A, "2024-05-07T09:00:00Z")
+        second = put(db, assigner, "daily", "vellmar", FLOOD_B, "2024-05-07T11:30:00Z")
+        third = put(db, assigner, "wire", "vellmar", FLOOD_B, "2024-05-07T12:00:00Z")
+    assert first[1] != second[1]
+    assert third[1] in {first[1], second[1]}
+
+
 def test_the_same_kind_of_event_elsewhere_stays_a_story_of_its_own(db):
     got = fill(db)
     assert len({got["a"][1], got["other"][1], got["unrelated"][1]}) == 3
