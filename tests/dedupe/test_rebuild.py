@@ -12,7 +12,6 @@ from crawler import archive
 from crawler.config import DedupeSettings
 from crawler.stories import StoryAssigner, rebuild_stories
 
-
 # These tests are about the reprint level: the event level (issue 15) is off. The labelled
 # set's 'others' are other outlets' reports of the same events (tests/dedupe/test_events.py).
 REPRINTS = {"event_threshold": 0}
@@ -66,7 +65,8 @@ def test_rebuild_with_unchanged_settings_changes_nothing(db, insert):
 
 
 def test_a_threshold_change_splits_and_merges_while_alerts_keep_a_valid_story(db, insert):
-    ids = fill(db, insert, DedupeSettings(threshold=0.99, **REPRINTS))  # too strict: no reprint joins
+    # too strict: no reprint joins
+    ids = fill(db, insert, DedupeSettings(threshold=0.99, **REPRINTS))
     assert len(set(assignment(db).values())) == 24
     alerts_schema.ensure(db)  # the alerts package's tables
     trimmed = db.execute(
