@@ -92,6 +92,9 @@ class Group(click.Group):
         except Interrupted as e:  # Ctrl-C in a one-shot run (crawler/oneshot.py): 130, 143
             click.echo(f"{e}: stopped", err=True)
             raise click.exceptions.Exit(e.exit_code) from None
+        except KeyboardInterrupt:  # Ctrl-C elsewhere (reading input, a search): 130, not 1
+            click.echo("\ninterrupted by SIGINT: stopped", err=True)
+            raise click.exceptions.Exit(exits.INTERRUPTED) from None
         except (OSError, sqlite3.Error, ArchiveError) as e:
             obj = ctx.find_object(Context)
             if not is_archive_error(e) or obj is None or obj._config is None:

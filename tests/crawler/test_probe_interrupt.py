@@ -109,3 +109,34 @@ def test_ctrl_c_ends_a_probe_with_130(silent, tmp_path, command):
     assert "Traceback" not in err and "Aborted!" not in err, err[-3000:]
     assert "interrupted by SIGINT" in err
     assert "[[sources]]" not in cfg.read_text(encoding="utf-8")  # nothing added
+
+
+def test_ctrl_c_while_reading_input_exits_130(tmp_path):
+    """Outside a reactor run, Ctrl-C was click's "Aborted!" and exit 1. `newswatch match`
+    reads a FIFO: opening our end returns once the process opened its end to read."""
+    cfg = tmp_path / "newswatch.toml"
+    cfg.write_text(
+        CONFIG.replace("{archive}", str(tmp_path / "a.db"))
+        + '[[watches]]\nname = "w"\nquery = "trafficking"\n',
+        encoding="utf-8",
+    )
+    fifo = tmp_path / "articles.jsonl"
+    os.mkfifo(fifo)
+    proc = subprocess.Popen(
+        [sys.executable, str(REPO / "scheduler.py"), "match", str(fifo), "--config", str(cfg)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        start_new_session=True,
+    )
+    try:
+        with open(fifo, "w"):  # returns when the process opened the FIFO: it is reading
+            os.killpg(proc.pid, signal.SIGINT)
+            _out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130, err[-3000:]
+    assert "Traceback" not in err and "Aborted!" not in err, err[-3000:]
