@@ -30,6 +30,8 @@ class ConfigError(Exception):
 
     def __init__(self, file: str, problems: Problems):
         self.file = file
+        # a message may quote a value the file took from the environment: a secret
+        problems = [(path, env_secrets.conceal(msg)) for path, msg in problems]
         self.problems = problems
         lines = [f"{path}: {msg}" if path else msg for path, msg in problems]
         super().__init__(f"config error in {file}:\n  " + "\n  ".join(lines))

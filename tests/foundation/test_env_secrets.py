@@ -35,3 +35,21 @@ def test_values_from_the_environment_are_shown_as_their_variable(write_config, m
     assert "Zx81long-key" not in redact_login(f"failed: {url}")
     # $${FEED_KEY} is the literal text, not the value: nothing to hide
     assert cfg.crawl.user_agent == "literal ${FEED_KEY} and en"
+
+
+def test_a_config_error_quotes_the_variable_not_its_value(write_config, run_newswatch):
+    path = write_config(
+        """
+        [crawl]
+        interval = "${FEED_KEY}"
+        [[sources]]
+        name = "k"
+        kind = "feed"
+        url = "${FEED_KEY}"
+        """
+    )
+    done = run_newswatch("--config", str(path), "sources", "list", env={"FEED_KEY": "sekrit999"})
+    assert done.returncode == 2
+    assert "sekrit999" not in done.stdout + done.stderr
+    assert "invalid duration '${FEED_KEY}'" in done.stderr
+    assert "got '${FEED_KEY}'" in done.stderr
