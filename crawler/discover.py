@@ -122,27 +122,10 @@ async def discover(url: str, crawl: CrawlSettings) -> Discovery:
 
 
 def run_discover(url: str, crawl: CrawlSettings) -> Discovery:
-    """Blocking :func:`discover` for the CLI."""
-    from crawler.runner import install_asyncio_reactor
+    """Blocking :func:`discover` for the CLI (Ctrl-C stops it: crawler/oneshot.py)."""
+    from crawler.oneshot import run_blocking
 
-    install_asyncio_reactor()  # before anything imports twisted.internet.reactor
-    from scrapy.utils.defer import deferred_from_coro
-    from twisted.internet import reactor
-
-    out: dict = {}
-
-    async def main():
-        out["found"] = await discover(url, crawl)
-
-    def finished(result):
-        out["failure"] = result if hasattr(result, "raiseException") else None
-        reactor.stop()
-
-    reactor.callWhenRunning(lambda: deferred_from_coro(main()).addBoth(finished))
-    reactor.run()
-    if out.get("failure") is not None:
-        out["failure"].raiseException()
-    return out["found"]
+    return run_blocking(lambda stop: discover(url, crawl), graceful=False)
 
 
 def _slug(text: str) -> str:
