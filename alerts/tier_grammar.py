@@ -1,6 +1,7 @@
 """How a text states a tier: tier mentions and what each one is (a placement, the origin
 of a move, a past tier, a negated or hypothetical one), sentences and clauses, which country
-takes which tier (subjects, lists, headings), and the report's minimum-standards formulas.
+takes which tier (subjects, lists, headings), the report's minimum-standards formulas, and
+the report year a clause ties a statement to.
 
 The words themselves are data (``alerts/data/gazetteer/tiers.toml``, compiled by
 ``alerts.tiers.rules``); every pattern is searched in folded text.
@@ -323,3 +324,59 @@ def formula_tiers(folded, sent, countries, r) -> dict[str, tuple[set[str], tuple
         if not negated(m):
             subject(m, {"Tier 1"})
     return out
+
+
+def _year_group(m: re.Match) -> int:
+    """The year a pattern caught (its first non-empty group)."""
+    return int(next(x for x in m.groups() if x))
+
+
+def _clause_year(folded: str, clause: tuple[int, int], r: _Rules) -> int | None:
+    """The report year a clause gives by itself: a report named with its year, or a year
+    opening the clause."""
+    for rx in (r.report_year, r.report_year_near):
+        m = rx.search(folded, *clause)
+        if m:
+            return _year_group(m)
+    m = r.year_lead.match(folded, *clause)
+    return _year_group(m) if m else None
+
+
+def _other_year(folded: str, clause: tuple[int, int], doc_year: int | None, r: _Rules) -> bool:
+    """Whether the clause names a year other than the document's report year (not one that
+    opens a span: "since 2005")."""
+    for m in r.any_year.finditer(folded, *clause):
+        if int(m.group(0)) != doc_year and not r.span_start.search(
+            folded, max(0, m.start() - 20), m.start()
+        ):
+            return True
+    return False
+
+
+class Years:
+    """The report year of each statement. What a clause says is read once per clause (a
+    long clause may hold many statements); only ``year_after`` reads at the tier.
+
+    The year is the clause's own (a report named with its year, a year opening the clause
+    or following the tier: "for 2008"), else the paragraph's citation "(2008)", else the
+    document's report year when the clause names no other year. A year in another clause
+    ("allegations cited in the 2007 Report") is not the statement's."""
+
+    def __init__(self, folded: str, doc_year: int | None, r: _Rules):
+        self.folded, self.doc_year, self.r = folded, doc_year, r
+        self.own: dict[tuple[int, int], int | None] = {}
+        self.other: dict[tuple[int, int], bool] = {}
+
+    def of(self, clause: tuple[int, int], tier_end: int, cite: re.Match | None) -> int | None:
+        f, r = self.folded, self.r
+        if clause not in self.own:
+            self.own[clause] = _clause_year(f, clause, r)
+        year = self.own[clause]
+        if year is None:
+            m = r.year_after.match(f, tier_end)
+            year = _year_group(m) if m else None
+        if year or cite:
+            return year or _year_group(cite)
+        if clause not in self.other:
+            self.other[clause] = _other_year(f, clause, self.doc_year, r)
+        return None if self.other[clause] else self.doc_year

@@ -2,8 +2,8 @@
 
 The language of a placement is data (``alerts/data/gazetteer/tiers.toml``); this module compiles
 it, reads a document paragraph by paragraph (``alerts.tier_grammar`` says what each clause
-states), settles what the paragraph says for each country (nothing when it reads two ways) and
-the report year the text ties to each statement.
+states and the year it ties a statement to), and settles what the paragraph says for each
+country (nothing when it reads two ways).
 """
 
 from __future__ import annotations
@@ -255,57 +255,6 @@ def _issuer(folded: str, hit: tuple[int, int, str], r: _Rules) -> bool:
     )
 
 
-def _clause_year(folded: str, clause: tuple[int, int], r: _Rules) -> int | None:
-    """The report year a clause gives by itself: a report named with its year, or a year
-    opening the clause."""
-    for rx in (r.report_year, r.report_year_near):
-        m = rx.search(folded, *clause)
-        if m:
-            return _group(m)
-    m = r.year_lead.match(folded, *clause)
-    return _group(m) if m else None
-
-
-def _other_year(folded: str, clause: tuple[int, int], doc_year: int | None, r: _Rules) -> bool:
-    """Whether the clause names a year other than the document's report year (not one that
-    opens a span: "since 2005")."""
-    for m in r.any_year.finditer(folded, *clause):
-        if int(m.group(0)) != doc_year and not r.span_start.search(
-            folded, max(0, m.start() - 20), m.start()
-        ):
-            return True
-    return False
-
-
-class _Years:
-    """The report year of each statement. What a clause says is read once per clause (a
-    long clause may hold many statements); only ``year_after`` reads at the tier.
-
-    The year is the clause's own (a report named with its year, a year opening the clause
-    or following the tier: "for 2008"), else the paragraph's citation "(2008)", else the
-    document's report year when the clause names no other year. A year in another clause
-    ("allegations cited in the 2007 Report") is not the statement's."""
-
-    def __init__(self, folded: str, doc_year: int | None, r: _Rules):
-        self.folded, self.doc_year, self.r = folded, doc_year, r
-        self.own: dict[tuple[int, int], int | None] = {}
-        self.other: dict[tuple[int, int], bool] = {}
-
-    def of(self, clause: tuple[int, int], tier_end: int, cite: re.Match | None) -> int | None:
-        f, r = self.folded, self.r
-        if clause not in self.own:
-            self.own[clause] = _clause_year(f, clause, r)
-        year = self.own[clause]
-        if year is None:
-            m = r.year_after.match(f, tier_end)
-            year = _group(m) if m else None
-        if year or cite:
-            return year or _group(cite)
-        if clause not in self.other:
-            self.other[clause] = _other_year(f, clause, self.doc_year, r)
-        return None if self.other[clause] else self.doc_year
-
-
 def find(
     doc: str,
     folded: str,
@@ -346,7 +295,7 @@ def find(
     if not mentions and not has_formula:
         return []
     m = r.report_year.search(folded)
-    years = _Years(folded, _group(m) if m else None, r)
+    years = grammar.Years(folded, _group(m) if m else None, r)
     # Sorted by start (the matcher gives them so), to take each paragraph's, sentence's and
     # clause's share by binary search: the whole reading stays O(n log n) in the length of
     # the text and the number of mentions and countries, whatever their arrangement.
