@@ -316,3 +316,59 @@ def test_status_shows_a_live_daemon_and_next_runs(world, run_newswatch):
     assert daemon.wait(30) == 0
     report = run_newswatch("--config", str(config), "status", "--json").stdout.splitlines()
     assert [json.loads(r)["alive"] for r in report if '"section": "daemon"' in r] == [False]
+
+
+def test_the_near_article_and_a_malformed_item_neither_stall_nor_lose_the_others(world):
+    """Issue 13: a 54 KB 'trafficking women' article under a NEAR watch, and an item whose
+    link is not a URL, in one feed: every other item is stored and alerted, the daemon keeps
+    collecting and stops cleanly."""
+    now = format_datetime(datetime.now(UTC))
+
+    def entry(guid: str, title: str, text: str, link: str | None = None) -> str:
+        link = link or f"http://example.invalid/{guid}"
+        return (
+            f"<item><title>{title}</title><link>{link}</link>"
+            f"<guid isPermaLink='false'>{guid}</guid><pubDate>{now}</pubDate>"
+            f"<description>{text}</description></item>"
+        )
+
+    entries = [
+        entry("near", "R", "trafficking women " * 3000),
+        entry("bad", "Broken link", "trafficking case", link="http://[::1"),
+        *(
+            entry(f"ok-{i}", f"Trafficking ring {i} broken up in port {i}", f"Police in port {i}.")
+            for i in range(3)
+        ),
+    ]
+    body = (
+        "<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>t</title>"
+        "<link>http://example.invalid/</link><description>d</description>"
+        + "".join(entries)
+        + "</channel></rss>"
+    ).encode()
+    world.server.add("/feed.xml", body=body, content_type="application/rss+xml")
+    config = world.config()
+    config.write_text(
+        config.read_text()
+        + '\n[[watches]]\nname = "near"\nquery = "traffick* NEAR/6 (women OR children)"\n'
+        'targets = ["mail"]\n'
+    )
+    daemon = world.start(config)
+    wait_for(
+        lambda: (
+            (query(world.archive, "SELECT count(*) FROM alerts WHERE status = 'sent'")) == [(5,)]
+        ),
+        120,
+        "the alerts of every readable item",
+    )
+    guids = {r[0] for r in query(world.archive, "SELECT guid FROM articles")}
+    assert guids == {"near", "ok-0", "ok-1", "ok-2"}
+    unmatched = query(world.archive, "SELECT count(*) FROM articles WHERE matched_at IS NULL")
+    assert unmatched == [(0,)]
+    # The source is not silently 'ok with nothing': the left-out item is on record.
+    problem = query(world.archive, "SELECT last_error_class FROM sources WHERE name = 'feed'")
+    assert problem == [("parse_error",)], problem
+    seen = cycles_done(daemon)
+    wait_for(lambda: cycles_done(daemon) >= seen + 1, 60, "one more collection")
+    daemon.signal(signal.SIGTERM)
+    assert daemon.wait(30) == 0, daemon.output()
