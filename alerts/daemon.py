@@ -399,13 +399,18 @@ class Daemon:
 
     @staticmethod
     def _log_fetch(r: dict) -> None:
-        log.info(
-            "source %s: %s, %s new of %s, %.1fs",
+        """One line per source and collection: a warning, with the problem, when it failed
+        (the spider does not log the failure again)."""
+        failed = bool(r.get("error_class")) and r.get("error_class") != "interrupted"
+        log.log(
+            logging.WARNING if failed else logging.INFO,
+            "source %s: %s, %s new of %s, %.1fs%s",
             r.get("name"),
             r.get("error_class") or r.get("status") or "ok",
             r.get("items_new"),
             r.get("items_seen"),
             r.get("duration_s") or 0.0,
+            f" ({r.get('message')})" if failed and r.get("message") else "",
             extra={
                 "event": "fetch",
                 "source": r.get("name"),

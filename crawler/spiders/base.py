@@ -129,7 +129,8 @@ class SourceSpider(scrapy.Spider):
 
     def root_failed(self, failure: Failure, src: Source, **_: Any) -> None:
         error_class, message, status = classify(failure)
-        self.logger.warning("source %s failed: %s (%s)", src.name, error_class, message)
+        # Debug only: the crawl reports each source once (progress line, daemon log line).
+        self.logger.debug("source %s failed: %s (%s)", src.name, error_class, message)
         self.tracker.fail(src.name, error_class, message, status)
 
     async def _on_root(self, response: Response, src: Source) -> AsyncIterator[Any]:

@@ -49,6 +49,11 @@ def test_every_source_failing_alike_is_one_line(run_newswatch, write_config):
     assert "all 2 sources failed with connection: no network?" in proc.stderr
     proc = run_newswatch("--config", str(config), "run", "--once")
     assert "all 2 sources failed with connection: no network?" in proc.stdout
+    # each failure is logged once, as a warning naming the problem
+    for name in ("s0", "s1"):
+        lines = [ln for ln in proc.stderr.splitlines() if f"source {name}" in ln]
+        assert len(lines) == 1, proc.stderr
+        assert "WARNING" in lines[0] and "connection" in lines[0]
 
 
 def test_all_failed_alike_only_when_it_is_so():
