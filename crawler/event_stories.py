@@ -27,7 +27,8 @@ from sqlite_utils import Database
 
 from crawler import times
 from crawler.config import DedupeSettings
-from crawler.events import EventIndex, Vectors, headline_and_lead
+from crawler.event_terms import headline_and_lead
+from crawler.events import EventIndex, Vectors
 
 # An article nominates its story when its own cosine reaches this share of the threshold;
 # the stories of the MAX_STORIES best articles are tried.
