@@ -410,7 +410,7 @@ class Daemon:
             r.get("items_new"),
             r.get("items_seen"),
             r.get("duration_s") or 0.0,
-            f" ({r.get('message')})" if failed and r.get("message") else "",
+            f" ({r.get('error')})" if failed and r.get("error") else "",
             extra={
                 "event": "fetch",
                 "source": r.get("name"),
