@@ -204,7 +204,6 @@ def main() -> int:
     files = sorted(p for p in CORPUS.iterdir() if p.is_file())[: args.feeds]
     bodies = {p.name: p.read_bytes() for p in files}
 
-
     warnings.simplefilter("ignore")
     baseline, baseline_cpu, baseline_items = measure_baseline(bodies)
     print(
