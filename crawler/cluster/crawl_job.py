@@ -38,9 +38,11 @@ def seed(db, job: dict) -> None:
             for a in job["known"].get(s["name"], []):
                 db.execute(
                     "INSERT OR IGNORE INTO articles (url, guid, source, fetched_at, updated_at,"
-                    " fingerprint, content_hash, matched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    " fingerprint, content_hash, matched_at, entry_hash, entry_updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [a["url"], a["guid"], s["name"], a["fetched_at"], a["updated_at"],
-                     a["fingerprint"], a["content_hash"], SEEDED],
+                     a["fingerprint"], a["content_hash"], SEEDED, a.get("entry_hash"),
+                     a.get("entry_updated_at")],
                 )  # fmt: skip
         for r in job["robots"]:
             db.execute(

@@ -24,24 +24,13 @@ from sqlite_utils import Database
 from crawler import archive
 from crawler.config import CrawlSettings, Source
 from crawler.fetch_outcomes import SourceResult
+from crawler.normalize import ITEM_KEYS
 from crawler.store import StoreResult, store_items
 
 logger = logging.getLogger(__name__)
 
 PROTOCOL = 1  # the job and result layout; a change here makes old workers refuse
 KNOWN_PER_SOURCE = 2000  # the newest articles of a source sent with its job
-ITEM_FIELDS = (
-    "url",
-    "guid",
-    "title",
-    "text",
-    "summary",
-    "author",
-    "language",
-    "categories",
-    "published_at",
-    "updated_at",
-)
 
 
 def version() -> str:
@@ -75,8 +64,8 @@ def build_job(db: Database, crawl: CrawlSettings, sources: list[Source]) -> dict
     known = {
         s.name: list(
             db.query(
-                "SELECT url, guid, fetched_at, updated_at, fingerprint, content_hash"
-                " FROM articles WHERE source = ? ORDER BY id DESC LIMIT ?",
+                "SELECT url, guid, fetched_at, updated_at, fingerprint, content_hash,"
+                " entry_hash, entry_updated_at FROM articles WHERE source = ? ORDER BY id DESC LIMIT ?",
                 [s.name, KNOWN_PER_SOURCE],
             )
         )
@@ -192,7 +181,7 @@ def save_robots_rows(db: Database, rows: list[dict]) -> None:
 
 def item_from_row(row: dict) -> dict:
     """An archived article (a worker's scratch archive) as a normalized item."""
-    item = {k: row.get(k) for k in ITEM_FIELDS}
+    item = {k: row.get(k) for k in ITEM_KEYS}
     try:
         item["categories"] = json.loads(row.get("categories") or "[]")
     except ValueError:
