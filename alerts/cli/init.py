@@ -9,25 +9,8 @@ from pathlib import Path
 import click
 
 from crawler.cli import exits, output
-from crawler.cli.context import Context, pass_ctx
+from crawler.cli.context import Context, country_codes, pass_ctx
 from crawler.config_file import ConfigError
-
-
-def _countries(values: tuple[str, ...]) -> list[str]:
-    from crawler.suggest import country_code
-
-    codes = []
-    for value in (v.strip() for raw in values for v in raw.split(",")):
-        if not value:
-            continue
-        code = country_code(value)
-        if code is None:
-            raise click.BadParameter(
-                f"{value!r} is no country code or English country name (e.g. AZ, Azerbaijan)",
-                param_hint="--country",
-            )
-        codes.append(code)
-    return list(dict.fromkeys(codes))
 
 
 @click.command()
@@ -92,7 +75,7 @@ def init(
         raise click.BadParameter(f"{email!r} is not an e-mail address", param_hint="--email")
     starter = Starter(
         target=target,
-        countries=_countries(countries),
+        countries=country_codes(countries),
         query=query or DEFAULT_QUERY,
         watch=watch,
         smtp=smtp,

@@ -18,7 +18,29 @@ from crawler.config_file import ConfigError, ConfigLoader
 from crawler.oneshot import Interrupted
 
 DEFAULT_CONFIG = "data/newswatch.toml"
-CONFIG_HELP = f"Config file (default: $NEWSWATCH_CONFIG, else {DEFAULT_CONFIG})."
+CONFIG_HELP = (
+    "Config file (default: $NEWSWATCH_CONFIG, else ./newswatch.toml when it exists,"
+    f" else {DEFAULT_CONFIG})."
+)
+
+
+def country_codes(values: tuple[str, ...], param_hint: str = "--country") -> list[str]:
+    """``--country`` values (codes or English names, repeated or comma-separated) as ISO
+    codes, each once; an unknown one is a usage error (exit 2) with a suggestion."""
+    from crawler.suggest import country_code
+
+    codes = []
+    for value in (v.strip() for raw in values for v in raw.split(",")):
+        if not value:
+            continue
+        code = country_code(value)
+        if code is None:
+            raise click.BadParameter(
+                f"{value!r} is no country code or English country name (e.g. AZ, Azerbaijan)",
+                param_hint=param_hint,
+            )
+        codes.append(code)
+    return list(dict.fromkeys(codes))
 
 
 class Context:

@@ -5,25 +5,8 @@ from __future__ import annotations
 import click
 
 from crawler.cli import output
-from crawler.cli.context import Context, config_option, json_option, pass_ctx
+from crawler.cli.context import Context, config_option, country_codes, json_option, pass_ctx
 from crawler.stories import plus_outlets
-
-
-def _countries(values: tuple[str, ...]) -> list[str]:
-    from crawler.suggest import country_code
-
-    out = []
-    for value in (v.strip() for raw in values for v in raw.split(",")):
-        if not value:
-            continue
-        code = country_code(value)
-        if code is None:
-            raise click.BadParameter(
-                f"{value!r} is no country code or English country name (e.g. AZ, Azerbaijan)",
-                param_hint="--country",
-            )
-        out.append(code)
-    return out
 
 
 @click.command()
@@ -102,7 +85,7 @@ def search(
             query,
             limit=limit,
             sources=list(sources),
-            countries=_countries(countries),
+            countries=country_codes(countries),
             watches=list(watches),
             since=since_iso,
         )
