@@ -33,7 +33,7 @@ def status(obj: Context, as_json: bool) -> None:
     {"section": "archive", "config", "path", "problem" (why the archive cannot be written,
     or null), "articles", "stories", "matches", "tier_statements"}, {"section": "alerts",
     "pending", "sending", "sent", "failed"} and {"section": "daemon", "alive", "seen", "pid",
-    "host", "started_at", "heartbeat_at", "stale" (running, heartbeat not reaching the
+    "host", "started_at", "heartbeat_at", "cycles", "stale" (running, heartbeat not reaching the
     archive), ...}; with a [cluster] section, {"section": "cluster", "queue", "waiting",
     "workers": [{"name", "host", "pid", "active", "concurrency"}], "problem"}. Exit code 4
     when the archive is missing (nothing is created) or damaged.
