@@ -151,6 +151,21 @@ def rematch_archive(
     return stats
 
 
+def matched_articles(db: Database, watches: list[str], since: str | None = None) -> Iterator[dict]:
+    """The stored articles these watches match (fetched at or after ``since``), one dict
+    per article: ``id``, ``title``, ``source``, ``url``, ``watches``."""
+    marks = ",".join("?" * len(watches))
+    rows = db.query(
+        "SELECT a.id, a.title, a.source, a.url, group_concat(m.watch, char(31)) AS watches"
+        f" FROM matches m JOIN articles a ON a.id = m.article_id WHERE m.watch IN ({marks})"
+        + (" AND a.fetched_at >= ?" if since else "")
+        + " GROUP BY a.id ORDER BY a.id",
+        [*watches, *([since] if since else [])],
+    )
+    for row in rows:
+        yield {**row, "watches": sorted(row["watches"].split(chr(31)))}
+
+
 def tier_history(db: Database, country: str) -> list[dict]:
     """A country's tier statements by year, with the article each came from."""
     ensure(db)

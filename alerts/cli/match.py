@@ -29,7 +29,8 @@ def match(
 
     Input is JSON Lines ({"id", "title", "text"}, other keys ignored) or plain text (one
     article, first line the title). Writes nothing. With --archive, re-runs the watches over
-    stored articles and adds only matches and tier statements not already there.
+    stored articles, adds only matches and tier statements not already there, and prints the
+    articles the watches match as JSON Lines ({"id", "title", "source", "url", "watches"}).
     """
     from alerts import match_stage
 
@@ -41,12 +42,16 @@ def match(
     if use_archive:
         if file != "-":
             raise click.UsageError("give either FILE or --archive, not both")
-        stats = match_stage.rematch_archive(obj.open_archive(), matcher, since)
+        db = obj.open_archive()
+        stats = match_stage.rematch_archive(db, matcher, since)
         output.line(
             f"{stats.articles} articles re-matched: {stats.matches} new matches, "
             f"{stats.tier_statements} new tier statements",
             err=True,
         )
+        # which articles the watches match, one JSON line each
+        names = [w.name for w in matcher.watches]
+        output.json_lines(match_stage.matched_articles(db, names, since))
         return
     try:
         with click.open_file(file, encoding="utf-8") as f:

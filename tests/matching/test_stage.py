@@ -174,6 +174,13 @@ def test_match_archive_and_tiers_cli(write_config, cli, tmp_path):
     first = cli("match", "--config", str(path), "--archive")
     assert first.exit_code == 0, first.output
     assert "3 articles re-matched: 3 new matches, 3 new tier statements" in first.output
+    # which articles matched, one JSON line each (the counts alone said nothing of them)
+    listed = [json.loads(x) for x in first.stdout.splitlines() if x.startswith("{")]
+    assert [(r["id"], r["watches"]) for r in listed] == [
+        (1, ["azerbaijan", "trafficking"]),
+        (3, ["trafficking"]),
+    ]
+    assert listed[1]["title"] == "Forced labor in Russia" and listed[1]["source"] == "bbc"
     again = cli("match", "--config", str(path), "--archive", "--since", "2024-06-01")
     assert "0 new matches" in again.output
     table = cli("tiers", "--config", str(path), "Azerbaijan")
