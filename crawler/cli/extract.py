@@ -1,22 +1,102 @@
-"""`newswatch extract`: title, text, date and language from saved pages, as JSON Lines."""
+"""`newswatch extract`: title, text, date and language from saved pages or from http(s)
+addresses, as JSON Lines."""
 
 from __future__ import annotations
 
+import re
+import sys
+from datetime import timedelta
 from pathlib import Path
 
 import click
 
-from crawler.cli import output
-from crawler.cli.context import config_option
+from crawler.cli import exits, output
+from crawler.cli.context import Context, config_option, pass_ctx
+
+_HTTP = re.compile(r"^https?://[^/\s]+", re.I)
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
+
+
+def _split(pages: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """The http(s) addresses and the saved files among ``pages``; anything else is a usage
+    error naming it."""
+    urls, files = [], []
+    for page in pages:
+        if _HTTP.match(page):
+            urls.append(page)
+        elif _SCHEME.match(page):
+            raise click.BadParameter(
+                f"{page!r}: only http:// and https:// addresses are fetched", param_hint="PAGE"
+            )
+        elif not Path(page).is_file():
+            raise click.BadParameter(
+                f"{page!r} is no file (nor an http:// or https:// address)", param_hint="PAGE"
+            )
+        else:
+            files.append(page)
+    return urls, files
 
 
 @click.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--url", metavar="URL", help="The address the page was saved from.")
+@click.argument("pages", nargs=-1, required=True, metavar="FILE|URL...")
+@click.option(
+    "--url", metavar="URL", help="The address saved FILEs came from (addresses name their own)."
+)
+@click.option(
+    "--allow-private-addresses",
+    "--allow-private",
+    "allow_private",
+    is_flag=True,
+    help="Allow fetching from a private or local address (as [crawl] allow_private_addresses).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    metavar="SECONDS",
+    help="Give up on the addresses after this long, retries included (default: [crawl]"
+    " download_timeout per try, 30 s).",
+)
 @config_option
-def extract(files: tuple[str, ...], url: str | None) -> None:
-    """Extract title, text, date and language from saved pages; print JSON Lines."""
+@pass_ctx
+def extract(
+    obj: Context,
+    pages: tuple[str, ...],
+    url: str | None,
+    allow_private: bool,
+    timeout: float | None,
+) -> None:
+    """Extract title, text, date and language from saved pages (FILE) or web pages (URL);
+    print one JSON object per page: {url, title, text, published_at, author, language}.
+
+    An address is fetched once, like a crawl fetches (robots.txt, the size limit, and no
+    private or local address unless allowed); nothing is stored. Exit code 0 when every
+    page was read, 1 when some could not be fetched, 3 when none could."""
     from crawler.extract import extract_article
 
+    urls, files = _split(pages)
     for file in files:
         output.json_line(extract_article(Path(file).read_bytes(), url=url))
+    if not urls:
+        return
+    from crawler.fetch_page import run_fetch_pages
+
+    crawl = obj.config.crawl
+    update: dict = {}
+    if allow_private:
+        update["allow_private_addresses"] = True
+    if timeout is not None:
+        # the whole fetch, retries included, not only each try
+        update["download_timeout"] = update["crawl_timeout"] = timedelta(seconds=timeout)
+    if update:
+        crawl = crawl.model_copy(update=update)
+    failed = 0
+    for page in run_fetch_pages(urls, crawl):
+        if page.ok:
+            output.json_line(extract_article(page.body, url=page.final_url or page.url))
+            continue
+        failed += 1
+        hint = ""
+        if page.error_class == "private_address_refused":
+            hint = "; --allow-private-addresses allows it for this command"
+        output.line(f"cannot extract {page.url}: {page.error}{hint}", err=True)
+    sys.exit(exits.outcome(len(pages) - failed, failed))
