@@ -58,6 +58,23 @@ def collect(db, job: dict, results: list) -> dict:
     items: dict[str, list[dict]] = {}
     for row in db.query("SELECT * FROM articles WHERE matched_at IS NULL ORDER BY id"):
         items.setdefault(row["source"], []).append(item_from_row(row))
+    # Known articles whose feed entry now says something else but whose text did not
+    # change: the daemon keeps the new entry, or the next task fetches the page again.
+    sent = {
+        (name, a["url"]): (a.get("entry_hash"), a.get("entry_updated_at"))
+        for name, known in job["known"].items()
+        for a in known
+    }
+    entries: dict[str, list[dict]] = {}
+    for row in db.query(
+        "SELECT source, url, entry_hash, entry_updated_at FROM articles WHERE matched_at = ?",
+        [SEEDED],
+    ):
+        now = (row["entry_hash"], row["entry_updated_at"])
+        if row["entry_hash"] is not None and sent.get((row["source"], row["url"])) != now:
+            entries.setdefault(row["source"], []).append(
+                {"url": row["url"], "entry_hash": now[0], "entry_updated_at": now[1]}
+            )
     seeded = {r["netloc"]: r["fetched_at"] for r in job["robots"]}
     robots = [
         {**r, "body": bytes(r["body"] or b"").decode("latin-1")}
@@ -67,6 +84,7 @@ def collect(db, job: dict, results: list) -> dict:
     return {
         "results": [dataclasses.asdict(r) for r in results],
         "items": items,
+        "entries": entries,
         "robots": robots,
     }
 

@@ -4,7 +4,8 @@ Pure archive code (no Celery, no Scrapy). The daemon builds a job from its archi
 sources (a batch), their conditional-GET validators, the robots.txt files it keeps for
 their hosts and the articles each source already has (so a worker does not fetch known
 article pages again). The worker returns each source's :class:`SourceResult` (with the
-new validators), the normalized items it read and the robots.txt files it fetched; the
+new validators), the normalized items it read (new and updated articles), what the feed
+entries of known, unchanged articles now say, and the robots.txt files it fetched; the
 daemon stores them as a crawl in its own process would (``store_items``, one savepoint
 per item, then ``record_results``).
 """
@@ -29,7 +30,7 @@ from crawler.store import StoreResult, store_items
 
 logger = logging.getLogger(__name__)
 
-PROTOCOL = 1  # the job and result layout; a change here makes old workers refuse
+PROTOCOL = 2  # the job and result layout; a change here makes old workers refuse
 KNOWN_PER_SOURCE = 2000  # the newest articles of a source sent with its job
 
 
@@ -156,9 +157,22 @@ def store_result(
             if r.status != "error":
                 r.status, r.error_class = "partial", r.error_class or "store_error"
                 r.error = f"{refused} items could not be stored, the first {first}"[:500]
+        keep_entries(db, s.name, payload.get("entries", {}).get(s.name, []))
         out.append(r)
     save_robots_rows(db, payload.get("robots", []))
     return out
+
+
+def keep_entries(db: Database, source: str, entries: list[dict]) -> None:
+    """Remember what the feed entries of known, unchanged articles now say (as the store
+    does in a crawl of the daemon's own), so the same entry is not taken for an update
+    again."""
+    for e in entries:
+        db.execute(
+            "UPDATE articles SET entry_hash = ?, entry_updated_at = coalesce(?, entry_updated_at)"
+            " WHERE url = ? AND source = ?",
+            [e["entry_hash"], e.get("entry_updated_at"), e["url"], source],
+        )
 
 
 def save_robots_rows(db: Database, rows: list[dict]) -> None:
@@ -182,6 +196,9 @@ def save_robots_rows(db: Database, rows: list[dict]) -> None:
 def item_from_row(row: dict) -> dict:
     """An archived article (a worker's scratch archive) as a normalized item."""
     item = {k: row.get(k) for k in ITEM_KEYS}
+    # An updated article's updated_at is when it was stored again; its item's is the date
+    # the feed entry gave, which the daemon keeps as entry_updated_at.
+    item["updated_at"] = row.get("entry_updated_at") or row.get("updated_at")
     try:
         item["categories"] = json.loads(row.get("categories") or "[]")
     except ValueError:
