@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-install lint format bench demo serve browser redis clean
+.PHONY: install run test test-slow test-all test-install lint format bench demo serve browser redis clean
 
 # (Re)install when .venv is missing or older than pyproject.toml.
 $(STAMP): pyproject.toml
@@ -18,15 +18,25 @@ install: $(STAMP) ## install newswatch and its dependencies into .venv
 run: $(STAMP) ## start the daemon on the default config and the embedded SQLite archive
 	@$(BIN)/newswatch run
 
-# The suite runs in parallel (pytest-xdist): most of its time is real processes (crawls,
-# daemons) waiting on I/O, so more workers than the 2 cores help. TEST_WORKERS=0: serial.
-# loadgroup keeps an xdist_group (a module whose fixture crawls) on one worker.
-TEST_WORKERS ?= 4
+# The suite runs in parallel (pytest-xdist) in two tiers. `make test` is the quick tier: every
+# test not marked `slow`, mostly in-process and CPU-bound, so one worker per core (2 here).
+# `make test-slow` is the rest: tests that launch real newswatch processes, daemons, crawls, the
+# cluster's redis and workers, the browser; they mostly wait on I/O, so more workers than cores
+# help. A test that launches `newswatch` (the run_newswatch fixture) is marked slow by
+# tests/conftest.py; others carry @pytest.mark.slow. CI runs both tiers and the install test
+# (`make test-all`). loadgroup keeps an xdist_group (a module whose fixture crawls) on one worker.
+TEST_WORKERS ?= 2
+SLOW_WORKERS ?= 4
 
-test: $(STAMP) browser redis ## lint and run the test suite
+test: $(STAMP) ## lint and run the quick tests (everything not marked slow)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup -m "not install" $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup -m "not slow and not install" $(PYTEST_ARGS)
+
+test-slow: $(STAMP) browser redis ## run the slow tests: real processes, daemons, the cluster, the browser
+	$(BIN)/pytest -n $(SLOW_WORKERS) --dist loadgroup -m "slow and not install" $(PYTEST_ARGS)
+
+test-all: test test-slow test-install ## every test: what CI runs
 
 test-install: $(STAMP) ## build the wheel, pip install it into a fresh venv, run the demo from it
 	$(BIN)/pytest tests/install

@@ -31,6 +31,15 @@ def pytest_configure(config):
     )
 
 
+def pytest_collection_modifyitems(config, items):
+    """A test that launches `newswatch` as a real process is slow (a second or more of start-up
+    and a crawl each): it is marked so, wherever it lives, and runs in `make test-slow`."""
+    slow = pytest.mark.slow
+    for item in items:
+        if "run_newswatch" in getattr(item, "fixturenames", ()):
+            item.add_marker(slow)
+
+
 def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
@@ -39,7 +48,7 @@ def _in_ci() -> bool:
 def pytest_runtest_makereport(item, call):
     """In CI (``CI`` set, as CI services do) a skipped test is a failure: the tests that
     skip without Chromium, redis-server or a mountable tmpfs would otherwise turn CI green
-    without having run. `make test` installs Chromium and redis-server when missing."""
+    without having run. `make test-slow` installs Chromium and redis-server when missing."""
     report = yield
     if report.skipped and not hasattr(report, "wasxfail") and _in_ci():
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
