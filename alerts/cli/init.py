@@ -64,13 +64,16 @@ def init(
     if target is None:
         if not ask:
             raise click.UsageError("say where alerts go: --email ADDRESS or --target URL")
-        target = click.prompt("Your e-mail address (or any Apprise URL)")
-        if not countries:
-            countries = (
-                click.prompt("Countries to watch (e.g. AZ, Georgia; empty: any)", default=""),
-            )
-        if query is None:
-            query = click.prompt("What to watch for (a query)", default=DEFAULT_QUERY)
+        try:
+            target = click.prompt("Your e-mail address (or any Apprise URL)")
+            if not countries:
+                countries = (
+                    click.prompt("Countries to watch (e.g. AZ, Georgia; empty: any)", default=""),
+                )
+            if query is None:
+                query = click.prompt("What to watch for (a query)", default=DEFAULT_QUERY)
+        except click.Abort as e:
+            _cancelled(e)
     if email and not is_email(email):
         raise click.BadParameter(f"{email!r} is not an e-mail address", param_hint="--email")
     starter = Starter(
@@ -112,3 +115,12 @@ def init(
     output.line(f"  newswatch{flag} sources add https://example.org/   # a site or feed you read")
     output.line(f"  newswatch{flag} alerts test                       # a test message to you")
     output.line(f"  newswatch{flag} run --once                        # collect, match, alert")
+
+
+def _cancelled(abort: click.Abort) -> None:
+    """Ctrl-C (or the end of input) at a prompt: one line instead of click's "Aborted!",
+    and nothing written (the file is only written after the last answer)."""
+    # click.prompt turns both into Abort; the KeyboardInterrupt or EOFError is its context
+    interrupted = not isinstance(abort.__context__, EOFError)
+    output.line("\ninit cancelled; nothing written", err=True)
+    sys.exit(exits.INTERRUPTED if interrupted else exits.USAGE)
