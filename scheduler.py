@@ -160,6 +160,21 @@ _QUOTED = re.compile(r'"[^"]*"')
 _LOWER_OPERATOR = re.compile(r"(?<![\w@*/-])(and|or|not)(?![\w*/-])")
 
 
+class OncePerCommand(logging.Filter):
+    """Lets each distinct log message through once (for the config warnings of one command)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if message in self.seen:
+            return False
+        self.seen.add(message)
+        return True
+
+
 def lowercase_operators(query: str | None) -> list[str]:
     """Lower-case and/or/not outside quotes in a watch query: the language reads them
     as words to find (the watch then needs the word), which is rarely what was meant."""
@@ -261,6 +276,11 @@ def cli(ctx: click.Context, config: str | None, archive: str | None) -> None:
     if archive:
         loader = ArchiveOverride(CONFIG, archive, optional=not explicit)
     ctx.obj = Context(config_path(config), loader, open_archive)
+    # A command may load its config more than once (`sources add` checks the edited file by
+    # loading it): each config warning is shown once per command.
+    once = OncePerCommand()
+    log.addFilter(once)
+    ctx.call_on_close(lambda: log.removeFilter(once))
 
 
 for command in (
