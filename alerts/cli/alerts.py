@@ -1,4 +1,4 @@
-"""`newswatch alerts ...`: the targets and the outbox (test, list, retry)."""
+"""`newswatch alerts ...`: the targets and the outbox (test, list, preview, retry)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from alerts import outbox
 from alerts.secrets import redact_text, redact_url, remember
 from crawler.cli import exits, output
 from crawler.cli.context import Context, config_option, json_option, pass_ctx
+from crawler.words import counted
 
 
 @click.group()
 def alerts() -> None:
-    """Alert targets and the outbox: test, list, retry."""
+    """Alert targets and the outbox: test, list, preview, retry."""
 
 
 @alerts.command("test")
@@ -93,6 +94,71 @@ def alerts_list(obj: Context, status: str | None, limit: int, as_json: bool) -> 
             for r in rows
         ),
     )
+
+
+@alerts.command("preview")
+@click.option("--watch", metavar="NAME", help="Only this watch's messages.")
+@click.option("--target", metavar="NAME", help="Only the messages to this target.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "html", "slack"]),
+    help="Render in this format (default: each target's own, as it would be sent).",
+)
+@json_option
+@config_option
+@pass_ctx
+def alerts_preview(
+    obj: Context, watch: str | None, target: str | None, fmt: str | None, as_json: bool
+) -> None:
+    """Show the next messages the outbox would send: subject and body, built as delivery
+    builds them. Nothing is sent or marked.
+
+    Everything waiting counts, whenever it is due: a digest watch shows its next digest,
+    an immediate watch one alert per waiting story. With --json, one line per message:
+    {"watch", "target", "kind", "format", "subject", "body", "alerts", "stories", "due"}.
+    """
+    from alerts.preview import preview
+    from crawler.suggest import did_you_mean
+
+    cfg = obj.config
+    for value, known, flag in (
+        (watch, [w.name for w in cfg.watches], "--watch"),
+        (target, [t.name for t in cfg.targets], "--target"),
+    ):
+        if value is not None and value not in known:
+            raise click.BadParameter(
+                f"no such name {value!r} in {obj.path}{did_you_mean(value, known)}",
+                param_hint=flag,
+            )
+    remember(t.url for t in cfg.targets)
+    messages = preview(
+        obj.open_archive(),
+        cfg.watches,
+        cfg.targets,
+        cfg.delivery,
+        watch=watch,
+        target=target,
+        fmt=fmt,
+        base_url=cfg.serve.base_url,
+    )
+    if as_json:
+        output.json_lines(m.as_dict() for m in messages)
+        return
+    if not messages:
+        which = f" for watch {watch!r}" if watch else ""
+        which += f" to target {target!r}" if target else ""
+        output.line(f"nothing waiting{which}: no alert or digest would go out", err=True)
+        return
+    for i, m in enumerate(messages):
+        stories = counted(m.stories, "story")
+        when = f", due {m.due}" if m.due else ""
+        if i:
+            output.line()
+        output.line(f"=== {m.kind} to {m.target} ({m.format}, {stories}{when}): {m.watch}")
+        output.line(f"Subject: {m.subject}")
+        output.line()
+        output.line(m.body.rstrip("\n"))
 
 
 @alerts.command("retry")

@@ -1,0 +1,128 @@
+"""Previewing the next messages (`newswatch alerts preview`): what the outbox would send, built
+by the delivery's own code (alerts/deliver.py, alerts/render.py), without sending or marking.
+
+Everything still waiting in the outbox counts, whenever it is due (a digest's time, quiet
+hours, the hourly limit, a retry's backoff): a digest watch previews its next digest (its
+waiting stories, and the stories sent before that have gained outlets since), an immediate
+watch one alert per waiting story, naming every watch that waits with the same story for
+the same target, as delivery groups them. Only the archive is read.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlite_utils import Database
+
+# deliver.py builds a message without sending it in these two; they are what the preview
+# must match, so they are used as they are rather than copied
+from alerts import deliver
+from alerts.alert_items import updated_items
+from alerts.config import DeliverySettings, Target, Watch
+from alerts.render import Renderer
+from alerts.targets import route, target_format
+from crawler.times import iso, utc
+
+
+@dataclass
+class Preview:
+    """One message as it would go out, and which outbox rows it would carry."""
+
+    watch: str  # the watch, or the watches (comma-separated) of a one-story alert
+    target: str
+    kind: str  # alert | digest
+    format: str  # text | markdown | html | slack
+    subject: str
+    body: str
+    alerts: list[int]  # outbox row ids
+    stories: int
+    due: str | None  # a digest's next time (UTC, ISO 8601); None: the next delivery
+
+    def as_dict(self) -> dict:
+        """The preview as one JSON-able object."""
+        return dict(vars(self))
+
+
+def waiting(db: Database) -> list[dict]:
+    """The outbox rows not yet sent (pending, or being sent), oldest first."""
+    if "alerts" not in db.table_names():
+        return []
+    rows = db["alerts"].rows_where("status IN ('pending', 'sending')", order_by="id")
+    return list(rows)
+
+
+def preview(
+    db: Database,
+    watches: Sequence[Watch],
+    targets: Sequence[Target],
+    delivery: DeliverySettings,
+    *,
+    watch: str | None = None,
+    target: str | None = None,
+    fmt: str | None = None,
+    now: datetime | None = None,
+    base_url: str | None = None,
+) -> list[Preview]:
+    """The next messages of ``watch`` (or every watch) to ``target`` (or every target),
+    rendered in ``fmt`` (default: each target's own format). Reads the archive only."""
+    now = utc(now)
+    tz = ZoneInfo(delivery.timezone)
+    renderer = Renderer(delivery.templates, excerpt_chars=delivery.excerpt_chars, base_url=base_url)
+    watch_by = {w.name: w for w in watches}
+    target_by = {
+        t.name: t if fmt is None else t.model_copy(update={"format": fmt}) for t in targets
+    }
+    rows_by: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for row in waiting(db):
+        if row["watch"] in watch_by and row["target"] in target_by:
+            rows_by[(row["watch"], row["target"])].append(row)
+
+    out: list[Preview] = []
+    # digests: the (watch, target) pairs with rows waiting, and every digest watch's routes
+    # (stories sent before that gained outlets make a digest alone)
+    pairs = list(rows_by)
+    for w in watches:
+        if w.mode == "digest":
+            pairs += [(w.name, t.name) for t in route(targets, w.targets)]
+    for wname, tname in dict.fromkeys(pairs):
+        if watch not in (None, wname) or target not in (None, tname):
+            continue
+        w, tgt = watch_by[wname], target_by[tname]
+        digest = [r for r in rows_by.get((wname, tname), []) if r["mode"] == "digest"]
+        updated = []
+        if w.mode == "digest":  # as deliver.py: an immediate watch's digest has no updates
+            exclude = {r["story_id"] for r in digest}
+            updated = updated_items(db, wname, tname, exclude=exclude)
+        if digest or updated:
+            m = deliver._grouped(
+                db, w, tgt, target_format(tgt), digest, renderer, kind="digest", updated=updated
+            )
+            due = iso(deliver.next_slot(w.digest_at, now, tz))
+            out.append(_preview(m, len(digest) + len(updated), due))
+    # immediate rows by (target, story, change): one alert each, naming every watch waiting
+    # with it, grouped as deliver_due groups them
+    singles: dict[tuple, list[tuple[Watch, dict]]] = defaultdict(list)
+    for (wname, tname), rows in rows_by.items():
+        for r in rows:
+            if r["mode"] != "digest":
+                singles[(tname, r["story_id"], r.get("change_id") or 0)].append(
+                    (watch_by[wname], r)
+                )
+    for (tname, *_story), group in singles.items():
+        if target not in (None, tname) or (
+            watch is not None and all(w.name != watch for w, _ in group)
+        ):
+            continue
+        m = deliver._alert(db, target_by[tname], group, renderer)
+        out.append(_preview(m, 1, None))
+    return out
+
+
+def _preview(m: deliver.Message, stories: int, due: str | None) -> Preview:
+    return Preview(
+        m.watch, m.target.name, m.kind, m.fmt, m.subject, m.body, list(m.ids), stories, due
+    )
