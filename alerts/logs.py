@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from datetime import UTC, datetime
 from typing import Any
 
 from alerts.secrets import RedactingFilter, remember, secret_parts
+from crawler import times
 
 
 class JsonFormatter(logging.Formatter):
@@ -18,7 +18,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         data = {
-            "time": datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "time": times.iso_precise(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),

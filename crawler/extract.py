@@ -13,6 +13,7 @@ import re
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+from crawler import times
 from crawler.normalize import iso_utc, plain_text
 
 log = logging.getLogger(__name__)
@@ -20,7 +21,7 @@ log = logging.getLogger(__name__)
 _DATE_PARAMS = {
     "extensive_search": True,
     "original_date": True,
-    "outputformat": "%Y-%m-%dT%H:%M:%S%z",
+    "outputformat": times.OFFSET_FORMAT,
 }
 # Lines a site adds around every article; compared lower-cased, without punctuation.
 _FURNITURE = re.compile(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import calendar
 import html
 import re
 import time
-from datetime import UTC, datetime
+from datetime import datetime
+
+from crawler import times
 
 _DROP = re.compile(r"<(script|style|noscript|template)\b[^>]*>.*?</\1\s*>", re.I | re.S)
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
@@ -69,8 +70,7 @@ def struct_to_iso(value: time.struct_time | None) -> str | None:
     if not value:
         return None
     try:
-        ts = calendar.timegm(value)
-        return iso_utc(datetime.fromtimestamp(ts, UTC))
+        return iso_utc(times.from_struct(value))
     except (OverflowError, ValueError, OSError, TypeError):
         return None
 
@@ -83,20 +83,10 @@ def iso_utc(value: datetime | str | None) -> str | None:
     """
     if value is None or value == "":
         return None
-    if isinstance(value, str):
-        s = value.strip()
-        if s.endswith(("Z", "z")):
-            s = s[:-1] + "+00:00"
-        try:
-            value = datetime.fromisoformat(s)
-        except ValueError:
-            return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    value = value.astimezone(UTC)
-    if not 1990 <= value.year <= 2100:
+    when = times.parse_time(value) if isinstance(value, str) else times.utc(value)
+    if when is None or not 1990 <= when.year <= 2100:
         return None
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return times.iso(when)
 
 
 def normalize_item(item: dict) -> dict:

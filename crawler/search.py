@@ -24,9 +24,11 @@ the ``matches`` table the alerts stage writes, when the archive has it.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlite_utils import Database
+
+from crawler import times
 
 _TOKEN = re.compile(r'\s*(?:(")([^"]*)"?|(\()|(\))|([^\s()"]+))')
 _NEAR = re.compile(r"^NEAR/(\d+|s)$", re.I)
@@ -151,16 +153,10 @@ def to_fts(query: str) -> str:
 
 def since_time(text: str, now: datetime) -> str:
     """``--since``: a date (2026-03-01), an ISO time, or an age (7d, 12h, 30m, 2w) -> ISO."""
-    m = re.fullmatch(r"\s*(\d+)\s*([mhdw])\s*", text)
-    if m:
-        unit = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[m.group(2)]
-        at = now - timedelta(**{unit: int(m.group(1))})
-        return at.strftime("%Y-%m-%dT%H:%M:%SZ")
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
-        return text.strip() + "T00:00:00Z"
-    from crawler.times import iso, parse_iso
-
-    return iso(parse_iso(text))
+    age = times.parse_age(text)
+    if age is not None:
+        return times.iso(now - age)
+    return times.iso(times.parse_iso(text))  # a bare date is its midnight UTC
 
 
 def _has(db: Database, table: str) -> bool:

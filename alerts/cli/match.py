@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import click
 
+from crawler import times
 from crawler.cli import output
 from crawler.cli.context import BadInput, Context, config_option, pass_ctx
 
@@ -72,16 +72,14 @@ def match(
 def since_prefix(value: str) -> str:
     """--since as an ISO prefix the archive's UTC timestamps compare against."""
     try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        when = times.parse_iso(value)
     except ValueError:
         raise click.BadParameter(
             f"{value!r} is not a date (use YYYY-MM-DD or an ISO 8601 time)", param_hint="--since"
         ) from None
-    if when.tzinfo is None and len(value) <= 10:
-        return when.strftime("%Y-%m-%d")
-    if when.tzinfo is not None:
-        when = when.astimezone(UTC)
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if len(value.strip()) <= 10:  # a bare date: the day's prefix, whatever the time
+        return times.day(when)
+    return times.iso(when)
 
 
 def compile_watches(cfg: Any, only: tuple[str, ...] = ()):

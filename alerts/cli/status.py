@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import click
@@ -12,7 +12,7 @@ import click
 from alerts import outbox, schema
 from alerts.daemon import stale_after
 from alerts.secrets import redact_login, redact_url, remember
-from crawler import archive, liveness, schedule
+from crawler import archive, liveness, schedule, times
 from crawler.archive_access import access_problem
 from crawler.cli import output
 from crawler.cli.context import Context, config_option, json_option, pass_ctx
@@ -63,13 +63,11 @@ def status_report(cfg: Any, db, *, config_file: str = "") -> dict:
         row["enabled"] = s.enabled
         row["interval_s"] = int(s.effective_interval(cfg.crawl).total_seconds())
         sources.append(row)
-    plan = schedule.next_runs(
-        db, cfg.sources, cfg.crawl, now=datetime.now(UTC), stagger=timedelta(0)
-    )
+    plan = schedule.next_runs(db, cfg.sources, cfg.crawl, now=times.clock(), stagger=timedelta(0))
     attempts = schedule.last_attempts(db, [s.name for s in cfg.sources])
     for row in sources:
         due = plan.get(row["name"])
-        row["next_run_at"] = due.strftime("%Y-%m-%dT%H:%M:%SZ") if due else None
+        row["next_run_at"] = times.iso(due) if due else None
         # a retry after a passing failure (backoff or Retry-After), not the interval
         last = attempts.get(row["name"])
         row["next_run_is_retry"] = bool(last and last.transient)

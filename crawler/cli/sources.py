@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from crawler import times
 from crawler.cli import exits, output
 from crawler.cli.context import Context, config_option, json_option, pass_ctx
 from crawler.config_file import ConfigError
@@ -44,17 +45,6 @@ def _edit(obj: Context, edit):
     except ConfigError as e:
         output.line(f"{obj.path} left unchanged: the edit would give\n{e}", err=True)
         sys.exit(exits.USAGE)
-
-
-def _duration(delta) -> str:
-    """``30m``, ``1h``, ``1h30m``, ``2d``: as the config writes intervals."""
-    seconds = int(delta.total_seconds())
-    parts = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if seconds >= size:
-            parts.append(f"{seconds // size}{unit}")
-            seconds %= size
-    return "".join(parts) or "0s"
 
 
 @click.group()
@@ -155,7 +145,7 @@ def sources_list(obj: Context, as_json: bool) -> None:
             "name": s.name,
             "kind": s.kind,
             "url": s.url,
-            "interval": _duration(s.effective_interval(obj.config.crawl)),
+            "interval": times.span(s.effective_interval(obj.config.crawl)),
             "enabled": s.enabled,
         }
         for s in obj.config.sources
