@@ -1,9 +1,11 @@
 """The daemon's jobs: one collection (crawl the due sources, plan their next runs, then
 match and deliver), the match-and-deliver run on its own timer, and ``run --once``.
 
-A mixin of :class:`alerts.daemon.Daemon`, which owns the state these jobs read and set
-(plan, index, robots, the stop flags, the archive watch, the summary); the lifecycle stays
-there, one method per phase.
+:class:`Cycle` is a collaborator of :class:`alerts.daemon.Daemon`: it keeps what the jobs
+carry from one run to the next (the crawl in flight and its stop event, the lock that keeps
+two match-and-deliver runs apart, robots.txt, the last delivery counts, whether new work is
+refused) and is given everything else as arguments: the config, the matcher, the story
+index and the plan, which the daemon owns and replaces on SIGHUP.
 """
 
 from __future__ import annotations
@@ -12,62 +14,93 @@ import asyncio
 import json
 import logging
 import time
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 from alerts import outbox, schema
+from alerts.archive_watch import ArchiveWatch
 from alerts.stages import as_dict, process_stage
-from crawler import archive, schedule
-from crawler.archive_access import explain, is_archive_error
+from crawler import archive, schedule, times
+from crawler.archive_access import ArchiveError, explain, is_archive_error
 from crawler.cli import exits
 from crawler.words import counted
 
 log = logging.getLogger("newswatch")
 
 
-class CycleJobs:
-    """Collect, process and once, for the daemon."""
+@dataclass
+class OnceResult:
+    """What ``run --once`` reports: its summary, its exit code, and the archive's problem
+    when the archive could not be used."""
 
-    async def collect(self, names: list[str] | None = None) -> list:
-        """Crawl the sources that are due (or ``names``), then match and deliver."""
-        now = datetime.now(UTC)
-        due = names if names is not None else schedule.due_now(self.plan, now)
+    summary: dict = field(default_factory=dict)
+    exit_code: int = 0
+    archive_error: ArchiveError | None = None
+
+
+class Cycle:
+    """Collect, process and once for one daemon (see the module docstring)."""
+
+    def __init__(self, archive_watch: ArchiveWatch, robots: Any):
+        self.archive = archive_watch  # the daemon's view of whether the archive is usable
+        self.robots = robots  # robots.txt kept between collections, up to 24 hours
+        self.stopping = False  # set by stop(): no new collection or process run starts
+        self.crawl_task: asyncio.Task | None = None
+        self.stop_crawl = asyncio.Event()
+        self.process_lock = asyncio.Lock()
+        self.delivery: dict = {}  # the last delivery stage's counts (for `run --once`)
+
+    async def collect(
+        self,
+        cfg: Any,
+        plan: dict,
+        index: Any,
+        names: list[str] | None = None,
+        *,
+        then: Callable[[], Awaitable[dict]],
+    ) -> list:
+        """Crawl the sources of ``cfg`` that ``plan`` says are due (or ``names``) with the
+        story ``index``, update ``plan`` in place, then await ``then`` (match and deliver)
+        unless stopping."""
+        due = names if names is not None else schedule.due_now(plan, times.clock())
         if not due or self.stopping or not self.archive.usable():
             return []
-        by_name = {s.name: s for s in self.cfg.sources}
+        by_name = {s.name: s for s in cfg.sources}
         sources = [by_name[n] for n in due if n in by_name]
         from crawler import runner
 
         crawl_sources = runner.crawl_sources
-        if getattr(self.cfg, "cluster", None) is not None:  # workers crawl, we store
+        if getattr(cfg, "cluster", None) is not None:  # workers crawl, we store
             from functools import partial
 
             from crawler.cluster.dispatch import crawl_sources_cluster
 
-            crawl_sources = partial(crawl_sources_cluster, self.cfg.cluster)
+            crawl_sources = partial(crawl_sources_cluster, cfg.cluster)
         started = time.perf_counter()
-        self._crawl_task = self.loop.create_task(
+        self.crawl_task = asyncio.get_running_loop().create_task(
             crawl_sources(
-                self.cfg.crawl,
+                cfg.crawl,
                 sources,
-                self.cfg.archive.path,
-                stop=self._stop_crawl,
-                dedupe=self.cfg.dedupe,
-                index=self.index,
+                cfg.archive.path,
+                stop=self.stop_crawl,
+                dedupe=cfg.dedupe,
+                index=index,
                 robots=self.robots,
             )
         )
         try:
             # Shielded: a cancelled job must not cancel the crawl; shutdown closes it instead.
-            results = await asyncio.shield(self._crawl_task)
+            results = await asyncio.shield(self.crawl_task)
         finally:
-            if self._crawl_task.done():
-                self._crawl_task = None
+            if self.crawl_task.done():
+                self.crawl_task = None
         crawl_s = time.perf_counter() - started
-        self.plan_after_run(sources)
+        plan_after_run(cfg, plan, sources)
         for r in results:
-            self._log_fetch(as_dict(r))
+            log_fetch(as_dict(r))
         if not self.stopping:
-            await self.process()
+            await then()
         total_s = time.perf_counter() - started
         log.info(
             "collection of %s: crawl %.2fs, whole cycle %.2fs",
@@ -83,43 +116,12 @@ class CycleJobs:
         )
         return results
 
-    def plan_after_run(self, sources: list) -> None:
-        """When the sources just collected are next due: the rule a restart uses, from the
-        finish times the crawl recorded (so sources that ran together drift apart)."""
-        db = archive.open_archive(self.cfg.archive.path)
-        try:
-            self.plan.update(schedule.due_after_run(db, sources, self.cfg.crawl))
-        finally:
-            db.close()
-
-    @staticmethod
-    def _log_fetch(r: dict) -> None:
-        """One line per source and collection: a warning, with the problem, when it failed
-        (the spider does not log the failure again)."""
-        failed = bool(r.get("error_class")) and r.get("error_class") != "interrupted"
-        log.log(
-            logging.WARNING if failed else logging.INFO,
-            "source %s: %s, %s new of %s, %.1fs%s",
-            r.get("name"),
-            r.get("error_class") or r.get("status") or "ok",
-            r.get("items_new"),
-            r.get("items_seen"),
-            r.get("duration_s") or 0.0,
-            f" ({r.get('error')})" if failed and r.get("error") else "",
-            extra={
-                "event": "fetch",
-                "source": r.get("name"),
-                **{k: v for k, v in r.items() if k not in ("name", "message")},
-            },
-        )
-
-    async def process(self) -> dict:
+    async def process(self, cfg: Any, matcher: Any) -> dict:
         """Run the match and deliver stages in a worker thread, one run at a time (the
         timer and the end of a collection must never deliver the same rows twice)."""
         if self.stopping or not self.archive.usable():
             return {}
-        async with self._process_lock:
-            cfg, matcher = self.cfg, self.matcher
+        async with self.process_lock:
             started = time.perf_counter()
             stats = await asyncio.to_thread(process_stage, cfg, matcher)
             stats["process_s"] = round(time.perf_counter() - started, 4)
@@ -127,15 +129,22 @@ class CycleJobs:
         log.info("cycle: %s", json.dumps(stats, default=str), extra={"event": "cycle", **stats})
         return stats
 
-    async def _once(self) -> None:
+    async def once(self, cfg: Any, matcher: Any, index: Any, plan: dict) -> OnceResult:
+        """``run --once``: collect every enabled source (or, with none, match and deliver
+        what the archive holds), then summarise what the archive and the outbox hold."""
+        result = OnceResult()
         try:
-            names = [s.name for s in self.cfg.sources if s.enabled]
-            results = await self.collect(names) if names else []
+            names = [s.name for s in cfg.sources if s.enabled]
+
+            def process() -> Awaitable[dict]:
+                return self.process(cfg, matcher)
+
+            results = await self.collect(cfg, plan, index, names, then=process) if names else []
             if not names:
-                await self.process()
-            db = schema.open_archive(self.cfg.archive.path)
+                await process()
+            db = schema.open_archive(cfg.archive.path)
             try:
-                self.summary = {
+                result.summary = {
                     "sources": [as_dict(r) for r in results],
                     "delivery": self.delivery,
                     "counts": {**archive.counts(db), **schema.counts(db)},
@@ -143,14 +152,61 @@ class CycleJobs:
                 }
             finally:
                 db.close()
-            self.exit_code = exits.cycle_code(self.summary)
+            result.exit_code = exits.cycle_code(result.summary)
         except Exception as e:
             if is_archive_error(e):
-                self.archive_error = explain(self.cfg.archive.path, e)
-                log.error("%s", self.archive_error)
-                self.exit_code = exits.ARCHIVE
+                result.archive_error = explain(cfg.archive.path, e)
+                log.error("%s", result.archive_error)
+                result.exit_code = exits.ARCHIVE
             else:
                 log.exception("the cycle failed")
-                self.exit_code = exits.PARTIAL
-        finally:
-            self.reactor.stop()
+                result.exit_code = exits.PARTIAL
+        return result
+
+    def stop(self) -> None:
+        """Take no new work: a collection or a process run that starts from now on returns
+        at once (one in progress finishes)."""
+        self.stopping = True
+
+    async def close_crawl(self, timeout: float) -> bool:
+        """Close the crawl in flight, waiting at most ``timeout`` seconds (what it read is
+        stored). True when no crawl is left running."""
+        if self.crawl_task is not None and not self.crawl_task.done():
+            self.stop_crawl.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(self.crawl_task), timeout)
+            except (TimeoutError, asyncio.CancelledError, Exception) as e:
+                log.warning("crawl did not close cleanly: %r", e)
+        return self.crawl_task is None or self.crawl_task.done()
+
+
+def plan_after_run(cfg: Any, plan: dict, sources: list) -> None:
+    """When the sources just collected are next due, written into ``plan``: the rule a
+    restart uses, from the finish times the crawl recorded (so sources that ran together
+    drift apart)."""
+    db = archive.open_archive(cfg.archive.path)
+    try:
+        plan.update(schedule.due_after_run(db, sources, cfg.crawl))
+    finally:
+        db.close()
+
+
+def log_fetch(r: dict) -> None:
+    """One line per source and collection: a warning, with the problem, when it failed
+    (the spider does not log the failure again)."""
+    failed = bool(r.get("error_class")) and r.get("error_class") != "interrupted"
+    log.log(
+        logging.WARNING if failed else logging.INFO,
+        "source %s: %s, %s new of %s, %.1fs%s",
+        r.get("name"),
+        r.get("error_class") or r.get("status") or "ok",
+        r.get("items_new"),
+        r.get("items_seen"),
+        r.get("duration_s") or 0.0,
+        f" ({r.get('error')})" if failed and r.get("error") else "",
+        extra={
+            "event": "fetch",
+            "source": r.get("name"),
+            **{k: v for k, v in r.items() if k not in ("name", "message")},
+        },
+    )

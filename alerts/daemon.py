@@ -19,12 +19,12 @@ import signal
 import sqlite3
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from alerts import outbox, schema
 from alerts.archive_watch import ArchiveWatch
-from alerts.cycle import CycleJobs
+from alerts.cycle import Cycle
 from alerts.stages import compile_matcher
 from crawler import liveness, schedule, times
 from crawler.archive_access import ArchiveError, explain, is_archive_error
@@ -54,11 +54,12 @@ def stale_after(settings: DaemonSettings) -> timedelta:
     return 3 * settings.process_interval + timedelta(minutes=1)
 
 
-class Daemon(CycleJobs):
+class Daemon:
     """Collect due sources, match, deliver, on an APScheduler loop (or one cycle: ``once``).
 
     ``load_config`` reads the config file again on SIGHUP; it raises ConfigError for a file
-    that cannot be used, and the running config is kept.
+    that cannot be used, and the running config is kept. The jobs themselves are
+    :class:`alerts.cycle.Cycle`, given the config, matcher, story index and plan each run.
     """
 
     def __init__(
@@ -76,24 +77,19 @@ class Daemon(CycleJobs):
         self.load_config = load_config
         self.once = once
         self.matcher = compile_matcher(cfg)
-        self.plan: dict[str, datetime] = {}
+        self.plan: dict[str, datetime] = {}  # updated in place (a crawl in flight writes it)
         self.index = None  # the story index, loaded at start
         self.loop: asyncio.AbstractEventLoop | None = None
         self.reactor = None
         self.scheduler = None  # APScheduler, only when not ``once``
-        self.stopping = False
         self.exit_code = 0
         self.stopped_by: int | None = None  # the signal that stopped it, if one did
         self.summary: dict = {}
         self.archive_error: ArchiveError | None = None  # `run --once`: the archive failed
-        self.robots = RobotsCache()  # robots.txt kept between collections, up to 24 hours
-        self._crawl_task: asyncio.Task | None = None
-        self._stop_crawl = asyncio.Event()
-        self._process_lock = asyncio.Lock()
         self._lock = liveness.ArchiveLock(cfg.archive.path)
         self.archive = ArchiveWatch(cfg.archive.path)  # one log line per change of state
+        self.cycle = Cycle(self.archive, RobotsCache())  # the jobs: collect, process, once
         self._last_error: str | None = None
-        self.delivery: dict = {}  # the last delivery stage's counts (for `run --once`)
 
     # -- lifecycle, in the order start() runs it
 
@@ -163,14 +159,17 @@ class Daemon(CycleJobs):
 
     def plan_runs(self, db) -> None:
         """When each source is next due, from the archive (the same plan a restart makes);
-        overdue sources spread over ``[daemon] startup_stagger``."""
-        self.plan = schedule.next_runs(
+        overdue sources spread over ``[daemon] startup_stagger``. In place: a collection
+        that started before a SIGHUP writes its sources' next runs into this same plan."""
+        plan = schedule.next_runs(
             db,
             self.cfg.sources,
             self.cfg.crawl,
-            now=datetime.now(UTC),
+            now=times.clock(),
             stagger=self.cfg.daemon.startup_stagger,
         )
+        self.plan.clear()
+        self.plan.update(plan)
 
     def install_signals(self) -> None:
         """SIGTERM/SIGINT stop cleanly; SIGHUP reloads the config (not with ``once``)."""
@@ -201,6 +200,23 @@ class Daemon(CycleJobs):
 
     # -- running
 
+    async def collect(self, names: list[str] | None = None) -> list:
+        """Crawl the sources that are due (or ``names``), then match and deliver."""
+        return await self.cycle.collect(self.cfg, self.plan, self.index, names, then=self.process)
+
+    async def process(self) -> dict:
+        """Match and deliver, with the config and watches in force when it starts."""
+        return await self.cycle.process(self.cfg, self.matcher)
+
+    async def _once(self) -> None:
+        """`run --once`: one cycle, its summary and exit code; then the reactor stops."""
+        try:
+            done = await self.cycle.once(self.cfg, self.matcher, self.index, self.plan)
+            self.summary, self.exit_code = done.summary, done.exit_code
+            self.archive_error = done.archive_error
+        finally:
+            self.reactor.stop()
+
     def schedule_jobs(self) -> None:
         """Collect every tick (what is due), match and deliver every process interval."""
         from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
@@ -222,7 +238,7 @@ class Daemon(CycleJobs):
                 "interval",
                 seconds=every.total_seconds(),
                 id=job.__name__,
-                next_run_time=datetime.now(UTC),
+                next_run_time=times.clock(),
             )
         self.scheduler.start()
         log.info(
@@ -240,7 +256,7 @@ class Daemon(CycleJobs):
             )
 
     def _job_error(self, event) -> None:
-        if self.stopping and isinstance(event.exception, asyncio.CancelledError):
+        if self.cycle.stopping and isinstance(event.exception, asyncio.CancelledError):
             return  # our own shutdown
         if is_archive_error(event.exception):
             self.archive.failed(event.exception)
@@ -264,13 +280,13 @@ class Daemon(CycleJobs):
         """SIGTERM/SIGINT: take no new work, close the running crawl (bounded: what it read
         is stored), then stop; with ``once``, exit 128 + the signal. A second signal exits
         at once."""
-        if self.stopping:
+        if self.cycle.stopping:
             if sig is not None:  # the second one: the user does not want to wait
                 name = signal.Signals(sig).name
                 print(f"\n{name} again: exiting now", file=sys.stderr, flush=True)
                 os._exit(128 + sig)
             return
-        self.stopping = True
+        self.cycle.stop()
         self.stopped_by = sig
         log.info("stopping (%s)", signal.Signals(sig).name if sig else "requested")
         if self.scheduler is not None:
@@ -278,16 +294,8 @@ class Daemon(CycleJobs):
         self.loop.create_task(self._shutdown())
 
     async def _shutdown(self) -> None:
-        if self._crawl_task is not None and not self._crawl_task.done():
-            self._stop_crawl.set()
-            try:
-                await asyncio.wait_for(
-                    asyncio.shield(self._crawl_task),
-                    self.cfg.daemon.shutdown_timeout.total_seconds(),
-                )
-            except (TimeoutError, asyncio.CancelledError, Exception) as e:
-                log.warning("crawl did not close cleanly: %r", e)
-        if self.once and (self._crawl_task is None or self._crawl_task.done()):
+        idle = await self.cycle.close_crawl(self.cfg.daemon.shutdown_timeout.total_seconds())
+        if self.once and idle:
             return  # the cycle ends by itself, with its summary of what was stored
         if self.reactor.running:
             self.reactor.stop()

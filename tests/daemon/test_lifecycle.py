@@ -55,3 +55,46 @@ def test_a_second_daemon_on_one_archive_is_a_library_error(daemon):
             other.lock()
     finally:
         daemon._lock.release()
+
+
+def test_the_jobs_take_what_they_need_as_arguments(daemon):
+    """alerts.cycle.Cycle runs on a config, matcher and plan it is given, not the daemon's."""
+    import asyncio
+
+    from alerts import schema
+    from alerts.archive_watch import ArchiveWatch
+    from alerts.cycle import Cycle
+    from alerts.stages import compile_matcher
+    from crawler.robots import RobotsCache
+
+    cfg = daemon.cfg
+    schema.open_archive(cfg.archive.path).close()
+    cycle = Cycle(ArchiveWatch(cfg.archive.path), RobotsCache())
+    stats = asyncio.run(cycle.process(cfg, compile_matcher(cfg)))
+    assert set(stats) >= {"matched", "queued", "delivered", "process_s"}
+    assert cycle.delivery == stats["delivered"]
+
+    cycle.stop()  # stopping: no new work starts, and nothing is crawled
+
+    async def collect():
+        return await cycle.collect(cfg, {"on": None}, None, ["on"], then=_never)
+
+    assert asyncio.run(collect()) == []
+    assert asyncio.run(cycle.process(cfg, compile_matcher(cfg))) == {}
+
+
+async def _never() -> dict:
+    raise AssertionError("a stopped cycle must not match and deliver")
+
+
+def test_a_reload_plans_into_the_plan_a_running_collection_writes(daemon):
+    from alerts import schema
+
+    plan = daemon.plan
+    db = schema.open_archive(daemon.cfg.archive.path)
+    try:
+        daemon.plan_runs(db)
+        daemon.plan_runs(db)  # as SIGHUP does
+    finally:
+        db.close()
+    assert daemon.plan is plan and set(plan) == {"on"}
