@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
+from functools import lru_cache
 
 import numpy as np
 from sqlite_utils import Database
@@ -42,7 +43,10 @@ HEADLINE_MIN = 0.1
 
 def _has_words(line: str) -> bool:
     # the test crawler.fingerprints.paragraphs applies: a line without words is no paragraph
-    return _WORD.search(unicodedata.normalize("NFKC", line)) is not None
+    # (a word before NFKC is one after it; normalising is only needed for lines without)
+    return _WORD.search(line) is not None or (
+        _WORD.search(unicodedata.normalize("NFKC", line)) is not None
+    )
 
 
 _WORD = re.compile(r"\w")
@@ -63,6 +67,13 @@ def article_time(published_at: str | None, fetched_at: str | None) -> float:
     """An article's time for the event window: when it was published, else first seen. A
     publication time after the fetch is a site's error: the fetch time is used then (a date
     in 2030 must not push every article out of the window)."""
+    if fetched_at is None:
+        return _article_time(published_at, times.iso(times.now()))
+    return _article_time(published_at, fetched_at)
+
+
+@lru_cache(maxsize=4096)  # a batch shares one fetched_at; a feed, a few published_at
+def _article_time(published_at: str | None, fetched_at: str) -> float:
     seen = times.parse_time(fetched_at) or times.now()
     published = times.parse_time(published_at)
     return min(published, seen).timestamp() if published else seen.timestamp()

@@ -69,13 +69,15 @@ def _tf(counts: np.ndarray) -> np.ndarray:
 
 
 class _Doc:
-    __slots__ = ("key", "event", "at", "vectors")
+    __slots__ = ("key", "event", "at", "vectors", "tf")
 
     def __init__(self, key: int, event: int, at: float, vectors: Vectors):
         self.key = key  # article id
         self.event = event  # story id
         self.at = at  # publication (else first-seen) time, seconds since the epoch
         self.vectors = vectors
+        # the term weights of the whole ("all"), kept: every look-up scores them
+        self.tf = _tf(vectors.counts)
 
 
 class _Language:
@@ -83,13 +85,21 @@ class _Language:
 
     def __init__(self) -> None:
         self.df = np.zeros(1024, np.int32)
+        # log(df + 1) per term, kept up to date by count(): a look-up gathers, never logs
+        self.log_df = np.zeros(1024, np.float32)
         self.docs: dict[int, _Doc] = {}
         self.postings: dict[int, array] = {}
 
     def idf(self, ids: np.ndarray) -> np.ndarray:
-        df = self.df[ids] if len(self.df) > ids.max(initial=-1) else self.df_of(ids)
-        # smoothed, and never below 1: with a handful of articles every word is "rare"
-        return np.log((len(self.docs) + 1) / (df + 1.0)) + 1.0
+        """Smoothed idf, never below 1 (with a handful of articles every word is "rare"):
+        log((N + 1) / (df + 1)) + 1."""
+        top = np.float32(np.log(len(self.docs) + 1) + 1.0)
+        if len(self.log_df) > ids.max(initial=-1):
+            return top - self.log_df[ids]
+        out = np.full(len(ids), top, np.float32)
+        known = ids < len(self.log_df)
+        out[known] -= self.log_df[ids[known]]
+        return out
 
     def df_of(self, ids: np.ndarray) -> np.ndarray:
         out = np.zeros(len(ids), np.int32)
@@ -99,10 +109,15 @@ class _Language:
 
     def count(self, ids: np.ndarray, delta: int) -> None:
         if len(ids) and ids.max() >= len(self.df):
-            grown = np.zeros(max(2 * len(self.df), int(ids.max()) + 1), np.int32)
+            size = max(2 * len(self.df), int(ids.max()) + 1)
+            grown = np.zeros(size, np.int32)
             grown[: len(self.df)] = self.df
             self.df = grown
+            log_df = np.zeros(size, np.float32)
+            log_df[: len(self.log_df)] = self.log_df
+            self.log_df = log_df
         self.df[ids] += delta
+        self.log_df[ids] = np.log1p(self.df[ids].astype(np.float32))
 
 
 class EventIndex:
@@ -130,21 +145,30 @@ class EventIndex:
             part: {} for part in PARTS
         }
         self._members: dict[int, int] = {}
+        self._scratch = np.zeros(4096, np.float32)
 
     def __len__(self) -> int:
         return len(self._where)
+
+    def _dense(self, size: int) -> np.ndarray:
+        """A zeroed float32 scratch vector over the vocabulary (callers zero what they set)."""
+        if len(self._scratch) < size:
+            self._scratch = np.zeros(max(size, 2 * len(self._scratch)), np.float32)
+        return self._scratch
 
     @property
     def nbytes(self) -> int:
         """Approximate memory of the term vectors and postings, in bytes."""
         total = 0
         for lang in self._langs.values():
-            total += lang.df.nbytes
-            total += sum(sum(a.nbytes for a in d.vectors) + 400 for d in lang.docs.values())
+            total += lang.df.nbytes + lang.log_df.nbytes
+            total += sum(
+                sum(a.nbytes for a in d.vectors) + d.tf.nbytes + 400 for d in lang.docs.values()
+            )
             total += sum(p.itemsize * len(p) + 80 for p in lang.postings.values())
         for cents in self._centroids.values():
             total += sum(i.nbytes + w.nbytes + 150 for i, w in cents.values())
-        return total + 90 * len(self._vocab)
+        return total + 90 * len(self._vocab) + self._scratch.nbytes
 
     def vector(self, counts: Counter) -> tuple[np.ndarray, np.ndarray]:
         """Term counts as sorted term ids and their 1 + log(count) weights."""
@@ -212,11 +236,14 @@ class EventIndex:
         qw = tf * lang.idf(ids)
         qw /= np.sqrt(np.dot(qw, qw)) or 1.0
         cat = np.concatenate([d.vectors.ids for d in cands])
-        w = _tf(np.concatenate([d.vectors.counts for d in cands], axis=1)) * lang.idf(cat)
+        w = np.concatenate([d.tf for d in cands]) * lang.idf(cat)
         starts = np.cumsum([0] + [len(d.vectors.ids) for d in cands[:-1]])
         norms = np.sqrt(np.add.reduceat(w * w, starts))
-        pos = np.minimum(np.searchsorted(ids, cat), len(ids) - 1)
-        dots = np.add.reduceat(np.where(ids[pos] == cat, w * qw[pos], 0.0), starts)
+        # the query as a dense vector over the vocabulary: one gather scores every candidate
+        dense = self._dense(len(self._vocab))
+        dense[ids] = qw
+        dots = np.add.reduceat(w * dense[cat], starts)
+        dense[ids] = 0.0
         scores = dots / np.maximum(norms, 1e-9)
         best = np.argsort(-scores, kind="stable")[:limit].tolist()
         return [(float(scores[i]), cands[i].key, cands[i].event) for i in best]
@@ -364,7 +391,11 @@ def _lang(language: str | None) -> str:
 
 
 def _dot(ai: np.ndarray, aw: np.ndarray, bi: np.ndarray, bw: np.ndarray) -> float:
-    common, ia, ib = np.intersect1d(ai, bi, assume_unique=True, return_indices=True)
-    if not len(common):
+    """The dot product of two sparse vectors given as sorted unique term ids and weights
+    (searchsorted into the other's ids: cheaper than intersect1d, which sorts both)."""
+    if not len(ai) or not len(bi):
         return 0.0
-    return float(np.dot(aw[ia], bw[ib]))
+    pos = np.searchsorted(bi, ai)
+    np.minimum(pos, len(bi) - 1, out=pos)
+    hit = bi[pos] == ai
+    return float(np.dot(aw[hit], bw[pos[hit]]))
