@@ -22,8 +22,6 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime
-from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -31,6 +29,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 from support.smtp import SMTPServer  # noqa: E402
+
+from crawler import times  # noqa: E402
 
 MATCH_EVERY = 10  # one item in ten is about forced labour, and is mailed
 
@@ -84,7 +84,7 @@ class ChangingFeeds:
                 items.append(
                     f"<item><title>Report {token}: {topic}</title>"
                     f"<link>http://soak.invalid/{token}</link><guid>{token}</guid>"
-                    f"<pubDate>{format_datetime(datetime.fromtimestamp(now, UTC))}</pubDate>"
+                    f"<pubDate>{times.rfc822(times.from_timestamp(now))}</pubDate>"
                     f"<description>Report {token} on {topic}, with details.</description></item>"
                 )
         return (

@@ -29,8 +29,9 @@ import platform
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
+
+from crawler import times
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -144,7 +145,7 @@ def record(
         "better": better,
         "note": note,
         "series": None if series is None else _series(series),
-        "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "recorded_at": times.utcnow(),
     }
     folder = Path(out) if out is not None else out_dir()
     folder.mkdir(parents=True, exist_ok=True)
@@ -387,7 +388,7 @@ def write_results(
     run_path = out / RUN_FILE
     run = json.loads(run_path.read_text(encoding="utf-8")) if run_path.exists() else {}
     info = run.get("machine") or machine()
-    date = run.get("date") or datetime.now(UTC).isoformat(timespec="seconds")
+    date = run.get("date") or times.utcnow()
 
     lines = ["# Benchmark results", ""]
     how = run.get("command", "the benchmarks in bench/")

@@ -20,10 +20,11 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import results
+
+from crawler import times
 
 BENCH_DIR = Path(__file__).resolve().parent
 
@@ -127,7 +128,7 @@ def main() -> int:
     print(f"corpora: {corpora}{'' if corpora.is_dir() else ' (absent: most benchmarks skip)'}")
     command = "`bench/run_all.py" + (" --quick" if opts.quick else "") + "`"
     run = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "date": times.utcnow(),
         "machine": results.machine(),
         "command": command,
         "benches": {},

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.utils
 import logging
 import socket
 import time
@@ -18,6 +17,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import response_status_message
 
+from crawler import times
 from crawler.fetch_outcomes import PrivateAddressRefused, RetryAfterTooLong
 from crawler.urls import is_private_address, numeric_host
 
@@ -138,10 +138,7 @@ def parse_retry_after(value: bytes | str | None, now: float | None = None) -> fl
     text = text.strip()
     if text.isdigit():
         return float(text)
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
+    when = times.parse_rfc822(text)
     if when is None:
         return None
     return max(0.0, when.timestamp() - (time.time() if now is None else now))

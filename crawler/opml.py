@@ -11,9 +11,8 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from email.utils import format_datetime
 
-from crawler.times import utc
+from crawler.times import rfc822
 
 
 class OPMLError(ValueError):
@@ -69,7 +68,7 @@ def write(feeds: list[dict], *, title: str = "newswatch sources", now=None) -> s
     root = ET.Element("opml", version="2.0")
     head = ET.SubElement(root, "head")
     ET.SubElement(head, "title").text = title
-    ET.SubElement(head, "dateCreated").text = format_datetime(utc(now))
+    ET.SubElement(head, "dateCreated").text = rfc822(now)
     body = ET.SubElement(root, "body")
     for feed in feeds:
         attrs = {"type": "rss", "text": feed["name"], "title": feed["name"], "xmlUrl": feed["url"]}

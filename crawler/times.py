@@ -10,6 +10,7 @@ config's duration syntax itself is ``crawler.config.parse_duration``.
 from __future__ import annotations
 
 import calendar
+import email.utils
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -65,6 +66,24 @@ def from_struct(value) -> datetime:
 def iso_precise(seconds: float) -> str:
     """A POSIX timestamp as ISO 8601 UTC with microseconds and a Z (log lines)."""
     return from_timestamp(seconds).strftime(PRECISE_FORMAT)
+
+
+def rfc822(value: datetime | None = None) -> str:
+    """``value`` (or now) as an RFC 5322 date in UTC (``Sat, 31 Jan 2026 12:00:05 +0000``):
+    RSS ``pubDate``, OPML ``dateCreated``."""
+    return email.utils.format_datetime(utc(value))
+
+
+def parse_rfc822(text: str) -> datetime | None:
+    """An RFC 5322 / HTTP date (``Retry-After``, ``Last-Modified``) as aware UTC; None when
+    ``text`` is not one. A date without a zone (``-0000``) is taken as UTC."""
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 def day(value: datetime) -> str:

@@ -10,10 +10,11 @@ import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crawler import times
+from crawler.config import parse_duration
 
 T = datetime(2026, 1, 31, 12, 0, 5, tzinfo=UTC)
 
@@ -44,6 +45,7 @@ def test_parse_iso_refuses_what_is_not_a_time_and_names_it(text):
     assert times.parse_time(text) is None
 
 
+@settings(deadline=None)
 @given(
     st.datetimes(
         min_value=datetime(1000, 1, 1), max_value=datetime(9999, 1, 1), timezones=st.just(UTC)
@@ -104,10 +106,9 @@ def test_span_writes_a_duration_as_the_config_does(seconds, expected):
     assert times.span(timedelta(seconds=seconds)) == expected
 
 
+@settings(deadline=None)  # a shared, loaded machine
 @given(st.integers(min_value=0, max_value=10**9))
 def test_span_reads_back_through_the_config_parser(seconds):
-    from crawler.config import parse_duration
-
     text = times.span(timedelta(seconds=seconds))
     if seconds:  # a zero duration is refused by the config, by design
         total = sum(parse_duration(part).total_seconds() for part in _parts(text))
@@ -168,3 +169,20 @@ def test_json_log_lines_carry_a_precise_utc_time():
     record.created = T.timestamp() + 0.5
     line = json.loads(JsonFormatter().format(record))
     assert line["time"] == "2026-01-31T12:00:05.500000Z"
+
+
+def test_rfc822_dates_both_ways():
+    assert times.rfc822(T) == "Sat, 31 Jan 2026 12:00:05 +0000"
+    assert times.parse_rfc822("Sat, 31 Jan 2026 13:00:05 +0100") == T
+    assert times.parse_rfc822("Sat, 31 Jan 2026 12:00:05 GMT") == T
+    assert times.parse_rfc822("Sat, 31 Jan 2026 12:00:05 -0000") == T  # no zone: UTC
+    assert times.parse_rfc822("soon") is None and times.parse_rfc822("") is None
+
+
+def test_retry_after_reads_an_http_date_through_times():
+    from crawler.middlewares import parse_retry_after
+
+    assert parse_retry_after(b"Sat, 31 Jan 2026 12:01:05 GMT", now=T.timestamp()) == 60.0
+    assert parse_retry_after("Sat, 31 Jan 2026 11:00:00 GMT", now=T.timestamp()) == 0.0
+    assert parse_retry_after("120") == 120.0
+    assert parse_retry_after("soon") is None
