@@ -116,3 +116,66 @@ def test_politeness_per_host_without_idle_time_across_hosts(site, tmp_path, run_
     assert proc.returncode == 0, proc.stderr
     for host in range(len(site.hosts)):
         assert site.paths(host).count("/robots.txt") == 1, site.paths(host)
+
+
+# ---------------------------------------------------------------- delayed hosts, global limit
+
+RETRY_AFTER_S = 3  # what the delayed hosts ask for
+
+
+@pytest.fixture
+def delayed_site():
+    """Two hosts whose feed first answers 503 with Retry-After (their retries wait, parked),
+    then four hosts that answer at once."""
+    server = MultiHostServer(6).start()
+    for host in (0, 1):
+        server.add(
+            host,
+            "/feed.xml",
+            "busy",
+            status=503,
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+            then=[(200, _rss(server, host, ["/d1"]), {})],
+        )
+    for host in range(2, 6):
+        server.add(host, "/feed.xml", _rss(server, host, ["/n1", "/n2"]))
+    yield server
+    server.stop()
+
+
+def test_delayed_requests_hold_no_global_slot(delayed_site, tmp_path, run_newswatch):
+    """A request waiting out its host's Retry-After does not count against the crawl's
+    concurrency: with room for 2 downloads at once and 2 hosts each parking a retry, the
+    other hosts are all collected while those retries wait (with Scrapy's own downloader
+    the 2 parked retries held both places until they ran)."""
+    site = delayed_site
+    text = (
+        f"[archive]\npath = '{tmp_path / 'a.db'}'\n"
+        # the shipped politeness, with a global limit the two delayed hosts could fill
+        "[crawl]\nallow_private_addresses = true\nconcurrency = 2\n"
+    )
+    for host in range(len(site.hosts)):  # the delayed hosts first: they are asked first
+        text += (
+            f"[[sources]]\nname = 'h{host}'\nkind = 'feed'\nurl = '{site.url(host, '/feed.xml')}'\n"
+        )
+    config = tmp_path / "newswatch.toml"
+    config.write_text(text, encoding="utf-8")
+
+    proc = run_newswatch("crawl", "--config", str(config))
+    assert proc.returncode == 0, proc.stderr
+
+    first_retry = None
+    for host in (0, 1):
+        feeds = [h for h in site.log(host) if h.path == "/feed.xml"]
+        assert len(feeds) == 2, site.log(host)  # the 503, then the retry after Retry-After
+        first_retry = min(first_retry or feeds[1].start, feeds[1].start)
+    for host in range(2, 6):
+        feeds = [h for h in site.log(host) if h.path == "/feed.xml"]
+        assert len(feeds) == 1 and site.max_active(host) <= 2, site.log(host)
+        # answered while the delayed hosts' retries were still waiting
+        assert feeds[0].end < first_retry, (host, site.log(host), first_retry)
+
+    db = archive.open_archive(tmp_path / "a.db")
+    stored = dict(db.execute("SELECT source, count(*) FROM articles GROUP BY source").fetchall())
+    db.close()
+    assert stored == {"h0": 1, "h1": 1, "h2": 2, "h3": 2, "h4": 2, "h5": 2}
