@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from functools import cache
 
 from sqlite_utils import Database
 
-from alerts import outbox
+from alerts import followups, outbox
 from alerts.render import country_tag, excerpt, matched_phrases
 
 
@@ -27,12 +27,19 @@ def country_name(code: str) -> str:
 
 
 def alert_item(
-    db: Database, row: dict | Sequence[dict], chars: int = 300, prefer: Sequence[str] = ()
+    db: Database,
+    row: dict | Sequence[dict],
+    chars: int = 300,
+    prefer: Sequence[str] = (),
+    cares: Collection[str] | None = None,
 ) -> dict:
     """Everything a template shows about one story's alert rows (one row, or the rows of
     several watches for the same story and target), read from the archive.
 
-    ``prefer``: country codes (the watches' own) that lead the subject's ``(AZ +7)`` tag."""
+    ``prefer``: country codes (the watches' own) that lead the subject's ``(AZ +7)`` tag.
+    A follow-up row (``change_id``: an update or growth, alerts/followups.py) also gives
+    ``change``, what is new, naming only the countries in ``cares`` (None: all); a story's
+    first alert has ``change`` None."""
     rows = [row] if isinstance(row, dict) else list(row)
     first = rows[0]
     a = next(
@@ -69,8 +76,14 @@ def alert_item(
     sources = json.loads(a.get("sources") or "[]")
     # "+N outlets": the other outlets that carried the story (copies and their own reports)
     others = max(len(sources) - 1, 0)
+    change = None
+    if first.get("change_id"):
+        found = followups.changes(db, [first["change_id"]]).get(first["change_id"])
+        change = change_view(found, cares) if found else None
     return {
         "story_id": first["story_id"],
+        "change": change,
+        "story_title": a.get("story_title") or a.get("title") or "(untitled)",
         "title": a.get("title") or a.get("story_title") or "(untitled)",
         "url": a.get("url") or "",
         "source": a.get("source") or "",
@@ -95,16 +108,69 @@ def group_by_country(items: list[dict]) -> list[dict]:
     return [{"country": name, "items": groups[name]} for name in order]
 
 
+def change_view(change: Mapping, cares: Collection[str] | None = None) -> dict:
+    """What a template shows of one ``story_changes`` row: ``kind`` (update | growth), the
+    title and text changes, the new countries and tier statements (those in ``cares``;
+    None: all), ``lines`` (one sentence each, for a message body), ``what`` (one line,
+    for a digest) and ``tag`` (``(new: GE, AZ Tier 2)``, for a subject)."""
+
+    def keep(code: str) -> bool:
+        return cares is None or not cares or code in cares
+
+    codes = [c for c in json.loads(change["countries_added"] or "[]") if keep(c)]
+    tiers = [
+        {"country": country_name(c), "code": c, "tier": t, "year": y}
+        for c, t, y in json.loads(change["tiers_added"] or "[]")
+        if keep(c)
+    ]
+    countries = [country_name(c) for c in codes]
+    tier_text = [
+        f"{t['country']}: {t['tier']}" + (f" ({t['year']})" if t["year"] else "") for t in tiers
+    ]
+    lines, what = [], []
+    if change["title_changed"]:
+        lines.append(f"Title changed (was: {change['old_title'] or '(untitled)'})")
+        what.append("title changed")
+    if change["text_changed"]:
+        added = change["added_text"]
+        lines.append(f"Text changed; new: {added}" if added else "Text changed")
+        what.append("text changed")
+    if countries:
+        lines.append("New countries: " + ", ".join(countries))
+        what.append("new: " + ", ".join(countries))
+    if tier_text:
+        lines.append("New tier statements: " + "; ".join(tier_text))
+        what.append("; ".join(tier_text))
+    tag = [*codes, *(f"{t['code']} {t['tier']}" for t in tiers)]
+    return {
+        "kind": change["kind"],
+        "title_changed": bool(change["title_changed"]),
+        "old_title": change["old_title"],
+        "text_changed": bool(change["text_changed"]),
+        "added_text": change["added_text"] or "",
+        "countries": countries,
+        "codes": codes,
+        "tiers": tiers,
+        "lines": lines,
+        "what": "; ".join(what),
+        "tag": f"(new: {', '.join(tag)})" if tag else "",
+    }
+
+
 def updated_items(db: Database, watch: str, target: str, *, exclude: set[int]) -> list[dict]:
-    """Stories already sent to this target that gained sources since they (or the last
-    digest) went out: shown once in the next digest as updated, never alerted again."""
+    """Stories already sent to this target that gained sources since they (their first
+    alert, a follow-up, or the last digest) went out: shown once in the next digest as
+    updated, never alerted again."""
     last = outbox.last_digest(db, watch, target) or ""
     rows = db.query(
         """
         SELECT al.id, al.watch, al.story_id, al.article_id, s.updated_at FROM alerts al
         JOIN stories s ON s.id = al.story_id
-        WHERE al.watch = ? AND al.target = ? AND al.status = 'sent'
-          AND s.updated_at IS NOT NULL AND s.updated_at > al.sent_at AND s.updated_at > ?
+        WHERE al.watch = ? AND al.target = ? AND al.status = 'sent' AND al.change_id = 0
+          AND s.updated_at IS NOT NULL AND s.updated_at > ?
+          AND s.updated_at > (SELECT max(sent_at) FROM alerts x WHERE x.watch = al.watch
+                              AND x.target = al.target AND x.story_id = al.story_id
+                              AND x.status = 'sent')
         ORDER BY al.id
         """,
         [watch, target, last],

@@ -23,6 +23,11 @@ class Target(StrictModel):
     format: Literal["auto", "text", "markdown", "html", "slack"] = "auto"
 
 
+#: What a follow-up of an alerted story sends: "alert" (one more immediate message),
+#: "digest" (listed in the watch's next digest, at its ``digest_at`` times) or "ignore".
+FollowUp = Literal["alert", "digest", "ignore"]
+
+
 class Watch(StrictModel):
     """What one analyst wants to hear about: countries, a query, and where to send it."""
 
@@ -38,6 +43,14 @@ class Watch(StrictModel):
     max_per_hour: int | None = Field(default=None, ge=1)
     quiet_hours: str | None = None
     cities: bool = False  # capitals and large cities imply their country (city gazetteer)
+    #: The article a story was alerted with gets a new version (its publisher changed the
+    #: title or text). "digest" by default: worth knowing, not worth an interruption, so a
+    #: story still makes one immediate alert per watch.
+    on_update: FollowUp = "digest"
+    #: A later article of an alerted story names a country the watch cares about, or a tier
+    #: statement, that the story's earlier articles did not. Mere coverage ("+N outlets")
+    #: is never growth. "digest" by default, for the same reason as ``on_update``.
+    on_growth: FollowUp = "digest"
 
     @field_validator("countries")
     @classmethod

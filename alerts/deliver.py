@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from alerts import outbox
+from alerts import followups, outbox
 from alerts.alert_items import alert_item, group_by_country, updated_items
 from alerts.config import DeliverySettings, Target, Watch
 from alerts.render import Renderer
@@ -96,9 +96,11 @@ def deliver_due(
         groups[(row["watch"], row["target"])].append(row)
 
     messages: list[Message] = []
-    # immediate rows that go out now, by (target, story): one message each, whatever the
-    # number of watches that matched the story (the rows stay one per watch)
-    singles: dict[tuple[str, int], list[tuple[Watch, dict]]] = defaultdict(list)
+    # immediate rows that go out now, by (target, story, what about it): one message each,
+    # whatever the number of watches that matched the story (the rows stay one per watch);
+    # a follow-up (an update, growth) is a message of its own
+    singles: dict[tuple, list[tuple[Watch, dict]]] = defaultdict(list)
+    changes = followups.changes(db, [r["change_id"] for rows in groups.values() for r in rows])
     for (wname, tname), rows in groups.items():
         watch, target = watch_by.get(wname), target_by.get(tname)
         ids = [r["id"] for r in rows]
@@ -124,10 +126,10 @@ def deliver_due(
                 )
                 messages += rolled
                 for r in now_rows:
-                    singles[(tname, r["story_id"])].append((watch, r))
+                    singles[(tname, r["story_id"], _topic(r, changes))].append((watch, r))
         except Exception as e:  # a broken template or row must not stop the other targets
             _unbuildable(db, ids, e, now, delivery, stats)
-    for (tname, _story), pairs in singles.items():
+    for (tname, *_story), pairs in singles.items():
         try:
             messages.append(_alert(db, target_by[tname], pairs, renderer))
         except Exception as e:
@@ -212,8 +214,11 @@ def _alert(db, target, pairs: list[tuple[Watch, dict]], renderer) -> Message:
     """One alert message for one story and one target, naming every watch that matched it."""
     names = list(dict.fromkeys(w.name for w, _ in pairs))
     prefer = list(dict.fromkeys(c for w, _ in pairs for c in w.countries))
+    # a follow-up names the countries any of its watches cares about (a watch without
+    # countries cares about all)
+    cares = None if any(not w.countries for w, _ in pairs) else set(prefer)
     rows = [r for _, r in pairs]
-    item = alert_item(db, rows, _excerpt_chars(renderer), prefer=prefer)
+    item = alert_item(db, rows, _excerpt_chars(renderer), prefer=prefer, cares=cares)
     fmt = target_format(target)
     subject, body = renderer.render("alert", fmt, watch=", ".join(names), watches=names, item=item)
     counts: dict[str, int] = defaultdict(int)
@@ -238,7 +243,10 @@ def _digest(db, watch, target, fmt, rows, now, tz, renderer, stats) -> list[Mess
         stats.held += len(ids)
     if not ready:
         return []
-    updated = updated_items(db, watch.name, target.name, exclude={r["story_id"] for r in ready})
+    updated = []
+    if watch.mode == "digest":  # an immediate watch's digest carries its follow-ups alone
+        stories = {r["story_id"] for r in ready}
+        updated = updated_items(db, watch.name, target.name, exclude=stories)
     return [_grouped(db, watch, target, fmt, ready, renderer, kind="digest", updated=updated)]
 
 
@@ -273,8 +281,13 @@ def _updated_only(db, watches, targets, built, now, tz, renderer) -> list[Messag
 
 def _grouped(db, watch, target, fmt, rows, renderer, *, kind: str, updated=()) -> Message:
     """One message listing ``rows`` grouped by country: a digest, or the summary of what
-    passed ``max_per_hour``."""
-    items = [alert_item(db, r, _excerpt_chars(renderer)) for r in rows]
+    passed ``max_per_hour``. In a digest, follow-ups (updates, growth) are listed with the
+    updated stories, saying what is new."""
+    cares = watch.countries or None
+    items = [alert_item(db, r, _excerpt_chars(renderer), cares=cares) for r in rows]
+    if kind == "digest":
+        updated = [*(i for i in items if i["change"]), *updated]
+        items = [i for i in items if not i["change"]]
     subject, body = renderer.render(
         "digest",
         fmt,
@@ -286,6 +299,15 @@ def _grouped(db, watch, target, fmt, rows, renderer, *, kind: str, updated=()) -
         updated=list(updated),
     )
     return Message(watch.name, target, kind, fmt, subject, body, [r["id"] for r in rows])
+
+
+def _topic(row: dict, changes: dict[int, dict]) -> tuple:
+    """What an immediate row tells about its story: the story itself (a first alert), or
+    one change (the same update or growth found for several watches is one message)."""
+    change = changes.get(row.get("change_id") or 0)
+    if change is None:
+        return ("story",)
+    return (change["kind"], change["article_id"], change["version"])
 
 
 def _excerpt_chars(renderer: Renderer) -> int:

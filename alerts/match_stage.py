@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from alerts import query_eval
+from alerts import followups, query_eval
 from alerts.matcher import Matcher, MatchResult
 from alerts.schema import ensure
 from crawler import archive, times
@@ -23,13 +23,15 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class MatchStats:
-    """What a match run did: articles read, new match rows, new tier statements, and the
-    (article, watch) evaluations stopped at the query bound."""
+    """What a match run did: articles read, new match rows, new tier statements, the
+    (article, watch) evaluations stopped at the query bound, and the follow-ups of alerted
+    stories found (alerts/followups.py: updates and growth)."""
 
     articles: int = 0
     matches: int = 0
     tier_statements: int = 0
     stopped: int = 0
+    changes: int = 0
 
 
 def _year(row: Mapping) -> int | None:
@@ -40,8 +42,12 @@ def _year(row: Mapping) -> int | None:
     return None
 
 
-def store_result(db: Database, row: Mapping, result: MatchResult, now: str) -> tuple[int, int]:
-    """Write one article's matches and tier statements (existing rows are kept as they are).
+def store_result(
+    db: Database, row: Mapping, result: MatchResult, now: str, *, refresh: bool = False
+) -> tuple[int, int]:
+    """Write one article's matches and tier statements (existing rows are kept as they are;
+    with ``refresh``, for a new version of the article, existing match rows take its
+    countries and terms, keeping their ``matched_at``).
 
     Returns how many match rows and tier statements were new. Call inside ``archive.write``.
     """
@@ -73,9 +79,15 @@ def store_result(db: Database, row: Mapping, result: MatchResult, now: str) -> t
     if matches:
         db["matches"].insert_all(matches, ignore=True)
     new_matches = db.conn.total_changes - before
+    if refresh and matches:
+        db.conn.executemany(
+            "UPDATE matches SET countries = ?, terms = ? WHERE article_id = ? AND watch = ?",
+            [(m["countries"], m["terms"], m["article_id"], m["watch"]) for m in matches],
+        )
+    before = db.conn.total_changes
     if tiers:
         db["tier_statements"].insert_all(tiers, ignore=True)
-    new_tiers = db.conn.total_changes - before - new_matches
+    new_tiers = db.conn.total_changes - before
     return new_matches, new_tiers
 
 
@@ -103,7 +115,9 @@ def _store_stopped(db: Database, row: Mapping, result: MatchResult, now: str) ->
 _COLUMNS = "id, source, title, text, language, story_id, published_at, fetched_at"
 
 
-def _run(db: Database, matcher: Matcher, rows: list[dict], stats: MatchStats) -> None:
+def _run(
+    db: Database, matcher: Matcher, rows: list[dict], stats: MatchStats, *, pending: bool = False
+) -> None:
     # Match first, then write: the archive's write lock is held only while rows are stored,
     # never while a batch's queries are evaluated (crawl and delivery write meanwhile).
     results = [
@@ -112,8 +126,15 @@ def _run(db: Database, matcher: Matcher, rows: list[dict], stats: MatchStats) ->
     ]
     now = times.utcnow()
     with archive.write(db):
+        # Only articles new to the matcher (or a new version) can change an alerted story;
+        # a re-match of the archive (a changed watchlist) is not news about the story.
+        version = followups.versions(db, [r["id"] for r in rows]) if pending else {}
         for row, result in results:
-            m, t = store_result(db, row, result, now)
+            n = version.get(row["id"], 0)
+            if pending:
+                # before the article's own rows are stored: they are the "after"
+                stats.changes += followups.detect(db, row, result, n, now)
+            m, t = store_result(db, row, result, now, refresh=pending and n > 0)
             stats.articles += 1
             stats.matches += m
             stats.tier_statements += t
@@ -133,7 +154,7 @@ def match_pending(db: Database, matcher: Matcher, *, batch_size: int = 500) -> M
     ensure(db)
     stats = MatchStats()
     while rows := _select(db, "matched_at IS NULL ORDER BY id LIMIT ?", [batch_size]):
-        _run(db, matcher, rows, stats)
+        _run(db, matcher, rows, stats, pending=True)
     return stats
 
 

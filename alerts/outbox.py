@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
+from alerts import followups
 from alerts.config import DeliverySettings, Target, Watch
 from alerts.schema import ensure
 from alerts.targets import route
@@ -85,6 +86,8 @@ def enqueue(
                     ],
                 )
                 created += cur.rowcount
+        # follow-ups of stories already sent (updates, growth), per the watches' settings
+        created += followups.enqueue(db, watches, targets, now=now, horizon=horizon)
     return created
 
 

@@ -20,7 +20,14 @@ from crawler.archive import legacy_applied
 migrations = Migrations("alerts")
 
 #: The tables this package owns, for counts and for the upgrade test.
-TABLES = ("matches", "tier_statements", "alerts", "deliveries", "stopped_matches")
+TABLES = (
+    "matches",
+    "tier_statements",
+    "alerts",
+    "deliveries",
+    "stopped_matches",
+    "story_changes",
+)
 
 
 @migrations()
@@ -110,6 +117,39 @@ def m003_stopped_matches(db: Database) -> None:
     )
 
 
+@migrations()
+def m004_story_changes(db: Database) -> None:
+    """Follow-ups of an alerted story (alerts/followups.py): one ``story_changes`` row per
+    (watch, article, version) that updated the alerted article or added countries or tier
+    statements to the story; outbox rows for them carry its id in ``alerts.change_id``
+    (0 for a story's first alert), which joins the outbox's unique key."""
+    db.executescript(
+        """
+        CREATE TABLE story_changes (
+            id INTEGER PRIMARY KEY,
+            watch TEXT NOT NULL,
+            story_id INTEGER NOT NULL,
+            article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            version INTEGER NOT NULL DEFAULT 0,
+            kind TEXT NOT NULL,
+            title_changed INTEGER NOT NULL DEFAULT 0,
+            old_title TEXT,
+            text_changed INTEGER NOT NULL DEFAULT 0,
+            added_text TEXT,
+            countries_added TEXT NOT NULL DEFAULT '[]',
+            tiers_added TEXT NOT NULL DEFAULT '[]',
+            detected_at TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX story_changes_key ON story_changes(watch, article_id, version);
+        CREATE INDEX story_changes_watch_time ON story_changes(watch, detected_at);
+        ALTER TABLE alerts ADD COLUMN change_id INTEGER NOT NULL DEFAULT 0;
+        DROP INDEX alerts_key;
+        CREATE UNIQUE INDEX alerts_key ON alerts(watch, story_id, target, change_id);
+        CREATE INDEX alerts_story ON alerts(story_id, change_id);
+        """
+    )
+
+
 def open_archive(path: str | Path, *, migrate: bool = True, create: bool = True) -> Database:
     """Open the archive with the crawler's tables and this package's, both up to date
     (without ``create``, a missing archive is an ArchiveError and nothing is made)."""
@@ -126,5 +166,5 @@ def ensure(db: Database) -> Database:
 def counts(db: Database) -> dict[str, int]:
     """Row counts of this package's main tables."""
     ensure(db)
-    tables = ("matches", "tier_statements", "alerts", "stopped_matches")
+    tables = ("matches", "tier_statements", "alerts", "stopped_matches", "story_changes")
     return {table: db[table].count for table in tables}

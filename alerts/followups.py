@@ -1,0 +1,250 @@
+"""Follow-ups of an alerted story: an update of the article it was alerted with, and material
+growth (new countries, a new tier statement); found at match time, queued per watch policy.
+
+A story alerts each watch once. What happens to it afterwards is recorded in
+``story_changes``, one row per (watch, article, version), by the match stage, which alone
+sees an article's matches and tier statements before and after its new text:
+
+- **update**: the article a watch was sent (``alerts.article_id`` of a sent first alert)
+  comes back as a new version (``article_versions``) whose title or text differ;
+- **growth**: another article of the story (a new one, or a new version of one) names
+  countries or tier statements that the story's articles this watch matched did not.
+  Coverage that adds neither is not growth: it shows as "+N outlets" only.
+
+Only stories already sent count: before that, the first alert shows the story as it is.
+:func:`enqueue` turns the rows into outbox rows per watch setting (``on_update``,
+``on_growth``: alert | digest | ignore), keyed by the change's id, so a change is queued
+once per target whatever the number of restarts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlite_utils import Database
+
+from alerts.config import Target, Watch
+from alerts.targets import route
+from crawler.times import iso, utc
+
+if TYPE_CHECKING:
+    from alerts.matcher import MatchResult
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+ADDED_CHARS = 400
+
+
+def versions(db: Database, ids: Sequence[int]) -> dict[int, int]:
+    """How many earlier versions each of these articles has (absent: none)."""
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    rows = db.execute(
+        "SELECT article_id, count(*) FROM article_versions"
+        f" WHERE article_id IN ({marks}) GROUP BY article_id",
+        list(ids),
+    ).fetchall()
+    return dict(rows)
+
+
+def added_text(old: str | None, new: str | None, chars: int = ADDED_CHARS) -> str:
+    """The sentences of ``new`` that ``old`` does not have, in order, cut near ``chars``."""
+    seen = {" ".join(s.split()) for s in _SENTENCE.split(old or "")}
+    added: list[str] = []
+    for sentence in _SENTENCE.split(new or ""):
+        sentence = " ".join(sentence.split())
+        if sentence and sentence not in seen and sentence not in added:
+            added.append(sentence)
+    text = " ".join(added)
+    return text if len(text) <= chars else text[:chars].rsplit(" ", 1)[0] + " …"
+
+
+def _sent_firsts(db: Database, story_id: int) -> dict[str, set[int]]:
+    """Per watch, the articles a sent first alert of this story named."""
+    out: dict[str, set[int]] = {}
+    for watch, article in db.execute(
+        "SELECT watch, article_id FROM alerts WHERE story_id = ? AND change_id = 0"
+        " AND status = 'sent'",
+        [story_id],
+    ):
+        out.setdefault(watch, set()).add(article)
+    return out
+
+
+def _known(db: Database, story_id: int, watch: str, article_id: int) -> tuple[set, set]:
+    """Countries and (country, tier) pairs the story's articles matched by ``watch`` already
+    carry (this article's earlier version included)."""
+    countries: set[str] = set()
+    rows = db.execute(
+        "SELECT m.countries FROM matches m JOIN articles a ON a.id = m.article_id"
+        " WHERE a.story_id = ? AND m.watch = ?",
+        [story_id, watch],
+    )
+    for (codes,) in rows:
+        countries.update(json.loads(codes or "[]"))
+    tiers = set(
+        db.execute(
+            "SELECT t.country, t.tier FROM tier_statements t"
+            " JOIN articles a ON a.id = t.article_id"
+            " WHERE a.story_id = ? AND (t.article_id = ? OR EXISTS (SELECT 1 FROM matches m"
+            " WHERE m.article_id = t.article_id AND m.watch = ?))",
+            [story_id, article_id, watch],
+        ).fetchall()
+    )
+    return countries, tiers
+
+
+def detect(db: Database, row: Mapping, result: MatchResult, version: int, now: str) -> int:
+    """Record what this (re-)matched article changes in stories already alerted to the
+    watches it matches; returns how many changes were new. Call inside ``archive.write``,
+    before the article's matches and tier statements are stored."""
+    story = row.get("story_id")
+    if story is None or not result.watches:
+        return 0
+    firsts = _sent_firsts(db, story)
+    if not firsts:
+        return 0
+    previous = None
+    if version:
+        previous = db.execute(
+            "SELECT title, text FROM article_versions WHERE article_id = ?"
+            " ORDER BY id DESC LIMIT 1",
+            [row["id"]],
+        ).fetchone()
+    new = 0
+    for watch in result.watches:
+        if watch not in firsts:
+            continue
+        countries, tiers = _known(db, story, watch, row["id"])
+        found = [(t.country, t.tier, t.year) for t in result.tiers]
+        change = {
+            "countries_added": json.dumps([c for c in result.countries if c not in countries]),
+            "tiers_added": json.dumps(
+                [list(t) for t in dict.fromkeys(found) if t[:2] not in tiers]
+            ),
+        }
+        if previous is not None and row["id"] in firsts[watch]:
+            old_title, old_text = previous
+            title_changed = (old_title or "") != (row.get("title") or "")
+            text_changed = " ".join((old_text or "").split()) != " ".join(
+                (row.get("text") or "").split()
+            )
+            if not (title_changed or text_changed):
+                continue  # a new hash for the same words
+            change |= {
+                "kind": "update",
+                "title_changed": int(title_changed),
+                "old_title": old_title if title_changed else None,
+                "text_changed": int(text_changed),
+                "added_text": added_text(old_text, row.get("text")) if text_changed else None,
+            }
+        elif change["countries_added"] != "[]" or change["tiers_added"] != "[]":
+            change["kind"] = "growth"
+        else:
+            continue  # more coverage, nothing new: "+N outlets" only
+        change |= {
+            "watch": watch,
+            "story_id": story,
+            "article_id": row["id"],
+            "version": version,
+            "detected_at": now,
+        }
+        before = db.conn.total_changes
+        db["story_changes"].insert(change, ignore=True)
+        new += db.conn.total_changes - before
+    return new
+
+
+def cared(watch: Watch, codes: Sequence[str]) -> list[str]:
+    """The countries among ``codes`` this watch cares about: its own, or any without."""
+    return [c for c in codes if not watch.countries or c in watch.countries]
+
+
+def worth(watch: Watch, change: Mapping) -> bool:
+    """Whether a change is news for this watch: an update always is; growth when a new
+    country or tier statement is about a country the watch cares about."""
+    if change["kind"] == "update":
+        return True
+    countries = json.loads(change["countries_added"] or "[]")
+    tiers = [t[0] for t in json.loads(change["tiers_added"] or "[]")]
+    return bool(cared(watch, countries) or cared(watch, tiers))
+
+
+def policy(watch: Watch, kind: str) -> str:
+    """The watch's setting for this kind of change: alert | digest | ignore."""
+    return watch.on_update if kind == "update" else watch.on_growth
+
+
+def enqueue(
+    db: Database,
+    watches: Sequence[Watch],
+    targets: Sequence[Target],
+    *,
+    now: datetime,
+    horizon: timedelta,
+) -> int:
+    """Create the outbox rows of recent changes per watch setting; returns how many.
+
+    A change goes to a target that was sent the story's first alert before the change was
+    found (a target that had not yet been sent it gets the story as it is now). "alert"
+    rows are due at once, "digest" rows wait for the watch's digest time. Call inside
+    ``archive.write``."""
+    created = 0
+    since = iso(utc(now) - horizon)
+    for watch in watches:
+        kinds = [k for k in ("update", "growth") if policy(watch, k) != "ignore"]
+        if not kinds:
+            continue
+        marks = ",".join("?" * len(kinds))
+        changes = list(
+            db.query(
+                f"SELECT * FROM story_changes WHERE watch = ? AND kind IN ({marks})"
+                " AND detected_at >= ? ORDER BY id",
+                [watch.name, *kinds, since],
+            )
+        )
+        for change in changes:
+            if not worth(watch, change):
+                continue
+            mode = "immediate" if policy(watch, change["kind"]) == "alert" else "digest"
+            for target in route(targets, watch.targets):
+                cur = db.execute(
+                    """
+                    INSERT OR IGNORE INTO alerts
+                        (watch, story_id, target, article_id, mode, status, attempts,
+                         next_attempt_at, created_at, change_id)
+                    SELECT ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?
+                    WHERE EXISTS (SELECT 1 FROM alerts WHERE watch = ? AND story_id = ?
+                        AND target = ? AND change_id = 0 AND status = 'sent'
+                        AND sent_at <= ?)
+                    """,
+                    [
+                        watch.name,
+                        change["story_id"],
+                        target.name,
+                        change["article_id"],
+                        mode,
+                        iso(utc(now)) if mode == "immediate" else None,
+                        iso(utc(now)),
+                        change["id"],
+                        watch.name,
+                        change["story_id"],
+                        target.name,
+                        change["detected_at"],
+                    ],
+                )
+                created += cur.rowcount
+    return created
+
+
+def changes(db: Database, ids: Sequence[int]) -> dict[int, dict]:
+    """The ``story_changes`` rows with these ids, by id."""
+    ids = [i for i in dict.fromkeys(ids) if i]
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    return {r["id"]: r for r in db.query(f"SELECT * FROM story_changes WHERE id IN ({marks})", ids)}
