@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from crawler import archive, schedule
+from crawler import archive, schedule, times
 from crawler.config import CrawlSettings, Source
 from crawler.fetch_outcomes import SourceResult, record_results
 
@@ -23,9 +23,7 @@ def _source(name: str, interval: str | None = None, enabled: bool = True) -> Sou
 
 def _fetched(db, name: str, when: datetime) -> None:
     with archive.write(db):
-        db["sources"].upsert(
-            {"name": name, "last_attempt_at": when.strftime("%Y-%m-%dT%H:%M:%SZ")}, pk="name"
-        )
+        db["sources"].upsert({"name": name, "last_attempt_at": times.iso(when)}, pk="name")
 
 
 def test_sources_are_due_one_interval_after_their_last_attempt(tmp_path):
@@ -73,13 +71,13 @@ def test_jitter_is_stable_and_within_its_fraction(tmp_path):
 def _ran(db, sources, started: datetime, finished: datetime) -> None:
     """Record one crawl of ``sources`` the way the crawler does (crawler/fetch_outcomes.py)."""
     results = [SourceResult(s.name, status="ok", http_status=200) for s in sources]
-    stamp = started.strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = times.iso(started)
     with archive.write(db):
         record_results(db, sources, results, stamp)
         # the crawl took a while: its fetch rows end when it ended
         db.execute(
             "UPDATE fetches SET finished_at = ? WHERE started_at = ?",
-            [finished.strftime("%Y-%m-%dT%H:%M:%SZ"), stamp],
+            [times.iso(finished), stamp],
         )
 
 

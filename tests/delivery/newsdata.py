@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+from crawler import times
 from crawler.archive import write
 
 T0 = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)  # a Monday, 07:00 in Berlin
@@ -32,7 +33,7 @@ class News:
     ) -> int:
         """One matched story; returns its story id."""
         self.n += 1
-        stamp = at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        stamp = times.iso(at)
         text = text or (
             "Baku. " + "Officials met. " * 30 + f"The report on {terms[0]} was published. "
             "More text follows. " * 30
