@@ -11,12 +11,12 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
-from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
 from support.httpserver import LocalServer
+
+from crawler import times
 
 pytestmark = pytest.mark.slow  # a real daemon for about 20 s
 
@@ -29,7 +29,7 @@ UNPRIVILEGED = (
 
 
 def rss(*titles: str) -> bytes:
-    now = format_datetime(datetime.now(UTC))
+    now = times.rfc822()
     items = "".join(
         f"<item><title>{t}</title><link>http://example.invalid/{i}</link>"
         f"<guid isPermaLink='false'>g{i}</guid><pubDate>{now}</pubDate>"

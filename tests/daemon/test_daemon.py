@@ -9,13 +9,13 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
-from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
 from support.httpserver import LocalServer, Reply
 from support.smtp import SMTPServer
+
+from crawler import times
 
 pytestmark = pytest.mark.slow  # real daemon processes, seconds each
 
@@ -25,7 +25,7 @@ INTERVAL = 2  # seconds between fetches of the test feed
 
 def rss(items: list[tuple[str, str]]) -> bytes:
     """An RSS feed with (guid, title) items; each item's text says what its title says."""
-    now = format_datetime(datetime.now(UTC))
+    now = times.rfc822()
     entries = "".join(
         f"<item><title>{title}</title><link>http://example.invalid/{guid}</link>"
         f"<guid isPermaLink='false'>{guid}</guid><pubDate>{now}</pubDate>"
@@ -322,7 +322,7 @@ def test_the_near_article_and_a_malformed_item_neither_stall_nor_lose_the_others
     """Issue 13: a 54 KB 'trafficking women' article under a NEAR watch, and an item whose
     link is not a URL, in one feed: every other item is stored and alerted, the daemon keeps
     collecting and stops cleanly."""
-    now = format_datetime(datetime.now(UTC))
+    now = times.rfc822()
 
     def entry(guid: str, title: str, text: str, link: str | None = None) -> str:
         link = link or f"http://example.invalid/{guid}"
