@@ -102,6 +102,33 @@ def run_one(name: str, args: list[str], limit: int, out: Path) -> dict:
     return {"status": status, "wall_s": round(wall, 1), "args": args}
 
 
+def written_by_hand(path: Path) -> str:
+    """The sections of an existing RESULTS.md that this script does not write (every ``## ``
+    section but the charts, such as the scale runs written up by hand), to keep them."""
+    if not path.exists():
+        return ""
+    kept: list[str] = []
+    keep = False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("## "):
+            keep = line.strip() != "## Charts"
+        if keep:
+            kept.append(line)
+    return "\n".join(kept).strip()
+
+
+def put_back(path: Path, sections: str) -> None:
+    """Put ``sections`` back into the freshly written RESULTS.md, before its charts."""
+    if not sections:
+        return
+    md = path.read_text(encoding="utf-8").rstrip() + "\n"
+    at = md.find("\n## Charts")
+    if at >= 0:
+        sections += "\n" + md[at:]
+        md = md[:at].rstrip() + "\n"
+    path.write_text(f"{md}\n{sections.rstrip()}\n", encoding="utf-8")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes: a smoke run of a minute")
@@ -142,7 +169,9 @@ def main() -> int:
         run["benches"][name] = run_one(name, quick if opts.quick else full, limit, out)
         run["wall_s"] = round(time.perf_counter() - start, 1)
         (out / results.RUN_FILE).write_text(json.dumps(run, indent=1), encoding="utf-8")
+    by_hand = written_by_hand(opts.results)
     path = results.write_results(out, opts.results)
+    put_back(path, by_hand)
     print(f"\nall benchmarks: {run['wall_s']:.0f} s; wrote {path}")
     return 0
 
