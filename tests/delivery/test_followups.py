@@ -84,6 +84,10 @@ class World:
         finally:
             db.close()
 
+    def sent(self) -> int:
+        """Messages received so far: a delivery returns after the server accepted each."""
+        return len(self.smtp.mailbox.messages)
+
     def mails(self, count: int) -> list[tuple[str, str]]:
         """The first ``count`` messages (subject, body); fails if fewer arrive."""
         assert self.smtp.mailbox.wait_for(count, timeout=30), self.smtp.mailbox.subjects()
@@ -125,7 +129,7 @@ def test_an_update_alert_goes_out_once_per_new_version(world, tmp_path):
     finally:
         db.close()
     w.process()
-    assert not w.smtp.mailbox.wait_for(3, timeout=1)
+    assert w.sent() == 2
 
     # a second new version: one more update alert, for that version
     w.store(
@@ -137,7 +141,7 @@ def test_an_update_alert_goes_out_once_per_new_version(world, tmp_path):
     assert "New tier statements: Azerbaijan: Tier 2 (2025)" in body
     assert "Title changed" not in body
     w.process()
-    assert not w.smtp.mailbox.wait_for(4, timeout=1)
+    assert w.sent() == 3
     sent = w.rows("SELECT change_id FROM alerts WHERE status = 'sent' ORDER BY id")
     assert len(sent) == 3 and sent[0]["change_id"] == 0 and len({r["change_id"] for r in sent}) == 3
 
@@ -150,14 +154,14 @@ def test_by_default_an_update_sends_no_immediate_mail_and_the_digest_lists_it(wo
     w.mails(1)
     w.store("turan", item("raid", "Raid in Baku: five charged", f"{RAID} {CHARGED}"))
     w.process(now)
-    assert not w.smtp.mailbox.wait_for(2, timeout=1)  # no second immediate alert
+    assert w.sent() == 1  # no second immediate alert
     # the immediate watch's digest time (08:00) comes: one digest listing the update
     w.process(now + timedelta(days=1))
     subject, body = w.mails(2)[1]
     assert subject == "[trafficking] digest: 1 updated story"
     assert "Raid in Baku: five charged" in body and "Updated: title changed; text changed" in body
     w.process(now + timedelta(days=2))
-    assert not w.smtp.mailbox.wait_for(3, timeout=1)
+    assert w.sent() == 2
 
 
 def test_ignore_sends_nothing_on_update(world):
@@ -169,7 +173,7 @@ def test_ignore_sends_nothing_on_update(world):
     w.store("turan", item("raid", "Raid in Baku: five charged", f"{RAID} {CHARGED}"))
     w.process(now)
     w.process(now + timedelta(days=1))
-    assert not w.smtp.mailbox.wait_for(2, timeout=1)
+    assert w.sent() == 1
     assert w.rows("SELECT * FROM alerts WHERE change_id != 0") == []
 
 
@@ -185,7 +189,7 @@ def test_growth_with_a_new_country_alerts_once_and_mere_coverage_never(world):
     story = w.rows("SELECT story_id FROM articles WHERE guid = 'raid'")[0]["story_id"]
     joined = w.rows("SELECT story_id FROM articles WHERE guid = 'daily-raid'")[0]["story_id"]
     assert joined == story  # the same story, so this is later coverage
-    assert not w.smtp.mailbox.wait_for(2, timeout=1)
+    assert w.sent() == 1
 
     # a wire's copy naming Georgia: the story grew, one alert naming what is new
     w.store("wire", item("wire-raid", "Ring also used Georgia", f"{RAID} {GEORGIA}", hour=10))
@@ -199,7 +203,7 @@ def test_growth_with_a_new_country_alerts_once_and_mere_coverage_never(world):
     w.store("agency", item("agency-raid", "Georgia link", f"{RAID} {GEORGIA} {QUIET}", hour=11))
     w.process()
     w.process()
-    assert not w.smtp.mailbox.wait_for(3, timeout=1)
+    assert w.sent() == 2
     assert len(w.rows("SELECT * FROM articles WHERE story_id = ?", [story])) == 4
 
 
@@ -211,7 +215,7 @@ def test_growth_outside_the_watch_countries_or_by_default_is_no_immediate_alert(
     # Georgia is not a country this watch follows
     w.store("wire", item("wire-raid", "Ring also used Georgia", f"{RAID} {GEORGIA}", hour=10))
     w.process()
-    assert not w.smtp.mailbox.wait_for(2, timeout=1)
+    assert w.sent() == 1
     # a new tier statement about Azerbaijan is
     w.store("state", item("state-raid", "Tier 2 again", f"{RAID} {TIER}", hour=11))
     w.process()
@@ -228,7 +232,7 @@ def test_default_growth_waits_for_the_digest(world):
     w.mails(1)
     w.store("wire", item("wire-raid", "Ring also used Georgia", f"{RAID} {GEORGIA}", hour=10))
     w.process(now)
-    assert not w.smtp.mailbox.wait_for(2, timeout=1)
+    assert w.sent() == 1
     w.process(now + timedelta(days=1))
     subject, body = w.mails(2)[1]
     assert subject == "[trafficking] digest: 1 updated story"
@@ -250,7 +254,7 @@ def test_a_digest_watch_lists_the_update_once_with_what_changed(world):
     assert body.count("Raid in Baku: five charged") == 1
     assert "Updated: title changed; text changed" in body
     w.process(now + timedelta(days=2))
-    assert not w.smtp.mailbox.wait_for(3, timeout=1)
+    assert w.sent() == 2
 
 
 @pytest.mark.parametrize("fmt", ["text", "markdown", "html", "slack"])
@@ -296,3 +300,69 @@ def test_every_format_says_what_is_new(world, fmt):
     )
     assert "Updated since last sent" in digest
     assert "title changed; text changed" in digest and "new: Georgia" in digest
+
+
+def test_run_once_sends_one_updated_mail_per_new_version(tmp_path, run_newswatch, smtp):
+    """The daemon's path end to end: `newswatch run --once` processes crawl a local feed
+    whose full-text article is updated between runs; an immediate watch with
+    on_update = "alert" gets the first alert, one "Updated:" mail, and nothing more."""
+    from support.httpserver import LocalServer
+
+    server = LocalServer().start()
+    try:
+        base = server.url("").rstrip("/")
+
+        def publish(title: str, summary: str, updated: str, paragraphs: list[str]) -> None:
+            server.add(
+                "/feed.xml",
+                content_type="application/rss+xml",
+                body='<?xml version="1.0"?><rss version="2.0"'
+                ' xmlns:atom="http://www.w3.org/2005/Atom"><channel><title>Local</title>'
+                f"<item><title>{title}</title><link>{base}/news/raid</link><guid>raid</guid>"
+                "<pubDate>Mon, 23 Nov 2026 08:00:00 GMT</pubDate>"
+                f"<atom:updated>{updated}</atom:updated><description>{summary}</description>"
+                "</item></channel></rss>",
+            )
+            body = "".join(f"<p>{p}</p>" for p in paragraphs)
+            server.add(
+                "/news/raid",
+                content_type="text/html",
+                body=f"<html lang='en'><head><title>{title}</title></head><body><article>"
+                f"<h1>{title}</h1>{body}</article></body></html>",
+            )
+
+        config = tmp_path / "newswatch.toml"
+        config.write_text(
+            f"[archive]\npath = '{tmp_path / 'archive.db'}'\n"
+            "[crawl]\nallow_private_addresses = true\n"
+            f"[[sources]]\nname = 'local'\nkind = 'feed'\nurl = '{base}/feed.xml'\n"
+            "full_text = true\n"
+            f"[[targets]]\nname = 'mail'\nurl = '{smtp.url()}'\nformat = 'text'\n"
+            "[[watches]]\nname = 'trafficking'\nquery = 'trafficking'\ntargets = ['mail']\n"
+            "on_update = 'alert'\n",
+            encoding="utf-8",
+        )
+
+        def run_once() -> None:
+            proc = run_newswatch("run", "--once", "--config", str(config))
+            assert proc.returncode == 0, proc.stderr
+
+        publish("Raid in Baku", "Twelve freed.", "2026-11-23T08:00:00Z", [RAID])
+        run_once()
+        assert smtp.mailbox.subjects() == ["[trafficking] Raid in Baku (AZ)"]
+        publish(
+            "Raid in Baku: five charged",
+            "Twelve freed; five charged.",
+            "2026-11-24T09:30:00Z",
+            [RAID, CHARGED],
+        )
+        run_once()
+        assert len(smtp.mailbox.subjects()) == 2
+        assert smtp.mailbox.subjects()[1].startswith(
+            "[trafficking] Updated: Raid in Baku: five charged"
+        )
+        assert "prosecutors charged five men" in smtp.mailbox.bodies("plain")[1]
+        run_once()  # a restart with nothing new: no mail repeated
+        assert len(smtp.mailbox.subjects()) == 2
+    finally:
+        server.stop()
