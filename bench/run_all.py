@@ -43,6 +43,13 @@ SIZES: dict[str, tuple[list[str], list[str], int]] = {
     "runner_modes": (["10"], ["3"], 240),
     # six targets (query parser, evaluator, cost, matcher, durations, feeds) x 40 s
     "fuzz": (["--seconds", "40"], ["--seconds", "5"], 420),
+    "peer": ([], ["--feeds", "40"], 300),  # all 200 feeds: 72 s here
+    "matching_real": ([], [], 300),
+    "stories": ([], [], 300),
+    # the embedded daemon at 40 sources (two cycles, about 70 s in RESULTS.md's scale table);
+    # its own defaults (40 and 80 sources, 0-2 workers) would run past the limit, so the
+    # cluster modes and larger sizes are run by hand (the scale section)
+    "scale": (["--sizes", "40", "--workers", "0"], ["--sizes", "10", "--workers", "0"], 300),
 }
 DEFAULT_LIMIT = 300
 
