@@ -13,6 +13,7 @@ from alerts.config import HealthSettings, Target
 from alerts.render import Renderer
 from alerts.secrets import redact_text
 from alerts.targets import route, send, target_format
+from crawler import times
 from crawler.archive import write
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ def notify_source_health(
     chosen = route(targets, health.targets)
     if not chosen:
         return 0
-    now = outbox.utc(now)
+    now = times.utc(now)
     renderer = renderer or Renderer()
     rows = db.execute(
         "SELECT name, consecutive_failures, health_alerted, last_error_class, last_error,"

@@ -25,9 +25,7 @@ from datetime import datetime, timedelta
 from sqlite_utils import Database
 
 from crawler.config import CrawlSettings, Source
-
-# parse_time is re-exported: crawler/liveness.py still imports it from here
-from crawler.times import parse_time as parse_time
+from crawler.times import parse_time
 
 
 def jitter(source: Source, crawl: CrawlSettings) -> timedelta:
