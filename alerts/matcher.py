@@ -133,6 +133,15 @@ def _script_bound(bound: str, folded: str, start: int, end: int) -> bool:
     return not (start > 0 and folded[start - 1].isalnum())  # hangul: a word start
 
 
+def _in_word(entry: tuple[str, object]) -> bool:
+    """Whether a pattern item may match inside a word (see ``Matcher._scan``): a name in a
+    script without spaces, a name after a prefix (Arabic "و"), a Chinese or Japanese term."""
+    kind, item = entry
+    if kind == "c":
+        return item.bound != "word" or item.prefixes is not None
+    return "\u3040" <= item.pattern[:1] <= "\u9fff"
+
+
 def _word_head(folded: str, start: int) -> str:
     """What precedes ``start`` inside its word (up to 3 characters; longer is never a
     prefix)."""
@@ -166,10 +175,17 @@ class Matcher:
         # every character when the root of its trie has many children (measured: Latin text
         # through an automaton of the Cyrillic, Arabic, CJK... names alone ran 7x slower
         # than through the Latin one). A text meets the automata of its own scripts only.
+        # Each pattern's value says up front whether it is a tier trigger and whether any
+        # of its items can match inside a word: most hits in English text are short names
+        # inside longer words ("us" in "because"), skipped before any other work.
         by_script: dict[str, dict[str, tuple]] = {}
         for pattern, items in entries.items():
             group = by_script.setdefault(_script(pattern[0]), {})
-            group[pattern] = (len(pattern), tuple(dict.fromkeys(items)))
+            unique = tuple(dict.fromkeys(items))
+            trigger = unique[-1][0] == "t"  # always the last item of its pattern
+            if trigger:
+                unique = unique[:-1]
+            group[pattern] = (len(pattern), unique, any(map(_in_word, unique)), trigger)
         self._automata: dict[str, ahocorasick.Automaton] = {}
         for script, group in by_script.items():
             a = ahocorasick.Automaton()
@@ -246,15 +262,16 @@ class Matcher:
         cands: list[tuple[int, int, Name]] = []
         qhits: dict[Leaf, list[tuple[int, int]]] = {}
         triggered = False
-        for last, (length, items) in self._hits(folded):
-            if items[-1][0] == "t":  # a tier trigger (always the last item of its pattern)
+        for last, (length, items, in_word, trigger) in self._hits(folded):
+            if trigger:
                 triggered = True
-                if len(items) == 1:
+                if not items:
                     continue
-                items = items[:-1]
             start = last - length + 1
-            end = last + 1
             joined = start > 0 and (folded[start - 1].isalnum() or folded[start - 1] == "_")
+            if joined and not in_word:
+                continue
+            end = last + 1
             bounded = end >= n or not (folded[end].isalnum() or folded[end] == "_")
             for kind, item in items:
                 if kind == "c" and item.bound != "word":

@@ -39,6 +39,15 @@ FOLD = _fold_table()
 
 FOLD_CHARS = {chr(k): v for k, v in FOLD.items()}
 _NOT_ASCII = re.compile(r"[^\x00-\x5f\x61-\x7f]")  # and the backtick, an apostrophe
+# The characters that fold otherwise than their lower case does ("Ϲ" to "σ", its lower case
+# "ϲ" to "ς"): a text with one of them is folded character by character. The table covers
+# the characters below U+3000 only, so no other character can be one (tests check all).
+# "Σ" too: str.lower() makes it "ς" at the end of a word, the table "σ" everywhere.
+_FOLD_APART = frozenset(
+    c
+    for c in map(chr, range(0x80, 0x3000))
+    if len(c.lower()) == 1 and FOLD_CHARS.get(c, c.lower()) != FOLD_CHARS.get(c.lower(), c.lower())
+) | {"\u03a3"}
 
 
 def fold(text: str) -> str:
@@ -50,6 +59,14 @@ def fold(text: str) -> str:
         # Python-dict lookups; lower() in C plus a fix-up of the few others is 5x faster.
         low = text.lower()
         if len(low) == len(text):
+            others = set(_NOT_ASCII.findall(low))
+            if len(others) <= 12 and not any(c in text for c in _FOLD_APART):
+                # A few distinct characters (curly quotes, dashes): one C pass each.
+                for c in others:
+                    folded = FOLD_CHARS.get(c)
+                    if folded is not None:
+                        low = low.replace(c, folded)
+                return low
             return _NOT_ASCII.sub(lambda m: FOLD_CHARS.get(text[m.start()], m.group()), low)
     out = text.translate(FOLD)
     if len(out) != len(text):  # a character outside the table folded to two; keep offsets
