@@ -18,9 +18,10 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-# deliver.py builds a message without sending it in these two; they are what the preview
-# must match, so they are used as they are rather than copied
-from alerts import deliver
+# deliver.py builds a message without sending it in _grouped and _alert, and _topic says
+# which immediate rows share a message; the preview must match them, so they are used as
+# they are rather than copied
+from alerts import deliver, followups
 from alerts.alert_items import updated_items
 from alerts.config import DeliverySettings, Target, Watch
 from alerts.render import Renderer
@@ -103,15 +104,15 @@ def preview(
             )
             due = iso(deliver.next_slot(w.digest_at, now, tz))
             out.append(_preview(m, len(digest) + len(updated), due))
-    # immediate rows by (target, story, change): one alert each, naming every watch waiting
+    # immediate rows by (target, story, what about it): one alert each, naming every watch waiting
     # with it, grouped as deliver_due groups them
     singles: dict[tuple, list[tuple[Watch, dict]]] = defaultdict(list)
+    changes = followups.changes(db, [r["change_id"] for rows in rows_by.values() for r in rows])
     for (wname, tname), rows in rows_by.items():
         for r in rows:
             if r["mode"] != "digest":
-                singles[(tname, r["story_id"], r.get("change_id") or 0)].append(
-                    (watch_by[wname], r)
-                )
+                topic = deliver._topic(r, changes)
+                singles[(tname, r["story_id"], topic)].append((watch_by[wname], r))
     for (tname, *_story), group in singles.items():
         if target not in (None, tname) or (
             watch is not None and all(w.name != watch for w, _ in group)

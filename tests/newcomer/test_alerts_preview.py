@@ -4,10 +4,13 @@ nothing sent and nothing in the outbox changed."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from delivery.newsdata import T0, News
+from delivery.test_followups import CHARGED, RAID, World, item
+from support.smtp import SMTPServer
 from support.webhook import Webhook
 
 from alerts import outbox
@@ -129,3 +132,35 @@ def test_formats_filters_and_nothing_waiting(cli, setup):
     empty = cli("--config", config, "alerts", "preview", "--watch", "now")
     assert empty.exit_code == 0 and empty.stdout == ""
     assert "nothing waiting for watch 'now'" in empty.stderr
+
+
+@pytest.fixture
+def smtp():
+    server = SMTPServer().start()
+    yield server
+    server.stop()
+
+
+def test_a_follow_up_waiting_for_the_digest_previews_as_sent(cli, tmp_path, smtp):
+    """An update of an alerted story, queued for the immediate watch's digest (the default
+    on_update): the preview shows that digest, and it is the mail that then arrives."""
+    w = World(tmp_path, smtp, "")
+    now = datetime.now(UTC)
+    w.store("turan", item("raid", "Raid in Baku", RAID))
+    w.process(now)
+    w.mails(1)
+    w.store("turan", item("raid", "Raid in Baku: five charged", f"{RAID} {CHARGED}"))
+    w.process(now)
+    waiting = w.rows("SELECT * FROM alerts WHERE status != 'sent' ORDER BY id")
+    assert len(waiting) == 1 and waiting[0]["change_id"]
+
+    (digest,) = _previews(cli, str(w.config), "--watch", "trafficking")
+    assert digest["kind"] == "digest" and digest["alerts"] == [waiting[0]["id"]]
+    assert "Raid in Baku: five charged" in digest["body"]
+    assert w.rows("SELECT * FROM alerts WHERE status != 'sent' ORDER BY id") == waiting
+    assert w.sent() == 1
+
+    w.process(now + timedelta(days=1))  # the digest time comes
+    subject, body = w.mails(2)[1]
+    assert subject == digest["subject"]
+    assert body.strip() == digest["body"].strip()
