@@ -1,7 +1,7 @@
 """The PNG charts of bench/RESULTS.md: each stage against its baseline, and each figure's
 series (RSS per soak cycle, ...) as a line chart. Needs matplotlib (the ``bench`` extra).
 
-``results.draw_charts`` loads this module and calls :func:`draw_charts`.
+``report.draw_charts`` (bench/report.py) loads this module and calls :func:`draw_charts`.
 """
 
 from __future__ import annotations
