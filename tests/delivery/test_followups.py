@@ -259,7 +259,7 @@ def test_a_digest_watch_lists_the_update_once_with_what_changed(world):
 
 @pytest.mark.parametrize("fmt", ["text", "markdown", "html", "slack"])
 def test_every_format_says_what_is_new(world, fmt):
-    from alerts.alert_items import alert_item
+    from alerts.alert_items import alert_item, group_by_country
     from alerts.render import Renderer
 
     w = world("countries = ['AZ', 'GE']\non_update = 'alert'\non_growth = 'alert'\n")
@@ -300,6 +300,18 @@ def test_every_format_says_what_is_new(world, fmt):
     )
     assert "Updated since last sent" in digest
     assert "title changed; text changed" in digest and "new: Georgia" in digest
+    # past max_per_hour, a follow-up rolls into the summary with the stories: still told
+    _, summary = renderer.render(
+        "digest",
+        fmt,
+        watch="trafficking",
+        summary=True,
+        limit=1,
+        count=1,
+        groups=group_by_country([update]),
+        updated=[],
+    )
+    assert "Updated: title changed; text changed" in summary
 
 
 def test_run_once_sends_one_updated_mail_per_new_version(tmp_path, run_newswatch, smtp):
@@ -366,3 +378,18 @@ def test_run_once_sends_one_updated_mail_per_new_version(tmp_path, run_newswatch
         assert len(smtp.mailbox.subjects()) == 2
     finally:
         server.stop()
+
+
+def test_a_follow_up_alert_keeps_to_max_per_hour(world):
+    w = world("on_update = 'alert'\nmax_per_hour = 1\n")
+    now = datetime.now(UTC)
+    w.store("turan", item("raid", "Raid in Baku", RAID))
+    w.process(now)
+    w.mails(1)
+    w.store("turan", item("raid", "Raid in Baku: five charged", f"{RAID} {CHARGED}"))
+    w.process(now)  # the hour's one message is spent: held
+    assert w.sent() == 1
+    w.process(now + timedelta(hours=1, minutes=1))
+    subject, body = w.mails(2)[1]
+    assert subject.startswith("[trafficking] Updated: Raid in Baku: five charged")
+    assert "prosecutors charged five men" in body
