@@ -49,7 +49,8 @@ class Watch(StrictModel):
     on_update: FollowUp = "digest"
     #: A later article of an alerted story names a country the watch cares about, or a tier
     #: statement, that the story's earlier articles did not. Mere coverage ("+N outlets")
-    #: is never growth. "digest" by default, for the same reason as ``on_update``.
+    #: is never growth. "digest" by default, for the same reason as ``on_update``. An
+    #: update that adds such a country or statement is growth too: the stronger applies.
     on_growth: FollowUp = "digest"
 
     @field_validator("countries")

@@ -13,8 +13,9 @@ sees an article's matches and tier statements before and after its new text:
 
 Only stories already sent count: before that, the first alert shows the story as it is.
 :func:`enqueue` turns the rows into outbox rows per watch setting (``on_update``,
-``on_growth``: alert | digest | ignore), keyed by the change's id, so a change is queued
-once per target whatever the number of restarts.
+``on_growth``: alert | digest | ignore; an update that adds a country or tier statement the
+watch follows is growth too, and the stronger setting applies), keyed by the change's id, so
+a change is queued once per target whatever the number of restarts.
 """
 
 from __future__ import annotations
@@ -164,19 +165,26 @@ def cared(watch: Watch, codes: Sequence[str]) -> list[str]:
     return [c for c in codes if not watch.countries or c in watch.countries]
 
 
-def worth(watch: Watch, change: Mapping) -> bool:
-    """Whether a change is news for this watch: an update always is; growth when a new
-    country or tier statement is about a country the watch cares about."""
-    if change["kind"] == "update":
-        return True
+def material(watch: Watch, change: Mapping) -> bool:
+    """Whether a change adds a country, or a tier statement about a country, that this
+    watch cares about."""
     countries = json.loads(change["countries_added"] or "[]")
     tiers = [t[0] for t in json.loads(change["tiers_added"] or "[]")]
     return bool(cared(watch, countries) or cared(watch, tiers))
 
 
-def policy(watch: Watch, kind: str) -> str:
-    """The watch's setting for this kind of change: alert | digest | ignore."""
-    return watch.on_update if kind == "update" else watch.on_growth
+_RANK = {"ignore": 0, "digest": 1, "alert": 2}
+
+
+def policy(watch: Watch, change: Mapping) -> str:
+    """What this watch does with a change: alert | digest | ignore. Growth follows
+    ``on_growth`` when it is material to the watch (else ignore); an update follows
+    ``on_update``, or ``on_growth`` when that says more and the update is material (the
+    alerted article itself gained a country or tier statement the watch follows)."""
+    grows = watch.on_growth if material(watch, change) else "ignore"
+    if change["kind"] != "update":
+        return grows
+    return max(watch.on_update, grows, key=_RANK.__getitem__)
 
 
 def enqueue(
@@ -196,21 +204,19 @@ def enqueue(
     created = 0
     since = iso(utc(now) - horizon)
     for watch in watches:
-        kinds = [k for k in ("update", "growth") if policy(watch, k) != "ignore"]
-        if not kinds:
+        if watch.on_update == watch.on_growth == "ignore":
             continue
-        marks = ",".join("?" * len(kinds))
         changes = list(
             db.query(
-                f"SELECT * FROM story_changes WHERE watch = ? AND kind IN ({marks})"
-                " AND detected_at >= ? ORDER BY id",
-                [watch.name, *kinds, since],
+                "SELECT * FROM story_changes WHERE watch = ? AND detected_at >= ? ORDER BY id",
+                [watch.name, since],
             )
         )
         for change in changes:
-            if not worth(watch, change):
+            does = policy(watch, change)
+            if does == "ignore":
                 continue
-            mode = "immediate" if policy(watch, change["kind"]) == "alert" else "digest"
+            mode = "immediate" if does == "alert" else "digest"
             for target in route(targets, watch.targets):
                 cur = db.execute(
                     """

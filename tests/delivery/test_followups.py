@@ -393,3 +393,22 @@ def test_a_follow_up_alert_keeps_to_max_per_hour(world):
     subject, body = w.mails(2)[1]
     assert subject.startswith("[trafficking] Updated: Raid in Baku: five charged")
     assert "prosecutors charged five men" in body
+
+
+def test_an_update_that_adds_a_followed_country_is_growth_too(world):
+    w = world("countries = ['AZ', 'GE']\non_update = 'ignore'\non_growth = 'alert'\n")
+    w.store("turan", item("raid", "Raid in Baku", RAID))
+    w.process()
+    w.mails(1)
+    # an update adding nothing the watch follows: ignored, as on_update says
+    w.store("turan", item("raid", "Raid in Baku: five charged", f"{RAID} {CHARGED}"))
+    w.process()
+    assert w.sent() == 1
+    # an update naming Georgia: the story grew, on_growth = "alert" applies
+    w.store("turan", item("raid", "Raid in Baku: five charged", f"{RAID} {CHARGED} {GEORGIA}"))
+    w.process()
+    subject, body = w.mails(2)[1]
+    assert subject.startswith("[trafficking] Updated:") and "(new: GE)" in subject
+    assert "New countries: Georgia" in body
+    w.process()
+    assert w.sent() == 2
