@@ -21,6 +21,10 @@ class City:
 
     name: str
     code: str
+    # A city of another country bears the same name ("London", Ontario; "Dublin", Ohio):
+    # one of `namesake_countries` in cities.toml (the US and Canada, whose local news names
+    # its own London without a state or province).
+    namesake: bool = False
 
 
 def select(rules: dict, fold: Callable[[str], str]) -> list[City]:
@@ -33,6 +37,7 @@ def select(rules: dict, fold: Callable[[str], str]) -> list[City]:
     min_population = int(rules.get("min_population", 300000))
     dominance = float(rules.get("dominance", 10))
     min_length = int(rules.get("min_length", 4))
+    namesake_countries = frozenset(rules.get("namesake_countries", []))
     # name -> country -> (largest population, the spelling of that city)
     by_name: dict[str, dict[str, tuple[int, str]]] = defaultdict(dict)
     for c in _cities():
@@ -51,7 +56,8 @@ def select(rules: dict, fold: Callable[[str], str]) -> list[City]:
             continue
         if len(ranked) > 1 and population < dominance * ranked[1][1][0]:
             continue
-        out.append(City(spelling, code))
+        namesake = any(c in namesake_countries for c, _ in ranked[1:])
+        out.append(City(spelling, code, namesake))
     return out
 
 

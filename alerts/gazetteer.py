@@ -39,7 +39,8 @@ class Name:
     ``prefixes`` what may precede it inside the same word (Arabic proclitics; "" when the
     name may also start the word). ``demonym`` marks a people's name ("French"), which
     the sense rules read apart (language, food, surname); ``city`` a city of the opt-in
-    city gazetteer ("city" in the US, "city_foreign" elsewhere). ``langs`` are the detected languages the name fires in
+    city gazetteer ("city" in the US, "city_foreign" elsewhere, "city_foreign_namesake"
+    when a US or Canadian city bears the same name). ``langs`` are the detected languages the name fires in
     (None: every text). ``bound`` is how it meets its neighbours: "word" (word boundaries,
     the default), "han" (anywhere: no spaces in Chinese and Japanese), "kana" (not next to
     other katakana) or "hangul" (a word start; particles may follow).
@@ -378,6 +379,8 @@ def _city_names(stamp: tuple) -> tuple[Name, ...]:
     out = []
     for c in cities.select(_load_toml("cities.toml"), fold):
         kind = "city" if c.code == "US" else "city_foreign"
+        if c.namesake and c.code != "US":
+            kind = "city_foreign_namesake"  # a "city_foreign" to every rule about those
         out.append(Name(fold(c.name), c.code, capital=True, city=kind))
     return tuple(out)
 

@@ -256,7 +256,7 @@ class Matcher:
     def _scan(
         self, doc: str, folded: str, lang: str | None = None
     ) -> tuple[list[tuple[int, int, str, str]], dict[Leaf, list[tuple[int, int]]], bool]:
-        """Country spans (start, end, code, kind: "", "demonym", "city" or "city_us"), query
+        """Country spans (start, end, code, kind: "", "demonym" or a city's kind), query
         term hits, and whether a tier trigger word occurs."""
         n = len(folded)
         cands: list[tuple[int, int, Name]] = []

@@ -17,7 +17,13 @@ from functools import lru_cache
 _WINDOW = 60
 _BEFORE = 45  # the words a `before` pattern reads: a title and a name, "speaks fluent"
 # What a name is, besides a country name: these stand for every name of the kind.
-KINDS = {"@demonyms": "demonym", "@cities": "city", "@foreign_cities": "city_foreign"}
+# A kind covers the kinds it prefixes: "city" every city, "city_foreign" the namesakes too.
+KINDS = {
+    "@demonyms": "demonym",
+    "@cities": "city",
+    "@foreign_cities": "city_foreign",
+    "@namesake_cities": "city_foreign_namesake",
+}
 
 
 class SensesError(ValueError):
@@ -44,15 +50,16 @@ class Sense:
 
     def applies(self, name: str, code: str, kind: str) -> bool:
         """Whether this entry is about ``name`` (folded) found as ``code``; ``kind`` is ""
-        for a country name, "demonym", "city" (a US city) or "city_foreign"; "@cities"
-        covers both kinds of city."""
+        for a country name, "demonym", "city" (a US city), "city_foreign" or
+        "city_foreign_namesake" (a foreign city whose name a US or Canadian city bears);
+        each kind of KINDS covers the kinds it is a prefix of ("@cities" every city)."""
         if self.countries and code not in self.countries:
             return False
         if name in self.names:
             return True
         if not kind:
             return False
-        return kind in self.kinds or (kind == "city_foreign" and "city" in self.kinds)
+        return any(kind == k or kind.startswith(k + "_") for k in self.kinds)
 
 
 @dataclass
@@ -170,13 +177,14 @@ class Senses:
         self, code: str, name: str, kept: Iterable[tuple[str, str]], folded: str
     ) -> bool:
         """Whether the article names ``code`` otherwise: another of its names, a
-        neighbouring country, or its capital."""
+        neighbouring country, or its capital (when that is not ``name`` itself: "London"
+        does not support "London")."""
         near = self.neighbours.get(code, frozenset())
         for other, c in kept:
             if (c == code and other != name) or c in near:
                 return True
         capital = self.capitals.get(code)
-        if capital:
+        if capital and capital != name:
             i = folded.find(capital)
             while i >= 0:
                 j = i + len(capital)

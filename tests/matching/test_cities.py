@@ -58,3 +58,37 @@ def test_the_config_key(tmp_path):
     cfg = load_config(path)
     assert cfg.gazetteer.cities is True
     assert cfg.watches[0].cities is True
+
+
+# Each class below added wrong countries to US and Canadian local news (issue 14: the city
+# gazetteer must not lower precision below country names alone).
+
+
+def test_a_city_named_like_a_us_or_canadian_city_needs_its_country_named(with_cities):
+    # London, Ontario; Dublin, Ohio; Moscow, Idaho: local news names them bare.
+    for text in (
+        "London head coach Mike Smith said the series is not over.",
+        "Dublin students took a karate class on Tuesday.",
+        "The Moscow city council met on Monday.",
+    ):
+        assert with_cities.match("", text).countries == [], text
+    # Another name of the country, or a neighbour, settles it; a capital does not support
+    # itself ("London" is the capital of the United Kingdom).
+    assert with_cities.match("", "Talks in London, Britain said, ended.").countries == ["GB"]
+    assert with_cities.match("", "Moscow said Russian troops left.").countries == ["RU"]
+    # Cities no US or Canadian city is named after still count alone.
+    assert with_cities.match("", "Nairobi police said on Monday.").countries == ["KE"]
+
+
+def test_a_city_inside_a_longer_proper_name_does_not_count(with_cities):
+    assert with_cities.match("", "Tickets for the Brandon Nairobi Band sold out.").countries == []
+    assert with_cities.match("", "He said his Isuzu Denver Rodeo was damaged.").countries == []
+    assert with_cities.match("", "Closures included Yokohama Japanese Restaurant.").countries == []
+    assert with_cities.match("", "Yokohama port officials said so.").countries == ["JP"]
+
+
+def test_a_city_that_is_a_given_name_before_a_surname_does_not_count(with_cities):
+    text = "From left are Mary Cole, Sydney McClain and Richard Brown."
+    assert with_cities.match("", text).countries == []
+    text = "From left are Mary Cole, Sydney McClain and Richard Brown, back from Australia."
+    assert with_cities.match("", text).countries == ["AU"]
