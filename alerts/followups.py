@@ -79,20 +79,20 @@ def _sent_firsts(db: Database, story_id: int) -> dict[str, set[int]]:
 def _known(db: Database, story_id: int, watch: str, article_id: int) -> tuple[set, set]:
     """Countries and (country, tier) pairs the story's articles matched by ``watch`` already
     carry (this article's earlier version included)."""
-    countries: set[str] = set()
+    # CROSS JOIN keeps the story's articles as the outer loop (SQLite's planner may
+    # otherwise walk every match of the watch): the cost is the story's size, not the
+    # archive's.
     rows = db.execute(
-        "SELECT m.countries FROM matches m JOIN articles a ON a.id = m.article_id"
-        " WHERE a.story_id = ? AND m.watch = ?",
+        "SELECT DISTINCT j.value FROM articles a CROSS JOIN matches m ON m.article_id = a.id"
+        " CROSS JOIN json_each(m.countries) j WHERE a.story_id = ? AND m.watch = ?",
         [story_id, watch],
     )
-    for (codes,) in rows:
-        countries.update(json.loads(codes or "[]"))
+    countries = {code for (code,) in rows}
     tiers = set(
         db.execute(
-            "SELECT t.country, t.tier FROM tier_statements t"
-            " JOIN articles a ON a.id = t.article_id"
-            " WHERE a.story_id = ? AND (t.article_id = ? OR EXISTS (SELECT 1 FROM matches m"
-            " WHERE m.article_id = t.article_id AND m.watch = ?))",
+            "SELECT t.country, t.tier FROM articles a CROSS JOIN tier_statements t"
+            " ON t.article_id = a.id WHERE a.story_id = ? AND (a.id = ? OR EXISTS"
+            " (SELECT 1 FROM matches m WHERE m.article_id = a.id AND m.watch = ?))",
             [story_id, article_id, watch],
         ).fetchall()
     )
@@ -154,9 +154,14 @@ def detect(db: Database, row: Mapping, result: MatchResult, version: int, now: s
             "version": version,
             "detected_at": now,
         }
-        before = db.conn.total_changes
-        db["story_changes"].insert(change, ignore=True)
-        new += db.conn.total_changes - before
+        # plain SQL: this runs per matched article of an alerted story
+        columns = ",".join(change)
+        cur = db.execute(
+            f"INSERT OR IGNORE INTO story_changes ({columns})"
+            f" VALUES ({','.join('?' * len(change))})",
+            list(change.values()),
+        )
+        new += cur.rowcount
     return new
 
 
