@@ -97,12 +97,18 @@ def _group(m: re.Match) -> int:
 
 @dataclass(frozen=True, slots=True)
 class TierStatement:
-    """A country placed on a tier; ``year`` is the report year when the text states one."""
+    """A country placed on a tier; ``year`` is the report year when the text states one.
+
+    ``basis`` says how: "words" (the text names the tier) or "formula" (only the report's
+    minimum-standards formula gives it: "does not fully comply ... and is not making
+    significant efforts" is Tier 3 in the report that wrote it, which is not always the
+    placement a later text puts above it, so it is the weaker reading)."""
 
     country: str
     tier: str
     year: int | None
     sentence: str
+    basis: str = "words"
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,10 +366,15 @@ def find(
         said: dict[str, set[str]] = {}
         for code, tier, *_ in words:
             said.setdefault(code, set()).add(tier)
-        for code, tier, year, sentence, _ in words:
+        for code, tier, year, sentence, by_formula in words:
             if len(said[code]) > 1 or tier not in allowed.get(code, {tier}):
                 continue  # the paragraph reads two ways for this country
-            out.setdefault((code, tier), TierStatement(code, tier, year, sentence))
+            basis = "formula" if by_formula else "words"
+            old = out.get((code, tier))
+            if old is None:
+                out[(code, tier)] = TierStatement(code, tier, year, sentence, basis)
+            elif old.basis != basis == "words":  # the words name it too: the first reading
+                out[(code, tier)] = TierStatement(code, tier, old.year, old.sentence, basis)
     # Paragraphs that give one country two tiers for the same report year (or none) read
     # two ways too.
     tiers: dict[tuple[str, int | None], set[str]] = {}

@@ -132,6 +132,15 @@ CASES = [
         set(),
     ),
     (
+        # A heading of one year over the formula of the previous year's report (a yearly
+        # reference book keeps last year's text under this year's tier): two readings.
+        "heading-over-another-years-formula",
+        "Tier 2 Watch List - the Government of Laos does not fully comply with the minimum "
+        "standards for the elimination of trafficking and is not making significant efforts "
+        "to do so; it has not ratified the protocol (2011)",
+        set(),
+    ),
+    (
         "formula-contradicts-words",
         "Russia does not fully comply with the minimum standards for "
         "the elimination of trafficking; however, it is making significant efforts to do so; "
@@ -529,4 +538,21 @@ def test_a_statement_keeps_its_sentence(default_matcher):
     assert by_country == {
         "IR": "Iran stays on Tier 3.",
         "GH": "Ghana was upgraded to Tier 2 in the trafficking report.",
+    }
+
+
+def test_the_basis_says_whether_the_words_name_the_tier(default_matcher):
+    """A tier read from the formula alone is marked as the weaker reading ("formula")."""
+
+    def basis(text: str) -> dict[str, str]:
+        return {t.country: t.basis for t in default_matcher.match("", text).tiers}
+
+    formula = (
+        "Laos does not fully comply with the minimum standards for the elimination of "
+        "trafficking and is not making significant efforts to do so."
+    )
+    assert basis(formula) == {"LA": "formula"}
+    assert basis("Laos was placed on Tier 3 in the trafficking report.") == {"LA": "words"}
+    assert basis(formula + " Laos was placed on Tier 3 in the trafficking report.") == {
+        "LA": "words"
     }
