@@ -86,6 +86,12 @@ def parse_rfc822(text: str) -> datetime | None:
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
+def day_of(text: str | None) -> str:
+    """The date part (``YYYY-MM-DD``) of an archive time, for a listing's date column; ""
+    for none."""
+    return (text or "")[:10]
+
+
 def day(value: datetime) -> str:
     """``value``'s date as ``YYYY-MM-DD``, in its own zone (a naive value as it is)."""
     return value.strftime(DATE_FORMAT)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from crawler import times
 from crawler.cli import exits, output
 from crawler.cli.context import Context, config_option, json_option, pass_ctx
 
@@ -81,7 +82,7 @@ def sources_test(obj: Context, source: str, allow_private: bool, as_json: bool) 
         ("date", "new", "watches", "countries", "title"),
         (
             (
-                (r["published_at"] or "")[:10],
+                times.day_of(r["published_at"]),
                 "new" if r["new"] else "",
                 ", ".join(r["watches"]),
                 " ".join(r["countries"]),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from crawler import times
 from crawler.cli import output
 from crawler.cli.context import Context, config_option, country_codes, json_option, pass_ctx
 from crawler.stories import plus_outlets
@@ -60,7 +61,6 @@ def search(
     """
     from crawler import search as fts
     from crawler.suggest import did_you_mean
-    from crawler.times import utc
 
     cfg = obj.config
     for flag, names, known in (
@@ -74,7 +74,7 @@ def search(
                     err=True,
                 )
     try:
-        since_iso = fts.since_time(since, utc()) if since else None
+        since_iso = fts.since_time(since, times.utc()) if since else None
     except ValueError:
         raise click.BadParameter(
             f"{since!r}: give a date (2026-03-01) or an age (7d, 12h)", param_hint="--since"
@@ -101,7 +101,7 @@ def search(
         ("date", "source", "outlets", "title", "snippet", "url"),
         (
             (
-                (r["published_at"] or r["fetched_at"] or "")[:10],
+                times.day_of(r["published_at"] or r["fetched_at"]),
                 r["source"],
                 plus_outlets(r["other_outlets"] or 0),
                 r["title"],

@@ -186,3 +186,8 @@ def test_retry_after_reads_an_http_date_through_times():
     assert parse_retry_after("Sat, 31 Jan 2026 11:00:00 GMT", now=T.timestamp()) == 0.0
     assert parse_retry_after("120") == 120.0
     assert parse_retry_after("soon") is None
+
+
+def test_day_of_an_archive_time():
+    assert times.day_of("2026-01-31T12:00:05Z") == "2026-01-31"
+    assert times.day_of(None) == "" and times.day_of("") == ""
