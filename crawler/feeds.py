@@ -17,6 +17,7 @@ import feedparser
 from crawler.feed_result import BadItem, FeedResult, check_item, describe
 from crawler.jsonfeed import parse_json_feed
 from crawler.normalize import NORMALIZED, normalize_item, plain_text, struct_to_iso
+from crawler.store import prepare_item
 
 _HTML_START = re.compile(
     rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S
@@ -235,12 +236,14 @@ def parse_feed_for_store(
     body: bytes, *, url: str, headers: dict[str, str] | None = None
 ) -> FeedResult:
     """:func:`parse_feed` with each item also normalized as the store takes it (and marked
-    so), so that a parse worker process does that work instead of the reactor thread."""
+    so), its canonical URL and fingerprint computed (:func:`crawler.store.prepare_item`), so
+    that a parse worker process does that work instead of the reactor thread."""
     result = parse_feed(body, url=url, headers=headers)
     items, result.items = result.items, []
     for n, item in enumerate(items, 1):
         try:
-            result.items.append({**check_item(normalize_item(item)), NORMALIZED: True})
+            item = {**check_item(normalize_item(item)), NORMALIZED: True}
+            result.items.append(prepare_item(item))
         except Exception as e:  # this item only
             result.reject(f"item {n} ({item.get('url')!r:.80})", describe(e))
     return result

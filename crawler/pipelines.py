@@ -13,7 +13,7 @@ from scrapy.statscollectors import StatsCollector
 from crawler import archive
 from crawler.crawl_context import CrawlContext
 from crawler.normalize import ITEM_KEYS, NORMALIZED, normalize_item
-from crawler.store import StoreResult, store_items
+from crawler.store import PREPARED_KEYS, Batch, StoreResult, store_items
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +47,10 @@ class ArchivePipeline:
         try:
             if not source or not item.get("url"):
                 raise DropItem("item without a source or a url")
-            if item.get(NORMALIZED):  # normalized in a parse worker already
-                self.buffers[source].append({k: item.get(k) for k in ITEM_KEYS})
+            if item.get(NORMALIZED):  # normalized (and prepared) in a parse worker already
+                kept = {k: item.get(k) for k in ITEM_KEYS}
+                kept.update((k, item[k]) for k in PREPARED_KEYS if k in item)
+                self.buffers[source].append(kept)
             else:
                 self.buffers[source].append(normalize_item(item))
             self.pending += 1
@@ -99,10 +101,14 @@ class ArchivePipeline:
         the refused ones are counted and the first refusal recorded (the source's body is
         then read again next crawl). None when every item was refused."""
         total, refused, first = StoreResult(), 0, None
+        try:
+            batch = Batch(self.db, source, items)  # the archive read once for them all
+        except Exception:
+            batch = None  # then each item is looked up (and refused) on its own
         for item in items:
             try:
                 with archive.write(self.db):  # a savepoint
-                    one = store_items(self.db, source, [item], self.assigner)
+                    one = store_items(self.db, source, [item], self.assigner, batch=batch)
             except Exception as e:
                 refused += 1
                 first = first or f"{item.get('url')!r:.100}: {type(e).__name__}: {e}"

@@ -30,5 +30,9 @@ class PoliteDownloader(Downloader):
         return queued + len(self.parked)
 
     def needs_backout(self) -> bool:
-        # A total concurrency of 0 means no limit (as in Scrapy's).
-        return 0 < self.total_concurrency <= len(self.active) - self.waiting()
+        # A total concurrency of 0 means no limit (as in Scrapy's). The engine asks before
+        # every request it schedules: the waiting ones are counted (a walk over every
+        # host's slot) only when the active ones alone reach the limit.
+        if not 0 < self.total_concurrency <= len(self.active):
+            return False
+        return self.total_concurrency <= len(self.active) - self.waiting()

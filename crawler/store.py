@@ -6,16 +6,36 @@ inside ``with archive.write(db):``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from crawler.fingerprints import fingerprint
 from crawler.times import utcnow
 from crawler.urls import canonical_url
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+# What the store computes from an item, computed ahead by whoever has the item first (a
+# parse worker process: crawler.feeds.parse_feed_for_store), so that the one process that
+# writes the archive does not: the canonical URL and the words' fingerprint.
+PREPARED_KEYS = ("_canonical_url", "_fingerprint")
+
+
+def prepare_item(item: dict) -> dict:
+    """Add the item's canonical URL and fingerprint (:data:`PREPARED_KEYS`) to it, when
+    they can be computed; the store computes (and reports) whatever is missing."""
+    try:
+        url = canonical_url(item["url"])
+        words = fingerprint(item.get("title"), item.get("text") or item.get("summary"))
+    except Exception:  # the store meets it again and says what is wrong with the item
+        return item
+    item["_canonical_url"], item["_fingerprint"] = url, words
+    return item
 
 
 @dataclass
@@ -27,7 +47,9 @@ class StoreResult:
     updated: int = 0
 
 
-def store_items(db: Database, source_name: str, items: list[dict], assigner) -> StoreResult:
+def store_items(
+    db: Database, source_name: str, items: list[dict], assigner, *, batch: Batch | None = None
+) -> StoreResult:
     """Insert or update a batch of items from one source; call inside ``archive.write(db)``.
 
     Same canonical URL, or same GUID in the same source, is the same article. Whether its
@@ -35,23 +57,32 @@ def store_items(db: Database, source_name: str, items: list[dict], assigner) -> 
     ``content_hash``), compared with the article's stored fingerprint: a change is handed to
     ``assigner.record_update`` (and the article is re-matched); anything else is a new
     article given its story by ``assigner.assign``.
+
+    ``batch`` (a :class:`Batch` of this source's items, made before the first of them is
+    stored) lets a caller that stores the items one at a time (each in its own savepoint)
+    look them all up in the archive at once.
     """
     result = StoreResult()
-    now = utcnow()
-    articles = db["articles"]
+    if batch is None:
+        batch = Batch(db, source_name, items)
+    now = batch.now
     for item in items:
-        url = canonical_url(item["url"])
+        url = item.get("_canonical_url") or canonical_url(item["url"])
         guid = item.get("guid") or None
         title, text = item.get("title"), item.get("text")
-        words = fingerprint(title, text or item.get("summary"))
-        row = _existing(db, url, source_name, guid)
+        words = (
+            item["_fingerprint"]
+            if "_fingerprint" in item
+            else fingerprint(title, text or item.get("summary"))
+        )
+        row = batch.existing(url, guid)
         if row is not None:
             _keep_entry(db, row, item)
             changed = words is not None and row["fingerprint"] != words
             if changed and assigner.record_update(
                 row["id"], title=title, text=text, content_hash=words
             ):
-                articles.update(row["id"], {"matched_at": None})
+                db.execute("UPDATE articles SET matched_at = NULL WHERE id = ?", [row["id"]])
                 result.updated += 1
                 continue
             result.seen += 1
@@ -79,6 +110,62 @@ def store_items(db: Database, source_name: str, items: list[dict], assigner) -> 
         assigner.assign(cursor.lastrowid)
         result.new += 1
     return result
+
+
+class Batch:
+    """One source's items about to be stored: what the archive holds of them, read in one
+    query per 500 URLs or GUIDs instead of one or two per item, and the time they are
+    stored at.
+
+    Each URL and GUID is answered from that first read once; asked again (the batch holds
+    the article twice, or its first copy was stored or refused meanwhile) it is looked up
+    in the archive anew.
+    """
+
+    def __init__(self, db: Database, source: str, items: list[dict]):
+        self.db, self.source, self.now = db, source, utcnow()
+        urls, guids = [], []
+        for item in items:
+            # an item without a readable URL is refused when it is stored, with the reason
+            with contextlib.suppress(Exception):
+                urls.append(item.get("_canonical_url") or canonical_url(item["url"]))
+            if item.get("guid"):
+                guids.append(item["guid"])
+        self._by_url = _rows(db, "url", urls)
+        self._by_guid = _rows(db, "guid", guids, source)
+        self._asked: set[tuple[str, str]] = set()
+
+    def existing(self, url: str, guid: str | None) -> dict | None:
+        """The archived article with this canonical URL, or this GUID in this source."""
+        keys = [("url", url)] + ([("guid", guid)] if guid else [])
+        if any(k in self._asked for k in keys):
+            return _existing(self.db, url, self.source, guid)
+        self._asked.update(keys)
+        row = self._by_url.get(url)
+        if row is None and guid:
+            row = self._by_guid.get(guid)
+        return row
+
+
+_ROW = "id, url, guid, fingerprint, entry_hash, entry_updated_at"
+
+
+def _rows(db: Database, column: str, keys: list[str], source: str | None = None) -> dict:
+    """``{key: row}`` for the archived articles whose ``column`` is one of ``keys`` (a
+    GUID counts in ``source`` only)."""
+    found: dict[str, dict] = {}
+    keys = list(dict.fromkeys(keys))
+    for i in range(0, len(keys), 500):
+        chunk = keys[i : i + 500]
+        marks = ",".join("?" * len(chunk))
+        if source is None:
+            sql, args = f"SELECT {_ROW} FROM articles WHERE url IN ({marks})", chunk
+        else:
+            sql = f"SELECT {_ROW} FROM articles WHERE source = ? AND guid IN ({marks})"
+            args = [source, *chunk]
+        for row in db.query(sql, args):
+            found[row[column]] = row
+    return found
 
 
 _COLUMNS = (
