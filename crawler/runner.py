@@ -70,6 +70,7 @@ async def crawl_sources(
     index: NearDuplicateIndex | None = None,
     workers: ParseWorkers | None = None,
     robots: RobotsCache | None = None,
+    make_assigner: Any = None,
 ) -> list[SourceResult]:
     """Crawl these sources into the archive and record each one's health.
 
@@ -82,7 +83,8 @@ async def crawl_sources(
     (see :func:`crawler.stories.load_story_index`); otherwise it is loaded for this crawl.
     ``robots`` keeps parsed robots.txt files between its crawls (up to 24 hours).
     Large feeds and article pages are parsed in ``workers`` (a process pool; by default one
-    started for this crawl when first needed and closed at its end).
+    started for this crawl when first needed and closed at its end). ``make_assigner(db)``
+    replaces the story assigner (a cluster worker's scratch archive assigns no stories).
     """
     names = [s.name for s in sources]
     if len(set(names)) != len(names):
@@ -100,7 +102,7 @@ async def crawl_sources(
 
         tracker = CrawlTracker(names, load_state(db, names), on_done=on_done)
         if sources:
-            assigner = _LazyAssigner(db, dedupe, index)
+            assigner = make_assigner(db) if make_assigner else _LazyAssigner(db, dedupe, index)
             own_workers = workers is None
             if own_workers:
                 workers = ParseWorkers()

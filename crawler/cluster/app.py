@@ -7,8 +7,9 @@ dies mid-task leaves its message unacknowledged and Redis gives it to another wo
 second one reads is stored once (the archive is idempotent by URL and GUID). A Redis lock
 per source, which expires, keeps two workers from crawling one source at once (a task whose
 sources are locked is retried later). The crawl runs in a fresh process per task
-(``crawler.cluster.crawl_job``), so the worker process itself never starts a reactor and
-runs on Celery's thread pool.
+(``crawler.cluster.crawl_job``), forked from a fork server that imported the crawl's
+modules once, so the worker process itself never starts a reactor and runs on Celery's
+thread pool.
 """
 
 from __future__ import annotations
@@ -17,8 +18,6 @@ import json
 import logging
 import os
 import socket
-import subprocess
-import sys
 import tempfile
 import uuid
 from functools import cache
@@ -128,19 +127,52 @@ def worker_identity() -> dict:
     return {"version": version(), "host": socket.gethostname(), "pid": os.getpid()}
 
 
+# What the fork server imports once: every crawl process it forks has them (and no reactor).
+PRELOAD = [
+    "__main__",  # else each forked process would run the worker's main script again
+    "crawler.cluster.crawl_job",
+    "crawler.runner",
+    "crawler.pipelines",
+    "crawler.spiders.feed",
+    "crawler.spiders.listing",
+    "crawler.spiders.sitemap",
+    "crawler.extract",
+    "crawler.feeds",
+    "scrapy.crawler",
+]
+
+
+@cache
+def crawl_processes():
+    """The multiprocessing context whose fork server forks the crawl processes."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(PRELOAD)
+    return ctx
+
+
 def run_crawl_process(job: dict, timeout: float) -> dict:
     """Run the job's crawl in a fresh process; its answer, or every source failed."""
+    from crawler.cluster.crawl_job import run_in_child
+
     with tempfile.TemporaryDirectory(prefix="newswatch-task-") as tmp:
-        job_file, answer_file = Path(tmp, "job.json"), Path(tmp, "answer.json")
-        job_file.write_text(json.dumps(job, ensure_ascii=False))
-        cmd = [sys.executable, "-m", "crawler.cluster.crawl_job", str(job_file), str(answer_file)]
-        try:
-            proc = subprocess.run(cmd, capture_output=True, timeout=timeout, cwd=tmp)
-        except subprocess.TimeoutExpired:
+        answer_file = Path(tmp, "answer.json")
+        Path(tmp, "job.json").write_text(json.dumps(job, ensure_ascii=False))
+        proc = crawl_processes().Process(target=run_in_child, args=(tmp,), daemon=False)
+        proc.start()
+        proc.join(timeout)
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
             return _failed_answer(job, "timeout", f"the task's crawl ran past {timeout:.0f} s")
-        if proc.returncode != 0 or not answer_file.exists():
-            tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
-            message = f"the crawl process exited {proc.returncode}: {' | '.join(tail)}"
+        code = proc.exitcode
+        proc.close()
+        if code != 0 or not answer_file.exists():
+            log = Path(tmp, "crawl.log")
+            text = log.read_text("utf-8", "replace") if log.exists() else ""
+            tail = text.strip().splitlines()[-3:]
+            message = f"the crawl process exited {code}: {' | '.join(tail)}"
             logger.error("%s", message)
             return _failed_answer(job, "worker_error", message)
         return json.loads(answer_file.read_text())

@@ -3,8 +3,10 @@ crawler.cluster.crawl_job JOB.json RESULT.json``.
 
 A Twisted reactor cannot be restarted in one process, and a Celery worker runs thousands
 of tasks; so each task's crawl runs here, in a fresh process that exits after it (pattern
-B of docs/architecture.md: about a second of start-up per task, amortized over a batch of
-sources, and a hung crawl is killed outright). The crawl is the ordinary one, into a
+B of docs/architecture.md; a hung crawl is killed outright). The worker forks these
+processes from a fork server that has imported Scrapy, Twisted, feedparser and trafilatura
+once (:func:`run_in_child`), so a task does not pay the second of imports a fresh
+interpreter would; ``python -m crawler.cluster.crawl_job`` runs one by hand. The crawl is the ordinary one, into a
 scratch archive seeded with what the daemon sent (validators, robots.txt files, the
 articles each source has); the items it stored there are what goes back.
 """
@@ -19,7 +21,7 @@ from pathlib import Path
 
 from crawler import archive
 from crawler.cluster.jobs import item_from_row
-from crawler.config import CrawlSettings, DedupeSettings, Source
+from crawler.config import CrawlSettings, Source
 
 SEEDED = "seeded"  # matched_at of the seeded articles: a crawl that updates one clears it
 
@@ -89,6 +91,36 @@ def collect(db, job: dict, results: list) -> dict:
     }
 
 
+class ScratchStories:
+    """The story assigner of a worker's scratch archive: it assigns no stories (the daemon,
+    the only archive writer, assigns them again anyway) and keeps no versions; it only
+    marks a known article whose words changed, so the answer carries it as an update."""
+
+    def __init__(self, db):
+        self.db = db
+
+    def assign(self, article_id: int) -> None:
+        """A new article: nothing to do here (its fingerprint is its content hash)."""
+        self.db.execute("UPDATE articles SET fingerprint = content_hash WHERE id = ?", [article_id])
+
+    def record_update(
+        self, article_id: int, *, title: str | None, text: str | None, content_hash: str
+    ) -> bool:
+        """Store the new words of a known article and clear ``matched_at`` (so it goes
+        back to the daemon); False when its content hash did not change."""
+        row = self.db.execute(
+            "SELECT content_hash FROM articles WHERE id = ?", [article_id]
+        ).fetchone()
+        if row is None or row[0] == content_hash:
+            return False
+        self.db.execute(
+            "UPDATE articles SET title = ?, text = ?, content_hash = ?, fingerprint = ?,"
+            " matched_at = NULL WHERE id = ?",
+            [title, text, content_hash, content_hash, article_id],
+        )
+        return True
+
+
 def run_job(job: dict, workdir: str) -> dict:
     """Crawl the job's sources into a scratch archive in ``workdir``; return the answer."""
     from crawler.runner import crawl_sources, install_asyncio_reactor
@@ -100,8 +132,6 @@ def run_job(job: dict, workdir: str) -> dict:
     db.close()
     crawl = CrawlSettings(**job["crawl"])
     sources = [Source(**s) for s in job["sources"]]
-    # The event level of dedupe is the daemon's business; here stories only cost time.
-    dedupe = DedupeSettings(event_threshold=0)
 
     install_asyncio_reactor()
     from scrapy.utils.defer import deferred_from_coro
@@ -112,7 +142,10 @@ def run_job(job: dict, workdir: str) -> dict:
     async def main() -> None:
         # This process is the isolation: parse in place, no pool of its own.
         workers = ParseWorkers(1, min_bytes=1 << 62)
-        out["results"] = await crawl_sources(crawl, sources, path, dedupe=dedupe, workers=workers)
+        # Stories are the daemon's: assigning them here cost about a sixth of a task's CPU.
+        out["results"] = await crawl_sources(
+            crawl, sources, path, workers=workers, make_assigner=ScratchStories
+        )
 
     def finished(result):
         out["failure"] = result if hasattr(result, "raiseException") else None
@@ -138,6 +171,29 @@ def main(argv: list[str]) -> int:
     tmp.write_text(json.dumps(answer, ensure_ascii=False))
     tmp.replace(argv[2])
     return 0
+
+
+def run_in_child(folder: str) -> None:
+    """The body of a task's crawl process, forked by the worker's fork server (modules
+    imported, no reactor yet): crawl ``folder``/job.json into ``folder``/answer.json, with
+    this process's output in ``folder``/crawl.log; exit 0, or 1 after a traceback."""
+    import logging
+    import os
+    import traceback
+
+    os.chdir(folder)
+    log = os.open(os.path.join(folder, "crawl.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, force=True)
+    code = 1
+    try:
+        code = main(["", os.path.join(folder, "job.json"), os.path.join(folder, "answer.json")])
+    except BaseException:
+        traceback.print_exc()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # Scrapy and Twisted loaded: skip the slow teardown
 
 
 if __name__ == "__main__":

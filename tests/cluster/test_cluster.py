@@ -55,6 +55,12 @@ def test_two_workers_store_every_item_once(cluster_config, site, workers, tmp_pa
 def test_worker_killed_mid_crawl_loses_and_duplicates_nothing(
     cluster_config, site, workers, tmp_path
 ):
+    # the dead worker's task comes back after visibility_timeout: keep the wait short
+    text = cluster_config.read_text()
+    text = text.replace('task_timeout = "25s"', 'task_timeout = "15s"')
+    cluster_config.write_text(
+        text.replace('visibility_timeout = "30s"', 'visibility_timeout = "18s"')
+    )
     pair = [workers.start(), workers.start()]
     daemon = newswatch(cluster_config, "run", "--once", stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT)  # fmt: skip
@@ -147,6 +153,8 @@ def test_status_shows_the_workers_and_the_queue(cluster_config, workers):
         assert cluster["problem"] is None, cluster
         return cluster
 
+    from crawler.cluster.status import cluster_status as ask
+
     cfg = load_config(cluster_config)
     open_archive(cfg.archive.path).close()  # status reads an archive; a daemon makes it
     make_app(cfg.cluster).send_task(TASK, args=[{"version": "0.0.1/0", "sources": []}])
@@ -154,10 +162,7 @@ def test_status_shows_the_workers_and_the_queue(cluster_config, workers):
     assert state["waiting"] == 1 and state["workers"] == []
     workers.start()
     workers.start()
-
-    def both() -> dict | None:
-        state = cluster_status()
-        return state if len(state["workers"]) == 2 else None
-
-    state = wait_for(both, 120, "two workers")
+    # both answer a ping (asked in this process: a `newswatch status` per poll costs seconds)
+    wait_for(lambda: len(ask(cfg.cluster)["workers"]) == 2, 120, "two workers")
+    state = cluster_status()
     assert {w["pid"] for w in state["workers"]} == {p.pid for p in workers.procs}

@@ -1,6 +1,7 @@
-"""A short soak of a cluster worker: task after task, its open files and memory stay flat
-(each crawl runs in a process of its own, so no reactor is ever restarted). The long soak
-is ``python bench/bench_scale.py --soak 1000``."""
+"""A short soak of a cluster worker: task after task, its open files and memory stay flat,
+and its fork server's (each crawl runs in a process of its own, forked from the fork
+server, so no reactor is ever restarted). The long soak is
+``python bench/bench_scale.py --sizes '' --workers 1 --soak 1000``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from support.cluster import HOSTS, crawl_children
+from support.cluster import HOSTS, children, crawl_children
 
 pytestmark = pytest.mark.slow
 
@@ -39,7 +40,9 @@ def test_a_worker_runs_task_after_task_with_flat_files_and_memory(cluster_config
     results = cycle()  # warm-up: the first tasks load what the worker keeps
     assert {r.status for r in results} == {"ok"}
     assert not crawl_children(worker.pid)
+    (server,) = [p for p, cmd in children(worker.pid) if b"multiprocessing.forkserver" in cmd]
     files, memory = fds(worker.pid), rss_kb(worker.pid)
+    server_files, server_memory = fds(server), rss_kb(server)
     for _ in range(3):  # 12 more tasks
         results = cycle()
         assert len(results) == HOSTS
@@ -47,3 +50,6 @@ def test_a_worker_runs_task_after_task_with_flat_files_and_memory(cluster_config
     assert worker.poll() is None
     assert fds(worker.pid) <= files + 2
     assert rss_kb(worker.pid) - memory < 20_000
+    assert fds(server) <= server_files
+    assert rss_kb(server) - server_memory < 5_000
+    assert not crawl_children(worker.pid)  # every crawl process ended

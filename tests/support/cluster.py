@@ -199,8 +199,8 @@ def workers(cluster_config, tmp_path):
             p.wait(10)
 
 
-def crawl_children(pid: int) -> list[int]:
-    """Process ids of the crawl processes a worker runs now."""
+def children(pid: int) -> list[tuple[int, bytes]]:
+    """(pid, command line) of the processes whose parent is ``pid``."""
     out = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -210,7 +210,12 @@ def crawl_children(pid: int) -> list[int]:
             cmdline = (entry / "cmdline").read_bytes()
         except OSError:
             continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        if ppid == pid and b"crawler.cluster.crawl_job" in cmdline:
-            out.append(int(entry.name))
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            out.append((int(entry.name), cmdline))
     return out
+
+
+def crawl_children(pid: int) -> list[int]:
+    """Process ids of the crawl processes a worker runs now (its fork server's children)."""
+    servers = [p for p, cmd in children(pid) if b"multiprocessing.forkserver" in cmd]
+    return [p for server in servers for p, _ in children(server)]
