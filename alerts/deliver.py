@@ -126,12 +126,12 @@ def deliver_due(
                 )
                 messages += rolled
                 for r in now_rows:
-                    singles[(tname, r["story_id"], _topic(r, changes))].append((watch, r))
+                    singles[(tname, r["story_id"], message_topic(r, changes))].append((watch, r))
         except Exception as e:  # a broken template or row must not stop the other targets
             _unbuildable(db, ids, e, now, delivery, stats)
     for (tname, *_story), pairs in singles.items():
         try:
-            messages.append(_alert(db, target_by[tname], pairs, renderer))
+            messages.append(story_message(db, target_by[tname], pairs, renderer))
         except Exception as e:
             _unbuildable(db, [r["id"] for _, r in pairs], e, now, delivery, stats)
 
@@ -192,7 +192,7 @@ def _unbuildable(db, ids, error: Exception, now, delivery, stats) -> None:
 
 
 def _immediate(db, watch, target, fmt, rows, now, renderer, stats):
-    """The rows that go out now, one message per story (built by :func:`_alert`), and past
+    """The rows that go out now, one message per story (built by :func:`story_message`), and past
     max_per_hour one summary message for the rest."""
     singles, rolled = rows, []
     if watch.max_per_hour:
@@ -206,11 +206,11 @@ def _immediate(db, watch, target, fmt, rows, now, renderer, stats):
             singles, rolled = rows[: allowance - 1], rows[allowance - 1 :]
     out = []
     if rolled:
-        out.append(_grouped(db, watch, target, fmt, rolled, renderer, kind="summary"))
+        out.append(grouped_message(db, watch, target, fmt, rolled, renderer, kind="summary"))
     return singles, out
 
 
-def _alert(db, target, pairs: list[tuple[Watch, dict]], renderer) -> Message:
+def story_message(db, target, pairs: list[tuple[Watch, dict]], renderer) -> Message:
     """One alert message for one story and one target, naming every watch that matched it."""
     names = list(dict.fromkeys(w.name for w, _ in pairs))
     prefer = list(dict.fromkeys(c for w, _ in pairs for c in w.countries))
@@ -247,7 +247,9 @@ def _digest(db, watch, target, fmt, rows, now, tz, renderer, stats) -> list[Mess
     if watch.mode == "digest":  # an immediate watch's digest carries its follow-ups alone
         stories = {r["story_id"] for r in ready}
         updated = updated_items(db, watch.name, target.name, exclude=stories)
-    return [_grouped(db, watch, target, fmt, ready, renderer, kind="digest", updated=updated)]
+    return [
+        grouped_message(db, watch, target, fmt, ready, renderer, kind="digest", updated=updated)
+    ]
 
 
 def _updated_only(db, watches, targets, built, now, tz, renderer) -> list[Message]:
@@ -274,12 +276,14 @@ def _updated_only(db, watches, targets, built, now, tz, renderer) -> list[Messag
                 continue
             fmt = target_format(target)
             out.append(
-                _grouped(db, watch, target, fmt, [], renderer, kind="digest", updated=updated)
+                grouped_message(
+                    db, watch, target, fmt, [], renderer, kind="digest", updated=updated
+                )
             )
     return out
 
 
-def _grouped(db, watch, target, fmt, rows, renderer, *, kind: str, updated=()) -> Message:
+def grouped_message(db, watch, target, fmt, rows, renderer, *, kind: str, updated=()) -> Message:
     """One message listing ``rows`` grouped by country: a digest, or the summary of what
     passed ``max_per_hour``. In a digest, follow-ups (updates, growth) are listed with the
     updated stories, saying what is new."""
@@ -301,7 +305,7 @@ def _grouped(db, watch, target, fmt, rows, renderer, *, kind: str, updated=()) -
     return Message(watch.name, target, kind, fmt, subject, body, [r["id"] for r in rows])
 
 
-def _topic(row: dict, changes: dict[int, dict]) -> tuple:
+def message_topic(row: dict, changes: dict[int, dict]) -> tuple:
     """What an immediate row tells about its story: the story itself (a first alert), or
     one change (the same update or growth found for several watches is one message)."""
     change = changes.get(row.get("change_id") or 0)

@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-# deliver.py builds a message without sending it in _grouped and _alert, and _topic says
-# which immediate rows share a message; the preview must match them, so they are used as
-# they are rather than copied
+# deliver.py builds a message without sending it (grouped_message, story_message), and
+# message_topic says which immediate rows share a message; the preview must match them, so
+# they are used as they are rather than copied
 from alerts import deliver, followups
 from alerts.alert_items import updated_items
 from alerts.config import DeliverySettings, Target, Watch
@@ -99,7 +99,7 @@ def preview(
             exclude = {r["story_id"] for r in digest}
             updated = updated_items(db, wname, tname, exclude=exclude)
         if digest or updated:
-            m = deliver._grouped(
+            m = deliver.grouped_message(
                 db, w, tgt, target_format(tgt), digest, renderer, kind="digest", updated=updated
             )
             due = iso(deliver.next_slot(w.digest_at, now, tz))
@@ -111,14 +111,14 @@ def preview(
     for (wname, tname), rows in rows_by.items():
         for r in rows:
             if r["mode"] != "digest":
-                topic = deliver._topic(r, changes)
+                topic = deliver.message_topic(r, changes)
                 singles[(tname, r["story_id"], topic)].append((watch_by[wname], r))
     for (tname, *_story), group in singles.items():
         if target not in (None, tname) or (
             watch is not None and all(w.name != watch for w, _ in group)
         ):
             continue
-        m = deliver._alert(db, target_by[tname], group, renderer)
+        m = deliver.story_message(db, target_by[tname], group, renderer)
         out.append(_preview(m, 1, None))
     return out
 
