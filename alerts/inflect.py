@@ -91,3 +91,13 @@ def spelling_variants(name: str, variants: dict[str, list[str]]) -> list[str]:
                 grown.extend(n.replace(letters, a) for a in alternatives)
         out.extend(grown)
     return list(dict.fromkeys(out))
+
+
+def saint_forms(name: str) -> list[str]:
+    """English writes Saint, St. and St interchangeably ("St. Vincent", "Saint Kitts"); the
+    other two for a name that starts with one (original letters, not folded)."""
+    for lead in ("Saint ", "St. ", "St "):
+        if name.startswith(lead):
+            rest = name[len(lead) :]
+            return [f + rest for f in ("Saint ", "St. ", "St ") if f != lead]
+    return []

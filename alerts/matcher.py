@@ -21,6 +21,7 @@ import ahocorasick
 from alerts import gazetteer, query, tiers
 from alerts.config import Watch
 from alerts.gazetteer import Gazetteer, Name, fold
+from alerts.language import detect_language
 from alerts.query import Leaf, Node
 from alerts.tiers import TierStatement
 
@@ -71,35 +72,6 @@ def _compile_watch(w: Watch, term_sets: Mapping[str, list[str]]) -> _Watch:
         text="text" in w.fields,
         cities=bool(getattr(w, "cities", False)),
     )
-
-
-_WORDS = re.compile(r"[^\W\d_]+")
-
-
-def detect_language(
-    doc: str, function_words: Mapping[str, frozenset[str]] | None = None, share: float = 1.0
-) -> str:
-    """The language of ``doc`` (ISO 639-1), from its first 600 characters: enough for a
-    language, and only asked when a name of another language than English turns up.
-
-    When at least ``share`` of its words are one language's ``function_words`` (and fewer
-    than half as many another's), that settles it; otherwise py3langid decides (its model
-    takes half a second to load, so most processes never need it)."""
-    words = _WORDS.findall(doc[:600].lower())
-    if function_words and len(words) >= 12:
-        shares = sorted(
-            (
-                (sum(w in fw for w in words) / len(words), lang)
-                for lang, fw in function_words.items()
-            ),
-            reverse=True,
-        )
-        best, lang = shares[0]
-        if best >= share and (len(shares) == 1 or shares[1][0] * 2 < best):
-            return lang
-    import py3langid
-
-    return py3langid.classify(doc[:600])[0]
 
 
 _NON_LATIN = re.compile("[\u0370-\u1fff\u3000-\uffff]")

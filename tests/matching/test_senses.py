@@ -9,7 +9,8 @@ import pytest
 
 from alerts import gazetteer
 from alerts.gazetteer import GazetteerError
-from alerts.matcher import Matcher, detect_language
+from alerts.language import detect_language
+from alerts.matcher import Matcher
 
 
 @pytest.fixture(scope="module")
