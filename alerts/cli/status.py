@@ -31,7 +31,8 @@ def status(obj: Context, as_json: bool) -> None:
     "last_attempt_at", "last_success_at", "last_status", "last_error_class", ...} per
     source, one {"section": "target", "name", "url" (redacted), "tags"} per target, then
     {"section": "archive", "config", "path", "problem" (why the archive cannot be written,
-    or null), "articles", "stories", "matches", "tier_statements"}, {"section": "alerts",
+    or null), "articles", "stories", "matches", "tier_statements", "alerts",
+    "stopped_matches", "story_changes"}, {"section": "alerts",
     "pending", "sending", "sent", "failed"} and {"section": "daemon", "alive", "seen", "pid",
     "host", "started_at", "heartbeat_at", "cycles", "stale" (running, heartbeat not reaching the
     archive), ...}; with a [cluster] section, {"section": "cluster", "queue", "waiting",

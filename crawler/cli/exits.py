@@ -3,9 +3,9 @@
 | code | meaning |
 |---|---|
 | 0 | done: everything asked for worked (a source answering "not modified" worked) |
-| 1 | partial failure: some of the work failed and the rest was done (some sources failed, some alerts could not be delivered, some targets failed their test, some alert IDs do not exist) |
+| 1 | partial failure: some of the work failed and the rest was done (some sources failed, some alerts could not be delivered, some targets failed their test, some alert IDs do not exist, some pages given to `extract` failed) |
 | 2 | usage: a bad option, argument, input file or config file; nothing was done |
-| 3 | total failure: nothing asked for worked (every source failed, every target failed its test, no alert ID exists) |
+| 3 | total failure: nothing asked for worked (every source failed, every target failed its test, no alert ID exists, no page given to `extract` could be read) |
 | 4 | archive: missing (read commands never create one), not readable or writable, damaged, or held by another daemon |
 | 130 | interrupted by Ctrl-C (SIGINT); 143 for SIGTERM to a one-shot command (the daemon stops cleanly with 0) |
 """
