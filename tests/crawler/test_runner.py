@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
 from conftest import REPO
 from support.httpserver import Reply
 
@@ -49,6 +50,7 @@ SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # a real process
 def test_three_crawls_in_one_process_and_the_crawl_timeout(news_site, tmp_path):
     for i in range(1, 101):  # a listing that would take 100 slow pages
         news_site.add(
@@ -142,6 +144,7 @@ ROBOTS_SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # a real process
 def test_robots_txt_is_kept_between_crawls_of_one_process(news_site, tmp_path):
     before = news_site.hits("/robots.txt")
     proc = subprocess.run(

@@ -120,6 +120,7 @@ def test_parse_workers_run_gives_what_the_function_gives():
     assert in_pool.items
 
 
+@pytest.mark.slow  # a real process
 def test_a_script_without_a_main_guard_crawls_once(news_site, tmp_path):
     # spawn would re-run this script in the worker (a second crawl) if it were not hidden.
     items = "".join(

@@ -77,6 +77,7 @@ def test_a_refused_message_never_stops_the_others(db, news, per_target):
     assert outbox.status_counts(db)["pending"] == 2
 
 
+@pytest.mark.slow  # a real process
 def test_crash_with_concurrency_repeats_at_most_n_messages(db, news, smtp, tmp_path):
     for i in range(20):
         news.add(f"Story {i}")

@@ -8,6 +8,7 @@ import textwrap
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from delivery.newsdata import T0
 
 from alerts import outbox
@@ -143,6 +144,7 @@ def test_failed_after_max_attempts_with_capped_backoff(db, news, webhook):
     assert cycle(db, watches, targets, now + timedelta(seconds=1), delivery).sent == 1
 
 
+@pytest.mark.slow  # a real process
 def test_crash_between_send_and_mark_repeats_at_most_once(db, news, smtp, tmp_path):
     news.add("Sent just before the crash")
     archive = tmp_path / "archive.db"

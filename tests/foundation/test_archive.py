@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
 from sqlite_utils import Database
 
 from alerts import schema as alerts_schema
@@ -159,6 +160,7 @@ WRITER = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # a real process
 def test_two_processes_writing_do_not_fail_with_database_locked(tmp_path):
     path = tmp_path / "a.db"
     archive.open_archive(path).close()

@@ -89,6 +89,7 @@ def test_a_damaged_archive_is_one_message_with_what_to_do(cli, damaged, args):
     assert "restore your latest backup" in result.output and ".recover" in result.output
 
 
+@pytest.mark.slow  # real processes
 @pytest.mark.parametrize("args", [["run", "--once"], ["crawl"]], ids=" ".join)
 def test_a_damaged_archive_stops_collection_with_the_same_message(damaged, args):
     result = newswatch(damaged, *args)
@@ -98,6 +99,7 @@ def test_a_damaged_archive_stops_collection_with_the_same_message(damaged, args)
     assert "restore your latest backup" in result.stderr and ".recover" in result.stderr
 
 
+@pytest.mark.slow  # real processes
 def test_a_read_only_folder_is_one_message_naming_folder_and_permission(write_config, tmp_path):
     folder = tmp_path / "ro"
     folder.mkdir()
@@ -115,6 +117,7 @@ def test_a_read_only_folder_is_one_message_naming_folder_and_permission(write_co
         folder.chmod(0o755)
 
 
+@pytest.mark.slow  # a real process
 def test_a_read_only_archive_left_read_only_side_files_and_they_are_repaired(
     write_config, tmp_path
 ):

@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from scheduler import load_config
 
 REPO = Path(__file__).resolve().parents[2]
@@ -41,6 +43,7 @@ def test_flags_write_a_commented_config_that_loads(run_newswatch, tmp_path):
     assert none.returncode == 2 and "--email ADDRESS or --target URL" in none.stderr
 
 
+@pytest.mark.slow  # a real process
 def test_prompts_on_a_terminal(tmp_path):
     master, slave = os.openpty()
     proc = subprocess.Popen(
