@@ -7,9 +7,11 @@ articles stay together however they joined, so one alert goes out per event stor
 
 Chaining is the risk of any "join the story of the most similar article" rule: A near B,
 B near C, and C, on a second event of the same kind, ends up with A. So the most similar
-articles only nominate their stories; an article joins a story when its cosine with the
-story's centroid (the mean of its articles) reaches ``event_threshold``: what the story's
-articles share (names, place, numbers) counts, one member's idiosyncrasies do not. Its lead
+articles only nominate their stories; an article joins a story when its similarity with
+the story's centroid (the mean of its articles) reaches ``event_threshold``: the mean of
+the cosines of its whole (headline and lead) and of its long view (the first
+``BODY_WORDS`` words too). What the story's articles share (names, place, numbers) counts,
+one member's idiosyncrasies do not. Its lead
 alone and its headline alone must agree with the story's leads and headlines as well
 (``LEAD_SHARE``, ``HEADLINE_MIN``): on 100,000 synthetic articles a reused headline over
 unrelated text, or one shared sentence under unrelated headlines, joined 31% of them to
@@ -28,8 +30,8 @@ from sqlite_utils import Database
 
 from crawler import times
 from crawler.config import DedupeSettings
-from crawler.event_terms import headline_and_lead
-from crawler.events import EventIndex, Vectors
+from crawler.event_terms import Vectors, headline_lead_body
+from crawler.events import EventIndex
 
 # An article nominates its story when its own cosine reaches this share of the threshold;
 # the stories of the MAX_STORIES best articles are tried.
@@ -39,6 +41,10 @@ MAX_STORIES = 3
 LEAD_SHARE = 0.5
 # ...and the headline alone this cosine against the story's headlines.
 HEADLINE_MIN = 0.1
+# The whole (headline and lead) alone must reach this share of the threshold.
+SHORT_MIN = 0.75
+# An article and a story that each give this many numbers and share none report two events.
+NUMBERS_MIN = 3
 
 
 def _has_words(line: str) -> bool:
@@ -127,7 +133,7 @@ class EventLinker:
         """What an article is compared by (None when the event level is off)."""
         if not self.enabled:
             return None
-        return self.index.vectors(*headline_and_lead(title, text, language))
+        return self.index.vectors(*headline_lead_body(title, text, language))
 
     def find(
         self,
@@ -141,7 +147,7 @@ class EventLinker:
         may refuse a candidate story (the assigner refuses one its own outlet alone wrote)."""
         if vector is None or not len(vector.ids):
             return None
-        whole, lead, head = vector.part("all"), vector.part("lead"), vector.part("headline")
+        whole = vector.part("all")
         index = self.index
         index.expire(at - 2 * index.window)
         threshold = self.settings.event_threshold
@@ -157,14 +163,39 @@ class EventLinker:
             # Headline and lead must each agree as well: a shared headline on other news
             # ("Weather", a headline a site reuses) is not one event, and neither is a lead
             # that shares one sentence (a quote, a boilerplate line) under another headline.
-            score = index.centroid_score
-            if (
-                score(whole, language, story) >= threshold
-                and score(lead, language, story, part="lead") >= LEAD_SHARE * threshold
-                and score(head, language, story, part="headline") >= HEADLINE_MIN
-            ):
+            if self._agrees(vector, whole, language, story, threshold):
                 return story
         return None
+
+    def _agrees(self, vector: Vectors, whole, language: str | None, story: int, threshold: float):
+        """Whether the article reports the story's event: the mean of two cosines with the
+        story's centroid, the whole (headline and lead) and the long view (the body's first
+        ``BODY_WORDS`` words too), reaches the threshold; the lead and the headline alone
+        must agree as well. The short view weighs what the headline and lead stress, the
+        long one gives the evidence of more shared names and details."""
+        if NUMBERS_MIN and self._numbers_differ(vector, language, story):
+            return False
+        score = self.index.centroid_score
+        short = score(whole, language, story)
+        if short < threshold * SHORT_MIN:
+            return False
+        mean = (short + score(vector.part("long"), language, story, part="long")) / 2
+        return (
+            mean >= threshold
+            and score(vector.part("lead"), language, story, part="lead") >= LEAD_SHARE * threshold
+            and score(vector.part("headline"), language, story, part="headline") >= HEADLINE_MIN
+        )
+
+    def _numbers_differ(self, vector: Vectors, language: str | None, story: int) -> bool:
+        """Whether the article and the story each give NUMBERS_MIN numbers or more and share
+        none of them: two events of one kind (two earthquakes, two shootings) told in the
+        same words differ in their tolls, magnitudes, times and dates."""
+        index = self.index
+        mine = index.numbers(vector.ids)
+        if len(mine) < NUMBERS_MIN:
+            return False
+        theirs = index.event_numbers(language, story)
+        return len(theirs) >= NUMBERS_MIN and not np.isin(mine, theirs).any()
 
     def add(
         self,

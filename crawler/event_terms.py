@@ -1,15 +1,21 @@
-"""The words two articles on one event are compared by: headline and lead terms, stop
-words out, 6-letter prefixes, CJK bigrams, ``#`` numbers and ``@`` mid-sentence names (the
-choices and how they were made: :mod:`crawler.events`)."""
+"""The words two articles on one event are compared by: headline, lead and body terms, stop
+words out, 6-letter prefixes, CJK bigrams, ``#`` numbers and ``@`` mid-sentence names, and
+an article's :class:`Vectors` of them (the choices and how they were made:
+:mod:`crawler.events`)."""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
 from functools import lru_cache
+from typing import NamedTuple
+
+import numpy as np
 
 # The lead: headline plus this many words of the text (see the module docstring).
 LEAD_WORDS = 80
+# The body read for the second, longer view of an article: its first this many words.
+BODY_WORDS = 300
 TITLE_WEIGHT = 2
 PREFIX = 6
 
@@ -39,11 +45,22 @@ def headline_and_lead(
     title: str | None, text: str | None, language: str | None
 ) -> tuple[Counter, Counter]:
     """The term counts of the headline and of the lead, apart."""
+    head, lead, _ = headline_lead_body(title, text, language, body_words=LEAD_WORDS)
+    return head, lead
+
+
+def headline_lead_body(
+    title: str | None, text: str | None, language: str | None, *, body_words: int = BODY_WORDS
+) -> tuple[Counter, Counter, Counter]:
+    """The term counts of the headline, of the lead (the first ``LEAD_WORDS`` words of the
+    text) and of the body after the lead up to ``body_words`` words, apart; the text is
+    read once."""
     stop = stop_words(language)
     head = Counter(_tokens(title or "", stop, 60, names=False))
-    # the lead is at the start: no need to scan a long text to its end
-    lead = Counter(_tokens((text or "")[: LEAD_WORDS * 12], stop, LEAD_WORDS, names=True))
-    return head, lead
+    # the lead and body are at the start: no need to scan a long text to its end
+    words = _tokens((text or "")[: body_words * 12], stop, body_words, names=True, mark=LEAD_WORDS)
+    cut = words.pop()  # where the lead's terms end (see _tokens' mark)
+    return head, Counter(words[:cut]), Counter(words[cut:])
 
 
 # Each word with the punctuation in front of it (after a capital, that says whether the
@@ -54,13 +71,20 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _STARTERS = frozenset('.!?:;"“”«»()[]|-–—')
 
 
-def _tokens(text: str, stop: frozenset[str], limit: int, *, names: bool) -> list[str]:
+def _tokens(
+    text: str, stop: frozenset[str], limit: int, *, names: bool, mark: int | None = None
+) -> list:
     """Stemmed words, ``#`` numbers, and (``names``) ``@`` capitalised words that do not
     start a sentence: mid-sentence capitals are names, and a shared name is strong evidence.
-    The first ``limit`` words of the text are read (stop words included in the count)."""
-    out: list[str] = []
+    The first ``limit`` words of the text are read (stop words included in the count).
+    With ``mark``, the list ends with one int: how many of its terms come from the first
+    ``mark`` words."""
+    out: list = []
     first = True
-    for punct, tok in _TOKEN.findall(text)[:limit]:
+    cut = None
+    for i, (punct, tok) in enumerate(_TOKEN.findall(text)[:limit]):
+        if i == mark:
+            cut = len(out)
         if tok.isdigit():
             if len(tok) >= 2:  # a lone digit says nothing
                 out.append("#" + tok)
@@ -80,4 +104,38 @@ def _tokens(text: str, stop: frozenset[str], limit: int, *, names: bool) -> list
                 ):
                     out.append("@" + stem)
         first = False
+    if mark is not None:
+        out.append(len(out) if cut is None else cut)
     return out
+
+
+class Vectors(NamedTuple):
+    """An article as term ids (sorted) and the count of each in the headline (row 0), the
+    lead (row 1) and the body after it (row 2): two small arrays, from which each vector is
+    computed when needed."""
+
+    ids: np.ndarray  # int32
+    counts: np.ndarray  # uint8, shape (3, len(ids))
+
+    def part(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Term ids and 1 + log(count) weights of the whole ("all": the headline counted
+        TITLE_WEIGHT times, and the lead), of the "long" view (the whole and the body), or
+        of the "headline" or the "lead" alone."""
+        counts = self.counts
+        if name == "long":
+            return self.ids, tf_weights(counts, body=True)
+        if name == "all":
+            keep = (counts[0] | counts[1]) > 0
+            return self.ids[keep], tf_weights(counts[:, keep])
+        row = counts[0 if name == "headline" else 1]
+        keep = row > 0
+        return self.ids[keep], 1.0 + np.log(row[keep].astype(np.float32))
+
+
+def tf_weights(counts: np.ndarray, *, body: bool = False) -> np.ndarray:
+    """1 + log(count) of the whole (headline TITLE_WEIGHT times, and lead), with ``body``
+    of the long view (and the body)."""
+    n = TITLE_WEIGHT * counts[0].astype(np.float32) + counts[1]
+    if body:
+        n += counts[2]
+    return 1.0 + np.log(n)

@@ -1,25 +1,25 @@
-"""Events across outlets: the evidence that independently written articles report one
-event, and the in-memory index of recent articles (and story centroids) it is read from.
+"""Events across outlets: the index of recent articles (and story centroids) that the
+evidence of one event is read from.
 
 A reprint shares most of its words with its original (see :mod:`crawler.minhash`); two
 outlets writing their own articles on one event share far fewer, but the ones they share
 are telling: names, places, numbers, the rare words of the headline and the lead. The
-evidence here is a TF-IDF cosine over the headline (counted twice) and the first
-``LEAD_WORDS`` words of the text: stop words left out (lists of the ``stop-words``
-package), words cut to a 6-letter prefix (a cheap stemmer that works across the European
-languages), CJK text read as character bigrams, numbers kept as ``#`` terms, and
-capitalised words inside a sentence (names) counted once more as ``@`` terms. Document
-frequencies come from the articles in the index at query time, so the words one site or
-one season repeats weigh little. Only articles in the same language and published within
-the window of each other are compared.
+evidence is TF-IDF cosines over an article's terms (:mod:`crawler.event_terms`): the whole
+(headline counted twice and the first ``LEAD_WORDS`` words) and a long view (the whole and
+the text up to ``BODY_WORDS`` words). Document frequencies come from the articles in the
+index at query time, so the words one site or one season repeats weigh little. Only
+articles in the same language and published within the window of each other are compared;
+candidates are found through postings of their rarest terms.
 
 Chosen on development data (SemEval-2022 Task 8 pairs and ECB+, see
-``bench/bench_stories.py``), for precision at the pairs level first: headline x2 with an
-80-word lead did best of the leads tried (40 to 300 words); 6-letter prefixes beat 5 and
-whole words; character n-grams (scikit-learn's char_wb 3-5 and 4-6), entity overlap and
-number overlap as extra logistic-regression features did not add precision at 0.6 recall,
-so the scorer stays one cosine with one threshold. A false merge hides a second event's
-alert.
+``bench/bench_stories.py``), for precision first: headline x2 with an 80-word lead did
+best of single leads tried (40 to 600 words); the mean of the 80-word and the 300-word
+cosines beat every single lead on both sets (pairs level, equal weights: SemEval recall at
+9 false pairs 0.51 -> 0.57, ECB+ recall at 0.9 pairwise precision 0.65 -> 0.70; weights 0.4
+to 0.6 and a 600-word long view score about the same). 6-letter prefixes beat 5 and whole
+words; character n-grams (scikit-learn's char_wb 3-5 and 4-6) did not help; a cosine of the
+shared numbers adds precision on ECB+ but costs more recall on SemEval, and one of the
+shared names costs on both, so neither is used. A false merge hides a second event's alert.
 """
 
 from __future__ import annotations
@@ -27,11 +27,10 @@ from __future__ import annotations
 import heapq
 from array import array
 from collections import Counter
-from typing import NamedTuple
 
 import numpy as np
 
-from crawler.event_terms import TITLE_WEIGHT
+from crawler.event_terms import Vectors
 
 # An article is looked up through its PROBE_TERMS rarest terms: an article on the same
 # event shares at least one of them.
@@ -44,40 +43,19 @@ MAX_POSTINGS = 2000
 POSTING_MIN_DF = 1000
 # A story's centroid keeps its heaviest terms only.
 CENTROID_TERMS = 300
-PARTS = ("all", "lead", "headline")
-
-
-class Vectors(NamedTuple):
-    """An article as term ids (sorted) and the count of each in the headline (row 0) and in
-    the lead (row 1): two small arrays, from which each vector is computed when needed."""
-
-    ids: np.ndarray  # int32
-    counts: np.ndarray  # uint8, shape (2, len(ids))
-
-    def part(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        """Term ids and 1 + log(count) weights of the whole ("all": the headline counted
-        TITLE_WEIGHT times, and the lead), or of the "headline" or the "lead" alone."""
-        if name == "all":
-            return self.ids, _tf(self.counts)
-        counts = self.counts[0 if name == "headline" else 1]
-        keep = counts > 0
-        return self.ids[keep], 1.0 + np.log(counts[keep].astype(np.float32))
-
-
-def _tf(counts: np.ndarray) -> np.ndarray:
-    return 1.0 + np.log(TITLE_WEIGHT * counts[0].astype(np.float32) + counts[1])
+PARTS = ("all", "long", "lead", "headline")
 
 
 class _Doc:
-    __slots__ = ("key", "event", "at", "vectors", "tf")
+    __slots__ = ("key", "event", "at", "vectors", "ids", "tf")
 
     def __init__(self, key: int, event: int, at: float, vectors: Vectors):
         self.key = key  # article id
         self.event = event  # story id
         self.at = at  # publication (else first-seen) time, seconds since the epoch
         self.vectors = vectors
-        # the term weights of the whole ("all"), kept: every look-up scores them
-        self.tf = _tf(vectors.counts)
+        # the whole ("all") as ids and weights, kept: every look-up scores them
+        self.ids, self.tf = vectors.part("all")
 
 
 class _Language:
@@ -146,6 +124,8 @@ class EventIndex:
         }
         self._members: dict[int, int] = {}
         self._scratch = np.zeros(4096, np.float32)
+        self._numeric = np.zeros(4096, bool)  # term id -> is a number
+        self._numeric_known = 0
 
     def __len__(self) -> int:
         return len(self._where)
@@ -163,33 +143,49 @@ class EventIndex:
         for lang in self._langs.values():
             total += lang.df.nbytes + lang.log_df.nbytes
             total += sum(
-                sum(a.nbytes for a in d.vectors) + d.tf.nbytes + 400 for d in lang.docs.values()
+                sum(a.nbytes for a in d.vectors) + d.ids.nbytes + d.tf.nbytes + 400
+                for d in lang.docs.values()
             )
             total += sum(p.itemsize * len(p) + 80 for p in lang.postings.values())
         for cents in self._centroids.values():
             total += sum(i.nbytes + w.nbytes + 150 for i, w in cents.values())
         return total + 90 * len(self._vocab) + self._scratch.nbytes
 
-    def vector(self, counts: Counter) -> tuple[np.ndarray, np.ndarray]:
-        """Term counts as sorted term ids and their 1 + log(count) weights."""
+    def vectors(self, head: Counter, lead: Counter, body: Counter | None = None) -> Vectors:
+        """An article's vectors from the term counts of its headline, its lead and the body
+        after the lead."""
         vocab = self._vocab
         get = vocab.setdefault
-        ids = np.fromiter((get(t, len(vocab)) for t in counts), np.int32, len(counts))
-        tf = np.fromiter(counts.values(), np.float32, len(counts))
-        order = np.argsort(ids)
-        return ids[order], 1.0 + np.log(tf[order])
-
-    def vectors(self, head: Counter, lead: Counter) -> Vectors:
-        """An article's vectors from the term counts of its headline and of its lead."""
-        vocab = self._vocab
-        get = vocab.setdefault
-        terms = list(dict.fromkeys([*head, *lead]))
+        body = body or Counter()
+        terms = list(dict.fromkeys([*head, *lead, *body]))
         ids = np.fromiter((get(t, len(vocab)) for t in terms), np.int32, len(terms))
-        counts = np.zeros((2, len(terms)), np.uint8)
-        counts[0] = np.minimum([head.get(t, 0) for t in terms], 255)
-        counts[1] = np.minimum([lead.get(t, 0) for t in terms], 255)
+        counts = np.zeros((3, len(terms)), np.uint8)
+        for row, part in enumerate((head, lead, body)):
+            counts[row] = np.minimum([part.get(t, 0) for t in terms], 255)
+        if len(vocab) > self._numeric_known:  # new terms: note which ones are numbers
+            if len(vocab) > len(self._numeric):
+                grown = np.zeros(max(len(vocab), 2 * len(self._numeric)), bool)
+                grown[: len(self._numeric)] = self._numeric
+                self._numeric = grown
+            new = ids >= self._numeric_known
+            self._numeric[ids[new]] = [terms[i][0] == "#" for i in np.flatnonzero(new)]
+            self._numeric_known = len(vocab)
         order = np.argsort(ids)
         return Vectors(ids[order], np.ascontiguousarray(counts[:, order]))
+
+    def numbers(self, ids: np.ndarray) -> np.ndarray:
+        """Those of these term ids that are numbers (``#`` terms)."""
+        return ids[self._numeric[ids]]
+
+    def event_numbers(self, language: str | None, event: int) -> np.ndarray:
+        """The numbers among an event's terms (its article's, or its long centroid's)."""
+        solo = self._solo.get(event)
+        if solo is not None:
+            lang = self._langs.get(_lang(language))
+            doc = lang.docs.get(solo) if lang is not None else None
+            return self.numbers(doc.vectors.ids) if doc is not None else np.zeros(0, np.int32)
+        cent = self._centroids["long"].get(event)
+        return self.numbers(cent[0]) if cent is not None else np.zeros(0, np.int32)
 
     def candidates(
         self,
@@ -235,9 +231,9 @@ class EventIndex:
             return []
         qw = tf * lang.idf(ids)
         qw /= np.sqrt(np.dot(qw, qw)) or 1.0
-        cat = np.concatenate([d.vectors.ids for d in cands])
+        cat = np.concatenate([d.ids for d in cands])
         w = np.concatenate([d.tf for d in cands]) * lang.idf(cat)
-        starts = np.cumsum([0] + [len(d.vectors.ids) for d in cands[:-1]])
+        starts = np.cumsum([0] + [len(d.ids) for d in cands[:-1]])
         norms = np.sqrt(np.add.reduceat(w * w, starts))
         # the query as a dense vector over the vocabulary: one gather scores every candidate
         dense = self._dense(len(self._vocab))
@@ -260,9 +256,11 @@ class EventIndex:
         lang.docs[key] = _Doc(key, event, at, vectors)
         self._where[key] = code
         heapq.heappush(self._times, (at, key))
-        # a term this common is never looked up (see PROBE_MAX_DF): no posting for it
+        # a term this common is never looked up (see PROBE_MAX_DF): no posting for it;
+        # look-ups probe with the whole's terms only
         cap = max(POSTING_MIN_DF, PROBE_MAX_DF * len(lang.docs))
-        rare = ids[lang.df_of(ids) <= cap]
+        whole = lang.docs[key].ids
+        rare = whole[lang.df_of(whole) <= cap]
         lang.count(ids, 1)
         postings = lang.postings
         for tid in rare.tolist():
