@@ -21,6 +21,7 @@ newswatch did before the event level. Shipped defaults are what is reported; ``-
 prints a tuned run beside it.
 
 Run: .venv/bin/python bench/bench_stories.py [--threshold 0.3]
+     .venv/bin/python bench/bench_stories.py --scale 100000   (throughput, CPU per article)
 """
 
 from __future__ import annotations
@@ -209,7 +210,19 @@ def run(label: str, settings: DedupeSettings, tmp: Path, sem, clusters) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threshold", type=float, help="also run with this event_threshold")
+    ap.add_argument(
+        "--scale",
+        type=int,
+        metavar="N",
+        help="instead: store N synthetic articles (bench_dedupe's generator) and print the "
+        "story assignment rate and CPU per article (see bench/stories_scale.py)",
+    )
+    ap.add_argument("--baseline", type=int, default=10_000, help="with --scale: baseline size")
     args = ap.parse_args()
+    if args.scale:
+        from stories_scale import run_scale
+
+        return run_scale(args.scale, args.baseline)
     if not (PAIRS.is_file() and CLUSTERS.is_file()):
         return results.skip(BENCH, f"{PAIRS} or {CLUSTERS} not found (corpora not in a clone)")
     sem, clusters = semeval(), ecb()

@@ -80,33 +80,56 @@ def _tokens(
     With ``mark``, the list ends with one int: how many of its terms come from the first
     ``mark`` words."""
     out: list = []
-    first = True
     cut = None
+    known = _known_words(stop)
     for i, (punct, tok) in enumerate(_TOKEN.findall(text)[:limit]):
         if i == mark:
             cut = len(out)
-        if tok.isdigit():
-            if len(tok) >= 2:  # a lone digit says nothing
-                out.append("#" + tok)
-        elif not tok.isascii() and _CJK.search(tok):
-            # CJK runs are read as overlapping character bigrams
-            out.extend(tok[i : i + 2] for i in range(max(1, len(tok) - 1)))
-        else:
-            low = tok.lower()
-            if len(low) >= 2 and low not in stop:
-                stem = low[:PREFIX]
-                out.append(stem)
-                if (
-                    names
-                    and not first
-                    and tok[0].isupper()
-                    and not (punct and punct[-1] in _STARTERS)
-                ):
-                    out.append("@" + stem)
-        first = False
+        terms = known.get(tok)
+        if terms is None:
+            terms = known[tok] = _terms_of(tok, stop)
+        if not terms:
+            continue
+        name = terms[-1]  # a word's "@" term (not a term of the text itself), else None
+        if name is None:
+            out.extend(terms[:-1])
+            continue
+        out.append(terms[0])
+        if names and i and not (punct and punct[-1] in _STARTERS):
+            out.append(name)
     if mark is not None:
         out.append(len(out) if cut is None else cut)
     return out
+
+
+def _terms_of(tok: str, stop: frozenset[str]) -> tuple:
+    """The terms one token gives, then the ``@`` term it gives where it is capitalised
+    inside a sentence (None if it can name nothing): ``#`` and a number of 2 digits or
+    more, CJK bigrams, or a word's stem unless it is a stop word or a single letter; ()
+    when it gives no term."""
+    if tok.isdigit():
+        return ("#" + tok, None) if len(tok) >= 2 else ()  # a lone digit says nothing
+    if not tok.isascii() and _CJK.search(tok):
+        # CJK runs are read as overlapping character bigrams
+        return (*(tok[k : k + 2] for k in range(max(1, len(tok) - 1))), None)
+    low = tok.lower()
+    if len(low) < 2 or low in stop:
+        return ()
+    stem = low[:PREFIX]
+    return (stem, "@" + stem if tok[0].isupper() else None)
+
+
+# token -> its terms, per stop-word list: most tokens of an article are words seen before,
+# and looking them up is several times cheaper than lower-casing, testing and cutting them
+_KNOWN: dict[frozenset[str], dict[str, tuple]] = {}
+KNOWN_WORDS = 200_000  # per language; the table starts again when it is full
+
+
+def _known_words(stop: frozenset[str]) -> dict[str, tuple]:
+    known = _KNOWN.get(stop)
+    if known is None or len(known) > KNOWN_WORDS:
+        known = _KNOWN[stop] = {}
+    return known
 
 
 class Vectors(NamedTuple):

@@ -37,8 +37,8 @@ from crawler.event_terms import Vectors
 PROBE_TERMS = 12
 # A term in more than this share of the index's articles is no use for finding candidates.
 PROBE_MAX_DF = 0.02
-MAX_CANDIDATES = 32
-MAX_POSTINGS = 2000
+MAX_CANDIDATES = 16
+MAX_POSTINGS = 1000
 # Every term gets a posting while the index is small (the frequencies say little yet).
 POSTING_MIN_DF = 1000
 # A story's centroid keeps its heaviest terms only.
@@ -159,9 +159,12 @@ class EventIndex:
         body = body or Counter()
         terms = list(dict.fromkeys([*head, *lead, *body]))
         ids = np.fromiter((get(t, len(vocab)) for t in terms), np.int32, len(terms))
+        where = {t: i for i, t in enumerate(terms)}
         counts = np.zeros((3, len(terms)), np.uint8)
         for row, part in enumerate((head, lead, body)):
-            counts[row] = np.minimum([part.get(t, 0) for t in terms], 255)
+            if part:
+                cols = [where[t] for t in part]
+                counts[row, cols] = np.minimum(np.fromiter(part.values(), np.int64, len(part)), 255)
         if len(vocab) > self._numeric_known:  # new terms: note which ones are numbers
             if len(vocab) > len(self._numeric):
                 grown = np.zeros(max(len(vocab), 2 * len(self._numeric)), bool)
