@@ -49,6 +49,21 @@ def test_many_distinct_accents_in_ascii_text():
     assert fold(text[: len(PAD) * 4 + 20]) == _by_table(text[: len(PAD) * 4 + 20])
 
 
+def test_a_folded_character_is_not_folded_again():
+    # "⁻" folds to "−", which itself folds to "-"; "῭" to "`", which folds to "'": each
+    # position is folded once, however many of them one text holds.
+    for pad in (PAD, "Новости дня " * 20):
+        text = f"{pad} ⁻ − ` ῭ ₋ {pad}"
+        assert fold(text) == _by_table(text)
+
+
+def test_text_mostly_outside_ascii_folds_like_the_table():
+    text = "Ο ΠΡΟΕΔΡΟΣ ΕΙΠΕ ΣΤΗΝ ΑΘΗΝΑ. Президент заявил: «Россия — Σ» 𐐀𐐨 Ｗ " * 10
+    assert fold(text) == _by_table(text)
+    many = "".join(map(chr, range(0x400, 0x500))) + " Москва " * 5
+    assert fold(many) == _by_table(many)
+
+
 def test_offsets_hold_for_text_outside_the_table():
     text = f"{PAD}東京 and 𐐀𐐨 {PAD}"
     assert len(fold(text)) == len(text)
