@@ -27,7 +27,8 @@ match the real tier of the report year the text cites is printed beside it: they
 count as wrong. So is how many wrong ones the matcher read from a formula alone (its
 ``basis`` "formula", the weaker reading), and the verdicts on the whole field as the
 Factbook prints it, heading included (``tier_rating_text``): there the heading and a
-formula of another year's report meet, and the matcher says nothing.
+formula of another year's report meet, and the matcher says nothing. Last, every statement
+is checked against map_tiers.csv for the report year it states itself.
 
     .venv/bin/python bench/tiers_real.py [--show wrong|silent|all]
 """
@@ -126,6 +127,9 @@ def figures(matcher: Matcher | None = None, path: Path = PATH) -> dict | None:
         f["wrong, real tier of the cited year"] = 0
         f["wrong by formula"] = 0
     out["whole field"] = {"total": 0, "right": 0, "wrong": 0, "silent": 0}
+    # Every statement against map_tiers.csv for the report year it states (an independent
+    # record; statements with no year, or a year the map lacks, are not judged).
+    out["by map"] = {"judged": 0, "agree": 0, "disagree": []}
     for row in rows(path):
         body = row["tier_rating_body"]
         statements = matcher.match("", body).tiers
@@ -140,6 +144,15 @@ def figures(matcher: Matcher | None = None, path: Path = PATH) -> dict | None:
             f["wrong, real tier of the cited year"] += 1
         if verdict == "wrong" and all(t.basis == "formula" for t in statements):
             f["wrong by formula"] += 1
+        by_map = out["by map"]
+        for t in statements:
+            known = real.get((t.country, t.year)) if t.year else None
+            if known:
+                by_map["judged"] += 1
+                if known == t.tier:
+                    by_map["agree"] += 1
+                else:
+                    by_map["disagree"].append((row["factbook_year"], t, known))
         # The whole field as the Factbook prints it, heading included ("Tier 2 Watch List -
         # the Government of ..."): the heading and a formula of another year's report
         # disagree there, and the reader says nothing.
@@ -195,6 +208,15 @@ def main(matcher: Matcher | None = None, show: str | None = None) -> None:
     print(
         f"  wrong tiers anywhere: {wrong} (in words: {wrong - by_formula}, from a formula "
         f"alone: {by_formula}); wrong report years: {years_wrong}"
+    )
+    m = figs["by map"]
+    print(
+        f"  against map_tiers.csv for the year each statement states: {m['judged']} judged, "
+        f"{m['agree']} agree, {len(m['disagree'])} disagree"
+        + "".join(
+            f"\n    Factbook {fy}: {t.country} {t.tier} ({t.year}, {t.basis}); map: {known}"
+            for fy, t, known in m["disagree"]
+        )
     )
     w = figs["whole field"]
     print(
