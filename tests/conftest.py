@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -23,7 +24,12 @@ hypothesis_settings.load_profile("suite")
 
 
 def pytest_configure(config):
-    """Markers of the shared test set-up (``slow`` is registered in pyproject.toml)."""
+    """Markers of the shared test set-up (``slow`` is registered in pyproject.toml), and the
+    derived-data cache (alerts/cache.py) in the system's temporary folder instead of the
+    user's home: the suite writes nothing outside temporary folders, and its in-process
+    tests and the processes it launches (which inherit the environment) share one cache."""
+    cache = Path(tempfile.gettempdir()) / f"newswatch-test-cache-{os.getuid()}"
+    os.environ.setdefault("NEWSWATCH_CACHE", str(cache))
     config.addinivalue_line(
         "markers",
         "install: builds the wheel and installs it into a fresh venv (a minute; `make test` "
