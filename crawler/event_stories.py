@@ -129,11 +129,19 @@ class EventLinker:
             vector = self.vector(title, body, language)
             self.add(aid, story, vector, language, article_time(published, fetched))
 
-    def vector(self, title: str | None, text: str | None, language: str | None) -> Vectors | None:
-        """What an article is compared by (None when the event level is off)."""
+    def vector(
+        self,
+        title: str | None,
+        text: str | None,
+        language: str | None,
+        *,
+        words: list[str] | None = None,
+    ) -> Vectors | None:
+        """What an article is compared by (None when the event level is off); ``words``:
+        the text's normalized words if the caller has them (see headline_lead_body)."""
         if not self.enabled:
             return None
-        return self.index.vectors(*headline_lead_body(title, text, language))
+        return self.index.vectors(*headline_lead_body(title, text, language, words=words))
 
     def find(
         self,

@@ -12,6 +12,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from crawler.fingerprints import tokens
+
 # The lead: headline plus this many words of the text (see the module docstring).
 LEAD_WORDS = 80
 # The body read for the second, longer view of an article: its first this many words.
@@ -45,22 +47,39 @@ def headline_and_lead(
     title: str | None, text: str | None, language: str | None
 ) -> tuple[Counter, Counter]:
     """The term counts of the headline and of the lead, apart."""
-    head, lead, _ = headline_lead_body(title, text, language, body_words=LEAD_WORDS)
+    stop = stop_words(language)
+    head = Counter(_tokens(title or "", stop, 60, names=False))
+    # the lead is at the start: no need to scan a long text to its end
+    lead = Counter(_tokens((text or "")[: LEAD_WORDS * 12], stop, LEAD_WORDS, names=True))
     return head, lead
 
 
 def headline_lead_body(
-    title: str | None, text: str | None, language: str | None, *, body_words: int = BODY_WORDS
+    title: str | None,
+    text: str | None,
+    language: str | None,
+    *,
+    words: list[str] | None = None,
 ) -> tuple[Counter, Counter, Counter]:
     """The term counts of the headline, of the lead (the first ``LEAD_WORDS`` words of the
-    text) and of the body after the lead up to ``body_words`` words, apart; the text is
-    read once."""
+    text) and of the body after the lead up to ``BODY_WORDS`` words, apart.
+
+    The body is read from ``words``, the text's normalized words (``fingerprints.tokens``:
+    the reprint level has them already, furniture left out), without names: the lead gives
+    those. Passing them spares a second reading of the text."""
+    head, lead = headline_and_lead(title, text, language)
+    if words is None:
+        words = tokens(text)
     stop = stop_words(language)
-    head = Counter(_tokens(title or "", stop, 60, names=False))
-    # the lead and body are at the start: no need to scan a long text to its end
-    words = _tokens((text or "")[: body_words * 12], stop, body_words, names=True, mark=LEAD_WORDS)
-    cut = words.pop()  # where the lead's terms end (see _tokens' mark)
-    return head, Counter(words[:cut]), Counter(words[cut:])
+    known = _known_words(stop)
+    body: list[str] = []
+    for word in words[LEAD_WORDS:BODY_WORDS]:
+        terms = known.get(word)
+        if terms is None:
+            terms = known[word] = _terms_of(word, stop)
+        if terms:
+            body.extend(terms[:-1])
+    return head, lead, Counter(body)
 
 
 # Each word with the punctuation in front of it (after a capital, that says whether the

@@ -125,7 +125,6 @@ class EventIndex:
         self._members: dict[int, int] = {}
         self._scratch = np.zeros(4096, np.float32)
         self._numeric = np.zeros(4096, bool)  # term id -> is a number
-        self._numeric_known = 0
 
     def __len__(self) -> int:
         return len(self._where)
@@ -156,25 +155,32 @@ class EventIndex:
         after the lead."""
         vocab = self._vocab
         get = vocab.setdefault
-        body = body or Counter()
-        terms = list(dict.fromkeys([*head, *lead, *body]))
-        ids = np.fromiter((get(t, len(vocab)) for t in terms), np.int32, len(terms))
-        where = {t: i for i, t in enumerate(terms)}
-        counts = np.zeros((3, len(terms)), np.uint8)
-        for row, part in enumerate((head, lead, body)):
-            if part:
-                cols = [where[t] for t in part]
-                counts[row, cols] = np.minimum(np.fromiter(part.values(), np.int64, len(part)), 255)
-        if len(vocab) > self._numeric_known:  # new terms: note which ones are numbers
-            if len(vocab) > len(self._numeric):
-                grown = np.zeros(max(len(vocab), 2 * len(self._numeric)), bool)
-                grown[: len(self._numeric)] = self._numeric
-                self._numeric = grown
-            new = ids >= self._numeric_known
-            self._numeric[ids[new]] = [terms[i][0] == "#" for i in np.flatnonzero(new)]
-            self._numeric_known = len(vocab)
-        order = np.argsort(ids)
-        return Vectors(ids[order], np.ascontiguousarray(counts[:, order]))
+        parts = (head, lead, body or Counter())
+        # every term of each part gets its id (new terms the next free one)
+        tids = [[get(t, len(vocab)) for t in part] for part in parts]
+        flat = np.fromiter((i for p in tids for i in p), np.int32, sum(map(len, tids)))
+        ids, where = np.unique(flat, return_inverse=True)
+        counts = np.zeros((3, len(ids)), np.uint8)
+        start = 0
+        for row, part in enumerate(parts):
+            end = start + len(part)
+            counts[row, where[start:end]] = np.minimum(
+                np.fromiter(part.values(), np.int64, len(part)), 255
+            )
+            start = end
+        if len(vocab) > len(self._numeric):
+            grown = np.zeros(max(len(vocab), 2 * len(self._numeric)), bool)
+            grown[: len(self._numeric)] = self._numeric
+            self._numeric = grown
+        # note which terms are numbers (again for known ones: cheaper than telling them apart)
+        numeric = [
+            i
+            for part, pid in zip(parts, tids, strict=True)
+            for t, i in zip(part, pid, strict=True)
+            if t[0] == "#"
+        ]
+        self._numeric[numeric] = True
+        return Vectors(ids.astype(np.int32), counts)
 
     def numbers(self, ids: np.ndarray) -> np.ndarray:
         """Those of these term ids that are numbers (``#`` terms)."""

@@ -21,8 +21,9 @@ from crawler import times
 from crawler.archive import write
 from crawler.config import DedupeSettings
 from crawler.event_stories import EventLinker, article_time, without_furniture
+from crawler.event_terms import BODY_WORDS
 from crawler.events import EventIndex
-from crawler.fingerprints import fingerprint, paragraphs
+from crawler.fingerprints import Paragraphs, fingerprint, paragraphs
 from crawler.minhash import Signer, sign_article
 from crawler.neardup import NearDuplicateIndex
 from crawler.signatures import load_index, save_signatures
@@ -127,8 +128,11 @@ class StoryAssigner:
         at = article_time(published_at, seen_at)
         vector = None
         if story_id is None:
-            body = without_furniture(text or summary, index.boilerplate(parsed.hashes))
-            vector = self.events.vector(title, body, language)
+            furniture = index.boilerplate(parsed.hashes)
+            body = without_furniture(text or summary, furniture)
+            vector = self.events.vector(
+                title, body, language, words=_first_words(parsed, furniture)
+            )
             story_id = self.events.find(
                 vector, language, at, accept=lambda story: self._other_outlet(story, source)
             )
@@ -271,6 +275,18 @@ class StoryAssigner:
             sources.append(source)
         changes["sources"] = json.dumps(list(dict.fromkeys(sources)))
         self.db["stories"].update(story_id, changes)
+
+
+def _first_words(parsed: Paragraphs, skip: np.ndarray) -> list[str]:
+    """The first ``BODY_WORDS`` words of a text as the reprint level read them, furniture
+    left out: what the event level reads the body from (the text is not read again)."""
+    words: list[str] = []
+    for paragraph, furniture in zip(parsed.words, skip.tolist(), strict=True):
+        if not furniture:
+            words.extend(paragraph)
+            if len(words) >= BODY_WORDS:
+                break
+    return words
 
 
 @dataclass
