@@ -196,8 +196,23 @@ def run(label: str, settings: DedupeSettings, tmp: Path, sem, clusters) -> dict:
         f"  SemEval cross-language pairs: precision {cross['precision']:.3f} recall "
         f"{cross['recall']:.3f} ({cross['tp']} of {cross['positives']}, {cross['fp']} wrong)"
     )
+    # two halves (pairs by position in the file; topics odd and even): a setting chosen on
+    # the whole set should hold on each half, not on one only
+    for half in (0, 1):
+        h = pair_scores(story, pairs[half::2], True)
+        print(
+            f"    half {half + 1} of the pairs: same-language precision {h['precision']:.3f} "
+            f"recall {h['recall']:.3f} ({h['tp']} of {h['positives']}, {h['fp']} wrong)"
+        )
     story = store(clusters, settings, tmp, f"ecb-{label}")
     c = cluster_scores(story, clusters)
+    for half in (0, 1):
+        h = cluster_scores(story, [d for d in clusters if d["topic"] % 2 == half])
+        print(
+            f"    {('even', 'odd')[half]} topics: B-cubed precision {h['b3_precision']:.3f} "
+            f"recall {h['b3_recall']:.3f} F1 {h['b3_f1']:.3f}; pairwise precision "
+            f"{h['pair_precision']:.3f} over {h['pairs_joined']} joined pairs"
+        )
     print(
         f"  ECB+: B-cubed precision {c['b3_precision']:.3f} recall {c['b3_recall']:.3f} "
         f"F1 {c['b3_f1']:.3f} (target >= 0.8); pairwise precision within topics "
