@@ -127,11 +127,16 @@ class HealthSettings(StrictModel):
 
 
 class GazetteerSettings(StrictModel):
-    """User additions to the country gazetteer: extra aliases per ISO code, and the
-    opt-in city gazetteer for every watch."""
+    """How the matcher reads places and tiers: extra aliases per ISO code, the opt-in city
+    gazetteer for every watch, and the opt-in tiers read from a formula alone."""
 
     aliases: dict[str, list[str]] = {}
     cities: bool = False
+    #: Tier statements read from the TIP report's minimum-standards formula alone ("does not
+    #: fully comply ... and is not making significant efforts": Tier 3). Off by default: a
+    #: later text may carry an earlier report's formula under another tier, and nothing in
+    #: the text tells (a wrong tier is worse than none). Statements in words are the same.
+    tier_formulas: bool = False
 
     @field_validator("aliases")
     @classmethod

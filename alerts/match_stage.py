@@ -70,6 +70,7 @@ def store_result(
             "tier": t.tier,
             "year": t.year or year,
             "sentence": t.sentence,
+            "basis": t.basis,
         }
         for t in result.tiers
     ]
@@ -187,15 +188,19 @@ def matched_articles(db: Database, watches: list[str], since: str | None = None)
         yield {**row, "watches": sorted(row["watches"].split(chr(31)))}
 
 
-def tier_history(db: Database, country: str) -> list[dict]:
-    """A country's tier statements by year, with the article each came from."""
+def tier_history(db: Database, country: str, *, formulas: bool = False) -> list[dict]:
+    """A country's tier statements by year, with the article each came from and how the
+    text states the tier (``basis``: "words", "formula", or None when stored before it was
+    recorded). Statements read from a formula alone only with ``formulas`` (the
+    ``[gazetteer] tier_formulas`` setting): a config that turns it off stops showing those
+    stored while it was on."""
     ensure(db)
     rows = db.query(
-        """
-        SELECT t.year, t.tier, t.sentence, a.id AS article_id, a.title, a.source, a.url,
-               a.published_at
+        f"""
+        SELECT t.year, t.tier, t.basis, t.sentence, a.id AS article_id, a.title, a.source,
+               a.url, a.published_at
         FROM tier_statements t JOIN articles a ON a.id = t.article_id
-        WHERE t.country = ?
+        WHERE t.country = ? {"" if formulas else "AND t.basis IS NOT 'formula'"}
         ORDER BY t.year IS NULL, t.year, t.tier, a.published_at, a.id
         """,
         [country],
@@ -250,7 +255,10 @@ def result_json(article_id: object, result: MatchResult) -> dict:
         "id": article_id,
         "countries": result.countries,
         "watches": result.watches,
-        "tiers": [{"country": t.country, "tier": t.tier, "year": t.year} for t in result.tiers],
+        "tiers": [
+            {"country": t.country, "tier": t.tier, "year": t.year, "basis": t.basis}
+            for t in result.tiers
+        ],
         "terms": [[term, start, end] for term, start, end in result.terms],
     }
     if result.stopped:

@@ -128,10 +128,17 @@ def _word_head(folded: str, start: int) -> str:
 class Matcher:
     """A compiled watchlist: build once with :meth:`compile`, then :meth:`match` per article."""
 
-    def __init__(self, gaz: Gazetteer, watches: list[_Watch], cities: bool = False):
+    def __init__(
+        self,
+        gaz: Gazetteer,
+        watches: list[_Watch],
+        cities: bool = False,
+        tier_formulas: bool = False,
+    ):
         self.gazetteer = gaz
         self.watches = watches
         self.cities = cities  # city-implied countries count for every watch and the result
+        self.tier_formulas = tier_formulas  # tiers read from a formula alone (opt-in)
         entries: dict[str, list[tuple[str, object]]] = {}
         for n in gaz.names:
             entries.setdefault(n.pattern, []).append(("c", n))
@@ -174,14 +181,17 @@ class Matcher:
         term_sets: Mapping[str, list[str]] | None = None,
         aliases: Mapping[str, list[str]] | None = None,
         cities: bool = False,
+        tier_formulas: bool = False,
     ) -> Matcher:
         """Build the matcher for ``watches``; raises QueryError or GazetteerError.
 
         ``cities`` turns the city gazetteer on for everything; a watch with ``cities`` set
-        turns it on for that watch alone."""
+        turns it on for that watch alone. ``tier_formulas`` gives tier statements read from
+        the report's minimum-standards formula alone (see ``tiers.find``)."""
         compiled = [_compile_watch(w, term_sets or {}) for w in watches]
         with_cities = cities or any(w.cities for w in compiled)
-        return cls(gazetteer.build(aliases, cities=with_cities), compiled, cities)
+        gaz = gazetteer.build(aliases, cities=with_cities)
+        return cls(gaz, compiled, cities, tier_formulas)
 
     def match(
         self,
@@ -220,7 +230,9 @@ class Matcher:
                 continue
             if got is not None:
                 fired[w.name] = got
-        statements = tiers.find(doc, folded, named, triggered=triggered)
+        statements = tiers.find(
+            doc, folded, named, triggered=triggered, formulas=self.tier_formulas
+        )
         return MatchResult(
             codes, terms, list(fired), statements, fired, stopped=stopped, country_spans=countries
         )

@@ -150,6 +150,14 @@ def m004_story_changes(db: Database) -> None:
     )
 
 
+@migrations()
+def m005_tier_basis(db: Database) -> None:
+    """How a tier statement's text states the tier: "words" (it names the tier) or "formula"
+    (only the report's minimum-standards formula gives it; stored only with ``[gazetteer]
+    tier_formulas``). Statements stored before keep NULL: not recorded."""
+    db.execute("ALTER TABLE tier_statements ADD COLUMN basis TEXT")
+
+
 def open_archive(path: str | Path, *, migrate: bool = True, create: bool = True) -> Database:
     """Open the archive with the crawler's tables and this package's, both up to date
     (without ``create``, a missing archive is an ArchiveError and nothing is made)."""

@@ -16,7 +16,11 @@ def compile_matcher(cfg: Any):
     from alerts.matcher import Matcher
 
     return Matcher.compile(
-        cfg.watches, cfg.term_sets, cfg.gazetteer.aliases, cities=cfg.gazetteer.cities
+        cfg.watches,
+        cfg.term_sets,
+        cfg.gazetteer.aliases,
+        cities=cfg.gazetteer.cities,
+        tier_formulas=cfg.gazetteer.tier_formulas,
     )
 
 

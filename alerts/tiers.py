@@ -267,6 +267,7 @@ def find(
     countries: list[tuple[int, int, str]],
     *,
     triggered: bool | None = None,
+    formulas: bool = False,
 ) -> list[TierStatement]:
     """Tier statements in ``doc``; ``countries`` are its country hits (start, end, code).
 
@@ -280,6 +281,11 @@ def find(
     gives nothing, and any statement its paragraph contradicts is dropped: a wrong tier is
     worse than none. The year is the report's only when the text ties it to the report.
     ``triggered`` says whether ``folded`` holds one of TRIGGERS, when the caller knows.
+
+    A tier read from a formula alone (basis "formula") is given only with ``formulas``
+    (``[gazetteer] tier_formulas``): a later text may carry an earlier report's formula
+    under another placement, and nothing in the text tells. Without it the formulas still
+    veto the words they contradict, so the statements in words are the same either way.
     """
     if triggered is None:
         triggered = any(t in folded for t in TRIGGERS)
@@ -380,4 +386,8 @@ def find(
     tiers: dict[tuple[str, int | None], set[str]] = {}
     for t in out.values():
         tiers.setdefault((t.country, t.year), set()).add(t.tier)
-    return [t for t in out.values() if len(tiers[(t.country, t.year)]) == 1]
+    return [
+        t
+        for t in out.values()
+        if len(tiers[(t.country, t.year)]) == 1 and (formulas or t.basis == "words")
+    ]

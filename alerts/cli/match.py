@@ -99,7 +99,11 @@ def compile_watches(cfg: Any, only: tuple[str, ...] = ()):
         chosen = [w for w in cfg.watches if w.name in only]
     try:
         return Matcher.compile(
-            chosen, cfg.term_sets, cfg.gazetteer.aliases, cities=cfg.gazetteer.cities
+            chosen,
+            cfg.term_sets,
+            cfg.gazetteer.aliases,
+            cities=cfg.gazetteer.cities,
+            tier_formulas=cfg.gazetteer.tier_formulas,
         )
     except GazetteerError as e:
         raise click.ClickException(str(e)) from None

@@ -17,7 +17,10 @@ def tiers(obj: Context, country: str, as_json: bool) -> None:
     """A country's TIP tier placements by year, with the articles that stated them.
 
     COUNTRY is an ISO code (AZ) or a name in any supported language (Azerbaijan). With
-    --json, one line per statement: {"country", "year", "tier", "source", "title", "url", ...}.
+    --json, one line per statement: {"country", "year", "tier", "basis", "source", "title",
+    "url", ...}; "basis" is "words" when the text names the tier, "formula" when only the
+    report's minimum-standards formula gives it (listed only with [gazetteer] tier_formulas
+    = true), null for statements stored before it was recorded.
     """
     from alerts import gazetteer, match_stage
 
@@ -25,7 +28,8 @@ def tiers(obj: Context, country: str, as_json: bool) -> None:
     code = gaz.lookup(country)
     if code is None:
         raise click.BadParameter(f"unknown country {country!r}", param_hint="COUNTRY")
-    rows = match_stage.tier_history(obj.open_archive(), code)
+    formulas = obj.config.gazetteer.tier_formulas
+    rows = match_stage.tier_history(obj.open_archive(), code, formulas=formulas)
     if as_json:
         output.json_lines({"country": code, **r} for r in rows)
         return

@@ -1,4 +1,5 @@
-"""Fixtures for the matching tests: the labelled set and one matcher on the default watchlist."""
+"""Fixtures for the matching tests: the labelled set and matchers on the default watchlist
+(as shipped, and with the opt-in tier readings from a formula alone)."""
 
 from __future__ import annotations
 
@@ -23,3 +24,10 @@ def default_matcher(default_config) -> Matcher:
     """The default watchlist, compiled once for the session."""
     cfg = default_config
     return Matcher.compile(cfg.watches, cfg.term_sets, cfg.gazetteer.aliases)
+
+
+@pytest.fixture(scope="session")
+def formula_matcher(default_config) -> Matcher:
+    """The default watchlist with ``[gazetteer] tier_formulas = true`` (off as shipped)."""
+    cfg = default_config
+    return Matcher.compile(cfg.watches, cfg.term_sets, cfg.gazetteer.aliases, tier_formulas=True)

@@ -31,9 +31,12 @@ def _tiers(result) -> set[str]:
     return {f"{t.country}:{t.tier}" for t in result.tiers}
 
 
-def _expected_tiers(article: dict) -> tuple[set[str], dict[str, int]]:
+def _expected_tiers(article: dict, formulas: bool = False) -> tuple[set[str], dict[str, int]]:
+    """The statements an article gives: ``tiers`` as shipped, plus ``formula_tiers`` (read
+    from a minimum-standards formula alone) with ``[gazetteer] tier_formulas``."""
     tiers, years = set(), {}
-    for spec in article.get("tiers", []):
+    specs = article.get("tiers", []) + (article.get("formula_tiers", []) if formulas else [])
+    for spec in specs:
         parts = spec.split(":")
         tiers.add(f"{parts[0]}:{parts[1]}")
         if len(parts) == 3:
@@ -56,6 +59,26 @@ def test_labelled_article(default_matcher, article):
     assert _tiers(result) == tiers, article["rule"]
     for t in result.tiers:
         assert t.year == years.get(f"{t.country}:{t.tier}"), article["rule"]
+
+
+@pytest.mark.parametrize("article", ARTICLES, ids=[a["id"] for a in ARTICLES])
+def test_labelled_article_with_tier_formulas(formula_matcher, article):
+    """With the opt-in: the same countries and watches, the statements in words unchanged,
+    and the ones read from a formula alone (basis "formula") added."""
+    result = formula_matcher.match(article["title"], article["text"])
+    assert sorted(result.countries) == sorted(article["countries"]), article["rule"]
+    assert sorted(result.watches) == sorted(article["watches"]), article["rule"]
+    tiers, years = _expected_tiers(article, formulas=True)
+    assert _tiers(result) == tiers, article["rule"]
+    by_formula = _expected_tiers({"formula_tiers": article.get("formula_tiers", [])}, True)[0]
+    for t in result.tiers:
+        assert t.year == years.get(f"{t.country}:{t.tier}"), article["rule"]
+        want = "formula" if f"{t.country}:{t.tier}" in by_formula else "words"
+        assert t.basis == want, article["rule"]
+
+
+def test_some_labelled_statements_need_the_formulas():
+    assert any(a.get("formula_tiers") for a in ARTICLES)
 
 
 def test_seed_article(default_matcher):

@@ -23,10 +23,11 @@ _NAMES = re.compile("|".join(CODES))
 ITEMS = getattr(tiers, "TIER_ITEMS", 2000)
 
 
-def read(doc: str) -> set[str]:
-    """The tier statements of ``doc`` as "CODE:tier[:year]", its countries found by name."""
+def read(doc: str, formulas: bool = False) -> set[str]:
+    """The tier statements of ``doc`` as "CODE:tier[:year]", its countries found by name
+    (with ``formulas``, the opt-in readings from a formula alone too)."""
     countries = [(m.start(), m.end(), CODES[m.group(0)]) for m in _NAMES.finditer(doc)]
-    found = tiers.find(doc, fold(doc), countries)
+    found = tiers.find(doc, fold(doc), countries, formulas=formulas)
     return {f"{t.country}:{t.tier}" + (f":{t.year}" if t.year else "") for t in found}
 
 
@@ -92,8 +93,10 @@ def test_repeated_headings():
 @pytest.mark.timeout(60)
 def test_formulas_in_one_sentence():
     unit = "Azerbaijan fully meets the minimum standards for the elimination of trafficking and "
-    assert read(unit.removesuffix(" and ") + ".") == {"AZ:Tier 1"}
-    assert read(unit * 30_000) == set()  # one sentence of 30,000 countries: not read
+    assert read(unit.removesuffix(" and ") + ".", formulas=True) == {"AZ:Tier 1"}
+    assert read(unit.removesuffix(" and ") + ".") == set()  # a formula alone: opt-in
+    # one sentence of 30,000 countries: not read
+    assert read(unit * 30_000, formulas=True) == set()
 
 
 @pytest.mark.timeout(60)
@@ -116,14 +119,16 @@ def test_reading_stops_after_the_item_budget():
 
 
 @pytest.mark.timeout(120)
-def test_whole_article_through_the_matcher(default_matcher):
-    """countries, watches and tiers of one long article of dense trafficking wording."""
+def test_whole_article_through_the_matcher(default_matcher, formula_matcher):
+    """countries, watches and tiers of one long article of dense trafficking wording (the
+    tier from its formulas, read with the opt-in; as shipped, none)."""
     text = (
         "The government of Azerbaijan does not fully comply with the minimum standards for "
         "the elimination of trafficking and is not making significant efforts to do so; "
         "trafficking of women and children remained a concern. "
     ) * 2_000 + "trafficking women " * 20_000
-    result = default_matcher.match("Trafficking report", text)
+    result = formula_matcher.match("Trafficking report", text)
     assert "AZ" in result.countries
     # 2,000 sentences of one country each: within the item budget, all read, one reading.
     assert [(t.country, t.tier) for t in result.tiers] == [("AZ", "Tier 3")]
+    assert default_matcher.match("Trafficking report", text).tiers == []

@@ -195,3 +195,94 @@ def test_match_archive_and_tiers_cli(write_config, cli, tmp_path):
         ("RU", "Tier 3", 2024),
     ]
     assert cli("tiers", "--config", str(path), "Atlantis").exit_code == 2
+
+
+# A tier given by the report's minimum-standards formula alone, and one in words.
+FORMULA_TEXT = (
+    "Laos does not fully comply with the minimum standards for the elimination of "
+    "trafficking and is not making significant efforts to do so, the TIP report says."
+)
+WORDS_TEXT = "Ghana was placed on Tier 2 in the TIP report."
+FORMULAS_ON = CONFIG + "\n[gazetteer]\ntier_formulas = true\n"
+
+
+def test_config_turns_formula_tiers_on_for_match_cli(write_config, cli, tmp_path):
+    """`newswatch match` prints each statement's basis; a formula alone gives a tier only
+    with ``[gazetteer] tier_formulas = true``."""
+    lines = [{"id": "f", "text": FORMULA_TEXT}, {"id": "w", "text": WORDS_TEXT}]
+    stdin = "\n".join(json.dumps(x) for x in lines) + "\n"
+
+    def tiers(config: str) -> dict:
+        path = write_config(config, name=f"{len(config)}.toml")
+        result = cli("match", "--config", str(path), "-", input=stdin)
+        assert result.exit_code == 0, result.output
+        return {o["id"]: o["tiers"] for o in map(json.loads, result.output.splitlines())}
+
+    words = [{"country": "GH", "tier": "Tier 2", "year": None, "basis": "words"}]
+    assert tiers(CONFIG) == {"f": [], "w": words}
+    assert tiers(FORMULAS_ON) == {
+        "f": [{"country": "LA", "tier": "Tier 3", "year": None, "basis": "formula"}],
+        "w": words,
+    }
+
+
+def test_config_turns_formula_tiers_on_for_the_stage_and_tiers_cli(write_config, cli, tmp_path):
+    """The daemon's and `run --once`'s matcher (stages.compile_matcher) follows the setting;
+    the archive keeps each statement's basis; `newswatch tiers` lists a formula reading
+    only while the setting is on."""
+    from alerts.stages import compile_matcher
+    from scheduler import load_config
+
+    off = load_config(write_config(CONFIG, name="off.toml"))
+    on_path = write_config(FORMULAS_ON, name="on.toml")
+    on = load_config(on_path)
+    assert (off.gazetteer.tier_formulas, on.gazetteer.tier_formulas) == (False, True)
+    articles = [("a", "Laos", FORMULA_TEXT), ("b", "Ghana", WORDS_TEXT)]
+    (tmp_path / "off").mkdir()
+    db = _archive(tmp_path / "off", articles)
+    match_pending(db, compile_matcher(off))
+    assert _rows(db, "SELECT country, tier, basis FROM tier_statements") == [
+        ("GH", "Tier 2", "words")
+    ]
+    db.conn.close()
+
+    db = _archive(tmp_path, articles)  # the archive the config names
+    assert match_pending(db, compile_matcher(on)).tier_statements == 2
+    assert _rows(db, "SELECT country, tier, basis FROM tier_statements ORDER BY id") == [
+        ("LA", "Tier 3", "formula"),
+        ("GH", "Tier 2", "words"),
+    ]
+    assert [r["basis"] for r in tier_history(db, "LA", formulas=True)] == ["formula"]
+    assert tier_history(db, "LA") == []
+    db.conn.close()
+
+    def listed(path, country: str) -> list[tuple]:
+        out = cli("tiers", "--config", str(path), country, "--json").output
+        rows = [json.loads(x) for x in out.split("\n") if x]
+        return [(r["country"], r["tier"], r["basis"]) for r in rows]
+
+    assert listed(on_path, "Laos") == [("LA", "Tier 3", "formula")]
+    off_path = write_config(CONFIG, name="off-here.toml")  # same archive, setting off
+    assert listed(off_path, "Laos") == []
+    assert listed(off_path, "Ghana") == [("GH", "Tier 2", "words")]
+
+
+def test_statements_stored_before_the_basis_keep_null(tmp_path):
+    """The migration adds the column; earlier rows keep NULL (not recorded) and stay listed."""
+    import sqlite3
+
+    from alerts import schema
+
+    db = _archive(tmp_path)
+    match_pending(db, Matcher.compile(WATCHES))
+    db.conn.execute("UPDATE tier_statements SET basis = NULL")
+    db.conn.commit()
+    assert {r["basis"] for r in tier_history(db, "RU")} == {None}
+    assert len(tier_history(db, "RU")) == 1
+    db.conn.close()
+    raw = sqlite3.connect(tmp_path / "archive.db")
+    names = [r[1] for r in raw.execute("PRAGMA table_info(tier_statements)")]
+    assert "basis" in names
+    assert schema.m005_tier_basis.__name__ in {
+        r[0] for r in raw.execute("SELECT name FROM _sqlite_migrations")
+    }

@@ -523,13 +523,42 @@ CASES = [
 ]
 
 
+# The cases whose tier only the minimum-standards formula gives: their statements are read
+# only with the opt-in ``[gazetteer] tier_formulas``; as shipped, nothing (a later text may
+# carry an earlier report's formula under another tier, and nothing in the text tells).
+FORMULA_ONLY = {
+    "formula-tier-3",
+    "formula-tier-1",
+    "year-of-another-report",
+    "es-formula-tier-3",
+    "ru-formula-tier-3",
+    "ar-formula-tier-3",
+    "de-formula-tier-3",
+    "pt-formula-tier-3",
+}
+
+
 def _got(result) -> set[str]:
     return {f"{t.country}:{t.tier}" + (f":{t.year}" if t.year else "") for t in result.tiers}
 
 
-@pytest.mark.parametrize(("text", "want"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_tier_statement(default_matcher, text, want):
-    assert _got(default_matcher.match("", text)) == want
+def test_the_formula_cases_are_cases():
+    assert {c[0] for c in CASES} >= FORMULA_ONLY
+
+
+@pytest.mark.parametrize(("name", "text", "want"), CASES, ids=[c[0] for c in CASES])
+def test_tier_statement(default_matcher, name, text, want):
+    """As shipped: every statement in words, none from a formula alone."""
+    assert _got(default_matcher.match("", text)) == (set() if name in FORMULA_ONLY else want)
+
+
+@pytest.mark.parametrize(("name", "text", "want"), CASES, ids=[c[0] for c in CASES])
+def test_tier_statement_with_formulas(formula_matcher, name, text, want):
+    """With ``tier_formulas``: the formula readings too (basis "formula"), and the statements
+    in words exactly as shipped."""
+    result = formula_matcher.match("", text)
+    assert _got(result) == want
+    assert {t.basis for t in result.tiers} <= {"formula" if name in FORMULA_ONLY else "words"}
 
 
 def test_a_statement_keeps_its_sentence(default_matcher):
@@ -541,18 +570,39 @@ def test_a_statement_keeps_its_sentence(default_matcher):
     }
 
 
-def test_the_basis_says_whether_the_words_name_the_tier(default_matcher):
+LAOS_FORMULA = (
+    "Laos does not fully comply with the minimum standards for the elimination of "
+    "trafficking and is not making significant efforts to do so."
+)
+
+
+def test_the_basis_says_whether_the_words_name_the_tier(formula_matcher):
     """A tier read from the formula alone is marked as the weaker reading ("formula")."""
 
     def basis(text: str) -> dict[str, str]:
-        return {t.country: t.basis for t in default_matcher.match("", text).tiers}
+        return {t.country: t.basis for t in formula_matcher.match("", text).tiers}
 
-    formula = (
-        "Laos does not fully comply with the minimum standards for the elimination of "
-        "trafficking and is not making significant efforts to do so."
-    )
-    assert basis(formula) == {"LA": "formula"}
+    assert basis(LAOS_FORMULA) == {"LA": "formula"}
     assert basis("Laos was placed on Tier 3 in the trafficking report.") == {"LA": "words"}
-    assert basis(formula + " Laos was placed on Tier 3 in the trafficking report.") == {
+    assert basis(LAOS_FORMULA + " Laos was placed on Tier 3 in the trafficking report.") == {
         "LA": "words"
     }
+
+
+def test_a_formula_alone_gives_no_tier_as_shipped(default_matcher):
+    """As shipped, a formula alone says nothing; the same formula with the tier in words (a
+    heading, a sentence, a move) still gives it, from the words."""
+
+    def read(text: str) -> dict[str, tuple[str, str]]:
+        return {t.country: (t.tier, t.basis) for t in default_matcher.match("", text).tiers}
+
+    assert read(LAOS_FORMULA) == {}
+    assert read("Tier 3 - " + LAOS_FORMULA) == {"LA": ("Tier 3", "words")}
+    assert read(LAOS_FORMULA + " Laos was placed on Tier 3 in the trafficking report.") == {
+        "LA": ("Tier 3", "words")
+    }
+    assert read(LAOS_FORMULA + " Laos was therefore downgraded to Tier 3.") == {
+        "LA": ("Tier 3", "words")
+    }
+    # The formula still vetoes the words it contradicts, as with the opt-in.
+    assert read(LAOS_FORMULA + " Laos was placed on Tier 2.") == {}
