@@ -143,7 +143,11 @@ def main() -> None:
     cfg = load_config(REPO / "data" / "newswatch.toml")
     t = time.perf_counter()
     matcher = Matcher.compile(
-        cfg.watches, cfg.term_sets, cfg.gazetteer.aliases, cities=cfg.gazetteer.cities
+        cfg.watches,
+        cfg.term_sets,
+        cfg.gazetteer.aliases,
+        cities=cfg.gazetteer.cities,
+        tier_formulas=cfg.gazetteer.tier_formulas,
     )
     print(f"compiled the default matcher in {time.perf_counter() - t:.2f} s")
     if not LGL.exists():
