@@ -37,7 +37,7 @@ def tiers(obj: Context, country: str, as_json: bool) -> None:
         output.line(f"no tier statements for {gaz.labels[code]} ({code})", err=True)
         return
     output.table(
-        ("year", "tier", "source", "title", "url"),
-        ((r["year"], r["tier"], r["source"], r["title"], r["url"]) for r in rows),
+        ("year", "tier", "basis", "source", "title", "url"),
+        ((r["year"], r["tier"], r["basis"], r["source"], r["title"], r["url"]) for r in rows),
         title=f"{gaz.labels[code]} ({code})",
     )

@@ -265,6 +265,8 @@ def test_config_turns_formula_tiers_on_for_the_stage_and_tiers_cli(write_config,
     off_path = write_config(CONFIG, name="off-here.toml")  # same archive, setting off
     assert listed(off_path, "Laos") == []
     assert listed(off_path, "Ghana") == [("GH", "Tier 2", "words")]
+    table = cli("tiers", "--config", str(on_path), "Laos").output
+    assert "Tier 3" in table and "formula" in table
 
 
 def test_statements_stored_before_the_basis_keep_null(tmp_path):
