@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from crawler import archive
 from crawler.config import DedupeSettings
+from crawler.event_terms import headline_lead_body
+from crawler.fingerprints import paragraphs
 from crawler.store import store_items
 from crawler.stories import StoryAssigner
 
@@ -125,3 +127,12 @@ def test_an_earthquake_elsewhere_stays_apart_after_the_story_grew(db):
 def test_without_the_event_level_the_two_reports_of_the_quake_stay_apart(db):
     got = fill(db, ["rates", "strike", "quake", "survivors"], DedupeSettings(event_threshold=0))
     assert got["survivors"][1] != got["quake"][1]
+
+
+def test_the_body_read_from_the_reprint_levels_words_equals_a_fresh_reading():
+    # a live article's body comes from the reprint level's words, a restarted index reads the
+    # text again: both must give the same terms, or a restart would change what joins
+    title, text = QUAKE_SURVIVORS
+    live = headline_lead_body(title, text, "en", words=paragraphs(text).all_words())
+    assert live == headline_lead_body(title, text, "en")
+    assert live[2]["#38"] == 1 and live[2]["brenta"] == 1  # names and figures of the body
