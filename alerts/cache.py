@@ -4,8 +4,10 @@ processes so that a short command does not derive it again.
 The folder is ``$NEWSWATCH_CACHE``, else ``$XDG_CACHE_HOME/newswatch``, else
 ``~/.cache/newswatch``; ``NEWSWATCH_CACHE=off`` turns the cache off. Every entry is named
 by a hash of everything it was derived from (file stamps, package versions), so an edited
-data file or an upgraded package makes a new entry; nothing is ever read stale. A cache
-that cannot be read or written is no error: the data is derived as without it.
+data file or an upgraded package makes a new entry; nothing is ever read stale. An entry
+carries a checksum of its bytes and its name, so a damaged or foreign file is derived again,
+never read as data. A cache that cannot be read or written is no error: the data is derived
+as without it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from typing import TypeVar
 
 T = TypeVar("T")
 KEEP = 4  # entries of one kind: the shipped data, the tests' languages, an edit or two
+#: The head of every entry; a new layout changes it (and the entries' names, see remembered).
+MAGIC = b"newswatch-cache 2\n"
 
 
 def folder() -> Path | None:
@@ -54,19 +58,41 @@ def remembered(
     """``build()``, kept in the cache folder as ``dump`` writes it under ``kind`` and a hash
     of ``key`` (with the Python version) and read back with ``load`` by later processes."""
     where = folder()
-    digest = hashlib.sha256(repr((key, sys.version)).encode()).hexdigest()[:24]
-    path = where / f"{kind}-{digest}" if where is not None else None
+    name = f"{kind}-" + hashlib.sha256(repr((key, sys.version, MAGIC)).encode()).hexdigest()[:24]
+    path = where / name if where is not None else None
     if path is not None:
         try:
-            return load(path.read_bytes())
-        except FileNotFoundError:
-            pass
-        except (OSError, ValueError, TypeError, EOFError):
-            pass  # unreadable or damaged: derive it again, and write it anew below
+            data = unseal(name, path.read_bytes())
+        except OSError:
+            data = None  # absent or unreadable
+        if data is not None:
+            try:
+                return load(data)
+            except Exception:  # noqa: BLE001 - the checksum held, the format did not: derive
+                pass
     value = build()
     if path is not None:
-        write(path, dump(value))
+        write(path, seal(name, dump(value)))
     return value
+
+
+def _checksum(name: str, data: bytes) -> bytes:
+    return hashlib.sha256(name.encode() + b"\0" + data).digest()
+
+
+def seal(name: str, data: bytes) -> bytes:
+    """``data`` as the entry ``name`` stores it: a head and a checksum of name and data."""
+    return MAGIC + _checksum(name, data) + data
+
+
+def unseal(name: str, blob: bytes) -> bytes | None:
+    """The data of the entry ``name`` written by :func:`seal`, or None when ``blob`` is not
+    that (damaged, cut short, another entry's, or not an entry at all)."""
+    head = len(MAGIC) + 32
+    if not blob.startswith(MAGIC) or len(blob) < head:
+        return None
+    data = blob[head:]
+    return data if blob[len(MAGIC) : head] == _checksum(name, data) else None
 
 
 def write(path: Path, data: bytes, keep: int = KEEP) -> None:

@@ -12,6 +12,7 @@ answers are the same either way.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -61,33 +62,68 @@ def identifier() -> Any:
     if folder is not None:
         try:
             return _from_cache(langid, model, folder)
-        except (OSError, ValueError, KeyError, TypeError, ImportError):
-            pass  # an unwritable home, a full disk, a half-written folder: load it as shipped
+        except Exception:  # noqa: BLE001 - any trouble with the cache: load it as shipped
+            pass  # an unwritable home, a full disk, a damaged folder, another py3langid
     return langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE)
 
 
+#: Classified when the model is unpacked and again whenever it is mapped from the cache:
+#: the same answer, to the last bit of its score, or the folder is unpacked anew.
+_PROBE = (
+    "Die Regierung hat am Montag mitgeteilt, dass die Gespräche andauern; le gouvernement"
+    " a annoncé lundi que les discussions continuaient. Правительство заявило"
+)
+_MANIFEST = "manifest.json"
+
+
 def _from_cache(langid: Any, model: Path, folder: Path) -> Any:
-    import numpy as np
     import py3langid
 
     st = model.stat()
     here = folder / f"py3langid-{py3langid.__version__}-{st.st_size}-{st.st_mtime_ns}"
-    if not all((here / f"{name}.npy").exists() for name in _ARRAYS):
-        _write(model, here)
-    load = {name: np.load(here / f"{name}.npy", mmap_mode="r") for name in _ARRAYS}
+    if not (here / _MANIFEST).exists():
+        _write(langid, model, here)
+    try:
+        return _mapped(langid, here)
+    except (OSError, ValueError, LookupError, TypeError):
+        # damaged or another's files (a mapped array that does not match what was unpacked
+        # would fail, or answer wrongly, only later, in the middle of a match): anew, once
+        _write(langid, model, here)
+        return _mapped(langid, here)
+
+
+def _identifier(langid: Any, arrays: Mapping[str, Any]) -> Any:
+    import numpy as np
+
     return langid.LanguageIdentifier(
-        np.asarray(load["ptc"]),
-        np.array(load["pc"]),
-        load["classes"].tolist(),
-        load["nextmove"],  # read a few entries per text: mapped, not loaded
-        load["output"].tolist(),
-        tk_row=load["row"].tolist(),
+        np.asarray(arrays["ptc"]),
+        np.array(arrays["pc"]),
+        arrays["classes"].tolist(),
+        arrays["nextmove"],  # read a few entries per text: mapped, not loaded
+        arrays["output"].tolist(),
+        tk_row=arrays["row"].tolist(),
     )
 
 
-def _write(model: Path, here: Path) -> None:
-    """Unpack the model into ``here`` (written aside, then renamed into place: another
-    process may be doing the same)."""
+def _mapped(langid: Any, here: Path) -> Any:
+    """The identifier over the arrays in ``here``, checked against its manifest (each
+    array's shape and type, and the probe's answer); ValueError when they differ."""
+    import numpy as np
+
+    manifest = json.loads((here / _MANIFEST).read_text(encoding="utf-8"))
+    arrays = {name: np.load(here / f"{name}.npy", mmap_mode="r") for name in _ARRAYS}
+    for name, arr in arrays.items():
+        if [list(arr.shape), arr.dtype.str] != manifest["arrays"][name]:
+            raise ValueError(f"{here / name}.npy is not the array unpacked there")
+    found = _identifier(langid, arrays)
+    if list(found.classify(_PROBE)) != manifest["probe"]:
+        raise ValueError(f"{here}: the unpacked model answers otherwise")
+    return found
+
+
+def _write(langid: Any, model: Path, here: Path) -> None:
+    """Unpack the model into ``here`` with its manifest (written aside, then renamed into
+    place: another process may be doing the same)."""
     import numpy as np
     from py3langid import modelio
 
@@ -100,12 +136,17 @@ def _write(model: Path, here: Path) -> None:
         "row": np.frombuffer(row, dtype=f"u{row.itemsize}"),
         "output": np.asarray(output, dtype=np.int64),
     }
+    manifest = {
+        "arrays": {name: [list(arr.shape), arr.dtype.str] for name, arr in arrays.items()},
+        "probe": list(_identifier(langid, arrays).classify(_PROBE)),
+    }
     here.parent.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(here, ignore_errors=True)  # a folder a killed process left half-written
+    shutil.rmtree(here, ignore_errors=True)  # a damaged folder, or one of older code
     tmp = Path(tempfile.mkdtemp(prefix=".unpacking-", dir=here.parent))
     try:
         for name, arr in arrays.items():
             np.save(tmp / f"{name}.npy", arr, allow_pickle=False)
+        (tmp / _MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
         os.replace(tmp, here)
         cache.prune(here.parent, "py3langid-", keep=1)  # older versions of the package
     except OSError:

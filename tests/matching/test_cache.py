@@ -37,6 +37,38 @@ def test_a_damaged_entry_is_derived_again(cache_dir):
     gazetteer._base_names_cached.cache_clear()
 
 
+def test_an_entry_that_loads_but_is_not_what_was_written_is_derived_again(cache_dir):
+    # A file that reads as valid marshal data (a foreign entry, another entry's bytes, a
+    # flipped byte inside a string) must not be taken for the gazetteer: here an empty one.
+    import marshal
+
+    _fresh_names()
+    (entry,) = cache_dir.glob("gazetteer-names-*")
+    derived = gazetteer._derive(("en", "de"))
+    for foreign in (marshal.dumps(([], [])), marshal.dumps(([("x", "GE")], ["GE"]))):
+        entry.write_bytes(foreign)
+        assert _fresh_names() == derived
+    # a byte of the stored data changed: the checksum tells
+    data = bytearray(entry.read_bytes())
+    data[-40] ^= 0x20
+    entry.write_bytes(bytes(data))
+    assert _fresh_names() == derived
+    # another kind's entry under this name: the name is part of the checksum
+    cache.remembered("other", (1,), lambda: marshal.dumps(([], [])), bytes, bytes)
+    (other,) = cache_dir.glob("other-*")
+    entry.write_bytes(other.read_bytes())
+    assert _fresh_names() == derived
+    gazetteer._base_names_cached.cache_clear()
+
+
+def test_a_load_that_fails_in_any_way_derives_again(cache_dir):
+    def load(data: bytes) -> bytes:
+        raise IndexError("a layout the code no longer reads")
+
+    assert cache.remembered("x", (1,), lambda: b"v", bytes, load) == b"v"
+    assert cache.remembered("x", (1,), lambda: b"w", bytes, load) == b"w"
+
+
 def test_off_and_unwritable_caches_change_nothing(tmp_path, monkeypatch):
     monkeypatch.setenv("NEWSWATCH_CACHE", "off")
     assert cache.folder() is None
@@ -73,6 +105,29 @@ def test_the_cached_language_model_answers_as_py3langid(cache_dir):
     mapped = language.identifier()  # maps what the first one wrote
     for text in TEXTS:
         assert unpacked.classify(text) == mapped.classify(text) == py3langid.classify(text)
+    language.identifier.cache_clear()
+
+
+def test_a_damaged_or_foreign_language_model_is_unpacked_anew(cache_dir):
+    # Arrays that still load (another file under the name, a byte changed) would answer
+    # wrongly or fail only in the middle of a match (an IndexError in py3langid).
+    import numpy as np
+    import py3langid
+
+    language.identifier.cache_clear()
+    language.identifier()
+    (here,) = cache_dir.glob("py3langid-*")
+    np.save(here / "output.npy", np.arange(3, dtype=np.int64))
+    language.identifier.cache_clear()
+    for text in TEXTS:
+        assert language.identifier().classify(text) == py3langid.classify(text)
+    assert np.load(here / "output.npy").shape != (3,)  # unpacked anew
+    # same shape, other values: the probe's answer differs
+    ptc = np.load(here / "ptc.npy")
+    np.save(here / "ptc.npy", ptc[::-1].copy())
+    language.identifier.cache_clear()
+    for text in TEXTS:
+        assert language.identifier().classify(text) == py3langid.classify(text)
     language.identifier.cache_clear()
 
 
