@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_scale.py [--sizes 40,80] [--full-text 0.2] [--cycles 2]
                                           [--workers 0,1,2] [--profile 40] [--soak 0]
+                                          [--sustain 400 --interval 120 --rounds 3.5]
 
 A simulated web served from this machine: N hosts on loopback addresses (127.1.x.y), each
 answering after a latency drawn from 50-500 ms (fixed per host). Most hosts serve a real
@@ -22,15 +23,19 @@ The steady state is the last cycle (two fresh items per source); the ceiling per
 ``--profile N`` crawls N sources once in this process under cProfile (parsing in place) and
 splits its time into fetch wait (wall minus CPU), feed parsing, extraction, dedupe (story
 assignment) and storing; matching and delivery come from the daemon's own ``cycle`` log.
-``--soak K`` sends K tasks in a row to one cluster worker and prints its open files and
-RSS every tenth of the way. The machine may be shared: read ratios, not absolute times.
+``--sustain N,...`` runs the real daemon (``newswatch run``) at a scaled-down interval for a
+few intervals per N and says whether each cycle fits its interval (bench/scale_sustain.py);
+the largest N that fits, times 15 minutes / interval, is the per-15-minute figure (the
+multiplication is an extrapolation; the N is measured). ``--sizes ''`` skips the --once runs.
+``--soak K`` sends K one-source tasks to one cluster worker (``--soak-concurrency`` crawls
+at once) and prints its open files and RSS, and its fork server's, every tenth of the way
+(bench/scale_soak.py). The machine may be shared: read ratios, not absolute times.
 Skips cleanly when the corpora are absent. Never asserts.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import resource
@@ -57,16 +62,23 @@ from scale_web import ARTICLES, FEEDS, Web, _free_port, load_corpora  # noqa: E4
 BATCH: int | None = None  # --batch: [cluster] batch (None: the shipped default)
 
 
-def write_config(folder: Path, web: Web, broker: str | None) -> Path:
+def write_config(
+    folder: Path,
+    web: Web,
+    broker: str | None,
+    interval: str | None = None,
+    batch: int | None = None,
+) -> Path:
     lines = [
         f'[archive]\npath = "{folder / "archive.db"}"',
-        "[crawl]\nallow_private_addresses = true",
+        "[crawl]\nallow_private_addresses = true"
+        + (f'\ninterval = "{interval}"' if interval else ""),
         '[[watches]]\nname = "all"\nquery = "NOT zqxjvkwscale"',
     ]
     if broker:
         lines.append(f'[cluster]\nbroker = "{broker}"\nworker_concurrency = 1')
-        if BATCH:
-            lines[-1] += f"\nbatch = {BATCH}"
+        if batch or BATCH:
+            lines[-1] += f"\nbatch = {batch or BATCH}"
     for i in range(web.n):
         full = "true" if i in web.full else "false"
         lines.append(
@@ -134,10 +146,12 @@ class Cluster:
     def broker(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start_workers(self, config: Path, k: int) -> None:
+    def start_workers(self, config: Path, k: int, *args: str) -> None:
         for n in range(k):
             log = open(self.folder / f"worker{n}.log", "wb")  # noqa: SIM115
-            self.workers.append(newswatch(config, "worker", stdout=log, stderr=subprocess.STDOUT))
+            self.workers.append(
+                newswatch(config, "worker", *args, stdout=log, stderr=subprocess.STDOUT)
+            )
         time.sleep(4)  # the workers connect
 
     def stop(self) -> None:
@@ -184,28 +198,40 @@ def run_mode(n: int, workers: int, cycles: int, full_text: float, corpora) -> li
 
 
 def profile_stages(n: int, full_text: float, corpora) -> None:
+    """A steady-state crawl of N sources (a cold `newswatch crawl` first, then fresh items)
+    in this process under cProfile, and the matching of what it stored."""
     import cProfile
     import pstats
 
     sys.path[:0] = [str(REPO)]
     from crawler import workers as workers_mod
-    from crawler.config import CrawlSettings, Source
     from crawler.runner import run_crawl
+    from scheduler import load_config
 
     workers_mod.ParseWorkers.__init__.__kwdefaults__["min_bytes"] = 1 << 62  # parse in place
     web = Web(n, full_text, *corpora)
     web.next_cycle()
-    crawl = CrawlSettings(allow_private_addresses=True)
-    sources = [
-        Source(name=f"s{i}", kind="feed", url=web.url(i), full_text=i in web.full) for i in range(n)
-    ]
     with tempfile.TemporaryDirectory(prefix="bench-scale-prof-") as tmp:
+        config = write_config(Path(tmp), web, None)
+        newswatch(config, "run", "--once", stdout=subprocess.DEVNULL,
+                  stderr=subprocess.DEVNULL).wait()  # fmt: skip
+        web.next_cycle()
+        cfg = load_config(config)
         prof = cProfile.Profile(time.process_time)  # CPU time: the machine may be shared
         wall0, cpu0 = time.perf_counter(), time.process_time()
         prof.enable()
-        run_crawl(crawl, sources, str(Path(tmp) / "a.db"))
+        run_crawl(cfg.crawl, cfg.sources, cfg.archive.path)
         prof.disable()
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        from alerts import match_stage, schema
+        from alerts.stages import compile_matcher
+
+        matcher = compile_matcher(cfg)
+        db = schema.open_archive(cfg.archive.path)
+        m0 = time.process_time()
+        matched = match_stage.match_pending(db, matcher)
+        match_s = time.process_time() - m0
+        db.close()
     stats = pstats.Stats(prof).stats
     cum = {}
     for (file, _, name), (_, _, _, ct, _) in stats.items():
@@ -217,52 +243,27 @@ def profile_stages(n: int, full_text: float, corpora) -> None:
     extract = cum.get(("extract.py", "extract_article"), 0)
     dedupe = cum.get(("stories.py", "assign"), 0) + cum.get(("stories.py", "record_update"), 0)
     store = max(0.0, cum.get(("store.py", "store_items"), 0) - dedupe)
-    print(f"\nprofiled crawl of {n} sources in one process (cProfile inflates CPU stages):")
     print(
-        f"  wall {wall:.1f} s, CPU {cpu:.1f} s, fetch wait (wall - CPU) {max(0, wall - cpu):.1f} s"
+        f"\nprofiled steady-state crawl of {n} sources in one process (after a cold one;"
+        " cProfile inflates CPU stages):"
+    )
+    print(
+        f"  wall {wall:.1f} s, CPU {cpu:.1f} s, waiting (wall - CPU: the network, and the cores"
+        f" other work held) {max(0, wall - cpu):.1f} s"
     )
     for name, v in (("feed parsing", parse), ("extraction", extract), ("dedupe", dedupe),
                     ("store", store)):  # fmt: skip
         print(f"  {name:13s} {v:6.2f} s  ({v / max(cpu, 1e-9):.0%} of CPU)")
+    other = cpu - parse - extract - dedupe - store
+    print(f"  {'the rest':13s} {other:6.2f} s  ({other / max(cpu, 1e-9):.0%}: Scrapy, normalizing)")
+    print(
+        f"  then matching what it stored: {match_s:.2f} s CPU"
+        f" ({getattr(matched, 'articles', matched)} articles, not profiled); no targets, so"
+        " delivery does nothing here (bench_delivery.py measures it)"
+    )
 
 
 # --- the soak -----------------------------------------------------------------------------
-
-
-def soak(tasks: int, corpora) -> None:
-    global BATCH
-    BATCH = 1  # one task per source
-    sys.path[:0] = [str(REPO)]
-    from crawler.cluster.dispatch import crawl_sources_cluster
-    from scheduler import load_config
-
-    web = Web(10, 0.2, *corpora)
-    with tempfile.TemporaryDirectory(prefix="bench-scale-soak-") as tmp:
-        folder = Path(tmp)
-        cluster = Cluster(folder)
-        config = write_config(folder, web, cluster.broker)
-        cfg = load_config(config)
-        cluster.start_workers(config, 1)
-        pid = cluster.workers[0].pid
-        done, step = 0, max(1, tasks // 10)
-        print(f"\nsoak: {tasks} tasks through one worker (pid {pid})")
-        try:
-            while done < tasks:
-                web.next_cycle()
-                asyncio.run(
-                    crawl_sources_cluster(cfg.cluster, cfg.crawl, cfg.sources, cfg.archive.path)
-                )
-                done += len(cfg.sources)
-                if done % step < len(cfg.sources):
-                    fds = len(os.listdir(f"/proc/{pid}/fd"))
-                    rss = next(
-                        int(x.split()[1])
-                        for x in Path(f"/proc/{pid}/status").read_text().splitlines()
-                        if x.startswith("VmRSS:")
-                    )
-                    print(f"  after {done:5d} tasks: open files {fds}, RSS {rss / 1024:.0f} MB")
-        finally:
-            cluster.stop()
 
 
 # --- main ---------------------------------------------------------------------------------
@@ -276,7 +277,13 @@ def main() -> None:
     ap.add_argument("--workers", default="0,1,2", help="0: embedded; k: k cluster workers")
     ap.add_argument("--profile", type=int, default=0, help="profile a crawl of N sources")
     ap.add_argument("--soak", type=int, default=0, help="send K tasks to one worker")
+    ap.add_argument("--soak-concurrency", type=int, default=2, help="--soak: crawls at once")
     ap.add_argument("--batch", type=int, default=None, help="[cluster] batch (default: shipped)")
+    ap.add_argument(
+        "--sustain", default="", help="sizes N (comma-separated) for sustained daemon runs"
+    )
+    ap.add_argument("--interval", type=int, default=120, help="--sustain: interval, seconds")
+    ap.add_argument("--rounds", type=float, default=3.5, help="--sustain: intervals to run")
     args = ap.parse_args()
     global BATCH
     BATCH = args.batch
@@ -340,10 +347,34 @@ def main() -> None:
                         baseline=round(base[n], 1), baseline_label="embedded daemon",
                         better="lower",
                     )  # fmt: skip
+    sustained = []
+    for n in [int(s) for s in args.sustain.split(",") if s]:
+        from scale_sustain import sustain
+
+        sustained.append(
+            sustain(n, args.interval, args.rounds, args.full_text, corpora,
+                    (write_config, newswatch))
+        )  # fmt: skip
+    fitting = [r for r in sustained if r["fits"]]
+    if fitting:
+        best = max(fitting, key=lambda r: r["n"])
+        per15 = best["n"] * CYCLE_S / best["interval_s"]
+        print(
+            f"largest N measured to fit a {best['interval_s']} s interval: {best['n']} sources"
+            f" (measured); x {CYCLE_S / best['interval_s']:.1f} = {per15:,.0f} sources per"
+            f" 15-minute cycle (extrapolated: the same cost per source at {CYCLE_S / best['interval_s']:.1f}x"
+            " the interval)"
+        )
+        results.record(
+            "scale", f"sources per {best['interval_s']} s interval, sustained (measured)",
+            best["n"], "sources", note=f"load average {best['load'][1]:.1f}",
+        )  # fmt: skip
     if args.profile:
         profile_stages(args.profile, args.full_text, corpora)
     if args.soak:
-        soak(args.soak, corpora)
+        from scale_soak import soak
+
+        soak(args.soak, corpora, args.soak_concurrency, (Cluster, write_config))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import random
 import re
 import socket
 import threading
+import time
 from pathlib import Path
 
 CORPORA = Path(__file__).resolve().parent.parent.parent / "shared" / "corpora"
@@ -73,10 +74,19 @@ def own_feed(h: str, cycle: int, pages: int) -> bytes:
 
 
 class Web:
-    """N hosts on loopback, one asyncio server thread; ``next_cycle()`` adds fresh items."""
+    """N hosts on loopback, one asyncio server thread; ``next_cycle()`` adds fresh items, or,
+    with ``period`` (seconds), every period adds them by itself (for a running daemon)."""
 
-    def __init__(self, n: int, full_text: float, feeds: list[bytes], pages: list[bytes]):
+    def __init__(
+        self,
+        n: int,
+        full_text: float,
+        feeds: list[bytes],
+        pages: list[bytes],
+        period: float | None = None,
+    ):
         rng = random.Random(19)
+        self.period, self.t0 = period, time.monotonic()
         self.n, self.feeds, self.pages = n, feeds, pages
         self.full = {i for i in range(n) if rng.random() < full_text}
         self.latency = [rng.uniform(0.05, 0.5) for _ in range(n)]
@@ -94,12 +104,19 @@ class Web:
     def next_cycle(self) -> None:
         self.cycle += 1
 
+    def current(self) -> int:
+        """The cycle whose fresh items are served now."""
+        if self.period:
+            return self.cycle + int((time.monotonic() - self.t0) // self.period)
+        return self.cycle
+
     def _body(self, i: int, path: str) -> bytes | None:
         h = f"{host(i)}:{self.port}"
         if path == "/feed.xml":
+            cycle = self.current()
             if i in self.full:
-                return own_feed(h, self.cycle, len(self.pages))
-            return fresh_items(self.feeds[i % len(self.feeds)], h, self.cycle)
+                return own_feed(h, cycle, len(self.pages))
+            return fresh_items(self.feeds[i % len(self.feeds)], h, cycle)
         if path.startswith("/a/") and i in self.full:
             try:
                 return self.pages[int(path[3:].split("-")[0]) % len(self.pages)]
