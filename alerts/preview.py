@@ -21,12 +21,12 @@ from sqlite_utils import Database
 # deliver.py builds a message without sending it (grouped_message, story_message), and
 # message_topic says which immediate rows share a message; the preview must match them, so
 # they are used as they are rather than copied
-from alerts import deliver, followups
+from alerts import deliver, followups, outbox
 from alerts.alert_items import updated_items
 from alerts.config import DeliverySettings, Target, Watch
 from alerts.render import Renderer
 from alerts.targets import route, target_format
-from crawler.times import iso, utc
+from crawler.times import iso, parse_iso, utc
 
 
 @dataclass
@@ -102,7 +102,7 @@ def preview(
             m = deliver.grouped_message(
                 db, w, tgt, target_format(tgt), digest, renderer, kind="digest", updated=updated
             )
-            due = iso(deliver.next_slot(w.digest_at, now, tz))
+            due = _digest_due(db, w, tname, digest, updated, now, tz)
             out.append(_preview(m, len(digest) + len(updated), due))
     # immediate rows by (target, story, what about it): one alert each, naming every watch waiting
     # with it, grouped as deliver_due groups them
@@ -121,6 +121,27 @@ def preview(
         m = deliver.story_message(db, target_by[tname], group, renderer)
         out.append(_preview(m, 1, None))
     return out
+
+
+def _digest_due(db, watch, target, rows, updated, now, tz) -> str | None:
+    """When delivery sends this digest, as deliver_due decides it: a row's time is the one
+    it was held to, else the first digest time after it was queued; an updates-only digest
+    waits for a digest time after the last digest and after the first update. None when
+    that time has come: the next delivery sends it."""
+    if rows:
+        at = min(
+            parse_iso(r["next_attempt_at"])
+            if r["next_attempt_at"]
+            else deliver.next_slot(watch.digest_at, parse_iso(r["created_at"]), tz)
+            for r in rows
+        )
+    else:
+        last = outbox.last_digest(db, watch.name, target)
+        first = parse_iso(min(i["updated_at"] for i in updated))
+        at = deliver.next_slot(watch.digest_at, first, tz)
+        if last is not None:
+            at = max(at, deliver.next_slot(watch.digest_at, parse_iso(last), tz))
+    return None if at <= now else iso(at)
 
 
 def _preview(m: deliver.Message, stories: int, due: str | None) -> Preview:

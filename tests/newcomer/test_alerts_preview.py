@@ -164,3 +164,23 @@ def test_a_follow_up_waiting_for_the_digest_previews_as_sent(cli, tmp_path, smtp
     subject, body = w.mails(2)[1]
     assert subject == digest["subject"]
     assert body.strip() == digest["body"].strip()
+
+
+def test_a_digest_whose_time_has_come_is_due_at_the_next_delivery(setup):
+    # The digest waits for 08:00 after its stories were queued (T0 is 06:00 UTC); once that
+    # time has passed without a delivery (the daemon was stopped, say), the next delivery
+    # sends it: the preview must not name the next day's 08:00.
+    from alerts.preview import preview
+    from crawler.times import iso
+
+    db, _config, watches, targets = setup
+    slot = next_slot(["08:00"], T0, ZoneInfo("UTC"))
+    (before,) = preview(db, watches, targets, DeliverySettings(), watch="daily", now=T0)
+    assert before.due == iso(slot)
+    later = slot + timedelta(hours=3)
+    (after,) = preview(db, watches, targets, DeliverySettings(), watch="daily", now=later)
+    assert after.due is None
+    # and a delivery at that moment does send it
+    deliver_due(db, watches, targets, DeliverySettings(), now=later)
+    sent = db.query("SELECT * FROM deliveries WHERE watch = 'daily' AND kind = 'digest'")
+    assert [d["alerts"] for d in sent] == [2]
