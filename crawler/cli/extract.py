@@ -7,6 +7,7 @@ import re
 import sys
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
@@ -23,6 +24,15 @@ def _split(pages: tuple[str, ...]) -> tuple[list[str], list[str]]:
     urls, files = [], []
     for page in pages:
         if _HTTP.match(page):
+            try:  # a port out of range, a broken [IPv6] address: Scrapy refuses the request
+                parts = urlsplit(page)
+                parts.port  # noqa: B018 - read to check it
+            except ValueError as e:
+                raise click.BadParameter(
+                    f"{page!r} is not a valid address ({e})", param_hint="PAGE"
+                ) from None
+            if not parts.hostname or any(c.isspace() for c in parts.hostname):
+                raise click.BadParameter(f"{page!r} names no valid host", param_hint="PAGE")
             urls.append(page)
         elif _SCHEME.match(page):
             raise click.BadParameter(

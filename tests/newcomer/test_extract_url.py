@@ -100,7 +100,12 @@ def test_timeout_and_bad_addresses(run_newswatch, write_config):
         assert f"cannot extract {slow}: timed out" in proc.stderr
 
         for bad, says in (("ftp://example.org/a.html", "only http:// and https://"),
-                          ("no-such-file.html", "is no file")):  # fmt: skip
+                          ("no-such-file.html", "is no file"),
+                          # addresses Scrapy cannot make a request of: named at once, not
+                          # "timed out: no answer within 600 s" after a crawl that asked nothing
+                          ("http://example.org:99999/a", "is not a valid address"),
+                          ("http://[::1/a", "is not a valid address"),
+                          ("http://exa mple.org/a", "names no valid host")):  # fmt: skip
             proc = run_newswatch("--config", config, "extract", bad)
             assert proc.returncode == 2 and says in proc.stderr, proc.stderr
     finally:
