@@ -95,6 +95,7 @@ TEXTS = [
 ]
 
 
+@pytest.mark.slow  # seconds of CPU
 def test_the_cached_language_model_answers_as_py3langid(cache_dir):
     import py3langid
 
@@ -108,6 +109,7 @@ def test_the_cached_language_model_answers_as_py3langid(cache_dir):
     language.identifier.cache_clear()
 
 
+@pytest.mark.slow  # seconds of CPU
 def test_a_damaged_or_foreign_language_model_is_unpacked_anew(cache_dir):
     # Arrays that still load (another file under the name, a byte changed) would answer
     # wrongly or fail only in the middle of a match (an IndexError in py3langid).

@@ -18,6 +18,8 @@ import pytest
 from alerts import tier_grammar, tiers
 from alerts.gazetteer import fold
 
+pytestmark = pytest.mark.slow  # whole long articles through the tier reader: seconds of CPU each
+
 CODES = {"Azerbaijan": "AZ", "Armenia": "AM", "Ghana": "GH", "Burma": "MM", "Eritrea": "ER"}
 _NAMES = re.compile("|".join(CODES))
 ITEMS = getattr(tiers, "TIER_ITEMS", 2000)

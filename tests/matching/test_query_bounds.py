@@ -83,6 +83,7 @@ def test_near_costs_linear_steps_in_the_hits():
     assert cost(query, hits(2000), text) <= 2.2 * cost(query, hits(1000), text)
 
 
+@pytest.mark.slow  # seconds of CPU
 def test_budget_stops_an_evaluation():
     query = parse("a NEAR/1 " * 99 + "a")
     with pytest.raises(EvaluationLimit):
