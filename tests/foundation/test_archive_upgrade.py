@@ -133,3 +133,51 @@ def test_the_upgraded_archive_still_works(old):
 
 def before_matches(path: Path) -> int:
     return _raw(path)["matches"].count
+
+
+def test_an_archive_of_the_alerts_set_before_follow_ups_upgrades_with_every_row(tmp_path):
+    """An archive the previous code made (the alerts set through m003, before story_changes
+    and the tier basis): its outbox and tier rows survive m004 and m005 as they were, first
+    alerts get change_id 0, older statements basis NULL, and the outbox key now lets a
+    follow-up of a sent story in beside its first alert (the old key refused it)."""
+    path = tmp_path / "previous.db"
+    db = archive.open_archive(path)
+    with archive.write(db):
+        alerts_schema.migrations.apply(db, stop_before="m004_story_changes")
+        db["articles"].insert(
+            {"url": "https://x.example/1", "source": "s", "title": "Georgia on Tier 2",
+             "fetched_at": times.utcnow()}
+        )  # fmt: skip
+        db.execute(
+            "INSERT INTO tier_statements (article_id, country, tier, year, sentence)"
+            " VALUES (1, 'GE', 'Tier 2', 2025, 'Georgia is on Tier 2.')"
+        )
+        db.execute(
+            "INSERT INTO alerts (watch, story_id, target, article_id, status, attempts,"
+            " created_at, sent_at) VALUES ('w', 1, 't', 1, 'sent', 1, ?, ?)",
+            ["2026-11-01T08:00:00Z", "2026-11-01T08:00:05Z"],
+        )
+    before = {t: [tuple(r.values()) for r in db.query(f"SELECT * FROM {t}")] for t in
+              ("alerts", "tier_statements")}  # fmt: skip
+    db.close()
+
+    db = alerts_schema.open_archive(path)
+    assert archive.schema_version(db, alerts_schema.migrations) == defined(alerts_schema.migrations)
+    alerts = list(db.query("SELECT * FROM alerts"))
+    assert [tuple(r.values())[: len(before["alerts"][0])] for r in alerts] == before["alerts"]
+    assert [r["change_id"] for r in alerts] == [0]
+    tiers = list(db.query("SELECT * FROM tier_statements"))
+    assert [tuple(r.values())[:-1] for r in tiers] == before["tier_statements"]
+    assert [r["basis"] for r in tiers] == [None]
+    with archive.write(db):
+        db.execute(
+            "INSERT INTO story_changes (watch, story_id, article_id, kind, detected_at)"
+            " VALUES ('w', 1, 1, 'update', ?)",
+            ["2026-11-02T08:00:00Z"],
+        )
+        db.execute(
+            "INSERT INTO alerts (watch, story_id, target, article_id, status, created_at,"
+            " change_id) VALUES ('w', 1, 't', 1, 'pending', ?, 1)",
+            ["2026-11-02T08:00:00Z"],
+        )
+    assert db["alerts"].count == 2
