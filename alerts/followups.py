@@ -99,6 +99,24 @@ def _known(db: Database, story_id: int, watch: str, article_id: int) -> tuple[se
     return countries, tiers
 
 
+def _seen(db: Database, article_id: int, watch: str, version: int) -> tuple | None:
+    """(title, text) of the version of this article that ``watch`` last matched: the one
+    its match row records (versions that came and went between two match runs were never
+    told), else the latest earlier version; None when that is this version."""
+    row = db.execute(
+        "SELECT version FROM matches WHERE article_id = ? AND watch = ?", [article_id, watch]
+    ).fetchone()
+    seen = version - 1 if row is None or row[0] is None else row[0]
+    if seen >= version:
+        return None
+    # article_versions rows in id order hold versions 0, 1, ... of the article
+    return db.execute(
+        "SELECT title, text FROM article_versions WHERE article_id = ? ORDER BY id"
+        " LIMIT 1 OFFSET ?",
+        [article_id, max(seen, 0)],
+    ).fetchone()
+
+
 def detect(db: Database, row: Mapping, result: MatchResult, version: int, now: str) -> int:
     """Record what this (re-)matched article changes in stories already alerted to the
     watches it matches; returns how many changes were new. Call inside ``archive.write``,
@@ -109,17 +127,11 @@ def detect(db: Database, row: Mapping, result: MatchResult, version: int, now: s
     firsts = _sent_firsts(db, story)
     if not firsts:
         return 0
-    previous = None
-    if version:
-        previous = db.execute(
-            "SELECT title, text FROM article_versions WHERE article_id = ?"
-            " ORDER BY id DESC LIMIT 1",
-            [row["id"]],
-        ).fetchone()
     new = 0
     for watch in result.watches:
         if watch not in firsts:
             continue
+        previous = _seen(db, row["id"], watch, version) if version else None
         countries, tiers = _known(db, story, watch, row["id"])
         found = [(t.country, t.tier, t.year) for t in result.tiers]
         change = {

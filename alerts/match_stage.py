@@ -43,11 +43,18 @@ def _year(row: Mapping) -> int | None:
 
 
 def store_result(
-    db: Database, row: Mapping, result: MatchResult, now: str, *, refresh: bool = False
+    db: Database,
+    row: Mapping,
+    result: MatchResult,
+    now: str,
+    *,
+    refresh: bool = False,
+    version: int = 0,
 ) -> tuple[int, int]:
     """Write one article's matches and tier statements (existing rows are kept as they are;
     with ``refresh``, for a new version of the article, existing match rows take its
-    countries and terms, keeping their ``matched_at``).
+    countries, terms and ``version`` (how many earlier versions it has), keeping their
+    ``matched_at``).
 
     Returns how many match rows and tier statements were new. Call inside ``archive.write``.
     """
@@ -59,6 +66,7 @@ def store_result(
             "countries": json.dumps(result.countries),
             "terms": json.dumps(result.watch_terms.get(watch, []), ensure_ascii=False),
             "matched_at": now,
+            "version": version,
         }
         for watch in result.watches
     ]
@@ -82,8 +90,9 @@ def store_result(
     new_matches = db.conn.total_changes - before
     if refresh and matches:
         db.conn.executemany(
-            "UPDATE matches SET countries = ?, terms = ? WHERE article_id = ? AND watch = ?",
-            [(m["countries"], m["terms"], m["article_id"], m["watch"]) for m in matches],
+            "UPDATE matches SET countries = ?, terms = ?, version = ?"
+            " WHERE article_id = ? AND watch = ?",
+            [(m["countries"], m["terms"], version, m["article_id"], m["watch"]) for m in matches],
         )
     before = db.conn.total_changes
     if tiers:
@@ -129,13 +138,13 @@ def _run(
     with archive.write(db):
         # Only articles new to the matcher (or a new version) can change an alerted story;
         # a re-match of the archive (a changed watchlist) is not news about the story.
-        version = followups.versions(db, [r["id"] for r in rows]) if pending else {}
+        version = followups.versions(db, [r["id"] for r in rows])
         for row, result in results:
             n = version.get(row["id"], 0)
             if pending:
                 # before the article's own rows are stored: they are the "after"
                 stats.changes += followups.detect(db, row, result, n, now)
-            m, t = store_result(db, row, result, now, refresh=pending and n > 0)
+            m, t = store_result(db, row, result, now, refresh=pending and n > 0, version=n)
             stats.articles += 1
             stats.matches += m
             stats.tier_statements += t

@@ -158,6 +158,15 @@ def m005_tier_basis(db: Database) -> None:
     db.execute("ALTER TABLE tier_statements ADD COLUMN basis TEXT")
 
 
+@migrations()
+def m006_match_version(db: Database) -> None:
+    """The article version a match row was last matched on (how many earlier versions the
+    article had then): an update is told against the version the watch last saw, however
+    many came between (alerts/followups.py). Rows stored before keep NULL: the latest
+    earlier version stands in."""
+    db.execute("ALTER TABLE matches ADD COLUMN version INTEGER")
+
+
 def open_archive(path: str | Path, *, migrate: bool = True, create: bool = True) -> Database:
     """Open the archive with the crawler's tables and this package's, both up to date
     (without ``create``, a missing archive is an ArchiveError and nothing is made)."""

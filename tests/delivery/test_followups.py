@@ -412,3 +412,28 @@ def test_an_update_that_adds_a_followed_country_is_growth_too(world):
     assert "New countries: Georgia" in body
     w.process()
     assert w.sent() == 2
+
+
+def test_two_versions_between_match_runs_are_told_against_the_one_sent(world):
+    # The alerted version is v0; v1 (new title, new sentence) and v2 (one more sentence, the
+    # same title as v1) both arrive before the next match run: the update says all that is
+    # new since v0, not only since v1, which nobody was told about.
+    w = world("countries = ['AZ', 'GE']\non_update = 'alert'\n")
+    w.store("turan", item("raid", "Raid in Baku", RAID))
+    w.process()
+    w.mails(1)
+    w.store("turan", item("raid", "Raid in Baku: five charged", f"{RAID} {CHARGED}"))
+    w.store("turan", item("raid", "Raid in Baku: five charged", f"{RAID} {CHARGED} {GEORGIA}"))
+    w.process()
+    subject, body = w.mails(2)[1]
+    assert subject.startswith("[trafficking] Updated: Raid in Baku: five charged")
+    assert "Title changed (was: Raid in Baku)" in body
+    assert "prosecutors charged five men" in body and "New countries: Georgia" in body
+    # a later version is told against v2, the one matched last
+    w.store(
+        "turan", item("raid", "Raid in Baku: five charged", f"{RAID} {CHARGED} {GEORGIA} {TIER}")
+    )
+    w.process()
+    subject, body = w.mails(3)[2]
+    assert "Title changed" not in body and "prosecutors charged" not in body
+    assert "New tier statements: Azerbaijan: Tier 2 (2025)" in body
