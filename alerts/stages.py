@@ -11,12 +11,13 @@ from alerts import outbox, schema
 from crawler import liveness
 
 
-def compile_matcher(cfg: Any):
-    """The compiled watchlist for this config (all watches, term sets and aliases)."""
+def compile_matcher(cfg: Any, watches: Any = None):
+    """The compiled watchlist for this config (all watches, or ``watches``; its term sets,
+    aliases and every ``[gazetteer]`` setting)."""
     from alerts.matcher import Matcher
 
     return Matcher.compile(
-        cfg.watches,
+        cfg.watches if watches is None else watches,
         cfg.term_sets,
         cfg.gazetteer.aliases,
         cities=cfg.gazetteer.cities,

@@ -85,7 +85,7 @@ def since_prefix(value: str) -> str:
 def compile_watches(cfg: Any, only: tuple[str, ...] = ()):
     """The compiled watchlist of ``cfg`` (only the watches named in ``only``, when given)."""
     from alerts.gazetteer import GazetteerError
-    from alerts.matcher import Matcher
+    from alerts.stages import compile_matcher
 
     chosen = cfg.watches
     if only:
@@ -98,12 +98,6 @@ def compile_watches(cfg: Any, only: tuple[str, ...] = ()):
                 )
         chosen = [w for w in cfg.watches if w.name in only]
     try:
-        return Matcher.compile(
-            chosen,
-            cfg.term_sets,
-            cfg.gazetteer.aliases,
-            cities=cfg.gazetteer.cities,
-            tier_formulas=cfg.gazetteer.tier_formulas,
-        )
+        return compile_matcher(cfg, chosen)  # every [gazetteer] setting, as the daemon
     except GazetteerError as e:
         raise click.ClickException(str(e)) from None
