@@ -47,6 +47,16 @@ def _split(pages: tuple[str, ...]) -> tuple[list[str], list[str]]:
     return urls, files
 
 
+def _masked(text: str, url: str) -> str:
+    """``text`` with the password of ``url`` (``user:password@host``) shown as ``***``:
+    secrets are never printed, and error messages quote the address as given."""
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return text
+    return text.replace(password, "***") if password else text
+
+
 @click.command()
 @click.argument("pages", nargs=-1, required=True, metavar="FILE|URL...")
 @click.option(
@@ -102,11 +112,12 @@ def extract(
     failed = 0
     for page in run_fetch_pages(urls, crawl):
         if page.ok:
-            output.json_line(extract_article(page.body, url=page.final_url or page.url))
+            article = extract_article(page.body, url=page.final_url or page.url)
+            output.json_line({**article, "url": _masked(article["url"] or "", page.url) or None})
             continue
         failed += 1
         hint = ""
         if page.error_class == "private_address_refused":
             hint = "; --allow-private-addresses allows it for this command"
-        output.line(f"cannot extract {page.url}: {page.error}{hint}", err=True)
+        output.line(_masked(f"cannot extract {page.url}: {page.error}{hint}", page.url), err=True)
     sys.exit(exits.outcome(len(pages) - failed, failed))

@@ -110,3 +110,15 @@ def test_timeout_and_bad_addresses(run_newswatch, write_config):
             assert proc.returncode == 2 and says in proc.stderr, proc.stderr
     finally:
         server.stop()
+
+
+def test_a_password_in_an_address_is_never_printed(run_newswatch, write_config):
+    server = _server()
+    try:
+        config = str(write_config(CONFIG + "[crawl]\nallow_private_addresses = true\n"))
+        url = server.url("/story").replace("http://", "http://reader:s3cretpw@")
+        proc = run_newswatch("--config", config, "extract", "--timeout", "10", url, timeout=60)
+        assert "s3cretpw" not in proc.stdout + proc.stderr
+        assert "reader:***@" in proc.stdout + proc.stderr
+    finally:
+        server.stop()
