@@ -3,6 +3,7 @@ addresses, as JSON Lines."""
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from datetime import timedelta
@@ -12,7 +13,8 @@ from urllib.parse import urlsplit
 import click
 
 from crawler.cli import exits, output
-from crawler.cli.context import Context, config_option, pass_ctx
+from crawler.cli.context import DEFAULT_CONFIG, Context, config_option, pass_ctx
+from crawler.config import CrawlSettings
 
 _HTTP = re.compile(r"^https?://[^/\s]+", re.I)
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
@@ -100,7 +102,7 @@ def extract(
         return
     from crawler.fetch_page import run_fetch_pages
 
-    crawl = obj.config.crawl
+    crawl = _crawl_settings(obj)
     update: dict = {}
     if allow_private:
         update["allow_private_addresses"] = True
@@ -121,3 +123,11 @@ def extract(
             hint = "; --allow-private-addresses allows it for this command"
         output.line(_masked(f"cannot extract {page.url}: {page.error}{hint}", page.url), err=True)
     sys.exit(exits.outcome(len(pages) - failed, failed))
+
+
+def _crawl_settings(obj: Context) -> CrawlSettings:
+    """The config's [crawl] settings; without any config file (none named, no ./newswatch.toml
+    and no data/newswatch.toml here), the defaults: fetching a page needs no config."""
+    if obj.path == DEFAULT_CONFIG and not os.path.isfile(obj.path):
+        return CrawlSettings()
+    return obj.config.crawl

@@ -122,3 +122,24 @@ def test_a_password_in_an_address_is_never_printed(run_newswatch, write_config):
         assert "reader:***@" in proc.stdout + proc.stderr
     finally:
         server.stop()
+
+
+def test_a_page_needs_no_config_file(run_newswatch, tmp_path):
+    # no --config, no ./newswatch.toml, no data/newswatch.toml in the working directory:
+    # the crawl's default settings (and the option) are enough to fetch one page
+    server = _server()
+    try:
+        env = {"NEWSWATCH_CONFIG": ""}
+        proc = run_newswatch(
+            "extract", "--allow-private-addresses", server.url("/story"), cwd=tmp_path, env=env
+        )
+        assert proc.returncode == 0, proc.stderr
+        [row] = [json.loads(line) for line in proc.stdout.splitlines()]
+        assert row["title"] == "Hazelnut pickers freed in Ganja"
+        # a config named but missing is still the usual error
+        missing = run_newswatch(
+            "--config", str(tmp_path / "none.toml"), "extract", server.url("/story"), cwd=tmp_path
+        )
+        assert missing.returncode == 2 and "file not found" in missing.stderr
+    finally:
+        server.stop()
