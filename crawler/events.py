@@ -156,31 +156,24 @@ class EventIndex:
         vocab = self._vocab
         get = vocab.setdefault
         parts = (head, lead, body or Counter())
-        # every term of each part gets its id (new terms the next free one)
-        tids = [[get(t, len(vocab)) for t in part] for part in parts]
-        flat = np.fromiter((i for p in tids for i in p), np.int32, sum(map(len, tids)))
-        ids, where = np.unique(flat, return_inverse=True)
-        counts = np.zeros((3, len(ids)), np.uint8)
-        start = 0
+        terms = list(dict.fromkeys([*head, *lead, *parts[2]]))
+        ids = np.fromiter((get(t, len(vocab)) for t in terms), np.int32, len(terms))
+        where = {t: i for i, t in enumerate(terms)}
+        counts = np.zeros((3, len(terms)), np.uint8)
         for row, part in enumerate(parts):
-            end = start + len(part)
-            counts[row, where[start:end]] = np.minimum(
-                np.fromiter(part.values(), np.int64, len(part)), 255
-            )
-            start = end
+            if part:
+                cols = [where[t] for t in part]
+                counts[row, cols] = np.minimum(np.fromiter(part.values(), np.int64, len(part)), 255)
         if len(vocab) > len(self._numeric):
             grown = np.zeros(max(len(vocab), 2 * len(self._numeric)), bool)
             grown[: len(self._numeric)] = self._numeric
             self._numeric = grown
         # note which terms are numbers (again for known ones: cheaper than telling them apart)
-        numeric = [
-            i
-            for part, pid in zip(parts, tids, strict=True)
-            for t, i in zip(part, pid, strict=True)
-            if t[0] == "#"
-        ]
-        self._numeric[numeric] = True
-        return Vectors(ids.astype(np.int32), counts)
+        numeric = [i for i, t in enumerate(terms) if t[0] == "#"]
+        if numeric:
+            self._numeric[ids[numeric]] = True
+        order = np.argsort(ids)
+        return Vectors(ids[order], np.ascontiguousarray(counts[:, order]))
 
     def numbers(self, ids: np.ndarray) -> np.ndarray:
         """Those of these term ids that are numbers (``#`` terms)."""
