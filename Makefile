@@ -19,7 +19,8 @@ run: $(STAMP) ## start the daemon on the default config and the embedded SQLite 
 	@$(BIN)/newswatch run
 
 # The suite runs in parallel (pytest-xdist) in two tiers. `make test` is the quick tier: every
-# test not marked `slow`, mostly in-process and CPU-bound, so one worker per core (2 here).
+# test not marked `slow`, mostly in-process and CPU-bound, so one worker per core (2 here); it
+# includes two real cluster workers on a real redis-server (tests/cluster/test_cluster.py).
 # `make test-slow` is the rest: tests that launch real newswatch processes, daemons, crawls, the
 # cluster's redis and workers, the browser; they mostly wait on I/O, so more workers than cores
 # help. A test that launches `newswatch` (the run_newswatch fixture) is marked slow by
@@ -28,7 +29,7 @@ run: $(STAMP) ## start the daemon on the default config and the embedded SQLite 
 TEST_WORKERS ?= 2
 SLOW_WORKERS ?= 4
 
-test: $(STAMP) ## lint and run the quick tests (everything not marked slow)
+test: $(STAMP) redis ## lint and run the quick tests (everything not marked slow)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup -m "not slow and not install" $(PYTEST_ARGS)

@@ -1,5 +1,8 @@
 """Distributed collection (issue 19): a real redis-server, real `newswatch worker`
-processes, `newswatch run --once` as the daemon, a local site on four loopback hosts."""
+processes, `newswatch run --once` as the daemon, a local site on four loopback hosts.
+
+Two workers storing every item once and the version checks run in `make test`; the fault
+tests (kill -9, the broker restarted) and the status test take longer and are marked slow."""
 
 from __future__ import annotations
 
@@ -12,8 +15,6 @@ import pytest
 import redis
 import sqlite_utils
 from support.cluster import crawl_children, newswatch
-
-pytestmark = pytest.mark.slow
 
 
 def stored(config_dir) -> list[str]:
@@ -52,6 +53,7 @@ def test_two_workers_store_every_item_once(cluster_config, site, workers, tmp_pa
     assert sorted(stored(tmp_path)) == sorted(site.expected)
 
 
+@pytest.mark.slow
 def test_worker_killed_mid_crawl_loses_and_duplicates_nothing(
     cluster_config, site, workers, tmp_path
 ):
@@ -110,6 +112,7 @@ def test_a_task_from_another_version_is_refused(cluster_config):
     assert error_class == "worker_version" and "9.9/9" in message
 
 
+@pytest.mark.slow
 def test_daemon_and_workers_carry_on_after_the_broker_restarts(
     cluster_config, site, workers, redis_server, tmp_path
 ):
@@ -136,6 +139,7 @@ def test_daemon_and_workers_carry_on_after_the_broker_restarts(
     )
 
 
+@pytest.mark.slow
 def test_status_shows_the_workers_and_the_queue(cluster_config, workers):
     import json
 
