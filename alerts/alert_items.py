@@ -32,6 +32,8 @@ def alert_item(
     chars: int = 300,
     prefer: Sequence[str] = (),
     cares: Collection[str] | None = None,
+    *,
+    formulas: bool = False,
 ) -> dict:
     """Everything a template shows about one story's alert rows (one row, or the rows of
     several watches for the same story and target), read from the archive.
@@ -39,7 +41,11 @@ def alert_item(
     ``prefer``: country codes (the watches' own) that lead the subject's ``(AZ +7)`` tag.
     A follow-up row (``change_id``: an update or growth, alerts/followups.py) also gives
     ``change``, what is new, naming only the countries in ``cares`` (None: all); a story's
-    first alert has ``change`` None."""
+    first alert has ``change`` None.
+
+    Tier statements read from a formula alone (``basis`` "formula") show only with
+    ``formulas`` (``[gazetteer] tier_formulas``): ones stored while it was on stay hidden
+    once it is off; shown, each tier says its ``basis``."""
     rows = [row] if isinstance(row, dict) else list(row)
     first = rows[0]
     a = next(
@@ -68,8 +74,8 @@ def alert_item(
     tiers = [
         {**t, "country": country_name(t["country"])}
         for t in db.query(
-            "SELECT country, tier, year, sentence FROM tier_statements WHERE article_id = ?"
-            " ORDER BY country",
+            "SELECT country, tier, year, sentence, basis FROM tier_statements"
+            f" WHERE article_id = ? {_shown(formulas)} ORDER BY country",
             [first["article_id"]],
         )
     ]
@@ -79,7 +85,8 @@ def alert_item(
     change = None
     if first.get("change_id"):
         found = followups.changes(db, [first["change_id"]]).get(first["change_id"])
-        change = change_view(found, cares) if found else None
+        hidden = () if formulas or not found else formula_tiers(db, found["article_id"])
+        change = change_view(found, cares, hidden) if found else None
     return {
         "story_id": first["story_id"],
         "change": change,
@@ -108,11 +115,31 @@ def group_by_country(items: list[dict]) -> list[dict]:
     return [{"country": name, "items": groups[name]} for name in order]
 
 
-def change_view(change: Mapping, cares: Collection[str] | None = None) -> dict:
+def _shown(formulas: bool) -> str:
+    """The SQL condition (``AND ...``) that keeps formula-only tier statements out unless
+    ``formulas``."""
+    return "" if formulas else "AND basis IS NOT 'formula'"
+
+
+def formula_tiers(db: Database, article_id: int) -> set[tuple[str, str]]:
+    """The (country, tier) pairs this article states by a formula alone."""
+    rows = db.execute(
+        "SELECT country, tier FROM tier_statements WHERE article_id = ? AND basis = 'formula'",
+        [article_id],
+    )
+    return set(rows.fetchall())
+
+
+def change_view(
+    change: Mapping,
+    cares: Collection[str] | None = None,
+    hidden: Collection[tuple[str, str]] = (),
+) -> dict:
     """What a template shows of one ``story_changes`` row: ``kind`` (update | growth), the
     title and text changes, the new countries and tier statements (those in ``cares``;
-    None: all), ``lines`` (one sentence each, for a message body), ``what`` (one line,
-    for a digest) and ``tag`` (``(new: GE, AZ Tier 2)``, for a subject)."""
+    None: all; never the (country, tier) pairs in ``hidden``), ``lines`` (one sentence
+    each, for a message body), ``what`` (one line, for a digest) and ``tag``
+    (``(new: GE, AZ Tier 2)``, for a subject)."""
 
     def keep(code: str) -> bool:
         return cares is None or not cares or code in cares
@@ -121,7 +148,7 @@ def change_view(change: Mapping, cares: Collection[str] | None = None) -> dict:
     tiers = [
         {"country": country_name(c), "code": c, "tier": t, "year": y}
         for c, t, y in json.loads(change["tiers_added"] or "[]")
-        if keep(c)
+        if keep(c) and (c, t) not in hidden
     ]
     countries = [country_name(c) for c in codes]
     tier_text = [
@@ -157,10 +184,12 @@ def change_view(change: Mapping, cares: Collection[str] | None = None) -> dict:
     }
 
 
-def updated_items(db: Database, watch: str, target: str, *, exclude: set[int]) -> list[dict]:
+def updated_items(
+    db: Database, watch: str, target: str, *, exclude: set[int], formulas: bool = False
+) -> list[dict]:
     """Stories already sent to this target that gained sources since they (their first
     alert, a follow-up, or the last digest) went out: shown once in the next digest as
-    updated, never alerted again."""
+    updated, never alerted again (``formulas``: as :func:`alert_item`)."""
     last = outbox.last_digest(db, watch, target) or ""
     rows = db.query(
         """
@@ -176,7 +205,7 @@ def updated_items(db: Database, watch: str, target: str, *, exclude: set[int]) -
         [watch, target, last],
     )
     return [
-        {**alert_item(db, r), "updated_at": r["updated_at"]}
+        {**alert_item(db, r, formulas=formulas), "updated_at": r["updated_at"]}
         for r in rows
         if r["story_id"] not in exclude
     ]

@@ -79,9 +79,12 @@ def deliver_due(
     renderer: Renderer | None = None,
     workers: int = WORKERS,
     base_url: str | None = None,
+    tier_formulas: bool = False,
 ) -> DeliveryStats:
     """Send what is due now; hold, retry or fail the rest. See the module docstring.
-    ``base_url`` (``[serve] base_url``): messages link to each story's page there."""
+    ``base_url`` (``[serve] base_url``): messages link to each story's page there.
+    ``tier_formulas`` (``[gazetteer] tier_formulas``): messages show tier statements read
+    from a formula alone (off: never, even those stored while it was on)."""
     ensure(db)
     now = utc(now)
     tz = ZoneInfo(delivery.timezone)
@@ -119,10 +122,12 @@ def deliver_due(
             digest = [r for r in rows if r["mode"] == "digest"]
             immediate = [r for r in rows if r["mode"] != "digest"]
             if digest:
-                messages += _digest(db, watch, target, fmt, digest, now, tz, renderer, stats)
+                messages += _digest(
+                    db, watch, target, fmt, digest, now, tz, renderer, stats, tier_formulas
+                )
             if immediate:
                 now_rows, rolled = _immediate(
-                    db, watch, target, fmt, immediate, now, renderer, stats
+                    db, watch, target, fmt, immediate, now, renderer, stats, tier_formulas
                 )
                 messages += rolled
                 for r in now_rows:
@@ -131,12 +136,14 @@ def deliver_due(
             _unbuildable(db, ids, e, now, delivery, stats)
     for (tname, *_story), pairs in singles.items():
         try:
-            messages.append(story_message(db, target_by[tname], pairs, renderer))
+            messages.append(
+                story_message(db, target_by[tname], pairs, renderer, formulas=tier_formulas)
+            )
         except Exception as e:
             _unbuildable(db, [r["id"] for _, r in pairs], e, now, delivery, stats)
 
     built = {(m.watch, m.target.name) for m in messages if m.kind == "digest"}
-    messages += _updated_only(db, watches, targets, built, now, tz, renderer)
+    messages += _updated_only(db, watches, targets, built, now, tz, renderer, tier_formulas)
     if not messages:
         return stats
     outbox.claim(db, [i for m in messages for i in m.ids], now)
@@ -191,26 +198,56 @@ def _unbuildable(db, ids, error: Exception, now, delivery, stats) -> None:
     stats.errors.append(text)
 
 
-def _immediate(db, watch, target, fmt, rows, now, renderer, stats):
+@dataclass
+class HourlyLimit:
+    """What ``max_per_hour`` lets out now of one (watch, target)'s immediate rows."""
+
+    singles: list[dict]  # one message per story (:func:`story_message`)
+    rolled: list[dict]  # one summary message for them all (:func:`grouped_message`)
+    held_until: datetime | None = None  # the limit is reached: every row waits until then
+
+
+def hourly_limit(
+    db: Database, watch: Watch, target: str, rows: list[dict], now: datetime
+) -> HourlyLimit:
+    """How ``watch.max_per_hour`` splits the immediate ``rows`` (in outbox order) due for
+    ``target`` at ``now``: alert messages sent in the last hour count against it; when the
+    rows need more messages than are left, the first ones go out one by one and the rest
+    as one summary (the last message allowed); with none left, all wait until the oldest
+    message of the hour is an hour old. The decision deliver_due acts on and the preview
+    shows."""
+    if not watch.max_per_hour:
+        return HourlyLimit(list(rows), [])
+    window = outbox.messages_since(db, watch.name, target, now - timedelta(hours=1))
+    allowance = watch.max_per_hour - len(window)
+    if allowance <= 0:
+        return HourlyLimit([], [], parse_iso(window[0]) + timedelta(hours=1))
+    if len(rows) > allowance:
+        return HourlyLimit(rows[: allowance - 1], rows[allowance - 1 :])
+    return HourlyLimit(list(rows), [])
+
+
+def _immediate(db, watch, target, fmt, rows, now, renderer, stats, formulas=False):
     """The rows that go out now, one message per story (built by :func:`story_message`), and past
-    max_per_hour one summary message for the rest."""
-    singles, rolled = rows, []
-    if watch.max_per_hour:
-        window = outbox.messages_since(db, watch.name, target.name, now - timedelta(hours=1))
-        allowance = watch.max_per_hour - len(window)
-        if allowance <= 0:
-            outbox.hold(db, [r["id"] for r in rows], parse_iso(window[0]) + timedelta(hours=1))
-            stats.held += len(rows)
-            return [], []
-        if len(rows) > allowance:
-            singles, rolled = rows[: allowance - 1], rows[allowance - 1 :]
+    max_per_hour one summary message for the rest (:func:`hourly_limit`)."""
+    split = hourly_limit(db, watch, target.name, rows, now)
+    if split.held_until is not None:
+        outbox.hold(db, [r["id"] for r in rows], split.held_until)
+        stats.held += len(rows)
+        return [], []
     out = []
-    if rolled:
-        out.append(grouped_message(db, watch, target, fmt, rolled, renderer, kind="summary"))
-    return singles, out
+    if split.rolled:
+        out.append(
+            grouped_message(
+                db, watch, target, fmt, split.rolled, renderer, kind="summary", formulas=formulas
+            )
+        )
+    return split.singles, out
 
 
-def story_message(db, target, pairs: list[tuple[Watch, dict]], renderer) -> Message:
+def story_message(
+    db, target, pairs: list[tuple[Watch, dict]], renderer, *, formulas: bool = False
+) -> Message:
     """One alert message for one story and one target, naming every watch that matched it."""
     names = list(dict.fromkeys(w.name for w, _ in pairs))
     prefer = list(dict.fromkeys(c for w, _ in pairs for c in w.countries))
@@ -218,7 +255,9 @@ def story_message(db, target, pairs: list[tuple[Watch, dict]], renderer) -> Mess
     # countries cares about all)
     cares = None if any(not w.countries for w, _ in pairs) else set(prefer)
     rows = [r for _, r in pairs]
-    item = alert_item(db, rows, _excerpt_chars(renderer), prefer=prefer, cares=cares)
+    item = alert_item(
+        db, rows, _excerpt_chars(renderer), prefer=prefer, cares=cares, formulas=formulas
+    )
     fmt = target_format(target)
     subject, body = renderer.render("alert", fmt, watch=", ".join(names), watches=names, item=item)
     counts: dict[str, int] = defaultdict(int)
@@ -228,7 +267,7 @@ def story_message(db, target, pairs: list[tuple[Watch, dict]], renderer) -> Mess
     return Message(", ".join(names), target, "alert", fmt, subject, body, ids, dict(counts))
 
 
-def _digest(db, watch, target, fmt, rows, now, tz, renderer, stats) -> list[Message]:
+def _digest(db, watch, target, fmt, rows, now, tz, renderer, stats, formulas) -> list[Message]:
     """Schedule new digest rows for their slot; send those whose slot has come as one digest."""
     ready, later = [], defaultdict(list)
     for r in rows:
@@ -246,13 +285,23 @@ def _digest(db, watch, target, fmt, rows, now, tz, renderer, stats) -> list[Mess
     updated = []
     if watch.mode == "digest":  # an immediate watch's digest carries its follow-ups alone
         stories = {r["story_id"] for r in ready}
-        updated = updated_items(db, watch.name, target.name, exclude=stories)
+        updated = updated_items(db, watch.name, target.name, exclude=stories, formulas=formulas)
     return [
-        grouped_message(db, watch, target, fmt, ready, renderer, kind="digest", updated=updated)
+        grouped_message(
+            db,
+            watch,
+            target,
+            fmt,
+            ready,
+            renderer,
+            kind="digest",
+            updated=updated,
+            formulas=formulas,
+        )
     ]
 
 
-def _updated_only(db, watches, targets, built, now, tz, renderer) -> list[Message]:
+def _updated_only(db, watches, targets, built, now, tz, renderer, formulas) -> list[Message]:
     """Digests of updated stories alone: when a digest watch's next time has come with no
     new story for a target, stories that gained sources since they went out still make a
     digest (``built``: the (watch, target) pairs that have one already)."""
@@ -266,7 +315,7 @@ def _updated_only(db, watches, targets, built, now, tz, renderer) -> list[Messag
             last = outbox.last_digest(db, watch.name, target.name)
             if last is None or next_slot(watch.digest_at, parse_iso(last), tz) > now:
                 continue  # no digest time has come since the last digest
-            updated = updated_items(db, watch.name, target.name, exclude=set())
+            updated = updated_items(db, watch.name, target.name, exclude=set(), formulas=formulas)
             if not updated:
                 continue
             first = parse_iso(min(i["updated_at"] for i in updated))
@@ -277,18 +326,30 @@ def _updated_only(db, watches, targets, built, now, tz, renderer) -> list[Messag
             fmt = target_format(target)
             out.append(
                 grouped_message(
-                    db, watch, target, fmt, [], renderer, kind="digest", updated=updated
+                    db,
+                    watch,
+                    target,
+                    fmt,
+                    [],
+                    renderer,
+                    kind="digest",
+                    updated=updated,
+                    formulas=formulas,
                 )
             )
     return out
 
 
-def grouped_message(db, watch, target, fmt, rows, renderer, *, kind: str, updated=()) -> Message:
+def grouped_message(
+    db, watch, target, fmt, rows, renderer, *, kind: str, updated=(), formulas: bool = False
+) -> Message:
     """One message listing ``rows`` grouped by country: a digest, or the summary of what
     passed ``max_per_hour``. In a digest, follow-ups (updates, growth) are listed with the
-    updated stories, saying what is new."""
+    updated stories, saying what is new. ``formulas``: as :func:`alert_item`."""
     cares = watch.countries or None
-    items = [alert_item(db, r, _excerpt_chars(renderer), cares=cares) for r in rows]
+    items = [
+        alert_item(db, r, _excerpt_chars(renderer), cares=cares, formulas=formulas) for r in rows
+    ]
     if kind == "digest":
         updated = [*(i for i in items if i["change"]), *updated]
         items = [i for i in items if not i["change"]]

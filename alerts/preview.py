@@ -2,10 +2,13 @@
 by the delivery's own code (alerts/deliver.py, alerts/render.py), without sending or marking.
 
 Everything still waiting in the outbox counts, whenever it is due (a digest's time, quiet
-hours, the hourly limit, a retry's backoff): a digest watch previews its next digest (its
-waiting stories, and the stories sent before that have gained outlets since), an immediate
-watch one alert per waiting story, naming every watch that waits with the same story for
-the same target, as delivery groups them. Only the archive is read.
+hours, a retry's backoff): a digest watch previews its next digest (its waiting stories,
+and the stories sent before that have gained outlets since), an immediate watch one alert
+per waiting story, naming every watch that waits with the same story for the same target,
+as delivery groups them. The hourly limit (``max_per_hour``) splits an immediate watch's
+rows as delivery splits them (deliver.hourly_limit): the alerts still allowed, then one
+summary of the rest; when the hour's messages are used up, the messages of the first
+delivery after that, with its time. Only the archive is read.
 """
 
 from __future__ import annotations
@@ -35,13 +38,15 @@ class Preview:
 
     watch: str  # the watch, or the watches (comma-separated) of a one-story alert
     target: str
-    kind: str  # alert | digest
+    kind: str  # alert | summary (past max_per_hour) | digest
     format: str  # text | markdown | html | slack
     subject: str
     body: str
     alerts: list[int]  # outbox row ids
     stories: int
-    due: str | None  # a digest's next time (UTC, ISO 8601); None: the next delivery
+    # when delivery sends it (UTC, ISO 8601): a digest's time, or the end of the hourly
+    # limit's hour; None: the next delivery
+    due: str | None
 
     def as_dict(self) -> dict:
         """The preview as one JSON-able object."""
@@ -67,9 +72,11 @@ def preview(
     fmt: str | None = None,
     now: datetime | None = None,
     base_url: str | None = None,
+    tier_formulas: bool = False,
 ) -> list[Preview]:
     """The next messages of ``watch`` (or every watch) to ``target`` (or every target),
-    rendered in ``fmt`` (default: each target's own format). Reads the archive only."""
+    rendered in ``fmt`` (default: each target's own format). Reads the archive only.
+    ``tier_formulas``: as in deliver.deliver_due."""
     now = utc(now)
     tz = ZoneInfo(delivery.timezone)
     renderer = Renderer(delivery.templates, excerpt_chars=delivery.excerpt_chars, base_url=base_url)
@@ -97,30 +104,68 @@ def preview(
         updated = []
         if w.mode == "digest":  # as deliver.py: an immediate watch's digest has no updates
             exclude = {r["story_id"] for r in digest}
-            updated = updated_items(db, wname, tname, exclude=exclude)
+            updated = updated_items(db, wname, tname, exclude=exclude, formulas=tier_formulas)
         if digest or updated:
             m = deliver.grouped_message(
-                db, w, tgt, target_format(tgt), digest, renderer, kind="digest", updated=updated
+                db,
+                w,
+                tgt,
+                target_format(tgt),
+                digest,
+                renderer,
+                kind="digest",
+                updated=updated,
+                formulas=tier_formulas,
             )
             due = _digest_due(db, w, tname, digest, updated, now, tz)
             out.append(_preview(m, len(digest) + len(updated), due))
-    # immediate rows by (target, story, what about it): one alert each, naming every watch waiting
-    # with it, grouped as deliver_due groups them
+    # immediate rows, split by the hourly limit as deliver_due splits them: past it, one
+    # summary; the others by (target, story, what about it, when): one alert each, naming
+    # every watch waiting with it, grouped as deliver_due groups them
     singles: dict[tuple, list[tuple[Watch, dict]]] = defaultdict(list)
     changes = followups.changes(db, [r["change_id"] for rows in rows_by.values() for r in rows])
     for (wname, tname), rows in rows_by.items():
-        for r in rows:
-            if r["mode"] != "digest":
-                topic = deliver.message_topic(r, changes)
-                singles[(tname, r["story_id"], topic)].append((watch_by[wname], r))
-    for (tname, *_story), group in singles.items():
+        immediate = [r for r in rows if r["mode"] != "digest"]
+        if not immediate:
+            continue
+        w, tgt = watch_by[wname], target_by[tname]
+        split, at = _hourly(db, w, tname, immediate, now)
+        due = None if at <= now else iso(at)
+        if split.rolled and watch in (None, wname) and target in (None, tname):
+            m = deliver.grouped_message(
+                db,
+                w,
+                tgt,
+                target_format(tgt),
+                split.rolled,
+                renderer,
+                kind="summary",
+                formulas=tier_formulas,
+            )
+            out.append(_preview(m, len({r["story_id"] for r in split.rolled}), due))
+        for r in split.singles:
+            topic = deliver.message_topic(r, changes)
+            singles[(tname, r["story_id"], topic, due)].append((w, r))
+    for (tname, _story, _topic, due), group in singles.items():
         if target not in (None, tname) or (
             watch is not None and all(w.name != watch for w, _ in group)
         ):
             continue
-        m = deliver.story_message(db, target_by[tname], group, renderer)
-        out.append(_preview(m, 1, None))
+        m = deliver.story_message(db, target_by[tname], group, renderer, formulas=tier_formulas)
+        out.append(_preview(m, 1, due))
     return out
+
+
+def _hourly(db, watch, target, rows, now) -> tuple[deliver.HourlyLimit, datetime]:
+    """How the hourly limit splits these rows, and when: now, or, when the hour's messages
+    are used up, at the first delivery that lets some out (as deliver_due holds them until
+    the oldest message of the hour is an hour old, then decides again)."""
+    at = now
+    split = deliver.hourly_limit(db, watch, target, rows, at)
+    while split.held_until is not None:  # each step drops a message from the window
+        at = split.held_until
+        split = deliver.hourly_limit(db, watch, target, rows, at)
+    return split, at
 
 
 def _digest_due(db, watch, target, rows, updated, now, tz) -> str | None:

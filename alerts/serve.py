@@ -5,7 +5,9 @@ The metadata and the charts are data (alerts/data/serve/metadata.toml, dashboard
 the SQL in them); this module loads them, serves the archive under the name ``archive`` and
 adds what Datasette cannot be told in metadata: the SQL function behind a source's next try,
 links from ``story_id``/``article_id`` columns that are no declared foreign key, and the
-outlets on a story's page. The database is opened the way Datasette opens a mutable file
+outlets on a story's page. Tier statements read from a formula alone (``basis`` "formula")
+are left out of every query, chart and page unless ``[gazetteer] tier_formulas`` is on: the
+SQL asks ``newswatch_tier_formulas()``, which answers per app. The database is opened the way Datasette opens a mutable file
 (``mode=ro`` connections, no immutable mode), so the daemon keeps writing while people read.
 """
 
@@ -132,6 +134,7 @@ class ServePlugin:
 
     def __init__(self):
         self.schedules: weakref.WeakKeyDictionary[Datasette, Schedule] = weakref.WeakKeyDictionary()
+        self.formulas: weakref.WeakKeyDictionary[Datasette, bool] = weakref.WeakKeyDictionary()
         # Datasette lists plugins by module name; a name that is no module keeps it from
         # looking for templates and static files next to us
         self.__name__ = PLUGIN_NAME
@@ -141,6 +144,8 @@ class ServePlugin:
         if database == DB_NAME:
             plan = self.schedules.get(datasette) or Schedule()
             conn.create_function("newswatch_next_try", 2, plan.next_try)
+            formulas = int(self.formulas.get(datasette, False))
+            conn.create_function("newswatch_tier_formulas", 0, lambda: formulas)
 
     @hookimpl
     def render_cell(self, value: Any, column: str, table: str | None, database: str, datasette):
@@ -175,6 +180,7 @@ class ServePlugin:
             tiers = await db.execute(
                 "SELECT t.country, t.tier, t.year, a.source, t.article_id FROM tier_statements t"
                 " JOIN articles a ON a.id = t.article_id WHERE a.story_id = ?"
+                " AND (t.basis IS NOT 'formula' OR newswatch_tier_formulas())"
                 " ORDER BY t.country, t.year",
                 [story],
             )
@@ -194,8 +200,11 @@ def build(
     sources: Sequence[Source] = (),
     crawl: CrawlSettings | None = None,
     base_url: str | None = None,
+    tier_formulas: bool = False,
 ) -> Datasette:
-    """A Datasette app on the archive at ``path``, ready to serve (startup hooks run)."""
+    """A Datasette app on the archive at ``path``, ready to serve (startup hooks run).
+    ``tier_formulas`` (``[gazetteer] tier_formulas``): show tier statements read from a
+    formula alone (off: never, even those stored while it was on)."""
     archive = check_archive(path)
     prefix = base_path(base_url)
     plugin = pm.get_plugin(PLUGIN_NAME)
@@ -209,6 +218,7 @@ def build(
         settings={"base_url": prefix, "default_page_size": 50, "allow_download": False},
     )
     plugin.schedules[ds] = Schedule(sources, crawl)
+    plugin.formulas[ds] = tier_formulas
     ds.remove_database("_memory")
     ds.add_database(DatasetteDatabase(ds, path=str(archive), is_mutable=True), name=DB_NAME)
     loop = asyncio.new_event_loop()

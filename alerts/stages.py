@@ -34,7 +34,13 @@ def process_stage(cfg: Any, matcher, *, now: datetime | None = None) -> dict:
         matched = match_stage.match_pending(db, matcher)
         queued = outbox.enqueue(db, cfg.watches, cfg.targets, now=now)
         delivered = deliver.deliver_due(
-            db, cfg.watches, cfg.targets, cfg.delivery, now=now, base_url=cfg.serve.base_url
+            db,
+            cfg.watches,
+            cfg.targets,
+            cfg.delivery,
+            now=now,
+            base_url=cfg.serve.base_url,
+            tier_formulas=cfg.gazetteer.tier_formulas,
         )
         source_alerts.notify_source_health(db, cfg.health, cfg.targets, now=now)
         liveness.heartbeat(db, cycle=True)

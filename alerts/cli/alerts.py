@@ -141,6 +141,7 @@ def alerts_preview(
         target=target,
         fmt=fmt,
         base_url=cfg.serve.base_url,
+        tier_formulas=cfg.gazetteer.tier_formulas,
     )
     if as_json:
         output.json_lines(m.as_dict() for m in messages)

@@ -40,6 +40,7 @@ def serve(obj: Context, host: str | None, port: int | None, archive_path: str | 
             sources=cfg.sources,
             crawl=cfg.crawl,
             base_url=settings.base_url,
+            tier_formulas=cfg.gazetteer.tier_formulas,
         )
         sock = serving.listen(host or settings.host, settings.port if port is None else port)
     except serving.ServeError as e:

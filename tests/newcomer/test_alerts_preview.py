@@ -184,3 +184,52 @@ def test_a_digest_whose_time_has_come_is_due_at_the_next_delivery(setup):
     deliver_due(db, watches, targets, DeliverySettings(), now=later)
     sent = db.query("SELECT * FROM deliveries WHERE watch = 'daily' AND kind = 'digest'")
     assert [d["alerts"] for d in sent] == [2]
+
+
+def test_past_max_per_hour_the_preview_is_the_summary_delivery_sends(tmp_path, webhook):
+    """Five stories wait for a watch allowed three messages an hour: delivery sends two
+    alerts and one summary of the other three, and the preview shows exactly that; once the
+    hour's messages are used up, the preview shows the next ones with the time they go."""
+    from alerts.preview import preview
+    from crawler.times import iso
+
+    db = open_archive(tmp_path / "archive.db")
+    news = News(db)
+    titles = [f"Story {n} on trafficking" for n in range(1, 6)]
+    for title in titles:
+        news.add(title, watch="now")
+    targets = [Target(name="hook", url=webhook.json_url())]
+    watches = [Watch(name="now", query="y", targets=["hook"], max_per_hour=3)]
+    outbox.enqueue(db, watches, targets, now=T0)
+    settings = DeliverySettings()
+    before = _snapshot(db)
+
+    shown = preview(db, watches, targets, settings, now=T0)
+    assert sorted(p.kind for p in shown) == ["alert", "alert", "summary"]
+    (summary,) = [p for p in shown if p.kind == "summary"]
+    assert summary.stories == 3 and len(summary.alerts) == 3
+    for title in titles[2:]:
+        assert title in summary.body
+    assert all(p.due is None for p in shown)
+    assert _snapshot(db) == before and webhook.posts == []
+
+    stats = deliver_due(db, watches, targets, settings, now=T0)
+    assert stats.messages == 3 and stats.sent == 5
+    sent = {p.json()["title"]: p.json()["message"] for p in webhook.posts}
+    assert len(sent) == 3
+    for p in shown:
+        assert sent[p.subject].strip() == p.body.strip()
+
+    # the hour's three messages are spent: two new stories wait until it has passed
+    for title in ("Story 6 on trafficking", "Story 7 on trafficking"):
+        news.add(title, watch="now")
+    outbox.enqueue(db, watches, targets, now=T0)
+    later = preview(db, watches, targets, settings, now=T0)
+    assert [p.kind for p in later] == ["alert", "alert"]
+    assert {p.due for p in later} == {iso(T0 + timedelta(hours=1))}
+    assert deliver_due(db, watches, targets, settings, now=T0).messages == 0  # held
+    deliver_due(db, watches, targets, settings, now=T0 + timedelta(hours=1))
+    sent = {p.json()["title"]: p.json()["message"] for p in webhook.posts[3:]}
+    assert len(sent) == 2
+    for p in later:
+        assert sent[p.subject].strip() == p.body.strip()
