@@ -76,9 +76,12 @@ def _sent_firsts(db: Database, story_id: int) -> dict[str, set[int]]:
     return out
 
 
-def _known(db: Database, story_id: int, watch: str, article_id: int) -> tuple[set, set]:
+def _known(
+    db: Database, story_id: int, watch: str, article_id: int, formulas: bool = False
+) -> tuple[set, set]:
     """Countries and (country, tier) pairs the story's articles matched by ``watch`` already
-    carry (this article's earlier version included)."""
+    carry (this article's earlier version included); tiers read from a formula alone only
+    with ``formulas`` (stored while it was on, they were never shown since)."""
     # CROSS JOIN keeps the story's articles as the outer loop (SQLite's planner may
     # otherwise walk every match of the watch): the cost is the story's size, not the
     # archive's.
@@ -92,8 +95,9 @@ def _known(db: Database, story_id: int, watch: str, article_id: int) -> tuple[se
         db.execute(
             "SELECT t.country, t.tier FROM articles a CROSS JOIN tier_statements t"
             " ON t.article_id = a.id WHERE a.story_id = ? AND (a.id = ? OR EXISTS"
-            " (SELECT 1 FROM matches m WHERE m.article_id = a.id AND m.watch = ?))",
-            [story_id, article_id, watch],
+            " (SELECT 1 FROM matches m WHERE m.article_id = a.id AND m.watch = ?))"
+            " AND (t.basis IS NOT 'formula' OR ?)",
+            [story_id, article_id, watch, formulas],
         ).fetchall()
     )
     return countries, tiers
@@ -117,10 +121,19 @@ def _seen(db: Database, article_id: int, watch: str, version: int) -> tuple | No
     ).fetchone()
 
 
-def detect(db: Database, row: Mapping, result: MatchResult, version: int, now: str) -> int:
+def detect(
+    db: Database,
+    row: Mapping,
+    result: MatchResult,
+    version: int,
+    now: str,
+    *,
+    formulas: bool = False,
+) -> int:
     """Record what this (re-)matched article changes in stories already alerted to the
     watches it matches; returns how many changes were new. Call inside ``archive.write``,
-    before the article's matches and tier statements are stored."""
+    before the article's matches and tier statements are stored. ``formulas``: the
+    matcher's ``tier_formulas`` (off: a tier stored from a formula alone is not known)."""
     story = row.get("story_id")
     if story is None or not result.watches:
         return 0
@@ -132,7 +145,7 @@ def detect(db: Database, row: Mapping, result: MatchResult, version: int, now: s
         if watch not in firsts:
             continue
         previous = _seen(db, row["id"], watch, version) if version else None
-        countries, tiers = _known(db, story, watch, row["id"])
+        countries, tiers = _known(db, story, watch, row["id"], formulas)
         found = [(t.country, t.tier, t.year) for t in result.tiers]
         change = {
             "countries_added": json.dumps([c for c in result.countries if c not in countries]),

@@ -54,7 +54,8 @@ def store_result(
     """Write one article's matches and tier statements (existing rows are kept as they are;
     with ``refresh``, for a new version of the article, existing match rows take its
     countries, terms and ``version`` (how many earlier versions it has), keeping their
-    ``matched_at``).
+    ``matched_at``; a tier statement stored from a formula alone that this text states in
+    words takes the words' sentence and basis).
 
     Returns how many match rows and tier statements were new. Call inside ``archive.write``.
     """
@@ -98,6 +99,17 @@ def store_result(
     if tiers:
         db["tier_statements"].insert_all(tiers, ignore=True)
     new_tiers = db.conn.total_changes - before
+    # a tier stored from a formula alone that a new text states in words becomes the words'
+    # reading (else, with tier_formulas off, it would stay hidden)
+    db.conn.executemany(
+        "UPDATE tier_statements SET basis = 'words', sentence = ?, year = ?"
+        " WHERE article_id = ? AND country = ? AND tier = ? AND basis = 'formula'",
+        [
+            (t["sentence"], t["year"], t["article_id"], t["country"], t["tier"])
+            for t in tiers
+            if t["basis"] == "words"
+        ],
+    )
     return new_matches, new_tiers
 
 
@@ -143,7 +155,9 @@ def _run(
             n = version.get(row["id"], 0)
             if pending:
                 # before the article's own rows are stored: they are the "after"
-                stats.changes += followups.detect(db, row, result, n, now)
+                stats.changes += followups.detect(
+                    db, row, result, n, now, formulas=matcher.tier_formulas
+                )
             m, t = store_result(db, row, result, now, refresh=pending and n > 0, version=n)
             stats.articles += 1
             stats.matches += m

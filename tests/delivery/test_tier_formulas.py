@@ -151,3 +151,59 @@ def test_serve(stored, formulas):
     assert [r["tier"] for r in history] == (["Tier 3"] if formulas else [])
     charted = {(r["country"], r["tier"]) for r in _chart(ds, "tiers")}
     assert charted == ({("AZ", "Tier 3")} if formulas else set()) | {("GE", "Tier 1")}
+
+
+RAID = (
+    "Police in Baku said on Monday that a trafficking ring had moved dozens of workers from "
+    "villages in the south of Azerbaijan to building sites abroad. Officers raided three flats "
+    "in the capital and freed twelve people who had been held there for weeks. The workers "
+    "told investigators that their passports were taken on arrival and that they were paid "
+    "nothing for months. Prosecutors said that the inquiry would continue."
+)
+AZ_FORMULA = (
+    "Azerbaijan does not fully comply with the minimum standards for the elimination of "
+    "trafficking and is not making significant efforts to do so."
+)
+AZ_WORDS = "The State Department placed Azerbaijan on Tier 3 in its 2025 report."
+
+
+def test_a_tier_first_stated_in_words_is_growth_when_formulas_are_off(tmp_path, smtp):
+    """A story alerted while the option was on has its formula reading stored; with the
+    option off, another outlet's copy that states the same tier in words is new to the
+    person (the formula reading was never shown), so it is growth, and its mail says so."""
+    from delivery.test_followups import World, item
+
+    w = World(tmp_path, smtp, "on_growth = 'alert'\n")
+    on = w.cfg.model_copy(
+        update={"gazetteer": w.cfg.gazetteer.model_copy(update={"tier_formulas": True})}
+    )
+    now = datetime.now(UTC)
+    w.store("turan", item("raid", "Raid in Baku", f"{RAID} {AZ_FORMULA}"))
+    process_stage(on, compile_matcher(on), now=now)
+    assert w.rows("SELECT basis FROM tier_statements") == [{"basis": "formula"}]
+    w.mails(1)
+    w.store("trend", item("copy", "Raid in Baku", f"{RAID} {AZ_FORMULA} {AZ_WORDS}", hour=9))
+    assert len({r["story_id"] for r in w.rows("SELECT story_id FROM articles")}) == 1
+    w.process(now)  # the shipped default: formulas off
+    subject, body = w.mails(2)[1]
+    assert "AZ Tier 3" in subject
+    assert "New tier statements: Azerbaijan: Tier 3" in body
+
+
+def test_a_new_version_stating_the_tier_in_words_shows_it(tmp_path, smtp):
+    """The formula reading of an article, stored while the option was on, gives way to the
+    words when a new version of the article states the tier: shown with the option off."""
+    from delivery.test_followups import World, item
+
+    w = World(tmp_path, smtp, "")
+    on = w.cfg.model_copy(
+        update={"gazetteer": w.cfg.gazetteer.model_copy(update={"tier_formulas": True})}
+    )
+    now = datetime.now(UTC)
+    w.store("turan", item("raid", "Raid in Baku", f"{RAID} {AZ_FORMULA}"))
+    process_stage(on, compile_matcher(on), now=now)
+    w.store("turan", item("raid", "Raid in Baku", f"{RAID} {AZ_FORMULA} {AZ_WORDS}"))
+    w.process(now)
+    assert w.rows("SELECT country, tier, basis FROM tier_statements") == [
+        {"country": "AZ", "tier": "Tier 3", "basis": "words"}
+    ]
