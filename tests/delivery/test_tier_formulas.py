@@ -148,7 +148,9 @@ def test_serve(stored, formulas):
     assert "GE: <b>Tier 1</b>" in page
     assert ("AZ: <b>Tier 3</b>" in page) is formulas
     history = _get(ds, "/archive/tier_history.json?country=az&_shape=objects").json()["rows"]
-    assert [r["tier"] for r in history] == (["Tier 3"] if formulas else [])
+    assert [(r["tier"], r["basis"]) for r in history] == (
+        [("Tier 3", "formula")] if formulas else []
+    )
     charted = {(r["country"], r["tier"]) for r in _chart(ds, "tiers")}
     assert charted == ({("AZ", "Tier 3")} if formulas else set()) | {("GE", "Tier 1")}
 
