@@ -119,6 +119,16 @@ def run(label: str, threshold: float, docs, feats, pairs, show: int) -> dict:
             f"({h['tp']} of {h['pos']}, {h['fp']} wrong)"
         )
     lang = {d["key"]: d["language"] for d in docs}
+    by_pair = defaultdict(lambda: [0, 0, 0])  # joined same-story, same-story, joined different
+    for a, b, same, _ in cross:
+        n = by_pair["-".join(sorted((lang[a], lang[b])))]
+        n[0] += same and story[a] == story[b]
+        n[1] += same
+        n[2] += (not same) and story[a] == story[b]
+    print(
+        "    by languages: "
+        + ", ".join(f"{k} {j}/{n} ({w} wrong)" for k, (j, n, w) in sorted(by_pair.items()))
+    )
     npairs, mixed = crowd(story, lang)
     labelled = {frozenset(p[:2]) for p in pairs}
     outside = [j for j in joins if frozenset(j) not in labelled]
