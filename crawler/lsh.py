@@ -68,6 +68,9 @@ class BucketTable:
         self._tags = np.zeros((self._nb, self.SLOTS), dtype=np.uint32)  # 0: empty slot
         self._rows = np.zeros((self._nb, self.SLOTS), dtype=np.int32)
         self._fill = np.zeros(self._nb, dtype=np.uint8)
+        # flat views: one index (bucket * SLOTS + slot) is cheaper than two
+        self._tags_flat, self._rows_flat = self._tags.reshape(-1), self._rows.reshape(-1)
+        self._nb64 = np.uint64(self._nb)
         self._spill: dict[int, list[int]] = {}
         self._count = 0
 
@@ -104,19 +107,25 @@ class BucketTable:
         return i, rows
 
     def _place(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        bucket = (hashes % np.uint64(self._nb)).astype(np.intp)
+        bucket = (hashes % self._nb64).astype(np.intp)
         tag = (hashes >> np.uint64(32)).astype(np.uint32) | np.uint32(1)
         return bucket, tag
 
     def _put(self, hashes: np.ndarray, rows: np.ndarray) -> None:
         bucket, tag = self._place(hashes)
         self._count += len(hashes)
-        slot = self._fill[bucket].astype(np.intp)
         sorted_buckets = np.sort(bucket)
-        if (slot < self.SLOTS).all() and (sorted_buckets[1:] != sorted_buckets[:-1]).all():
-            # the usual case: distinct buckets, none of them full
-            self._tags[bucket, slot] = tag
-            self._rows[bucket, slot] = rows
+        if not (sorted_buckets[1:] == sorted_buckets[:-1]).any():
+            # the usual case for one article's keys: distinct buckets. A few of its 64 keys
+            # often land in a full bucket (at 3/4 load some buckets are full): they spill.
+            slot = self._fill[bucket].astype(np.intp)
+            fit = slot < self.SLOTS
+            if not fit.all():
+                self._spill_out(hashes[~fit], rows[~fit])
+                bucket, tag, rows, slot = bucket[fit], tag[fit], rows[fit], slot[fit]
+            at = bucket * self.SLOTS + slot
+            self._tags_flat[at] = tag
+            self._rows_flat[at] = rows
             self._fill[bucket] += 1
             return
         order = np.argsort(bucket, kind="stable")
@@ -130,5 +139,8 @@ class BucketTable:
         self._tags[bucket[fit], slot[fit]] = tag[fit]
         self._rows[bucket[fit], slot[fit]] = rows[fit]
         np.add.at(self._fill, bucket[fit], 1)
-        for h, r in zip(hashes[~fit].tolist(), rows[~fit].tolist(), strict=True):
+        self._spill_out(hashes[~fit], rows[~fit])
+
+    def _spill_out(self, hashes: np.ndarray, rows: np.ndarray) -> None:
+        for h, r in zip(hashes.tolist(), rows.tolist(), strict=True):
             self._spill.setdefault(h, []).append(r)

@@ -31,15 +31,24 @@ _MAX32 = np.uint32(0xFFFFFFFF)
 _CHUNK = 2048  # shingles per (shingles x permutations) block: bounds memory on long texts
 
 
+def word_hashes(words: list[str]) -> np.ndarray:
+    """Each word's 32-bit hash (CRC-32, stable across processes, unlike ``hash()``): what
+    :func:`shingle_hashes` mixes, computed once per article (a parse worker may do it)."""
+    return np.fromiter(map(zlib.crc32, map(str.encode, words)), dtype=np.uint32, count=len(words))
+
+
 def shingle_hashes(words: list[str], size: int) -> np.ndarray:
     """32-bit hashes of the ``size``-word shingles of ``words``, in text order (a shingle that
     occurs twice is there twice; a text shorter than ``size`` gives its word hashes).
 
-    Each word is hashed once (CRC-32, stable across processes, unlike ``hash()``) and the
-    shingle hash mixes its words' hashes, which is about 5x faster than hashing each
-    shingle's text.
+    Each word is hashed once and the shingle hash mixes its words' hashes, which is about
+    5x faster than hashing each shingle's text.
     """
-    h = np.fromiter(map(zlib.crc32, map(str.encode, words)), dtype=np.uint32, count=len(words))
+    return shingles(word_hashes(words), size)
+
+
+def shingles(h: np.ndarray, size: int) -> np.ndarray:
+    """The shingle hashes of a text given as its :func:`word_hashes`."""
     if len(h) < size:
         return h
     n = len(h) - size + 1
@@ -82,9 +91,14 @@ class Signer:
 
     def sign_words(self, words: list[str]) -> np.ndarray | None:
         """The signature of these normalized words (None for fewer than MIN_TOKENS)."""
-        if len(words) < MIN_TOKENS:
+        return self.sign_hashes(word_hashes(words))
+
+    def sign_hashes(self, hashes: np.ndarray) -> np.ndarray | None:
+        """The signature of a text given as its :func:`word_hashes` (None for fewer than
+        MIN_TOKENS words): equal to :meth:`sign_words` of those words."""
+        if len(hashes) < MIN_TOKENS:
             return None
-        h = shingle_hashes(words, self.shingle_size)
+        h = shingles(hashes, self.shingle_size)
         s1, m1, s2, m2 = _FMIX
         h = h ^ (h >> s1)
         h = h * m1

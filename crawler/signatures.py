@@ -50,6 +50,29 @@ def save_signatures(db: Database, signer: Signer, rows: Iterable[tuple]) -> None
     )
 
 
+def save_signature(
+    db: Database,
+    signer: Signer,
+    article_id: int,
+    seen_at: str,
+    sig: np.ndarray | None,
+    paragraphs: np.ndarray,
+) -> None:
+    """:func:`save_signatures` of one article (one execute: the story assigner stores one
+    after each new article)."""
+    db.conn.execute(
+        "INSERT OR REPLACE INTO minhashes (article_id, params, seen_at, sig, paragraphs)"
+        " VALUES (?, ?, ?, ?, ?)",
+        [
+            article_id,
+            signer.params,
+            seen_at,
+            None if sig is None else to_blob(sig),
+            np.unique(paragraphs.astype(np.uint64, copy=False)).tobytes(),
+        ],
+    )
+
+
 def _stored(db: Database, signer: Signer, since: str) -> tuple:
     """The stored signatures since ``since``, as the arguments of ``NearDuplicateIndex.load``.
 

@@ -9,7 +9,7 @@ it; otherwise it starts a story of its own. ``rebuild_stories`` recomputes every
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
@@ -20,13 +20,14 @@ from sqlite_utils import Database
 from crawler import times
 from crawler.archive import write
 from crawler.config import DedupeSettings
-from crawler.event_stories import EventLinker, article_time, without_furniture
-from crawler.event_terms import BODY_WORDS
+from crawler.event_stories import EventLinker, article_time
 from crawler.events import EventIndex
-from crawler.fingerprints import Paragraphs, fingerprint, paragraphs
+from crawler.fingerprints import fingerprint, paragraphs
 from crawler.minhash import Signer, sign_article
 from crawler.neardup import NearDuplicateIndex
-from crawler.signatures import load_index, save_signatures
+from crawler.prepared import PreparedText, prepare_text
+from crawler.signatures import load_index, save_signature, save_signatures
+from crawler.story_rows import copy_story, insert_story, join_story, other_outlet, story_of
 
 
 def _cutoff(seen_at: str, settings: DedupeSettings) -> str:
@@ -100,65 +101,76 @@ class StoryAssigner:
 
     def assign(self, article_id: int) -> int:
         """Give a newly stored article its story (a new one, or the story it copies)."""
-        db = self.db
         # plain sqlite3 on this per-article path: sqlite-utils' query() wraps every row
-        row = db.execute(
+        row = self.db.execute(
             "SELECT title, text, summary, source, fetched_at, story_id, language,"
             " published_at FROM articles WHERE id = ?",
             [article_id],
         ).fetchone()
         if row is None:
             raise KeyError(f"no article {article_id}")
-        title, text, summary, source, seen_at, story_id, language, published_at = row
-        if story_id is not None:
-            return story_id
-        seen_at = seen_at or times.utcnow()
+        if row[5] is not None:
+            return row[5]
+        return self.assign_stored(article_id, dict(zip(_ARTICLE, row, strict=True)))
+
+    def prepare(self, title: str | None, text: str | None, language: str | None) -> PreparedText:
+        """What :meth:`assign_stored` reads from an article's title and text (its text, else
+        its summary), for a caller that has them before the article is stored."""
+        return prepare_text(title, text, language, terms=self.events.enabled, signer=self.signer)
+
+    def assign_stored(
+        self, article_id: int, article: Mapping, prepared: PreparedText | None = None
+    ) -> int:
+        r"""Give the article just stored as ``article_id`` its story, from the values it was
+        stored with (``title``, ``text``, ``summary``, ``source``, ``fetched_at``,
+        ``language``, ``published_at``: the archive is not read again) and, when the caller
+        has it, its :meth:`prepare`\ d text (e.g. from a parse worker)."""
+        title, source, language = article["title"], article["source"], article.get("language")
+        body = article.get("text") or article.get("summary")
+        if prepared is None or not prepared.fits(title, body):
+            prepared = self.prepare(title, body, language)
+        seen_at = article.get("fetched_at") or times.utcnow()
         index = self.index
         index.expire(_cutoff(seen_at, self.settings))
-        sig, parsed = sign_article(self.signer, index, text or summary)
-        fp = fingerprint(title, None, parsed=parsed)
-        story_id = self._copy_of(fp)
+        furniture = index.boilerplate(prepared.paragraphs)
+        sig = prepared.signature(self.signer, furniture)
+        fp = prepared.fingerprint
+        story_id = copy_story(self.db, fp)
         if story_id is None and sig is not None:
             for _, other in index.query(sig):
-                story_id = self._story_of(other)
+                story_id = story_of(self.db, other)
                 if story_id is not None:
                     break
         # The event level: independently written coverage of the same event. A copy or a
         # reprint adds nothing its story's articles in the event index do not say already.
-        at = article_time(published_at, seen_at)
+        at = article_time(article.get("published_at"), seen_at)
         vector = None
-        if story_id is None:
-            furniture = index.boilerplate(parsed.hashes)
-            body = without_furniture(text or summary, furniture)
-            vector = self.events.vector(
-                title, body, language, words=_first_words(parsed, furniture)
-            )
+        if story_id is None and self.events.enabled:
+            terms = prepared.event_terms(title, body, language, furniture)
+            vector = self.events.index.vectors(*terms)
             story_id = self.events.find(
-                vector, language, at, accept=lambda story: self._other_outlet(story, source)
+                vector,
+                language,
+                at,
+                accept=lambda story: other_outlet(self.db, story, source),
             )
         if story_id is None:
             story_id = self._new_story(article_id, title, seen_at, source)
         else:
-            self._join(story_id, source, article_id, title, at)
+            join_story(self.db, story_id, source, article_id, title, at)
         self.events.add(article_id, story_id, vector, language, at)
         # One UPDATE of the article row: each one used to re-index its full text.
         # Plain SQL on this per-article path: sqlite-utils' update() looks the row up and
         # inspects the table first (measured 11 us against 350 us a row).
-        db.execute(
+        self.db.execute(
             "UPDATE articles SET story_id = ?, fingerprint = ? WHERE id = ?",
             [story_id, fp, article_id],
         )
-        save_signatures(db, self.signer, [(article_id, seen_at, sig, parsed.hashes)])
-        index.add(article_id, sig, seen_at, story=story_id, source=source, paragraphs=parsed.hashes)
+        save_signature(self.db, self.signer, article_id, seen_at, sig, prepared.paragraphs)
+        index.add(
+            article_id, sig, seen_at, story=story_id, source=source, paragraphs=prepared.paragraphs
+        )
         return story_id
-
-    def _other_outlet(self, story_id: int, source: str) -> bool:
-        """Whether another outlet wrote part of this story. The event level joins coverage
-        across outlets; one outlet's own articles that read alike (a court feed's "case 1",
-        "case 2") are separate items, and its follow-ups are versions or reprints."""
-        row = self.db.execute("SELECT sources FROM stories WHERE id = ?", [story_id]).fetchone()
-        sources = json.loads(row[0] or "[]") if row else []
-        return any(s != source for s in sources)
 
     def record_update(
         self, article_id: int, *, title: str | None, text: str | None, content_hash: str
@@ -225,22 +237,6 @@ class StoryAssigner:
         """Which paragraphs of ``text`` the near-duplicate index knows as site furniture."""
         return self.index.boilerplate(paragraphs(text).hashes)
 
-    def _copy_of(self, fp: str | None) -> int | None:
-        if fp is None:
-            return None
-        # the new article's own fingerprint is not stored yet: no need to exclude it
-        row = self.db.execute(
-            "SELECT story_id FROM articles WHERE fingerprint = ?"
-            " AND story_id IS NOT NULL ORDER BY id LIMIT 1",
-            [fp],
-        ).fetchone()
-        return row[0] if row else None
-
-    def _story_of(self, article_id: int) -> int | None:
-        # The index may hold an article whose transaction was rolled back: ask the archive.
-        row = self.db.execute("SELECT story_id FROM articles WHERE id = ?", [article_id]).fetchone()
-        return row[0] if row else None
-
     def _new_story(self, article_id: int, title: str | None, seen_at: str, source: str) -> int:
         """Insert the story that ``article_id`` starts; the caller points the article at it."""
         story_id = next(
@@ -251,42 +247,11 @@ class StoryAssigner:
             self._next_story_id += 1
         if story_id is not None:
             self._used_ids.add(story_id)
-        # plain SQL: sqlite-utils' insert() inspects the table first (0.2 ms a story)
-        cursor = self.db.execute(
-            "INSERT INTO stories (id, article_id, title, first_seen_at, article_count, sources)"
-            " VALUES (?, ?, ?, ?, 1, ?)",
-            [story_id, article_id, title, seen_at, json.dumps([source])],
-        )
-        return story_id if story_id is not None else cursor.lastrowid
-
-    def _join(self, story_id: int, source: str, article_id: int, title: str | None, at: float):
-        story = self.db["stories"].get(story_id)
-        sources = json.loads(story["sources"] or "[]")
-        changes = {"article_count": story["article_count"] + 1, "updated_at": times.utcnow()}
-        # The original is the earliest *published* article, not the first crawled: a wire
-        # copy crawled first must not take the credit from the outlet that broke the news.
-        first = self.db.execute(
-            "SELECT published_at, fetched_at FROM articles WHERE id = ?", [story["article_id"]]
-        ).fetchone()
-        if first is not None and at < article_time(*first):
-            changes |= {"article_id": article_id, "title": title}
-            sources.insert(0, source)
-        if source not in sources:
-            sources.append(source)
-        changes["sources"] = json.dumps(list(dict.fromkeys(sources)))
-        self.db["stories"].update(story_id, changes)
+        return insert_story(self.db, story_id, article_id, title, seen_at, source)
 
 
-def _first_words(parsed: Paragraphs, skip: np.ndarray) -> list[str]:
-    """The first ``BODY_WORDS`` words of a text as the reprint level read them, furniture
-    left out: what the event level reads the body from (the text is not read again)."""
-    words: list[str] = []
-    for paragraph, furniture in zip(parsed.words, skip.tolist(), strict=True):
-        if not furniture:
-            words.extend(paragraph)
-            if len(words) >= BODY_WORDS:
-                break
-    return words
+_ARTICLE = ("title", "text", "summary", "source", "fetched_at", "story_id", "language")
+_ARTICLE += ("published_at",)
 
 
 @dataclass
@@ -373,7 +338,7 @@ def rebuild_stories(
                     "updated_at": times.utcnow(),
                     "article_count": 0,
                     "sources": row[5],
-                    "merged_into": assigner._story_of(row[1]),
+                    "merged_into": story_of(db, row[1]),
                 }
             )
             merged += 1

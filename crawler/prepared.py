@@ -1,0 +1,108 @@
+"""What story assignment reads from an article's words, computed once per article: where
+the item is first parsed (a parse worker, through ``crawler.store.prepare_item``) or else
+by the story assigner itself.
+
+The story assigner runs in the one process that writes the archive; everything it needs
+from the text that does not depend on the archive is here, so a crawl's parse workers can
+compute it on other cores: the paragraph hashes (for site furniture), each word's hash
+(the MinHash shingles are mixed from them), the fingerprint, and the event level's term
+counts of the headline, lead and body. What depends on the archive is combined in the
+writing process: which paragraphs are furniture (the near-duplicate index knows), the
+signature over the other paragraphs' words, the event vector over the index's vocabulary.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from crawler.event_stories import without_furniture
+from crawler.event_terms import BODY_WORDS, headline_lead_body
+from crawler.fingerprints import Paragraphs, fingerprint, paragraphs
+from crawler.minhash import Signer, word_hashes
+
+
+@dataclass(frozen=True)
+class PreparedText:
+    """One article's text as story assignment reads it (picklable: it crosses from a parse
+    worker to the writing process)."""
+
+    paragraphs: np.ndarray  # uint64: each non-empty paragraph's hash (fingerprints.paragraphs)
+    lengths: np.ndarray  # int32: each paragraph's number of words
+    words: np.ndarray  # uint32: each word's hash (minhash.word_hashes), paragraphs in order
+    fingerprint: str | None  # fingerprints.fingerprint of the title and the text
+    # event_terms.headline_lead_body of the title and the whole text (no paragraph left out
+    # as furniture: when the index knows some, the writer reads the text again); None when
+    # not computed
+    terms: tuple[Counter, Counter, Counter] | None
+    size: tuple[int, int]  # len(title), len(text): tells a preparation of other words
+    # the signature of the whole text (no paragraph left out) by a signer with these
+    # params, when one was given: most articles carry no known furniture and use it as it is
+    signed: str | None = None
+    sig: np.ndarray | None = None
+
+    def fits(self, title: str | None, text: str | None) -> bool:
+        """Whether this was prepared from this title and text (by their lengths: a cheap
+        guard against an item whose words changed after it was prepared)."""
+        return self.size == (len(title or ""), len(text or ""))
+
+    def signature(self, signer: Signer, furniture: np.ndarray) -> np.ndarray | None:
+        """The MinHash signature of the text without the paragraphs marked in ``furniture``
+        (equal to ``minhash.sign_article``'s)."""
+        if not furniture.any():
+            if self.signed == signer.params:
+                return self.sig
+            return signer.sign_hashes(self.words)
+        return signer.sign_hashes(self.words[np.repeat(~furniture, self.lengths)])
+
+    def event_terms(
+        self, title: str | None, text: str | None, language: str | None, furniture: np.ndarray
+    ) -> tuple[Counter, Counter, Counter]:
+        """The event level's term counts of the article (``event_terms.headline_lead_body``),
+        the paragraphs marked in ``furniture`` left out: a "Follow us on Telegram" line at
+        the top must not be every article's lead. The prepared counts when none is marked;
+        else the text (the one prepared) is read again."""
+        if self.terms is not None and not furniture.any():
+            return self.terms
+        words = first_words(paragraphs(text), furniture, BODY_WORDS)
+        return headline_lead_body(title, without_furniture(text, furniture), language, words=words)
+
+
+def prepare_text(
+    title: str | None,
+    text: str | None,
+    language: str | None,
+    *,
+    terms: bool = True,
+    signer: Signer | None = None,
+) -> PreparedText:
+    """Prepare an article's title and text (its ``text``, else its summary: what the story
+    assigner reads); ``terms=False`` leaves out the event level's term counts; with a
+    ``signer``, the signature of the whole text is computed too."""
+    parsed = paragraphs(text)
+    words = parsed.all_words()
+    hashes = word_hashes(words)
+    return PreparedText(
+        paragraphs=parsed.hashes,
+        lengths=np.fromiter(map(len, parsed.words), np.int32, len(parsed.words)),
+        words=hashes,
+        fingerprint=fingerprint(title, None, parsed=parsed),
+        terms=headline_lead_body(title, text, language, words=words) if terms else None,
+        size=(len(title or ""), len(text or "")),
+        signed=signer.params if signer is not None else None,
+        sig=signer.sign_hashes(hashes) if signer is not None else None,
+    )
+
+
+def first_words(parsed: Paragraphs, skip: np.ndarray, limit: int) -> list[str]:
+    """The first ``limit`` words (or a few more: whole paragraphs) of a text, the paragraphs
+    marked in ``skip`` left out: what the event level reads the body from."""
+    words: list[str] = []
+    for paragraph, furniture in zip(parsed.words, skip.tolist(), strict=True):
+        if not furniture:
+            words.extend(paragraph)
+            if len(words) >= limit:
+                break
+    return words
