@@ -46,6 +46,8 @@ MAX_CHARS = 2000
 PREFIX = 5
 MIN_WORD = 4
 MIN_NAME = 3
+# Calendar dates as ``#d<month>-<day>`` terms.
+DATES = True
 # Each kind's weight in the cosine (a name gives a ``~`` term as well).
 KIND_WEIGHTS = {"~": 1.0, "@": 1.0, "#": 1.0}
 # Look-ups read the postings of the query's rarest terms, this many at most...
@@ -124,8 +126,52 @@ def names_of(title: str | None, text: str | None, language: str | None) -> Featu
         if len(whole) < 2 and not frac:
             continue  # a lone digit says nothing
         out.append("#" + whole + ("." + frac if frac else ""))
+    if DATES:
+        out.extend(_dates(body, lang))
     counts = Counter(out)
     return Features(tuple(counts), tuple(counts.values()))
+
+
+def _dates(text: str, lang: str) -> list[str]:
+    """``#`` terms of the calendar dates in a text, as month and day ("December 18",
+    "18 de diciembre", "18. Dezember", "12月18日" are all ``#d12-18``): month names of the
+    language and of English from Babel's locale data."""
+    day_month, month_day, months = _month_patterns(lang)
+    out = []
+    if day_month is not None:
+        for m in day_month.finditer(text):
+            out.append((months[m.group(2).lower()], int(m.group(1))))
+        for m in month_day.finditer(text):
+            out.append((months[m.group(1).lower()], int(m.group(2))))
+    for m in _CJK_DATE.finditer(text):
+        out.append((int(m.group(1)), int(m.group(2))))
+    return [f"#d{month}-{day}" for month, day in out if 1 <= month <= 12 and 1 <= day <= 31]
+
+
+_CJK_DATE = re.compile(r"(?<!\d)(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+
+
+@lru_cache(maxsize=64)
+def _month_patterns(lang: str) -> tuple[re.Pattern | None, re.Pattern | None, dict[str, int]]:
+    from babel import Locale, UnknownLocaleError
+    from babel.dates import get_month_names
+
+    months: dict[str, int] = {}
+    for code in dict.fromkeys((lang, "en")):
+        try:
+            locale = Locale.parse(code)
+        except (UnknownLocaleError, ValueError, TypeError):
+            continue
+        for context in ("format", "stand-alone"):
+            for number, name in get_month_names("wide", context, locale).items():
+                if len(name) >= 3 and not _CJK.search(name):
+                    months[name.lower()] = number
+    if not months:
+        return None, None, months
+    names = "|".join(sorted(map(re.escape, months), key=len, reverse=True))
+    day_month = re.compile(rf"(?<!\d)(\d{{1,2}})\.?\s+(?:de\s+|di\s+)?({names})\b", re.I)
+    month_day = re.compile(rf"\b({names})\s+(\d{{1,2}})(?![\d.,]\d)", re.I)
+    return day_month, month_day, months
 
 
 def _terms_of(tok: str, stop: frozenset[str]) -> tuple[str | None, str | None, bool]:
@@ -331,12 +377,19 @@ class CrossLanguageIndex:
         if len(slots) > MAX_CANDIDATES:  # those that share the most of the probed terms
             slots = slots[np.argpartition(-shared, MAX_CANDIDATES)[:MAX_CANDIDATES]]
         cands = slots.tolist()
+        sims = self._cosines(ids, tf, cands)
+        best = np.argsort(-sims, kind="stable")[:limit].tolist()
+        return [
+            (float(sims[i]), int(self._key[cands[i]]), int(self._story[cands[i]])) for i in best
+        ]
+
+    def _cosines(self, ids: np.ndarray, tf: np.ndarray, cands: list[int]) -> np.ndarray:
+        """The cosine of a vector (ids, weights before idf) with each of these slots'."""
         qw = tf * self._idf(ids)
+        qw /= np.sqrt(np.dot(qw, qw)) or 1.0
         cat = np.concatenate([self._ids[c] for c in cands])
         w = np.concatenate([self._tf[c] for c in cands]) * self._idf(cat)
-        sizes = [len(self._ids[c]) for c in cands]
-        starts = np.cumsum([0] + sizes[:-1])
-        qw /= np.sqrt(np.dot(qw, qw)) or 1.0
+        starts = np.cumsum([0] + [len(self._ids[c]) for c in cands[:-1]])
         norms = np.sqrt(np.add.reduceat(w * w, starts))
         if len(self._scratch) < len(self._vocab):
             self._scratch = np.zeros(max(len(self._vocab), 2 * len(self._scratch)), np.float32)
@@ -344,11 +397,7 @@ class CrossLanguageIndex:
         dense[ids] = qw
         dots = np.add.reduceat(w * dense[cat], starts)
         dense[ids] = 0.0
-        sims = dots / np.maximum(norms, 1e-9)
-        best = np.argsort(-sims, kind="stable")[:limit].tolist()
-        return [
-            (float(sims[i]), int(self._key[cands[i]]), int(self._story[cands[i]])) for i in best
-        ]
+        return dots / np.maximum(norms, 1e-9)
 
     def find(
         self,

@@ -170,3 +170,17 @@ def test_expiry_bounds_the_index_and_reuses_its_slots() -> None:
     # an expired article is gone from every look-up
     old = names_of("Report 5", "Officials in Brelina counted 5 visitors at the Kuzma 5 fair.", "de")
     assert all(key > 1000 for _, key, _ in index.scores(old, "de", T0 + 6000 * 60.0))
+
+
+def test_dates_are_one_term_across_languages() -> None:
+    texts = {
+        "en": "The vote on December 18 was postponed.",
+        "es": "La votación del 18 de diciembre fue aplazada.",
+        "de": "Die Abstimmung am 18. Dezember wurde verschoben.",
+        "pl": "Głosowanie 18 grudnia przełożono.",
+        "zh": "12 月 18 日的投票被推迟。",
+    }
+    for lang, text in texts.items():
+        assert "#d12-18" in names_of("", text, lang).terms, lang
+    # a year after a month is no day
+    assert not any(t.startswith("#d") for t in names_of("", "In May 2020 it rained.", "en").terms)
