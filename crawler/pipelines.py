@@ -19,6 +19,11 @@ logger = logging.getLogger(__name__)
 
 BATCH = 500  # items buffered before a write transaction (one per batch, not per source)
 
+#: An item holding many items of its source (``{"source": name, BATCH_KEY: [items]}``): a
+#: feed's entries pass Scrapy's item machinery (spider middlewares, signals, the pipeline
+#: chain) once, not once each (see SourceSpider.emit_all).
+BATCH_KEY = "_items"
+
 
 class ArchivePipeline:
     """Buffers items and stores them in one write transaction per batch (each item in its
@@ -45,17 +50,27 @@ class ArchivePipeline:
     def process_item(self, item: dict) -> dict:
         source = item.get("source")
         try:
-            if not source or not item.get("url"):
-                raise DropItem("item without a source or a url")
-            if item.get(NORMALIZED):  # normalized (and prepared) in a parse worker already
-                kept = {k: item.get(k) for k in ITEM_KEYS}
-                kept.update((k, item[k]) for k in PREPARED_KEYS if k in item)
-                self.buffers[source].append(kept)
-            else:
-                self.buffers[source].append(normalize_item(item))
-            self.pending += 1
-            if self.pending >= BATCH:
-                self.flush()
+            if not source:
+                raise DropItem("item without a source")
+            batch = item.get(BATCH_KEY)
+            if batch is None:
+                if not item.get("url"):
+                    raise DropItem("item without a url")
+                batch = [item]
+            buffer = self.buffers[source]
+            for one in batch:
+                if not one.get("url"):  # a feed entry without a link never gets here
+                    continue
+                if one.get(NORMALIZED):  # normalized (and prepared) in a parse worker
+                    kept = {k: one.get(k) for k in ITEM_KEYS}
+                    kept.update((k, one[k]) for k in PREPARED_KEYS if k in one)
+                    buffer.append(kept)
+                else:
+                    buffer.append(normalize_item(one))
+                self.pending += 1
+                if self.pending >= BATCH:
+                    self.flush()
+                    buffer = self.buffers[source]
             return item
         finally:
             if source:  # the spider counted the item (emit): is its source done now?

@@ -46,9 +46,12 @@ def install_asyncio_reactor() -> None:
 
     # is_asyncio_reactor_installed() raises RuntimeError when no reactor is installed yet
     # (Scrapy 2.13+), so ask first; another reactor already installed fails in install_reactor.
-    if is_reactor_installed() and is_asyncio_reactor_installed():
-        return
-    install_reactor(ASYNCIO_REACTOR)
+    if not (is_reactor_installed() and is_asyncio_reactor_installed()):
+        install_reactor(ASYNCIO_REACTOR)
+    # Imported here (a shallow stack, before any crawl), not by the engine on the reactor:
+    # this module builds deprecated aliases with inspect.stack(), whose cost grows with the
+    # stack's depth (0.1 s there, in the first crawl of a daemon or a worker).
+    import scrapy.core.downloader.handlers.http11  # noqa: F401
 
 
 def _spider_classes() -> dict[str, type]:
@@ -241,9 +244,6 @@ def run_crawl(
     is raised; a second signal exits at once (status 128 + signal number).
     """
     install_asyncio_reactor()
-    # Imported here, not by the engine on the reactor: this module builds deprecated
-    # aliases with inspect.stack(), whose cost grows with the stack's depth (0.1 s there).
-    import scrapy.core.downloader.handlers.http11  # noqa: F401
 
     # What the imports built lives as long as the process: the cyclic collector need not
     # walk it again in every full collection of the crawl (measured: 0.50x -> 0.47x of the

@@ -47,8 +47,8 @@ class FeedSpider(SourceSpider):
             kept = f"{len(result.items)} items kept; "
             self.tracker.problem(src.name, "parse_error", (kept + "; ".join(problems))[:500])
         if not src.full_text:
-            for item in result.items:
-                yield self.emit(src, item)
+            if result.items:  # one item holding them all: stored one by one by the pipeline
+                yield self.emit_all(src, result.items)
             return
         # Full text: fetch the items the archive does not have (by canonical URL or GUID),
         # and the known ones whose entry changed (a newer updated date, another title or
