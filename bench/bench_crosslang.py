@@ -1,4 +1,4 @@
-"""Stories across languages: how well :class:`crawler.event_names.CrossLanguageIndex` joins
+"""Stories across languages: how well :class:`crawler.crosslang.CrossLanguageIndex` joins
 articles on one event written in different languages, and how often it joins any two.
 
 Reads the SemEval-2022 Task 8 development sample (../shared/corpora/story-pairs): all 2,419
@@ -37,12 +37,8 @@ from bench_stories import PAIRS, headline, semeval
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from crawler.event_names import (  # noqa: E402
-    DEFAULT_THRESHOLD,
-    RECOMMENDED,
-    CrossLanguageIndex,
-    names_of,
-)
+from crawler.crosslang import DEFAULT_THRESHOLD, RECOMMENDED, CrossLanguageIndex  # noqa: E402
+from crawler.event_names import names_of  # noqa: E402
 
 BENCH = "crosslang"
 NOW = 1_700_000_000.0

@@ -5,12 +5,8 @@ written for newswatch (invented places and people)."""
 
 from __future__ import annotations
 
-from crawler.event_names import (
-    CrossLanguageIndex,
-    Features,
-    fold,
-    names_of,
-)
+from crawler.crosslang import CrossLanguageIndex
+from crawler.event_names import Features, fold, names_of
 
 DAY = 86400.0
 T0 = 1_800_000_000.0
