@@ -30,8 +30,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from anyascii import anyascii
-
-from crawler.event_terms import stop_words
+from stop_words import LANGUAGE_MAPPING, get_stop_words
 
 # An article is read up to this many characters (headline included): its lead and a body.
 MAX_CHARS = 2000
@@ -71,7 +70,12 @@ def fold(word: str) -> str:
 
 @lru_cache(maxsize=64)
 def _stops(language: str) -> frozenset[str]:
-    return frozenset(fold(w) for w in stop_words(language))
+    """The folded stop words of a language and of English (news quotes English), from the
+    ``stop-words`` package (the lists the same-language event level uses)."""
+    words = set(get_stop_words("en"))
+    if language in LANGUAGE_MAPPING and language != "en":
+        words.update(get_stop_words(language))
+    return frozenset(fold(w) for w in words)
 
 
 def names_of(title: str | None, text: str | None, language: str | None) -> Features:

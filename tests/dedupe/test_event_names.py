@@ -180,3 +180,12 @@ def test_dates_are_one_term_across_languages() -> None:
         assert "#d12-18" in names_of("", text, lang).terms, lang
     # a year after a month is no day
     assert not any(t.startswith("#d") for t in names_of("", "In May 2020 it rained.", "en").terms)
+
+
+def test_an_article_without_text_finds_nothing_and_is_kept_apart() -> None:
+    index = index_with((1, 100, QUAKE_EN, "en", T0))
+    empty = names_of(None, None, None)
+    assert len(empty) == 0
+    assert index.find(empty, None, T0) is None
+    index.add(2, 200, empty, None, T0)
+    assert index.find(features(QUAKE_ES, "es"), "es", T0) == 100
