@@ -1,5 +1,5 @@
 """The words two articles on one event are compared by: headline, lead and body terms, stop
-words out, 6-letter prefixes, CJK bigrams, ``#`` numbers and ``@`` mid-sentence names, and
+words out, 6-letter prefixes, Chinese words (jieba), Japanese and Korean bigrams, ``#`` numbers and ``@`` mid-sentence names, and
 an article's :class:`Vectors` of them (the choices and how they were made:
 :mod:`crawler.events`)."""
 
@@ -124,18 +124,44 @@ def _tokens(
 def _terms_of(tok: str, stop: frozenset[str]) -> tuple:
     """The terms one token gives, then the ``@`` term it gives where it is capitalised
     inside a sentence (None if it can name nothing): ``#`` and a number of 2 digits or
-    more, CJK bigrams, or a word's stem unless it is a stop word or a single letter; ()
+    more, the words of a Chinese run or the bigrams of a Japanese or Korean one
+    (:func:`_cjk_terms`), or a word's stem unless it is a stop word or a single letter; ()
     when it gives no term."""
     if tok.isdigit():
         return ("#" + tok, None) if len(tok) >= 2 else ()  # a lone digit says nothing
     if not tok.isascii() and _CJK.search(tok):
-        # CJK runs are read as overlapping character bigrams
-        return (*(tok[k : k + 2] for k in range(max(1, len(tok) - 1))), None)
+        return (*_cjk_terms(tok), None)
     low = tok.lower()
     if len(low) < 2 or low in stop:
         return ()
     stem = low[:PREFIX]
     return (stem, "@" + stem if tok[0].isupper() else None)
+
+
+def _cjk_terms(tok: str) -> list[str]:
+    """A run written without spaces: Chinese (Han characters only) cut into words by jieba's
+    dictionary, words of one character left out (particles, mostly); Japanese and Korean
+    runs (with kana or hangul) as overlapping character bigrams. Words put Chinese cosines on the
+    scale of the other languages: with bigrams, SemEval's same-story Chinese pairs had a
+    median cosine of 0.27, under one threshold for all languages (0.36 with words)."""
+    if _KANA_HANGUL.search(tok):
+        return [tok[k : k + 2] for k in range(max(1, len(tok) - 1))]
+    return [w.lower() for w in _segmenter().lcut(tok) if len(w) > 1 and not w.isspace()]
+
+
+_KANA_HANGUL = re.compile(r"[\u3040-\u30ff\uac00-\ud7af]")
+
+
+@lru_cache(maxsize=1)
+def _segmenter():
+    """jieba's tokenizer with its own dictionary (shipped in the package; loaded on the first
+    Chinese article, about a second)."""
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    return jieba.Tokenizer()
 
 
 # token -> its terms, per stop-word list: most tokens of an article are words seen before,
