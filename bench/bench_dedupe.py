@@ -58,7 +58,7 @@ BENCH = "dedupe"
 from crawler import archive  # noqa: E402
 from crawler.config import DedupeSettings  # noqa: E402
 from crawler.fingerprints import tokens  # noqa: E402
-from crawler.minhash import Signer  # noqa: E402
+from crawler.minhash import Signer, shingle_hashes  # noqa: E402
 from crawler.neardup import NearDuplicateIndex  # noqa: E402
 from crawler.store import Batch, prepare_item, store_items  # noqa: E402
 from crawler.stories import StoryAssigner  # noqa: E402
@@ -311,13 +311,37 @@ def load_in_new_process(path: Path, settings: DedupeSettings) -> dict:
     return json.loads(out.stdout)
 
 
-def quality(articles: list[dict], story_ids: list[int], first_of: dict[int, int]) -> dict:
-    """Reprint recall and the two kinds of false merge, from the stored story ids."""
+def quality(
+    articles: list[dict], story_ids: list[int], first_of: dict[int, int], threshold: float
+) -> dict:
+    """Reprint recall and the two kinds of false merge, from the stored story ids.
+
+    An original merged into another story is also checked against the text: the exact
+    Jaccard similarity of its 3-word shingles (the bench's furniture lines left out) with
+    each earlier article of the story it joined. At or above the reprint threshold the
+    merge is what the reprint level is defined to do: the synthesizer draws "sentences"
+    from real feed items, and some are long blocks (code, chart scripts, style sheets the
+    sentence splitter cannot cut) that recur nearly unchanged in several items, so two
+    originals can truly share a third of their text. Those are counted apart ("right by
+    the text"); the rest are wrong by any reading."""
     reprints = [a for a in articles if a["of"] is not None]
     originals = [a for a in articles if a["of"] is None]
     found = sum(story_ids[a["i"]] == story_ids[a["of"]] for a in reprints)
     # an original that did not start its own story was merged into another one
-    merged = len(originals) - len({story_ids[a["i"]] for a in originals})
+    owner: dict[int, int] = {}
+    merged_into: list[dict] = []
+    for a in originals:
+        if owner.setdefault(story_ids[a["i"]], a["i"]) != a["i"]:
+            merged_into.append(a)
+    members: dict[int, list[int]] = {}
+    for a in articles:
+        members.setdefault(story_ids[a["i"]], []).append(a["i"])
+    by_text = 0
+    for a in merged_into:
+        mine = _shingles(a["text"])
+        earlier = [articles[j] for j in members[story_ids[a["i"]]] if j < a["i"]]
+        best = max((_jaccard(mine, _shingles(b["text"])) for b in earlier), default=0.0)
+        by_text += best >= threshold
     # a reprint in neither its original's story nor a story of its own: a wrong merge
     wrong = sum(
         story_ids[a["i"]] != story_ids[a["of"]] and first_of[story_ids[a["i"]]] != a["i"] + 1
@@ -327,9 +351,19 @@ def quality(articles: list[dict], story_ids: list[int], first_of: dict[int, int]
         "reprints": len(reprints),
         "originals": len(originals),
         "found": found,
-        "merged": merged,
+        "merged": len(merged_into),
+        "merged_by_text": by_text,
         "wrong": wrong,
     }
+
+
+def _shingles(text: str) -> set[int]:
+    lines = [x for x in text.split("\n\n") if x not in FURNITURE]
+    return set(shingle_hashes(tokens("\n".join(lines)), 3).tolist())
+
+
+def _jaccard(a: set, b: set) -> float:
+    return len(a & b) / len(a | b) if a or b else 0.0
 
 
 def main() -> int:
@@ -402,7 +436,7 @@ def main() -> int:
         both = Timed(spent.wall + prep.wall, spent.cpu + prep.cpu)
         rss1 = rss_mb()
         first_of = dict(db.execute("SELECT id, article_id FROM stories").fetchall())
-        q = quality(articles, story_ids, first_of)
+        q = quality(articles, story_ids, first_of, settings.threshold)
         recall = q["found"] / q["reprints"]
         merged = q["merged"] / q["originals"]
         wrong = q["wrong"] / q["reprints"]
@@ -434,10 +468,15 @@ def main() -> int:
             f"event level (event_threshold {settings.event_threshold}): its index holds "
             f"{len(events) if events is not None else 0} articles in about {event_mb:.0f} MB"
         )
-        print(f"reprint recall: {q['found']}/{q['reprints']} = {recall:.4f} (target >= 0.95)")
+        print(f"reprint recall: {q['found']}/{q['reprints']} = {recall:.4f} (target >= 0.97)")
+        wrong_by_text = (q["merged"] - q["merged_by_text"]) / q["originals"]
         print(
             f"false merges: {q['merged']}/{q['originals']} originals joined another story = "
-            f"{merged:.3%} (target <= 0.5%); reprints put in a wrong story: {q['wrong']} = "
+            f"{merged:.3%} (target <= 0.1%); of them {q['merged_by_text']} share at least "
+            f"the threshold ({settings.threshold}) of their 3-word shingles with an earlier "
+            f"article of that story (right by the text: the synthetic originals drew the same "
+            f"long corpus block), {q['merged'] - q['merged_by_text']} do not = "
+            f"{wrong_by_text:.3%}; reprints put in a wrong story: {q['wrong']} = "
             f"{wrong:.3%} of reprints"
         )
         note = f"{len(articles):,} articles, 10% reprints"
@@ -469,9 +508,18 @@ def main() -> int:
             baseline_label="storing without dedupe",
             note=note + ", preparing included",
         )
-        results.record(BENCH, "reprint recall", recall, target=0.95, note=note)
+        results.record(BENCH, "reprint recall", recall, target=0.97, note=note)
         results.record(
-            BENCH, "false merges (originals)", 100 * merged, "%", target=0.5, better="lower"
+            BENCH, "false merges (originals)", 100 * merged, "%", target=0.1, better="lower"
+        )
+        results.record(
+            BENCH,
+            "false merges wrong by the text (originals)",
+            100 * wrong_by_text,
+            "%",
+            target=0.1,
+            better="lower",
+            note="merges of originals sharing less than the threshold of their shingles",
         )
         results.record(BENCH, "reprints in a wrong story", 100 * wrong, "%", better="lower")
         results.record(BENCH, "index memory", index_mb, "MB", better="lower", note=note)

@@ -249,7 +249,8 @@ class NearDuplicateIndex:
         """File ``row``'s paragraphs; those it makes furniture are not filed but marked."""
         furniture, cutoff, seen = self._furniture, self._cutoff, self._seen[row]
         fresh = []
-        for h in np.unique(hashes).tolist():  # a line twice in one article counts once
+        # a line twice in one article counts once (dict: in text order, without sorting)
+        for h in dict.fromkeys(hashes.tolist()):
             last = furniture.get(h)
             if last is None or last < cutoff:
                 fresh.append(h)
@@ -259,10 +260,12 @@ class NearDuplicateIndex:
             return
         fresh_arr = np.array(fresh, dtype=np.uint64)
         i, rows = self._para.get(fresh_arr)
-        live = self._alive[rows]
-        i, rows = i[live], rows[live]
-        keep = np.ones(len(fresh), dtype=bool)
+        track = fresh_arr
+        if len(rows):  # most paragraphs are new: nothing to count
+            live = self._alive[rows]
+            i, rows = i[live], rows[live]
         if len(rows):
+            keep = np.ones(len(fresh), dtype=bool)
             story, source = self._story[row], self._source[row]
             stories: dict[int, set[int]] = {}
             articles: dict[int, int] = {}
@@ -279,7 +282,7 @@ class NearDuplicateIndex:
                 ):
                     furniture[fresh[j]] = seen
                     keep[j] = False
-        track = fresh_arr[keep]
+            track = fresh_arr[keep]
         if len(track):
             self._log_paragraphs(track, row)
             if self._para.full(len(track)):
