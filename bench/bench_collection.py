@@ -72,7 +72,7 @@ def peak_rss_mb(pid):
 async def main():
     for i in range(2):
         t0, c0 = time.perf_counter(), cpu()
-        workers = ParseWorkers() if i == 0 else None
+        workers = ParseWorkers(parse_while_starting=True) if i == 0 else None  # as crawl_sources
         results = await crawl_sources(
             cfg.crawl, cfg.sources, sys.argv[2], dedupe=cfg.dedupe, workers=workers
         )

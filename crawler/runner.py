@@ -108,7 +108,7 @@ async def crawl_sources(
             assigner = make_assigner(db) if make_assigner else _LazyAssigner(db, dedupe, index)
             own_workers = workers is None
             if own_workers:
-                workers = ParseWorkers()
+                workers = ParseWorkers(parse_while_starting=True)
             try:
                 context = CrawlContext(db=db, tracker=tracker, assigner=assigner, workers=workers)
                 await _run_spiders(settings, sources, context, stop, robots)

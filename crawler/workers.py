@@ -54,6 +54,34 @@ def _main_script_hidden() -> Iterator[None]:
             sys.modules["__main__"] = main
 
 
+@contextlib.contextmanager
+def _spawning() -> Iterator[None]:
+    """Around a submit (which may start a worker): the parent's main script hidden (see
+    :func:`_main_script_hidden`), and SIGINT ignored, so that a new worker starts with it
+    ignored (an ignored signal stays ignored across exec; the signal mask does not reach a
+    spawned worker): a Ctrl-C while a worker is still importing would otherwise end it
+    with a traceback on the terminal. SIGINT is blocked meanwhile, so one that comes in
+    that moment reaches the parent (Linux keeps a blocked signal pending even when
+    ignored) once its handler is back. Only the main thread can change a handler; from
+    another thread the worker ignores SIGINT once started, as before."""
+    try:
+        old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    except (AttributeError, OSError):
+        old_mask = None
+    swapped = threading.current_thread() is threading.main_thread()
+    if swapped:
+        old_handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with _main_script_hidden():
+            yield
+    finally:
+        if swapped:
+            # None: a handler set outside Python, which getsignal cannot give back
+            signal.signal(signal.SIGINT, signal.SIG_DFL if old_handler is None else old_handler)
+        if old_mask is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
+
+
 # How often a worker looks whether its parent is still there.
 PARENT_POLL_S = 0.5
 
@@ -81,17 +109,35 @@ def _start_worker(started: Any, parent: int) -> None:
     import crawler.feeds  # noqa: F401
 
 
+def _ready() -> int:
+    """The first task of a new pool: done once a worker has started and imported the
+    parsers."""
+    return os.getpid()
+
+
 class ParseWorkers:
     """A lazily started process pool for parsing; ``await workers.run(fn, data, ...)``.
 
     ``fn`` must be a module-level function whose arguments and result can be pickled.
     ``min_bytes`` is the size below which ``data`` is parsed in place (0: always in the
     pool). If the pool breaks (a worker killed), parsing carries on in place.
+
+    With ``parse_while_starting``, documents that come while the pool's first worker is
+    still starting (a new Python process importing the parsers: about a second) are parsed
+    in place: at the start of a crawl the calling process has nothing else to do yet.
     """
 
-    def __init__(self, max_workers: int | None = None, *, min_bytes: int = MIN_BYTES):
+    def __init__(
+        self,
+        max_workers: int | None = None,
+        *,
+        min_bytes: int = MIN_BYTES,
+        parse_while_starting: bool = False,
+    ):
         self.max_workers = max_workers or default_workers()
         self.min_bytes = min_bytes
+        self.parse_while_starting = parse_while_starting
+        self._ready: asyncio.Future | None = None  # the first task of the pool (_ready)
         self._pool: ProcessPoolExecutor | None = None
         self._started: Any = None  # a queue the workers put their pids on as they start
         self._pids: set[int] = set()
@@ -116,8 +162,15 @@ class ParseWorkers:
         if self._broken or len(data) < self.min_bytes:
             return fn(data, *args, **kwargs)
         loop = asyncio.get_running_loop()
+        if self.parse_while_starting:
+            if self._pool is None:
+                with _spawning():
+                    ready = self._executor().submit(_ready)
+                self._ready = asyncio.wrap_future(ready, loop=loop)
+            if self._ready is not None and not self._ready.done():
+                return fn(data, *args, **kwargs)
         try:
-            with _main_script_hidden():
+            with _spawning():
                 future = self._executor().submit(fn, data, *args, **kwargs)
             result = await asyncio.wrap_future(future, loop=loop)
         except BrokenProcessPool:
@@ -142,6 +195,9 @@ class ParseWorkers:
         """Stop the worker processes. Waits in a thread, so the reactor is not blocked
         when a worker is still busy (a crawl stopped mid-parse)."""
         pool, self._pool = self._pool, None
+        ready, self._ready = self._ready, None
+        if ready is not None and ready.done() and not ready.cancelled():
+            ready.exception()  # a pool that broke while starting: already handled in run
         started, self._started = self._started, None
         self._pids = set()
         if pool is not None:

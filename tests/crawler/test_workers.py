@@ -257,3 +257,25 @@ def test_workers_and_the_resource_tracker_end_when_their_parent_is_killed():
         time.sleep(0.2)
         waited += 0.2
     assert not [pid for pid in children if _alive(pid)], "orphans outlived their parent"
+
+
+def test_while_the_pool_starts_documents_are_parsed_in_place():
+    """parse_while_starting (as crawl_sources uses): the first documents do not wait for a
+    new worker process to start; once it has, they go to it."""
+    workers = ParseWorkers(1, min_bytes=0, parse_while_starting=True)
+
+    async def run() -> tuple[int, int, int]:
+        try:
+            first = await workers.run(_pid, b"x")
+            for _ in range(600):  # until the worker is up (its start is not timed here)
+                pid = await workers.run(_pid, b"x")
+                if pid != os.getpid():
+                    break
+                await asyncio.sleep(0.05)
+            return first, pid, workers.offloaded
+        finally:
+            await workers.close()
+
+    first, later, offloaded = asyncio.run(run())
+    assert first == os.getpid()
+    assert later != os.getpid() and offloaded == 1
