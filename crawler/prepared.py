@@ -14,6 +14,7 @@ signature over the other paragraphs' words, the event vector over the index's vo
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +22,7 @@ import numpy as np
 from crawler.event_stories import without_furniture
 from crawler.event_terms import BODY_WORDS, headline_lead_body
 from crawler.fingerprints import Paragraphs, fingerprint, paragraphs
-from crawler.minhash import Signer, word_hashes
+from crawler.minhash import Signer, shingles, word_hashes
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,12 @@ class PreparedText:
                 return self.sig
             return signer.sign_hashes(self.words)
         return signer.sign_hashes(self.words[np.repeat(~furniture, self.lengths)])
+
+    def shingle_set(self, size: int, furniture: np.ndarray) -> set[int]:
+        """The hashes of the text's ``size``-word shingles, the paragraphs marked in
+        ``furniture`` left out: what the signature estimates, for an exact comparison."""
+        h = self.words[np.repeat(~furniture, self.lengths)] if furniture.any() else self.words
+        return set(shingles(h, size).tolist())
 
     def event_terms(
         self, title: str | None, text: str | None, language: str | None, furniture: np.ndarray
@@ -94,6 +101,16 @@ def prepare_text(
         signed=signer.params if signer is not None else None,
         sig=signer.sign_hashes(hashes) if signer is not None else None,
     )
+
+
+def text_shingles(
+    text: str | None, furniture: Callable[[np.ndarray], np.ndarray], size: int
+) -> set[int]:
+    """:meth:`PreparedText.shingle_set` of a stored text, ``furniture`` marking which of its
+    paragraph hashes to leave out."""
+    parsed = paragraphs(text)
+    words = parsed.all_words(skip=furniture(parsed.hashes))
+    return set(shingles(word_hashes(words), size).tolist())
 
 
 def first_words(parsed: Paragraphs, skip: np.ndarray, limit: int) -> list[str]:

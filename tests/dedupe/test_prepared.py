@@ -14,7 +14,7 @@ from crawler import archive
 from crawler.config import DedupeSettings
 from crawler.event_terms import headline_lead_body
 from crawler.fingerprints import fingerprint, tokens
-from crawler.minhash import Signer
+from crawler.minhash import Signer, shingle_hashes
 from crawler.prepared import prepare_text
 from crawler.store import Batch, prepare_item, store_items
 from crawler.stories import StoryAssigner, rebuild_stories
@@ -180,3 +180,50 @@ def test_event_terms_leave_out_the_furniture_paragraphs():
     want = headline_lead_body(a["title"], body, "en")
     assert prepared.event_terms(a["title"], text, "en", mask) == want
     assert want != prepared.terms  # the footer line was the lead
+
+
+def _pair(seed: int, shared: int) -> tuple[str, str]:
+    """Two 300-word texts whose first ``shared`` words are the same."""
+    rnd = random.Random(seed)
+    vocab = ["".join(rnd.choices(SYLLABLES, k=4)) for _ in range(5000)]
+    a = [rnd.choice(vocab) for _ in range(300)]
+    b = a[:shared] + [rnd.choice(vocab) for _ in range(300 - shared)]
+    return " ".join(a), " ".join(b)
+
+
+def _exact(a: str, b: str) -> float:
+    sa, sb = (set(shingle_hashes(tokens(t), 3).tolist()) for t in (a, b))
+    return len(sa & sb) / len(sa | sb)
+
+
+def _estimate(a: str, b: str) -> float:
+    signer = Signer()
+    return float((signer.sign(a) == signer.sign(b)).mean())
+
+
+def _find(shared: int, want) -> tuple[str, str]:
+    for seed in range(2000):
+        a, b = _pair(seed, shared)
+        if want(_exact(a, b), _estimate(a, b)):
+            return a, b
+    raise AssertionError("no such pair")
+
+
+def _joins(db, a: str, b: str) -> bool:
+    assigner = StoryAssigner(db, DedupeSettings(event_threshold=0))
+    with archive.write(db):
+        store_items(db, "one", [item({"i": 1, "title": "First", "text": a})], assigner)
+        store_items(db, "two", [item({"i": 2, "title": "Second", "text": b})], assigner)
+    first, second = (r[0] for r in db.execute("SELECT story_id FROM articles ORDER BY id"))
+    return first == second
+
+
+def test_an_article_whose_estimate_overshoots_the_threshold_stays_apart(db):
+    # sharing 27% of their shingles, estimated at 0.3 or more by MinHash's chance
+    a, b = _find(125, lambda exact, est: exact < 0.3 and est >= 0.3)
+    assert not _joins(db, a, b)
+
+
+def test_an_article_sharing_the_threshold_of_its_shingles_joins(db):
+    a, b = _find(150, lambda exact, est: exact >= 0.3 and 0.3 <= est < 0.5)
+    assert _joins(db, a, b)
