@@ -1,7 +1,7 @@
 """The words two articles on one event are compared by: headline, lead and body terms, stop
-words out, 6-letter prefixes, Chinese words (jieba), Japanese and Korean bigrams, ``#`` numbers and ``@`` mid-sentence names, and
-an article's :class:`Vectors` of them (the choices and how they were made:
-:mod:`crawler.events`)."""
+words out, 6-letter prefixes, Chinese words (jieba), Japanese and Korean bigrams, ``#``
+numbers and ``@`` mid-sentence names, and an article's :class:`Vectors` of them (the
+choices and how they were made: :mod:`crawler.events`)."""
 
 from __future__ import annotations
 
