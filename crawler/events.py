@@ -14,12 +14,13 @@ candidates are found through postings of their rarest terms.
 Chosen on development data (SemEval-2022 Task 8 pairs and ECB+, see
 ``bench/bench_stories.py``), for precision first: headline x2 with an 80-word lead did
 best of single leads tried (40 to 600 words); the mean of the 80-word and the 300-word
-cosines beat every single lead on both sets (pairs level, equal weights: SemEval recall at
-9 false pairs 0.51 -> 0.57, ECB+ recall at 0.9 pairwise precision 0.65 -> 0.70; weights 0.4
-to 0.6 and a 600-word long view score about the same). 6-letter prefixes beat 5 and whole
-words; character n-grams (scikit-learn's char_wb 3-5 and 4-6) did not help; a cosine of the
-shared numbers adds precision on ECB+ but costs more recall on SemEval, and one of the
-shared names costs on both, so neither is used. A false merge hides a second event's alert.
+cosines beat every single lead on both sets (pairs level: SemEval recall at 9 false pairs
+0.51 -> 0.57, ECB+ recall at 0.9 pairwise precision 0.65 -> 0.70). 6-letter prefixes beat 5
+and whole words; Chinese as jieba's words beat character bigrams. Measured and not used
+(docs/architecture.md has the figures): character n-grams, word bigrams, a suffix term for
+German compounds, Arabic clitic stripping, idf squared, cosines of the shared names or
+numbers as scores, name coverage. At the pairs level no rule of these views reaches
+SemEval precision 0.9 above recall 0.55. A false merge hides a second event's alert.
 """
 
 from __future__ import annotations
