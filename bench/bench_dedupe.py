@@ -25,229 +25,41 @@ Stories have two levels since issue 15: reprints, and other outlets' own reports
 event (crawler/events.py). The default run has both, so a false merge counted here may come
 from either; ``--event-threshold 0`` runs the reprint level alone, as before.
 
-Run: .venv/bin/python bench/bench_dedupe.py [--articles 100000] [--no-furniture]
+Run: .venv/bin/python bench/bench_dedupe.py [--articles 100000] [--no-furniture] [--split]
      [--event-threshold 0]
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import html
 import json
-import os
-import pickle
-import random
-import re
 import resource
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple
 
 import results
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-CORPUS = results.corpus("real-feeds")
 BENCH = "dedupe"
+
+from dedupe_corpus import CORPUS, item, quality, synthesize  # noqa: E402, F401 (item: stories_scale)
+from dedupe_store import NoDedupe, Split, Timed, load_avg, store_all  # noqa: E402
 
 from crawler import archive  # noqa: E402
 from crawler.config import DedupeSettings  # noqa: E402
 from crawler.fingerprints import tokens  # noqa: E402
-from crawler.minhash import Signer, shingle_hashes  # noqa: E402
+from crawler.minhash import Signer  # noqa: E402
 from crawler.neardup import NearDuplicateIndex  # noqa: E402
-from crawler.store import Batch, prepare_item, store_items  # noqa: E402
 from crawler.stories import StoryAssigner  # noqa: E402
-
-_TAG = re.compile(r"<[^>]+>")
-_SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'])")
-FURNITURE = [
-    "Home | News | World | Politics",
-    "Follow us on Telegram and WhatsApp for the latest updates.",
-    "Advertisement",
-    "Share this article: Facebook Twitter LinkedIn Email",
-    "Sign up for our morning newsletter and get the top stories in your inbox.",
-    "All rights reserved. Reproduction without a hyperlink to the source is prohibited.",
-    "Related: Government announces new budget measures",
-    "Related: Weather warning issued for the weekend",
-    "Reading time: 3 minutes",
-    "(Reporting by our correspondents; editing by the news desk)",
-    "Comments are closed.",
-    "Photo: open sources",
-]
-REWORD = ["UPDATE:", "Report:", "Watch:", "Breaking:", "Analysis:", "Explainer:"]
 
 
 def rss_mb() -> float:
     """Peak resident set size of this process, MB."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def corpus_items() -> tuple[list[str], list[str], list[int]]:
-    """Sentences, titles and per-item sentence counts from the real feeds."""
-    import feedparser
-
-    sentences: dict[str, None] = {}
-    titles, counts = [], []
-    for path in sorted(p for p in CORPUS.rglob("*") if p.is_file()):
-        feed = feedparser.parse(path.read_bytes(), sanitize_html=False, resolve_relative_uris=False)
-        for e in feed.entries:
-            raw = (e.get("content") or [{}])[0].get("value") or e.get("summary") or ""
-            text = " ".join(html.unescape(_TAG.sub(" ", raw)).split())
-            parts = [s for s in _SENT.split(text) if len(s.split()) >= 6]
-            if e.get("title"):
-                titles.append(" ".join(html.unescape(e.title).split()))
-            if parts:
-                counts.append(len(parts))
-                sentences.update(dict.fromkeys(parts))
-    return list(sentences), titles, counts
-
-
-def synthesize(n: int, seed: int = 7) -> list[dict]:
-    """n articles in arrival order; 10% are reprints of an earlier original."""
-    rnd = random.Random(seed)
-    sentences, titles, counts = corpus_items()
-    print(
-        f"corpus: {len(titles)} items, {len(sentences)} distinct sentences, "
-        f"median {sorted(counts)[len(counts) // 2]} sentences per item"
-    )
-    vocab = [w for x in sentences[:20000] for w in x.split()]
-    out: list[dict] = []
-    originals: list[int] = []
-    for i in range(n):
-        if originals and rnd.random() < 0.1:
-            # a reprint of a recent original (wire copy runs within days)
-            k = originals[-rnd.randint(1, min(len(originals), 5000))]
-            src = out[k]
-            sents = src["sentences"]
-            drop = set(rnd.sample(range(len(sents)), round(len(sents) * rnd.uniform(0.1, 0.4))))
-            keep = [x for j, x in enumerate(sents) if j not in drop] or sents[:1]
-            body = keep[:]
-            before = rnd.sample(FURNITURE, rnd.randint(0, 2))
-            after = rnd.sample(FURNITURE, rnd.randint(1, 3))
-            words = src["title"].split()
-            if len(words) > 4:
-                words.pop(rnd.randrange(len(words)))
-            title = f"{rnd.choice(REWORD)} {' '.join(words)}"
-            text = "\n\n".join(before + [" ".join(body)] + after)
-            out.append({"i": i, "of": k, "title": title, "text": text, "sentences": keep})
-        else:
-            m = max(3, min(25, rnd.choice(counts)))
-            # 90k originals draw on ~110k real sentences, so the same sentence lands in
-            # several unrelated originals; swapping a fifth of the words for random corpus
-            # words keeps that artefact from posing as shared text (two copies of one
-            # sentence then share about a quarter of their 3-word shingles).
-            sents = [
-                " ".join(w if rnd.random() >= 0.2 else rnd.choice(vocab) for w in x.split())
-                for x in rnd.sample(sentences, m)
-            ]
-            title = f"{rnd.choice(titles)} ({i})"
-            out.append(
-                {"i": i, "of": None, "title": title, "text": " ".join(sents), "sentences": sents}
-            )
-            originals.append(i)
-    return out
-
-
-def item(a: dict) -> dict:
-    return {
-        "url": f"https://site{a['i'] % 50}.example/news/{a['i']}",
-        "guid": None,
-        "title": a["title"],
-        "text": a["text"],
-        "summary": None,
-        "author": None,
-        "language": "en",
-        "categories": [],
-        "published_at": None,
-        "updated_at": None,
-    }
-
-
-class NoDedupe(StoryAssigner):
-    """Baseline: one new story per article, no fingerprint, no MinHash."""
-
-    def assign(self, article_id: int) -> int:
-        row = self.db.execute(
-            "SELECT title, source, fetched_at FROM articles WHERE id = ?", [article_id]
-        ).fetchone()
-        return self.assign_stored(
-            article_id, {"title": row[0], "source": row[1], "fetched_at": row[2]}
-        )
-
-    def prepare(self, title, text, language) -> None:
-        return None  # nothing to prepare: the store computes the fingerprint alone
-
-    def assign_stored(self, article_id: int, article, prepared=None) -> int:
-        story_id = self._new_story(
-            article_id, article["title"], article["fetched_at"], article["source"]
-        )
-        self.db.execute("UPDATE articles SET story_id = ? WHERE id = ?", [story_id, article_id])
-        return story_id
-
-
-class Timed(NamedTuple):
-    """Seconds by the wall clock and of this process's CPU (on a shared machine the wall
-    clock measures the neighbours too)."""
-
-    wall: float
-    cpu: float
-
-    def rates(self, n: int) -> str:
-        return f"{n / self.wall:,.0f} articles/s wall, {n / self.cpu:,.0f} articles/s CPU"
-
-
-@contextlib.contextmanager
-def clock(out: list) -> Iterator[None]:
-    wall, cpu = time.perf_counter(), time.process_time()
-    yield
-    out.append(Timed(time.perf_counter() - wall, time.process_time() - cpu))
-
-
-def store_all(
-    db, articles: list[dict], assigner, *, prepare: bool = True, batch: int = 500
-) -> tuple[Timed, Timed, list[int]]:
-    """Store the articles in arrival order as crawler.pipelines.ArchivePipeline does: one
-    write transaction per 500 items, one crawler.store.Batch per source made before its
-    first item is stored, each item in its own savepoint. Returns the time of storing and
-    the time of preparing, and the story ids.
-
-    With ``prepare``, each chunk of items is first prepared as the parse workers prepare
-    them (crawler.feeds.parse_feed_for_store calls crawler.store.prepare_item: canonical
-    URL, fingerprint, the prepared text of story assignment) and pickled, as they are sent
-    to the writing process; that is timed apart. Unpickling them is the writer's work and
-    is timed with the storing. Without it the store computes all of that itself."""
-    spent: list[Timed] = []
-    prep: list[Timed] = []
-    for b in range(0, len(articles), batch):
-        chunk = articles[b : b + batch]
-        if prepare:
-            with clock(prep):
-                shipped = [pickle.dumps(prepare_item(item(a))) for a in chunk]
-        with clock(spent), archive.write(db):
-            items = [pickle.loads(x) for x in shipped] if prepare else [item(a) for a in chunk]
-            sources = [f"site{a['i'] % 50}" for a in chunk]
-            by_source: dict[str, list[dict]] = {}
-            for source, it in zip(sources, items, strict=True):
-                by_source.setdefault(source, []).append(it)
-            batches = {s: Batch(db, s, its) for s, its in by_source.items()}
-            for source, it in zip(sources, items, strict=True):
-                with archive.write(db):  # a savepoint, as the pipeline's
-                    store_items(db, source, [it], assigner, batch=batches[source])
-    ids = [r[0] for r in db.execute("SELECT story_id FROM articles ORDER BY id")]
-    return _sum(spent), _sum(prep), ids
-
-
-def _sum(parts: list[Timed]) -> Timed:
-    return Timed(sum(p.wall for p in parts), sum(p.cpu for p in parts))
-
-
-def load_avg() -> str:
-    return "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
 
 def sign_rates(articles: list[dict], settings: DedupeSettings) -> tuple[float, float]:
@@ -311,61 +123,6 @@ def load_in_new_process(path: Path, settings: DedupeSettings) -> dict:
     return json.loads(out.stdout)
 
 
-def quality(
-    articles: list[dict], story_ids: list[int], first_of: dict[int, int], threshold: float
-) -> dict:
-    """Reprint recall and the two kinds of false merge, from the stored story ids.
-
-    An original merged into another story is also checked against the text: the exact
-    Jaccard similarity of its 3-word shingles (the bench's furniture lines left out) with
-    each earlier article of the story it joined. At or above the reprint threshold the
-    merge is what the reprint level is defined to do: the synthesizer draws "sentences"
-    from real feed items, and some are long blocks (code, chart scripts, style sheets the
-    sentence splitter cannot cut) that recur nearly unchanged in several items, so two
-    originals can truly share a third of their text. Those are counted apart ("right by
-    the text"); the rest are wrong by any reading."""
-    reprints = [a for a in articles if a["of"] is not None]
-    originals = [a for a in articles if a["of"] is None]
-    found = sum(story_ids[a["i"]] == story_ids[a["of"]] for a in reprints)
-    # an original that did not start its own story was merged into another one
-    owner: dict[int, int] = {}
-    merged_into: list[dict] = []
-    for a in originals:
-        if owner.setdefault(story_ids[a["i"]], a["i"]) != a["i"]:
-            merged_into.append(a)
-    members: dict[int, list[int]] = {}
-    for a in articles:
-        members.setdefault(story_ids[a["i"]], []).append(a["i"])
-    by_text = 0
-    for a in merged_into:
-        mine = _shingles(a["text"])
-        earlier = [articles[j] for j in members[story_ids[a["i"]]] if j < a["i"]]
-        best = max((_jaccard(mine, _shingles(b["text"])) for b in earlier), default=0.0)
-        by_text += best >= threshold
-    # a reprint in neither its original's story nor a story of its own: a wrong merge
-    wrong = sum(
-        story_ids[a["i"]] != story_ids[a["of"]] and first_of[story_ids[a["i"]]] != a["i"] + 1
-        for a in reprints
-    )
-    return {
-        "reprints": len(reprints),
-        "originals": len(originals),
-        "found": found,
-        "merged": len(merged_into),
-        "merged_by_text": by_text,
-        "wrong": wrong,
-    }
-
-
-def _shingles(text: str) -> set[int]:
-    lines = [x for x in text.split("\n\n") if x not in FURNITURE]
-    return set(shingle_hashes(tokens("\n".join(lines)), 3).tolist())
-
-
-def _jaccard(a: set, b: set) -> float:
-    return len(a & b) / len(a | b) if a or b else 0.0
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--articles", type=int, default=100_000)
@@ -375,6 +132,11 @@ def main() -> int:
         "--event-threshold",
         type=float,
         help="override [dedupe] event_threshold (0: the reprint level alone, as before issue 15)",
+    )
+    ap.add_argument(
+        "--split",
+        action="store_true",
+        help="also print the CPU of each level's calls (timers add a little to the rates)",
     )
     ap.add_argument(
         "--no-furniture",
@@ -431,7 +193,14 @@ def main() -> int:
         assigner = StoryAssigner(db, settings, index=index)
         n = len(articles)
         print(f"before the dedupe run: {load_avg()}", flush=True)
-        spent, prep, story_ids = store_all(db, articles, assigner)
+        split = Split() if args.split else None
+        if split is not None:
+            split.install()
+        try:
+            spent, prep, story_ids = store_all(db, articles, assigner)
+        finally:
+            if split is not None:
+                split.remove()
         rate, cpu_rate = n / spent.wall, n / spent.cpu
         both = Timed(spent.wall + prep.wall, spent.cpu + prep.cpu)
         rss1 = rss_mb()
@@ -458,6 +227,9 @@ def main() -> int:
             f"end to end in one process (preparing + storing, no parse worker): "
             f"{both.rates(n)} (x{n / both.wall / base_rate:.2f} of the baseline)"
         )
+        if split is not None:
+            print("CPU by level (--split), in the writing process:")
+            print("\n".join(split.lines(n)))
         print(
             f"peak RSS {rss1:.0f} MB (before the dedupe run {rss0:.0f} MB); index holds "
             f"{len(assigner.index)} signatures in about {index_mb:.0f} MB"
