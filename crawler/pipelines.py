@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
@@ -12,8 +13,9 @@ from scrapy.statscollectors import StatsCollector
 
 from crawler import archive
 from crawler.crawl_context import CrawlContext
-from crawler.normalize import ITEM_KEYS, NORMALIZED, normalize_item
-from crawler.store import PREPARED_KEYS, Batch, StoreResult, store_items
+
+if TYPE_CHECKING:
+    from crawler.store import StoreResult
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +50,11 @@ class ArchivePipeline:
         self.tracker.flushers.append(self.flush_source)
 
     def process_item(self, item: dict) -> dict:
+        # Imported with the first item, not with the pipeline: a crawl of unchanged feeds
+        # stores nothing and need not load the store (and the story machinery behind it).
+        from crawler.normalize import ITEM_KEYS, NORMALIZED, normalize_item
+        from crawler.store import PREPARED_KEYS
+
         source = item.get("source")
         try:
             if not source:
@@ -115,6 +122,8 @@ class ArchivePipeline:
         """Store each item in its own savepoint, so one the archive refuses loses no other;
         the refused ones are counted and the first refusal recorded (the source's body is
         then read again next crawl). None when every item was refused."""
+        from crawler.store import Batch, StoreResult, store_items
+
         total, refused, first = StoreResult(), 0, None
         try:
             batch = Batch(self.db, source, items)  # the archive read once for them all

@@ -54,12 +54,19 @@ def install_asyncio_reactor() -> None:
     import scrapy.core.downloader.handlers.http11  # noqa: F401
 
 
-def _spider_classes() -> dict[str, type]:
-    from crawler.spiders.feed import FeedSpider
-    from crawler.spiders.listing import ListingSpider
-    from crawler.spiders.sitemap import SitemapSpider
+# Each source kind's spider, imported only when a crawl has sources of that kind.
+_SPIDERS = {
+    "feed": ("crawler.spiders.feed", "FeedSpider"),
+    "html": ("crawler.spiders.listing", "ListingSpider"),
+    "sitemap": ("crawler.spiders.sitemap", "SitemapSpider"),
+}
 
-    return {"feed": FeedSpider, "html": ListingSpider, "sitemap": SitemapSpider}
+
+def _spider_class(kind: str) -> type:
+    import importlib
+
+    module, name = _SPIDERS[kind]
+    return getattr(importlib.import_module(module), name)
 
 
 async def crawl_sources(
@@ -165,10 +172,10 @@ async def _run_spiders(
         }
     )
     tasks = []
-    for kind, spider_cls in _spider_classes().items():
+    for kind in _SPIDERS:
         group = [s for s in sources if s.kind == kind]
         if group:
-            tasks.append(runner.crawl(spider_cls, sources=group))
+            tasks.append(runner.crawl(_spider_class(kind), sources=group))
     # Scrapy's CLOSESPIDER_TIMEOUT stops the spiders at crawl_timeout; this outer
     # limit catches a shutdown that itself hangs.
     limit = settings.crawl_timeout.total_seconds() + settings.download_timeout.total_seconds() + 30

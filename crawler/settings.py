@@ -19,7 +19,11 @@ EXTENSIONS = {
 
 
 # Scrapy's downloader middlewares we replace (robots.txt, retry) or do not use (cookies are
-# off, and its module imports tldextract and requests; no HTTP cache; no meta refresh).
+# off, and its module imports tldextract and requests; no HTTP cache; no meta refresh; no
+# spider sets allowed_domains or http_user, so the offsite and HTTP-auth ones do nothing;
+# nothing reads the downloader's stats). Each one kept costs every request a few awaits:
+# with these and the two unused spider middlewares below left out, a crawl of 200 unchanged
+# feeds (200 304s, in one process) took 0.34-0.50 s of CPU instead of 0.42-0.56 s.
 _REPLACED_MIDDLEWARES = {
     "RobotsTxtMiddleware",
     "RetryMiddleware",
@@ -27,7 +31,13 @@ _REPLACED_MIDDLEWARES = {
     "HttpCacheMiddleware",
     "AjaxCrawlMiddleware",
     "MetaRefreshMiddleware",
+    "OffsiteMiddleware",
+    "HttpAuthMiddleware",
+    "DownloaderStats",
 }
+# Scrapy's spider middlewares we do not use: no depth limit (a listing counts its own
+# pages), and the check for meta copied from a response into new requests (a debugging aid).
+_UNUSED_SPIDER_MIDDLEWARES = {"DepthMiddleware", "MetaCopyDetectionMiddleware"}
 OUR_MIDDLEWARES = {
     "crawler.middlewares.AddressGuardMiddleware": 50,
     "crawler.robots.CachedRobotsTxtMiddleware": 100,
@@ -48,6 +58,17 @@ def downloader_middlewares() -> dict[str, int]:
         if path.rsplit(".", 1)[-1] not in _REPLACED_MIDDLEWARES
     }
     return {**kept, **OUR_MIDDLEWARES}
+
+
+def spider_middlewares() -> dict[str, int]:
+    """Scrapy's base spider middlewares less the unused ones (set as the base, as above)."""
+    from scrapy.settings.default_settings import SPIDER_MIDDLEWARES_BASE
+
+    return {
+        path: order
+        for path, order in SPIDER_MIDDLEWARES_BASE.items()
+        if path.rsplit(".", 1)[-1] not in _UNUSED_SPIDER_MIDDLEWARES
+    }
 
 
 def scrapy_settings(crawl: CrawlSettings) -> dict[str, Any]:
@@ -94,6 +115,7 @@ def scrapy_settings(crawl: CrawlSettings) -> dict[str, Any]:
         "DOWNLOAD_DELAY_JITTER": crawl.download_delay_jitter,
         "CLOSESPIDER_TIMEOUT": crawl.crawl_timeout.total_seconds(),
         "DOWNLOADER_MIDDLEWARES_BASE": downloader_middlewares(),
+        "SPIDER_MIDDLEWARES_BASE": spider_middlewares(),
         "ITEM_PIPELINES": {"crawler.pipelines.ArchivePipeline": 300},
         "NEWSWATCH_ALLOW_PRIVATE_ADDRESSES": crawl.allow_private_addresses,
         "NEWSWATCH_OBEY_ROBOTS": crawl.obey_robots,  # for sources that do not say

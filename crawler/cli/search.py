@@ -7,7 +7,6 @@ import click
 from crawler import times
 from crawler.cli import output
 from crawler.cli.context import Context, config_option, country_codes, json_option, pass_ctx
-from crawler.stories import plus_outlets
 
 
 @click.command()
@@ -97,6 +96,10 @@ def search(
     if not rows:
         output.line("no articles match", err=True)
         return
+    # here, not at the top: every command imports this module, and crawler.stories brings
+    # the near-duplicate and event machinery a crawl of unchanged feeds never needs
+    from crawler.stories import plus_outlets
+
     output.table(
         ("date", "source", "outlets", "title", "snippet", "url"),
         (

@@ -16,10 +16,8 @@ from twisted.python.failure import Failure
 
 from crawler.config import Source
 from crawler.crawl_context import CrawlContext
-from crawler.extract import extract_article
 from crawler.fetch_outcomes import classify
 from crawler.pipelines import BATCH_KEY
-from crawler.store import known_articles
 from crawler.times import shift, utcnow
 from crawler.urls import canonical_url
 
@@ -164,6 +162,8 @@ class SourceSpider(scrapy.Spider):
 
     def known(self, src: Source, urls: list[str], guids: list[str] = ()) -> dict[str, str]:
         """Which of these canonical URLs / GUIDs the archive has, with when fetched."""
+        from crawler.store import known_articles  # not needed by a crawl of unchanged feeds
+
         return known_articles(self._archive, src.name, urls, guids)
 
     def may_fetch(self, src: Source) -> bool:
@@ -188,6 +188,8 @@ class SourceSpider(scrapy.Spider):
     async def parse_article(
         self, response: Response, src: Source, item: dict
     ) -> AsyncIterator[dict]:
+        from crawler.extract import extract_article
+
         try:
             page = await self.workers.run(extract_article, response.body, url=response.url)
         except Exception as e:  # this page only: keep what the feed said, count the page

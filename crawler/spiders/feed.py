@@ -9,9 +9,7 @@ from typing import Any
 from scrapy.http import Response
 
 from crawler.config import Source
-from crawler.feeds import parse_feed, parse_feed_for_store
 from crawler.spiders.base import SourceSpider
-from crawler.store import changed_entries
 from crawler.urls import canonical_url
 
 
@@ -28,6 +26,10 @@ class FeedSpider(SourceSpider):
         }
         # In a worker process for a large feed: the reactor keeps downloading meanwhile.
         # Items stored as they are are normalized there too; full-text ones after the page.
+        # Imported on the first feed that changed: a crawl of unchanged feeds (304s, or the
+        # same bytes) never loads feedparser, the store or the story machinery.
+        from crawler.feeds import parse_feed, parse_feed_for_store
+
         parse = parse_feed if src.full_text else parse_feed_for_store
         result = await self.workers.run(parse, response.body, url=response.url, headers=headers)
         r = self.tracker.result(src.name)
@@ -53,6 +55,8 @@ class FeedSpider(SourceSpider):
         # Full text: fetch the items the archive does not have (by canonical URL or GUID),
         # and the known ones whose entry changed (a newer updated date, another title or
         # summary): the store keeps a version when the page's text changed (issue 16).
+        from crawler.store import changed_entries
+
         canon = [canonical_url(i["url"]) for i in result.items]
         known = self.known(src, canon, [i["guid"] for i in result.items if i["guid"]])
         changed = changed_entries(self._archive, src.name, result.items)
