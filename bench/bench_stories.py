@@ -7,7 +7,8 @@ Every document goes through the real collection path (``crawler.store.store_item
 * story-pairs (SemEval-2022 Task 8 development sample): pairs with ``Overall`` <= 1.5 are the
   same story, >= 3 different (the rest is not scored). Both articles of every pair are stored
   (text1 by outlet "outlet-a", text2 by "outlet-b", in a fixed shuffled order); precision and
-  recall of "same story" are printed for same-language and for cross-language pairs.
+  recall of "same story" are printed for same-language and for cross-language pairs, and the
+  same-language pairs per language (where tokenising fails, a language's recall drops).
 * story-clusters (ECB+): 982 articles, 43 topics of two same-kind events each, all stored in
   one archive (one outlet per article, shuffled): B-cubed precision, recall and F1 over all
   articles, and pairwise precision within topics (do the two earthquakes stay apart?).
