@@ -44,7 +44,7 @@ MAX_POSTINGS = 1000
 POSTING_MIN_DF = 1000
 # A story's centroid keeps its heaviest terms only.
 CENTROID_TERMS = 300
-PARTS = ("all", "long", "lead", "headline")
+PARTS = ("all", "long", "text", "headline")
 
 
 class _Doc:
@@ -116,7 +116,8 @@ class EventIndex:
         self._times: list[tuple[float, int]] = []  # a heap of (time, article): oldest first
         self._dead = 0
         # An event of one article is that article (``_solo``: event -> article). An event of
-        # several has, per part ("all": headline and lead; "lead", "headline": each alone),
+        # several has, per part ("all": headline and lead; "long": and the body; "text": the
+        # lead and the body; "headline"),
         # the sum of its articles' unit tf-idf vectors (weights as they went in) as sorted
         # term ids and weights; ``_members`` counts its articles in the index.
         self._solo: dict[int, int] = {}
