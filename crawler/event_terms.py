@@ -128,7 +128,11 @@ def _terms_of(tok: str, stop: frozenset[str]) -> tuple:
     (:func:`_cjk_terms`), or a word's stem unless it is a stop word or a single letter; ()
     when it gives no term."""
     if tok.isdigit():
-        return ("#" + tok, None) if len(tok) >= 2 else ()  # a lone digit says nothing
+        if len(tok) < 2:
+            return ()  # a lone digit says nothing
+        if not tok.isascii() and tok.isdecimal():
+            tok = str(int(tok))  # one number in any script's digits: "٢٠٢٠" is 2020
+        return ("#" + tok, None)
     if not tok.isascii() and _CJK.search(tok):
         return (*_cjk_terms(tok), None)
     low = tok.lower()
