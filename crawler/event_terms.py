@@ -134,7 +134,7 @@ def _terms_of(tok: str, stop: frozenset[str]) -> tuple:
             tok = str(int(tok))  # one number in any script's digits: "٢٠٢٠" is 2020
         return ("#" + tok, None)
     if not tok.isascii() and _CJK.search(tok):
-        return (*_cjk_terms(tok), None)
+        return (*_cjk_terms(tok, _chinese(stop)), None)
     low = tok.lower()
     if len(low) < 2 or low in stop:
         return ()
@@ -142,18 +142,27 @@ def _terms_of(tok: str, stop: frozenset[str]) -> tuple:
     return (stem, "@" + stem if tok[0].isupper() else None)
 
 
-def _cjk_terms(tok: str) -> list[str]:
-    """A run written without spaces: Chinese (Han characters only) cut into words by jieba's
-    dictionary, words of one character left out (particles, mostly); Japanese and Korean
-    runs (with kana or hangul) as overlapping character bigrams. Words put Chinese cosines on the
-    scale of the other languages: with bigrams, SemEval's same-story Chinese pairs had a
-    median cosine of 0.27, under one threshold for all languages (0.36 with words)."""
-    if _KANA_HANGUL.search(tok):
+def _cjk_terms(tok: str, chinese: bool) -> list[str]:
+    """A run written without spaces: in a Chinese article, Chinese (Han characters only)
+    cut into words by jieba's dictionary, words of one character left out (particles,
+    mostly); otherwise (Japanese, Korean, a Chinese name in another language's article) as
+    overlapping character bigrams. Words put Chinese cosines on the scale of the other
+    languages: with bigrams, SemEval's same-story Chinese pairs had a median cosine of 0.27,
+    under one threshold for all languages (0.36 with words). Segmenting costs about 0.6 ms
+    CPU more per Chinese article, and about a second once, for the dictionary."""
+    if not chinese or _KANA_HANGUL.search(tok):
         return [tok[k : k + 2] for k in range(max(1, len(tok) - 1))]
     # HMM=False: the dictionary's words only (its guesses at unknown words changed nothing on
     # SemEval's Chinese pairs and cost a fifth more time)
     words = _segmenter().lcut(tok, HMM=False)
     return [w.lower() for w in words if len(w) > 1 and not w.isspace()]
+
+
+@lru_cache(maxsize=64)
+def _chinese(stop: frozenset[str]) -> bool:
+    """Whether these are the stop words of a Chinese article (their language is not passed
+    further down: each language has its own list)."""
+    return stop == stop_words("zh")
 
 
 _KANA_HANGUL = re.compile(r"[\u3040-\u30ff\uac00-\ud7af]")

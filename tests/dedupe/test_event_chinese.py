@@ -1,8 +1,9 @@
-"""Chinese at the event level (issue 15): a run of Han characters is cut into words by a
-dictionary (jieba), not read as overlapping character bigrams, so that one threshold fits
-Chinese as it fits the languages written with spaces. Two outlets' own reports of one
-event join; a report of another event of the same kind stays apart. Japanese and Korean
-runs stay bigrams. Fixtures written for newswatch."""
+"""Chinese at the event level (issue 15): in a Chinese article a run of Han characters is
+cut into words by a dictionary (jieba), not read as overlapping character bigrams, so that
+one threshold fits Chinese as it fits the languages written with spaces. Two outlets' own
+reports of one event join; a report of another event of the same kind stays apart.
+Japanese and Korean runs, and Chinese quoted in another language, stay bigrams. Fixtures
+written for newswatch."""
 
 from __future__ import annotations
 
@@ -77,6 +78,14 @@ def test_chinese_is_read_as_words():
     assert {"云南", "大理", "地震"} <= set(head)
     assert "南大" not in head and "理发" not in head  # bigrams across two words
     assert "漾濞县" in lead or "漾濞" in lead
+
+
+def test_chinese_in_an_article_of_another_language_stays_bigrams():
+    # the segmenter is for Chinese articles (and loads only when one arrives)
+    head, _ = headline_and_lead("Delegation visits 北京大学 campus", "", "en")
+    assert {"北京", "京大", "大学"} <= set(head)
+    head, _ = headline_and_lead("代表团访问北京大学", "", "zh")
+    assert "北京大学" in head and "京大" not in head
 
 
 def test_japanese_and_korean_runs_stay_bigrams():
