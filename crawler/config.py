@@ -158,7 +158,7 @@ class DedupeSettings(StrictModel):
     # The event level (crawler/events.py, crawler/event_stories.py): an article that copies
     # nothing joins the story of independently written articles on the same event when the
     # mean of two tf-idf cosines with the story's centroid (headline and lead; the first 300
-    # words too) is at least event_threshold (and its lead and its headline each agree with
+    # words too) is at least event_threshold (and its text and its headline each agree with
     # the story's, and their numbers do not differ, see event_stories.py); 0 switches the
     # event level off. Chosen for precision on SemEval-2022 Task 8 and ECB+
     # (bench/bench_stories.py): a false merge hides an alert. At 0.36, over four orders, ECB+
