@@ -16,7 +16,7 @@ import feedparser
 
 from crawler.feed_result import BadItem, FeedResult, check_item, describe
 from crawler.jsonfeed import parse_json_feed
-from crawler.normalize import NORMALIZED, normalize_item, plain_text, struct_to_iso
+from crawler.normalize import ITEM_KEYS, NORMALIZED, normalize_item, plain_text, struct_to_iso
 from crawler.store import prepare_item
 
 _HTML_START = re.compile(
@@ -103,7 +103,10 @@ def entry_to_item(entry: dict, *, base: str, feed_language: str | None) -> dict 
         "url": url,
         "guid": (entry.get("id") or "").strip() or None,
         "title": plain_text(entry.get("title"), is_html=_is_html(entry.get("title_detail"))),
-        "text": content or summary,
+        # The summary as the text is read as multi-line text, as normalize_item reads a
+        # text: every field is then already as normalize_item leaves it (its other rules
+        # give their own output back unchanged), so the parse worker need not run it again.
+        "text": content or plain_text(summary, is_html=False, multiline=True),
         "summary": summary,
         "author": plain_text(author) if author else None,
         "language": (language or None) and language.split("-")[0].lower()[:8],
@@ -118,23 +121,30 @@ def parse_feed(body: bytes, *, url: str, headers: dict[str, str] | None = None) 
     that could be read and says what was wrong; a document with no feed in it says
     ``not_a_feed`` (HTML) or ``parse_error``. Each item is read on its own: one that
     cannot be read is left out and counted (``bad_items``, ``item_problem``)."""
+    return _parse(body, url, headers)[0]
+
+
+def _parse(body: bytes, url: str, headers: dict[str, str] | None) -> tuple[FeedResult, bool]:
+    """:func:`parse_feed`, and whether its items came through :func:`entry_to_item` (so
+    are already as ``normalize_item`` leaves them) rather than from a JSON Feed."""
     try:
         if body.lstrip()[:1] == b"{":
             jf = parse_json_feed(body, url=url)
             if jf is not None:
-                return jf
+                return jf, False
         try:
             parsed = _feedparser(body, headers)
         except Exception as e:  # feedparser promises not to raise, but can on odd nesting
-            return _salvage(body, url, headers, e)
+            return _salvage(body, url, headers, e), True
         result = FeedResult(version=parsed.get("version") or "")
         if parsed.get("bozo"):
             exc = parsed.get("bozo_exception")
             result.problem = f"{type(exc).__name__}: {exc}" if exc else "malformed feed"
         _add_entries(result, parsed, url, (set(), set()))
-        return _finish(result, body)
+        return _finish(result, body), True
     except Exception as e:  # whatever else: this document, not the crawl
-        return FeedResult(error_class="parse_error", problem=f"{type(e).__name__}: {e}"[:500])
+        error = FeedResult(error_class="parse_error", problem=f"{type(e).__name__}: {e}"[:500])
+        return error, False
 
 
 def _feedparser(body: bytes, headers: dict[str, str] | None) -> dict:
@@ -238,11 +248,14 @@ def parse_feed_for_store(
     """:func:`parse_feed` with each item also normalized as the store takes it (and marked
     so), its canonical URL and fingerprint computed (:func:`crawler.store.prepare_item`), so
     that a parse worker process does that work instead of the reactor thread."""
-    result = parse_feed(body, url=url, headers=headers)
+    result, normal = _parse(body, url, headers)
     items, result.items = result.items, []
     for n, item in enumerate(items, 1):
         try:
-            item = {**check_item(normalize_item(item)), NORMALIZED: True}
+            if normal:  # read by entry_to_item and checked: normalize_item would change nothing
+                item = {**{k: item.get(k) for k in ITEM_KEYS}, NORMALIZED: True}
+            else:
+                item = {**check_item(normalize_item(item)), NORMALIZED: True}
             result.items.append(prepare_item(item))
         except Exception as e:  # this item only
             result.reject(f"item {n} ({item.get('url')!r:.80})", describe(e))
