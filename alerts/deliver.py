@@ -29,6 +29,7 @@ from sqlite_utils import Database
 from alerts import followups, outbox
 from alerts.alert_items import alert_item, group_by_country, updated_items
 from alerts.config import DeliverySettings, Target, Watch
+from alerts.hourly import hourly_limit
 from alerts.render import Renderer
 from alerts.schema import ensure
 from alerts.secrets import redact_text
@@ -198,38 +199,9 @@ def _unbuildable(db, ids, error: Exception, now, delivery, stats) -> None:
     stats.errors.append(text)
 
 
-@dataclass
-class HourlyLimit:
-    """What ``max_per_hour`` lets out now of one (watch, target)'s immediate rows."""
-
-    singles: list[dict]  # one message per story (:func:`story_message`)
-    rolled: list[dict]  # one summary message for them all (:func:`grouped_message`)
-    held_until: datetime | None = None  # the limit is reached: every row waits until then
-
-
-def hourly_limit(
-    db: Database, watch: Watch, target: str, rows: list[dict], now: datetime
-) -> HourlyLimit:
-    """How ``watch.max_per_hour`` splits the immediate ``rows`` (in outbox order) due for
-    ``target`` at ``now``: alert messages sent in the last hour count against it; when the
-    rows need more messages than are left, the first ones go out one by one and the rest
-    as one summary (the last message allowed); with none left, all wait until the oldest
-    message of the hour is an hour old. The decision deliver_due acts on and the preview
-    shows."""
-    if not watch.max_per_hour:
-        return HourlyLimit(list(rows), [])
-    window = outbox.messages_since(db, watch.name, target, now - timedelta(hours=1))
-    allowance = watch.max_per_hour - len(window)
-    if allowance <= 0:
-        return HourlyLimit([], [], parse_iso(window[0]) + timedelta(hours=1))
-    if len(rows) > allowance:
-        return HourlyLimit(rows[: allowance - 1], rows[allowance - 1 :])
-    return HourlyLimit(list(rows), [])
-
-
 def _immediate(db, watch, target, fmt, rows, now, renderer, stats, formulas=False):
     """The rows that go out now, one message per story (built by :func:`story_message`), and past
-    max_per_hour one summary message for the rest (:func:`hourly_limit`)."""
+    max_per_hour one summary message for the rest (alerts/hourly.py)."""
     split = hourly_limit(db, watch, target.name, rows, now)
     if split.held_until is not None:
         outbox.hold(db, [r["id"] for r in rows], split.held_until)

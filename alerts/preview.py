@@ -6,7 +6,7 @@ hours, a retry's backoff): a digest watch previews its next digest (its waiting 
 and the stories sent before that have gained outlets since), an immediate watch one alert
 per waiting story, naming every watch that waits with the same story for the same target,
 as delivery groups them. The hourly limit (``max_per_hour``) splits an immediate watch's
-rows as delivery splits them (deliver.hourly_limit): the alerts still allowed, then one
+rows as delivery splits them (alerts/hourly.py): the alerts still allowed, then one
 summary of the rest; when the hour's messages are used up, the messages of the first
 delivery after that, with its time. Only the archive is read.
 """
@@ -27,6 +27,7 @@ from sqlite_utils import Database
 from alerts import deliver, followups, outbox
 from alerts.alert_items import updated_items
 from alerts.config import DeliverySettings, Target, Watch
+from alerts.hourly import first_release
 from alerts.render import Renderer
 from alerts.targets import route, target_format
 from crawler.times import iso, parse_iso, utc
@@ -129,7 +130,7 @@ def preview(
         if not immediate:
             continue
         w, tgt = watch_by[wname], target_by[tname]
-        split, at = _hourly(db, w, tname, immediate, now)
+        split, at = first_release(db, w, tname, immediate, now)
         due = None if at <= now else iso(at)
         if split.rolled and watch in (None, wname) and target in (None, tname):
             m = deliver.grouped_message(
@@ -154,18 +155,6 @@ def preview(
         m = deliver.story_message(db, target_by[tname], group, renderer, formulas=tier_formulas)
         out.append(_preview(m, 1, due))
     return out
-
-
-def _hourly(db, watch, target, rows, now) -> tuple[deliver.HourlyLimit, datetime]:
-    """How the hourly limit splits these rows, and when: now, or, when the hour's messages
-    are used up, at the first delivery that lets some out (as deliver_due holds them until
-    the oldest message of the hour is an hour old, then decides again)."""
-    at = now
-    split = deliver.hourly_limit(db, watch, target, rows, at)
-    while split.held_until is not None:  # each step drops a message from the window
-        at = split.held_until
-        split = deliver.hourly_limit(db, watch, target, rows, at)
-    return split, at
 
 
 def _digest_due(db, watch, target, rows, updated, now, tz) -> str | None:
