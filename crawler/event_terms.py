@@ -177,7 +177,14 @@ def _segmenter():
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
-    return jieba.Tokenizer()
+    tok = jieba.Tokenizer()
+    # Built from the shipped dictionary here rather than by tok.initialize(), which loads
+    # and rewrites a shared jieba.cache in the system temp folder: another user's file
+    # there would be trusted (marshal) or, when it cannot be replaced, a traceback and a
+    # stray 9 MB file would be left in every process. Building costs what loading did.
+    tok.FREQ, tok.total = tok.gen_pfdict(tok.get_dict_file())
+    tok.initialized = True
+    return tok
 
 
 # token -> its terms, per stop-word list: most tokens of an article are words seen before,
