@@ -170,7 +170,10 @@ class ParseWorkers:
             if self._ready is not None and not self._ready.done():
                 return fn(data, *args, **kwargs)
         try:
-            with _spawning():
+            # Once every worker has told its pid, a submit starts no process: no need to
+            # touch SIGINT then (a Ctrl-C meanwhile could go to another thread, ignored).
+            starting = self._pool is None or len(self.pids) < self.max_workers
+            with _spawning() if starting else contextlib.nullcontext():
                 future = self._executor().submit(fn, data, *args, **kwargs)
             result = await asyncio.wrap_future(future, loop=loop)
         except BrokenProcessPool:
