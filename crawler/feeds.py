@@ -243,11 +243,17 @@ def _finish(result: FeedResult, body: bytes) -> FeedResult:
 
 
 def parse_feed_for_store(
-    body: bytes, *, url: str, headers: dict[str, str] | None = None
+    body: bytes,
+    *,
+    url: str,
+    headers: dict[str, str] | None = None,
+    language: str | None = None,
 ) -> FeedResult:
     """:func:`parse_feed` with each item also normalized as the store takes it (and marked
     so), its canonical URL and fingerprint computed (:func:`crawler.store.prepare_item`), so
-    that a parse worker process does that work instead of the reactor thread."""
+    that a parse worker process does that work instead of the reactor thread. ``language``:
+    the source's, for items that name none (as the spider's emit fills it in), given before
+    the preparation, whose terms and stop words depend on it."""
     result, normal = _parse(body, url, headers)
     items, result.items = result.items, []
     for n, item in enumerate(items, 1):
@@ -256,6 +262,8 @@ def parse_feed_for_store(
                 item = {**{k: item.get(k) for k in ITEM_KEYS}, NORMALIZED: True}
             else:
                 item = {**check_item(normalize_item(item)), NORMALIZED: True}
+            if language and not item.get("language"):
+                item["language"] = language
             result.items.append(prepare_item(item))
         except Exception as e:  # this item only
             result.reject(f"item {n} ({item.get('url')!r:.80})", describe(e))

@@ -30,8 +30,13 @@ class FeedSpider(SourceSpider):
         # same bytes) never loads feedparser, the store or the story machinery.
         from crawler.feeds import parse_feed, parse_feed_for_store
 
-        parse = parse_feed if src.full_text else parse_feed_for_store
-        result = await self.workers.run(parse, response.body, url=response.url, headers=headers)
+        if src.full_text:
+            parse, extra = parse_feed, {}
+        else:
+            parse, extra = parse_feed_for_store, {"language": src.language}
+        result = await self.workers.run(
+            parse, response.body, url=response.url, headers=headers, **extra
+        )
         r = self.tracker.result(src.name)
         r.items_seen += len(result.items) + result.bad_items
         r.items_bad += result.bad_items
