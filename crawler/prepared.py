@@ -43,11 +43,14 @@ class PreparedText:
     # params, when one was given: most articles carry no known furniture and use it as it is
     signed: str | None = None
     sig: np.ndarray | None = None
+    # the language the terms were read in (their stop words and word cutting depend on it)
+    language: str | None = None
 
-    def fits(self, title: str | None, text: str | None) -> bool:
+    def fits(self, title: str | None, text: str | None, language: str | None) -> bool:
         """Whether this was prepared from this title and text (by their lengths: a cheap
-        guard against an item whose words changed after it was prepared)."""
-        return self.size == (len(title or ""), len(text or ""))
+        guard against an item whose words changed after it was prepared) in this language
+        (an item given its source's language after it was prepared is read again)."""
+        return self.size == (len(title or ""), len(text or "")) and self.language == language
 
     def signature(self, signer: Signer, furniture: np.ndarray) -> np.ndarray | None:
         """The MinHash signature of the text without the paragraphs marked in ``furniture``
@@ -100,6 +103,7 @@ def prepare_text(
         size=(len(title or ""), len(text or "")),
         signed=signer.params if signer is not None else None,
         sig=signer.sign_hashes(hashes) if signer is not None else None,
+        language=language,
     )
 
 

@@ -89,8 +89,11 @@ def store_items(
         title, text = item.get("title"), item.get("text")
         body = text or item.get("summary")
         prepared = item.get("_prepared")
-        if prepared is not None and not prepared.fits(title, body):
-            prepared = None  # prepared from other words: never trusted
+        if prepared is not None and not prepared.fits(title, body, item.get("language")):
+            # prepared from other words or in another language: never trusted, nor the
+            # fingerprint computed with it
+            prepared = None
+            item = {k: v for k, v in item.items() if k != "_fingerprint"}
         row = batch.existing(url, guid)
         if row is not None:
             words = _fingerprint(item, prepared, title, body)

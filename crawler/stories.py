@@ -136,7 +136,7 @@ class StoryAssigner:
         has it, its :meth:`prepare`\ d text (e.g. from a parse worker)."""
         title, source, language = article["title"], article["source"], article.get("language")
         body = article.get("text") or article.get("summary")
-        if prepared is None or not prepared.fits(title, body):
+        if prepared is None or not prepared.fits(title, body, language):
             prepared = self.prepare(title, body, language)
         seen_at = article.get("fetched_at") or times.utcnow()
         index = self.index

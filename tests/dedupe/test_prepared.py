@@ -133,6 +133,16 @@ def test_an_item_whose_words_changed_after_preparing_is_read_again(db):
     assert stored == (want, want)
 
 
+def test_a_preparation_in_another_language_does_not_fit():
+    # an item given its source's language after it was prepared is read again: stop words
+    # and word cutting of the event terms depend on the language
+    title, text = "Die Wahl in Berlin", "Die Partei ist mit der Wahl zufrieden."
+    prepared = prepare_text(title, text, None)
+    assert prepared.fits(title, text, None)
+    assert not prepared.fits(title, text, "de")
+    assert prepare_text(title, text, "de").terms != prepared.terms
+
+
 def test_a_signature_prepared_with_other_parameters_is_not_used(db):
     arts = corpus(3)
     settings = DedupeSettings(num_perm=64)
