@@ -21,7 +21,7 @@ Baseline in the same run: the reprint level alone (``event_threshold = 0``), i.e
 newswatch did before the event level. Shipped defaults are what is reported; ``--threshold``
 prints a tuned run beside it.
 
-Run: .venv/bin/python bench/bench_stories.py [--threshold 0.3]
+Run: .venv/bin/python bench/bench_stories.py [--threshold 0.3] [--cross-language 0.25]
      .venv/bin/python bench/bench_stories.py --scale 100000   (throughput, CPU per article)
 """
 
@@ -245,6 +245,13 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threshold", type=float, help="also run with this event_threshold")
     ap.add_argument(
+        "--cross-language",
+        type=float,
+        metavar="T",
+        help="also run with cross-language joins at this cross_language_threshold (off in "
+        "the shipped defaults; 0.25 is the value bench/bench_crosslang.py recommends)",
+    )
+    ap.add_argument(
         "--scale",
         type=int,
         metavar="N",
@@ -265,6 +272,9 @@ def main() -> int:
         ours = run("shipped defaults", DedupeSettings(), Path(tmp), sem, clusters)
         if args.threshold is not None:
             run("tuned", DedupeSettings(event_threshold=args.threshold), Path(tmp), sem, clusters)
+        if args.cross_language:
+            cross = DedupeSettings(cross_language_threshold=args.cross_language)
+            run("cross-language on (opt-in)", cross, Path(tmp), sem, clusters)
     b, o = base, ours
     note = "same-language pairs, Overall <= 1.5 same, >= 3 different"
     lab = "reprint level only"

@@ -30,6 +30,8 @@ from sqlite_utils import Database
 
 from crawler import times
 from crawler.config import DedupeSettings
+from crawler.crosslang import CrossLanguageIndex
+from crawler.event_names import Features, names_of
 from crawler.event_terms import Vectors, headline_lead_body
 from crawler.events import EventIndex
 
@@ -116,6 +118,7 @@ class EventLinker:
         self.db = db
         self.settings = settings
         self._index = index
+        self.cross: CrossLanguageIndex | None = None  # set up with the index, when asked for
         # text -> the furniture mask over its paragraphs (the reprint level's knowledge)
         self._furniture = furniture
 
@@ -128,7 +131,11 @@ class EventLinker:
     def index(self) -> EventIndex:
         """The index of recent articles, loaded from the archive on first use."""
         if self._index is None:
-            self._index = EventIndex(window_seconds=self.settings.event_window.total_seconds())
+            window = self.settings.event_window.total_seconds()
+            self._index = EventIndex(window_seconds=window)
+            if self.settings.cross_language_threshold > 0:
+                threshold = self.settings.cross_language_threshold
+                self.cross = CrossLanguageIndex(window_seconds=window, threshold=threshold)
             self._load()
         return self._index
 
@@ -144,7 +151,8 @@ class EventLinker:
             if self._furniture is not None and body:
                 body = without_furniture(body, self._furniture(body))
             vector = self.vector(title, body, language)
-            self.add(aid, story, vector, language, article_time(published, fetched))
+            names = names_of(title, body, language) if self.cross is not None else None
+            self.add(aid, story, vector, language, article_time(published, fetched), names=names)
 
     def vector(
         self,
@@ -167,9 +175,12 @@ class EventLinker:
         at: float,
         *,
         accept: Callable[[int], bool] | None = None,
+        names: Features | None = None,
     ) -> int | None:
         """The story this article's event belongs to, or None for a new event. ``accept``
-        may refuse a candidate story (the assigner refuses one its own outlet alone wrote)."""
+        may refuse a candidate story (the assigner refuses one its own outlet alone wrote).
+        With ``names`` (see :meth:`names`), a story in another language is looked for when
+        none is found in the article's own."""
         if vector is None or not len(vector.ids):
             return None
         whole = vector.part("all")
@@ -190,6 +201,8 @@ class EventLinker:
             # that shares one sentence (a quote, a boilerplate line) under another headline.
             if self._agrees(vector, whole, language, story, threshold):
                 return story
+        if names is not None and self.cross is not None:
+            return self.cross.find(names, language, at, accept=accept)
         return None
 
     def _agrees(self, vector: Vectors, whole, language: str | None, story: int, threshold: float):
@@ -234,8 +247,17 @@ class EventLinker:
         vector: Vectors | None,
         language: str | None,
         at: float,
+        *,
+        names: Features | None = None,
     ) -> None:
         """Put a stored article in the index under its story."""
         if vector is None:
             return
         self.index.add(article_id, story_id, vector, language, at)
+        if names is not None and self.cross is not None:
+            self.cross.add(article_id, story_id, names, language, at)
+
+    def names(self, title: str | None, text: str | None, language: str | None) -> Features | None:
+        """What the cross-language level compares an article by (None when it is off)."""
+        _ = self.index  # sets up (and loads) both indexes
+        return names_of(title, text, language) if self.cross is not None else None

@@ -20,7 +20,7 @@ from sqlite_utils import Database
 from crawler import times
 from crawler.archive import write
 from crawler.config import DedupeSettings
-from crawler.event_stories import EventLinker, article_time
+from crawler.event_stories import EventLinker, article_time, without_furniture
 from crawler.events import EventIndex
 from crawler.fingerprints import fingerprint, paragraphs
 from crawler.minhash import Signer, sign_article
@@ -157,21 +157,23 @@ class StoryAssigner:
         # The event level: independently written coverage of the same event. A copy or a
         # reprint adds nothing its story's articles in the event index do not say already.
         at = article_time(article.get("published_at"), seen_at)
-        vector = None
+        vector = names = None
         if story_id is None and self.events.enabled:
             terms = prepared.event_terms(title, body, language, furniture)
             vector = self.events.index.vectors(*terms)
+            names = self.events.names(title, without_furniture(body, furniture), language)
             story_id = self.events.find(
                 vector,
                 language,
                 at,
                 accept=lambda story: other_outlet(self.db, story, source),
+                names=names,
             )
         if story_id is None:
             story_id = self._new_story(article_id, title, seen_at, source)
         else:
             join_story(self.db, story_id, source, article_id, title, at)
-        self.events.add(article_id, story_id, vector, language, at)
+        self.events.add(article_id, story_id, vector, language, at, names=names)
         # One UPDATE of the article row: each one used to re-index its full text.
         # Plain SQL on this per-article path: sqlite-utils' update() looks the row up and
         # inspects the table first (measured 11 us against 350 us a row).

@@ -189,3 +189,67 @@ def test_an_article_without_text_finds_nothing_and_is_kept_apart() -> None:
     assert index.find(empty, None, T0) is None
     index.add(2, 200, empty, None, T0)
     assert index.find(features(QUAKE_ES, "es"), "es", T0) == 100
+
+
+# Through the real story assigner (crawler/stories.py, crawler/event_stories.py).
+def _store(db, settings, docs):
+    from crawler import archive
+    from crawler.store import store_items
+    from crawler.stories import StoryAssigner
+
+    stories = []
+    with archive.write(db):
+        assigner = StoryAssigner(db, settings)
+        for source, (title, text), language in docs:
+            url = f"https://{source}.example/quake"
+            item = {
+                "url": url,
+                "guid": None,
+                "title": title,
+                "text": text,
+                "summary": None,
+                "author": None,
+                "language": language,
+                "categories": [],
+                "published_at": "2024-05-07T09:00:00Z",
+                "updated_at": None,
+            }
+            store_items(db, source, [item], assigner)
+            sql = "SELECT story_id FROM articles WHERE url = ?"
+            stories.append(db.execute(sql, [url]).fetchone()[0])
+    return stories
+
+
+def test_stored_reports_in_two_languages_join_one_story_when_turned_on(db) -> None:
+    from crawler.config import DedupeSettings
+
+    docs = [
+        ("daily", QUAKE_EN, "en"),
+        ("diario", QUAKE_ES, "es"),
+        ("gaceta", OTHER_QUAKE_ES, "es"),
+    ]
+    en, es, other = _store(db, DedupeSettings(cross_language_threshold=0.25), docs)
+    assert en == es
+    assert other != en
+
+
+def test_cross_language_joins_are_off_by_default(db) -> None:
+    from crawler.config import DedupeSettings
+
+    en, es = _store(db, DedupeSettings(), [("daily", QUAKE_EN, "en"), ("diario", QUAKE_ES, "es")])
+    assert en != es
+
+
+def test_after_a_restart_a_report_in_another_language_still_joins(tmp_path) -> None:
+    from crawler import archive
+    from crawler.config import DedupeSettings
+
+    settings = DedupeSettings(cross_language_threshold=0.25)
+    path = tmp_path / "restart.db"
+    db = archive.open_archive(path)
+    (en,) = _store(db, settings, [("daily", QUAKE_EN, "en")])
+    db.close()
+    db = archive.open_archive(path)  # a new process: both indexes load from the archive
+    (es,) = _store(db, settings, [("diario", QUAKE_ES, "es")])
+    db.close()
+    assert en == es
