@@ -18,8 +18,12 @@ from urllib.parse import quote
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from crawler import archive_access
+from crawler import archive_access, fulltext
 from crawler.archive_access import ArchiveError as ArchiveError
+
+# re-exported: searching lives with the index it reads (crawler/fulltext.py)
+from crawler.fulltext import fts_query as fts_query
+from crawler.fulltext import search as search
 
 # re-exported: callers outside this package's files still import it from here
 from crawler.times import utcnow as utcnow
@@ -228,6 +232,15 @@ def m006_feed_entries(db: Database) -> None:
     )
 
 
+@migrations()
+def m007_fts_deferred(db: Database) -> None:
+    """A new article is full-text indexed when its write transaction commits, with the
+    others stored in it, not by a trigger per row (see crawler/fulltext.py): the insert
+    trigger now notes its id in ``articles_fts_pending``; an archive indexed by the old
+    triggers is complete and stays as it is."""
+    db.executescript(fulltext.DEFERRED_TRIGGERS)
+
+
 def open_archive(
     path: str | Path,
     *,
@@ -268,6 +281,10 @@ def open_archive(
         db.execute("PRAGMA synchronous = NORMAL")
         if migrate:
             apply(db, migrations, *schemas)
+            # rows another program inserted since the last commit through write()
+            if fulltext.has_pending(db.conn):
+                with write(db):
+                    pass  # write() indexes what is pending as it commits
     except (OSError, sqlite3.Error) as e:
         conn.close()
         raise archive_access.explain(path, e) from None
@@ -291,7 +308,8 @@ def schema_version(db: Database, migration_set: Migrations = migrations) -> list
 def write(db: Database) -> Iterator[Database]:
     """A write transaction that takes the lock at its start (``BEGIN IMMEDIATE``).
 
-    Nested calls join the outer transaction through a savepoint.
+    Nested calls join the outer transaction through a savepoint. The articles stored in it
+    are full-text indexed just before it commits (:func:`crawler.fulltext.index_pending`).
     """
     if db.conn.in_transaction:
         with db.atomic():
@@ -300,67 +318,13 @@ def write(db: Database) -> Iterator[Database]:
     db.conn.execute("BEGIN IMMEDIATE")
     try:
         yield db
+        # the articles stored in this transaction, full-text indexed in one statement
+        fulltext.index_pending(db.conn)
     except BaseException:
         db.rollback()
         raise
     else:
         db.conn.execute("COMMIT")
-
-
-def fts_query(text: str) -> str:
-    """Turn what a person types into a safe FTS5 query: words ANDed, quoted phrases kept,
-    a trailing ``*`` kept as a prefix search, FTS operators AND/OR/NOT honoured."""
-    tokens: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c.isspace():
-            i += 1
-            continue
-        if c == '"':
-            j = text.find('"', i + 1)
-            j = n if j == -1 else j
-            phrase = text[i + 1 : j].replace('"', "")
-            if phrase.strip():
-                tokens.append(f'"{phrase}"')
-            i = j + 1
-            continue
-        j = i
-        while j < n and not text[j].isspace() and text[j] != '"':
-            j += 1
-        word = text[i:j]
-        i = j
-        if word in ("AND", "OR", "NOT"):
-            tokens.append(word)
-            continue
-        prefix = word.endswith("*")
-        word = word.rstrip("*").replace('"', "")
-        if word:
-            tokens.append(f'"{word}"' + ("*" if prefix else ""))
-    # Drop dangling operators so a stray "OR" does not become a syntax error.
-    while tokens and tokens[0] in ("AND", "OR", "NOT"):
-        tokens.pop(0)
-    while tokens and tokens[-1] in ("AND", "OR", "NOT"):
-        tokens.pop()
-    return " ".join(tokens)
-
-
-def search(db: Database, query: str, *, limit: int = 20) -> list[dict]:
-    """Full-text search over article titles and text, best match first."""
-    q = fts_query(query)
-    if not q:
-        return []
-    sql = """
-        SELECT articles.id, articles.published_at, articles.fetched_at, articles.source,
-               articles.title, articles.url, articles.story_id,
-               (SELECT json_array_length(s.sources) - 1 FROM stories s
-                WHERE s.id = articles.story_id) AS other_outlets,
-               snippet(articles_fts, 1, '[', ']', '…', 12) AS snippet
-        FROM articles_fts JOIN articles ON articles.rowid = articles_fts.rowid
-        WHERE articles_fts MATCH ?
-        ORDER BY rank LIMIT ?
-    """
-    return list(db.query(sql, [q, limit]))
 
 
 def source_health(db: Database) -> list[dict]:
