@@ -28,6 +28,7 @@ from __future__ import annotations
 import heapq
 from array import array
 from collections import Counter
+from itertools import accumulate, repeat
 
 import numpy as np
 
@@ -45,6 +46,7 @@ POSTING_MIN_DF = 1000
 # A story's centroid keeps its heaviest terms only.
 CENTROID_TERMS = 300
 PARTS = ("all", "long", "text", "headline")
+_ROWS = np.arange(3)
 
 
 class _Doc:
@@ -72,13 +74,17 @@ class _Language:
     def idf(self, ids: np.ndarray) -> np.ndarray:
         """Smoothed idf, never below 1 (with a handful of articles every word is "rare"):
         log((N + 1) / (df + 1)) + 1."""
-        top = np.float32(np.log(len(self.docs) + 1) + 1.0)
+        top = self.top()
         if len(self.log_df) > ids.max(initial=-1):
             return top - self.log_df[ids]
         out = np.full(len(ids), top, np.float32)
         known = ids < len(self.log_df)
         out[known] -= self.log_df[ids[known]]
         return out
+
+    def top(self) -> np.float32:
+        """The idf of a term no article has: log(N + 1) + 1."""
+        return np.float32(np.log(len(self.docs) + 1) + 1.0)
 
     def df_of(self, ids: np.ndarray) -> np.ndarray:
         out = np.zeros(len(ids), np.int32)
@@ -156,26 +162,35 @@ class EventIndex:
         """An article's vectors from the term counts of its headline, its lead and the body
         after the lead."""
         vocab = self._vocab
-        get = vocab.setdefault
-        parts = (head, lead, body or Counter())
-        terms = list(dict.fromkeys([*head, *lead, *parts[2]]))
-        ids = np.fromiter((get(t, len(vocab)) for t in terms), np.int32, len(terms))
-        where = {t: i for i, t in enumerate(terms)}
-        counts = np.zeros((3, len(terms)), np.uint8)
-        for row, part in enumerate(parts):
-            if part:
-                cols = [where[t] for t in part]
-                counts[row, cols] = np.minimum(np.fromiter(part.values(), np.int64, len(part)), 255)
+        parts = (head, lead, body or {})
+        terms = [*head, *lead, *parts[2]]  # a term once per part
+        every = np.fromiter(map(vocab.get, terms, repeat(-1)), np.int64, len(terms))
+        if every.min(initial=0) < 0:
+            self._learn([terms[i] for i in np.flatnonzero(every < 0).tolist()])
+            every = np.fromiter(map(vocab.__getitem__, terms), np.int64, len(terms))
+        ids = np.sort(every)
+        if len(ids) > 1:  # a term of several parts once
+            ids = ids[np.concatenate(([True], ids[1:] != ids[:-1]))]
+        counts = np.zeros((3, len(ids)), np.uint8)
+        rows = np.repeat(_ROWS, [len(p) for p in parts])
+        values = np.array([*head.values(), *lead.values(), *parts[2].values()], np.int64)
+        counts[rows, np.searchsorted(ids, every)] = np.minimum(values, 255)
+        return Vectors(ids.astype(np.int32), counts)
+
+    def _learn(self, terms: list[str]) -> None:
+        """Give new terms the next ids, in the order they first appear, and note which are
+        numbers (a known term was noted when it was new)."""
+        vocab = self._vocab
+        new = list(dict.fromkeys(terms))
+        start = len(vocab)
+        vocab.update(zip(new, range(start, start + len(new))))
         if len(vocab) > len(self._numeric):
             grown = np.zeros(max(len(vocab), 2 * len(self._numeric)), bool)
             grown[: len(self._numeric)] = self._numeric
             self._numeric = grown
-        # note which terms are numbers (again for known ones: cheaper than telling them apart)
-        numeric = [i for i, t in enumerate(terms) if t[0] == "#"]
+        numeric = [start + i for i, t in enumerate(new) if t[0] == "#"]
         if numeric:
-            self._numeric[ids[numeric]] = True
-        order = np.argsort(ids)
-        return Vectors(ids[order], np.ascontiguousarray(counts[:, order]))
+            self._numeric[numeric] = True
 
     def numbers(self, ids: np.ndarray) -> np.ndarray:
         """Those of these term ids that are numbers (``#`` terms)."""
@@ -212,32 +227,38 @@ class EventIndex:
         order = np.argsort(df[usable], kind="stable")[:PROBE_TERMS]
         probes = ids[usable][order]
         postings = lang.postings
-        lists = []
+        found = array("i")  # the postings read, joined in one buffer (no array per term)
         budget = MAX_POSTINGS  # the rarest terms first, until this many postings are read
-        for tid in probes.tolist():
-            p = postings.get(tid)
+        for p in map(postings.get, probes.tolist()):
             if p:
-                lists.append(np.frombuffer(p, dtype=np.int32))
+                found += p
                 budget -= len(p)
                 if budget <= 0:
                     break
-        if not lists:
+        if not found:
             return []
-        keys, shared = np.unique(np.concatenate(lists), return_counts=True)
-        if len(keys) > MAX_CANDIDATES:  # the articles that share the most of those terms
-            keys = keys[np.argpartition(-shared, MAX_CANDIDATES)[:MAX_CANDIDATES]]
-        cands = []
-        for key in keys.tolist():
-            doc = lang.docs.get(key)
-            if doc is not None and abs(doc.at - at) <= self.window:
-                cands.append(doc)
+        # np.unique(found, return_counts=True) without its overhead: sort, cut at changes
+        keys = np.frombuffer(found, np.int32)
+        keys.sort()
+        if len(keys) > 1:
+            cuts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+            shared = np.diff(np.append(cuts, len(keys)))
+            keys = keys[cuts]
+            if len(keys) > MAX_CANDIDATES:  # the articles that share the most of those terms
+                keys = keys[np.argpartition(-shared, MAX_CANDIDATES)[:MAX_CANDIDATES]]
+        docs, window = lang.docs, self.window
+        cands = [
+            d for d in map(docs.get, keys.tolist()) if d is not None and abs(d.at - at) <= window
+        ]
         if not cands:
             return []
         qw = tf * lang.idf(ids)
         qw /= np.sqrt(np.dot(qw, qw)) or 1.0
+        sizes = [len(d.ids) for d in cands]
         cat = np.concatenate([d.ids for d in cands])
-        w = np.concatenate([d.tf for d in cands]) * lang.idf(cat)
-        starts = np.cumsum([0] + [len(d.ids) for d in cands[:-1]])
+        # every candidate was counted in: its terms' log_df are there (no bounds check)
+        w = np.concatenate([d.tf for d in cands]) * (lang.top() - lang.log_df[cat])
+        starts = list(accumulate(sizes[:-1], initial=0))
         norms = np.sqrt(np.add.reduceat(w * w, starts))
         # the query as a dense vector over the vocabulary: one gather scores every candidate
         dense = self._dense(len(self._vocab))
