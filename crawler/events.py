@@ -183,7 +183,7 @@ class EventIndex:
         vocab = self._vocab
         new = list(dict.fromkeys(terms))
         start = len(vocab)
-        vocab.update(zip(new, range(start, start + len(new))))
+        vocab.update(zip(new, range(start, start + len(new)), strict=True))
         if len(vocab) > len(self._numeric):
             grown = np.zeros(max(len(vocab), 2 * len(self._numeric)), bool)
             grown[: len(self._numeric)] = self._numeric
