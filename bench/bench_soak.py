@@ -13,9 +13,10 @@ feeds stop publishing and the daemon is given time to match and send what it sto
 
     python bench/bench_soak.py [--cycles 500] [--feeds 50] [--trace]
 
-``--trace`` runs the daemon under tracemalloc and prints where Python memory grew between
-cycle 50 and the last cycle (allocation sites, object counts by type, the story indexes'
-sizes); tracing slows the daemon, so its RSS is printed and not recorded.
+``--trace`` dumps the daemon's memory at cycle 50, five cycles before the last and at the
+last (objects by type, the story indexes' sizes, glibc's heap in use and free, the event
+terms' word table) and tracemallocs the last five cycles: what they allocated and kept, by
+site. Tracing slows the daemon several times, so a traced run is printed, not recorded.
 """
 
 from __future__ import annotations
@@ -25,159 +26,26 @@ import email
 import email.policy
 import json
 import os
-import random
-import re
 import signal
 import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
-from crawler import times  # noqa: E402
+from soak_feeds import CODE, ChangingFeeds, token_of  # noqa: E402
 
-MATCH_EVERY = 10  # one item in ten is about forced labour, and is mailed
+TRACED_CYCLES = 5  # --trace: tracemalloc over the last few cycles only (it is slow)
 WATCH = "labour"
 # The run uses the shipped [crawl] defaults but for what a soak needs (loopback addresses
 # allowed, every source due every second); --tuned adds these, as the soak once did.
 TUNED_LABEL = "AutoThrottle off, 8 per host, robots.txt not asked, no retries"
 TUNED = "obey_robots = false\nretries = 0\nconcurrency_per_domain = 8\nautothrottle = false"
-# Made-up words (no q in them): two items share a word now and then, never a story.
-_ONSETS = [
-    "b",
-    "c",
-    "d",
-    "f",
-    "g",
-    "h",
-    "j",
-    "k",
-    "l",
-    "m",
-    "n",
-    "p",
-    "r",
-    "s",
-    "t",
-    "v",
-    "w",
-    "z",
-    "br",
-    "cr",
-    "dr",
-    "fl",
-    "gr",
-    "pl",
-    "st",
-    "tr",
-]
-_VOWELS = ["a", "e", "i", "o", "u", "ai", "ea", "ou"]
-_DIGITS = "abcdefghij"  # an item's code spells its feed and number in letters, no digits:
-# a number is an event term of its own, shared by every feed's item k
-
-
-def code(feed: int, k: int) -> str:
-    """The word naming item ``k`` of ``feed`` in its headline (found again in the mail)."""
-    return (
-        "qq"
-        + "".join(_DIGITS[int(d)] for d in str(feed))
-        + "x"
-        + ("".join(_DIGITS[int(d)] for d in str(k)))
-    )
-
-
-CODE = re.compile(r"\bqq([a-j]+)x([a-j]+)\b")
-
-
-def token_of(code_match: re.Match) -> str:
-    """The f<feed>i<k> token of a code found in a mail."""
-    feed, k = ("".join(str(_DIGITS.index(c)) for c in g) for g in code_match.groups())
-    return f"f{feed}i{k}"
-
-
-def story_text(feed: int, k: int) -> tuple[str, str]:
-    """The headline and text of item ``k`` of ``feed``: words drawn for it alone (the same
-    on every fetch); one item in MATCH_EVERY is about forced labour."""
-    rng = random.Random(feed * 1_000_003 + k)
-
-    def words(n: int) -> list[str]:
-        return [
-            "".join(rng.choice(_ONSETS) + rng.choice(_VOWELS) for _ in range(rng.randint(2, 3)))
-            for _ in range(n)
-        ]
-
-    head, sentences = words(6), [words(rng.randint(9, 14)) for _ in range(3)]
-    if k % MATCH_EVERY == 0:
-        head[2:2] = ["forced", "labour"]
-        sentences[0][3:3] = ["forced", "labour"]
-    title = f"{code(feed, k)}: {' '.join(head).capitalize()}"
-    return title, " ".join(" ".join(s).capitalize() + "." for s in sentences)
-
-
-class ChangingFeeds:
-    """N feeds; every fetch of a feed publishes one new item in it (until frozen)."""
-
-    def __init__(self, feeds: int):
-        self.counts = [0] * feeds
-        self.published: dict[str, float] = {}
-        self.frozen = False  # set after the last cycle: fetches publish nothing new
-        self.lock = threading.Lock()
-        feeds_ = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *a):
-                pass
-
-            def do_GET(self):  # noqa: N802
-                m = re.match(r"^/feed/(\d+)\.xml$", self.path)
-                if not m or int(m.group(1)) >= len(feeds_.counts):
-                    self.send_error(404)
-                    return
-                body = feeds_.next_body(int(m.group(1)))
-                self.send_response(200)
-                self.send_header("Content-Type", "application/rss+xml")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def url(self, i: int) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/feed/{i}.xml"
-
-    def next_body(self, feed: int) -> bytes:
-        with self.lock:
-            if not self.frozen or not self.counts[feed]:
-                self.counts[feed] += 1
-            n = self.counts[feed]
-            items = []
-            for k in range(max(1, n - 19), n + 1):
-                token = f"f{feed}i{k}"
-                published = self.published.setdefault(token, time.time())
-                title, text = story_text(feed, k)
-                items.append(
-                    f"<item><title>{title}</title>"
-                    f"<link>http://soak.invalid/{token}</link><guid>{token}</guid>"
-                    f"<pubDate>{times.rfc822(times.from_timestamp(published))}</pubDate>"
-                    f"<description>{text}</description></item>"
-                )
-        return (
-            "<?xml version='1.0'?><rss version='2.0'><channel><title>soak</title>"
-            "<link>http://soak.invalid/</link><description>d</description>"
-            f"<language>en</language>{''.join(items)}</channel></rss>"
-        ).encode()
-
-    def matching(self) -> set[str]:
-        return {t for t in self.published if int(t.split("i")[1]) % MATCH_EVERY == 0}
 
 
 def proc_stats(pid: int) -> tuple[float, int]:
@@ -257,84 +125,10 @@ def reconcile(db_path: Path, published: set[str], matching: set[str], mailed: di
     return lost
 
 
-def traced_daemon(out: Path, argv: list[str]) -> None:
-    """Run scheduler.py; the first SIGUSR1 writes object counts by type and the story
-    indexes' sizes to ``out`` (dump-1.json) and starts tracemalloc, the second writes them
-    again (dump-2.json) with a snapshot of what was allocated since and is still alive.
-    Tracing from the first dump on keeps the daemon's first cycles at full speed."""
-    import gc
-    import runpy
-    import tracemalloc
-    from collections import Counter
-
-    dumps = [0]
-
-    def dump(signum, frame) -> None:
-        dumps[0] += 1
-        gc.collect()
-        stem = out / f"dump-{dumps[0]}"
-        if tracemalloc.is_tracing():
-            tracemalloc.take_snapshot().dump(f"{stem}.snapshot")
-        objs = gc.get_objects()
-        counts = Counter(f"{type(o).__module__}.{type(o).__qualname__}" for o in objs)
-        sizes = {
-            f"{type(o).__name__}@{id(o)}": [len(o), o.nbytes() if callable(o.nbytes) else o.nbytes]
-            for o in objs
-            if type(o).__name__ in ("NearDuplicateIndex", "EventIndex")
-        }
-        del objs
-        Path(f"{stem}.json").write_text(json.dumps({"types": counts, "indexes": sizes}))
-        if not tracemalloc.is_tracing():
-            tracemalloc.start(8)
-        Path(f"{stem}.done").touch()
-
-    signal.signal(signal.SIGUSR1, dump)
-    sys.argv = [str(REPO / "scheduler.py"), *argv]
-    runpy.run_path(str(REPO / "scheduler.py"), run_name="__main__")
-
-
-def ask_dump(pid: int, out: Path, n: int) -> None:
-    os.kill(pid, signal.SIGUSR1)
-    deadline = time.time() + 300
-    while not (out / f"dump-{n}.done").exists() and time.time() < deadline:
-        time.sleep(0.2)
-
-
-def print_trace(out: Path, a: int, b: int) -> None:
-    """What was allocated between dump a and dump b and is still alive, by site; object
-    counts by type; the story indexes' sizes."""
-    import tracemalloc
-
-    snap = tracemalloc.Snapshot.load(str(out / f"dump-{b}.snapshot"))
-    snap = snap.filter_traces([tracemalloc.Filter(False, tracemalloc.__file__)])
-    stats = snap.statistics("lineno")
-    print(
-        f"Python memory allocated after the first dump and alive at the second: "
-        f"{sum(s.size for s in stats) / 1e6:.2f} MB in {sum(s.count for s in stats)} blocks"
-    )
-    for stat in stats[:12]:
-        print(f"  {stat.size / 1e3:9.1f} kB {stat.count:7d} blocks  {stat.traceback}")
-    print("  by file:")
-    for stat in snap.statistics("filename")[:12]:
-        print(f"  {stat.size / 1e3:9.1f} kB {stat.count:7d} blocks  {stat.traceback}")
-    print("  the three largest sites, with their callers:")
-    for stat in snap.statistics("traceback")[:3]:
-        print(f"  {stat.size / 1e3:9.1f} kB {stat.count:7d} blocks")
-        for line in stat.traceback.format()[-16:]:
-            print("     " + line)
-    ja, jb = (json.loads((out / f"dump-{n}.json").read_text()) for n in (a, b))
-    grew = sorted(((jb["types"][t] - ja["types"].get(t, 0), t) for t in jb["types"]), reverse=True)
-    print("objects by type, growth: " + ", ".join(f"{t} {d:+d}" for d, t in grew[:12]))
-    for name in sorted(set(ja["indexes"]) | set(jb["indexes"])):
-        before, after = ja["indexes"].get(name, [0, 0]), jb["indexes"].get(name, [0, 0])
-        print(
-            f"  {name.split('@')[0]}: {before[0]} -> {after[0]} entries, "
-            f"{before[1] / 1e6:.2f} -> {after[1] / 1e6:.2f} MB"
-        )
-
-
 def main() -> None:
     if sys.argv[1:2] == ["--traced-daemon"]:
+        from soak_trace import traced_daemon
+
         traced_daemon(Path(sys.argv[2]), sys.argv[3:])
         return
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -397,7 +191,7 @@ targets = ["mail"]
     )
     daemon_args = ["--config", str(config), "run", "--log-format", "json"]
     if args.trace:
-        daemon_args = [__file__, "--traced-daemon", str(tmp), *daemon_args]
+        daemon_args = [__file__, "--traced-daemon", str(tmp), *daemon_args]  # soak_trace.py
     else:
         daemon_args = [str(REPO / "scheduler.py"), *daemon_args]
     log_path = tmp / "daemon.log"
@@ -411,6 +205,7 @@ targets = ["mail"]
     started = time.time()
     frozen_at = drain_s = None
     dumps = 0
+    dump_at = [50, args.cycles - TRACED_CYCLES, args.cycles]
     try:
         while daemon.poll() is None:
             time.sleep(0.2)
@@ -423,7 +218,9 @@ targets = ["mail"]
                 if rec.get("event") == "collect" and frozen_at is None:
                     collects.append(rec)
                     samples[len(collects)] = proc_stats(daemon.pid)
-                    if args.trace and len(collects) in {min(50, args.cycles), args.cycles}:
+                    if args.trace and len(collects) in dump_at:
+                        from soak_trace import ask_dump
+
                         dumps += 1
                         ask_dump(daemon.pid, tmp, dumps)
                     if len(collects) % 10 == 0:
@@ -490,8 +287,10 @@ targets = ["mail"]
             f"max {max(latency):.2f} s over {len(latency)} items mailed"
         )
     lost = reconcile(tmp / "soak.db", set(feeds.published), feeds.matching(), received)
-    if args.trace and n > 50:
-        print_trace(tmp, 1, 2)
+    if args.trace and dumps == 3:
+        from soak_trace import print_trace
+
+        print_trace(tmp, dump_at)
     if args.keep or args.trace:
         print(f"archive, config and log kept in {tmp}")
     if not (args.tuned or args.trace):

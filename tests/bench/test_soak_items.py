@@ -7,6 +7,7 @@ in the order the daemon stores them (each cycle, every feed's newest item)."""
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 from crawler import archive
@@ -15,14 +16,16 @@ from crawler.stories import StoryAssigner
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 
-def _load():
-    spec = importlib.util.spec_from_file_location("newswatch_bench_soak", BENCH / "bench_soak.py")
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(f"newswatch_{name}", BENCH / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-soak = _load()
+items = _load("soak_feeds")
+sys.path.insert(0, str(BENCH))  # bench_soak imports soak_feeds as the bench runs it
+soak = _load("bench_soak")
 
 
 def _store(db, feeds: int, cycles: int) -> dict[str, int]:
@@ -32,7 +35,7 @@ def _store(db, feeds: int, cycles: int) -> dict[str, int]:
         assigner = StoryAssigner(db)
         for k in range(1, cycles + 1):
             for feed in range(feeds):
-                title, text = soak.story_text(feed, k)
+                title, text = items.story_text(feed, k)
                 token = f"f{feed}i{k}"
                 cur = db.execute(
                     "INSERT INTO articles (url, guid, source, title, summary, language,"
@@ -64,11 +67,11 @@ def test_every_soak_item_is_a_story_of_its_own(tmp_path):
 
 def test_an_items_code_names_it_again_in_a_mail():
     for feed, k in [(0, 10), (3, 57), (49, 150), (12, 5)]:
-        title, _ = soak.story_text(feed, k)
-        found = soak.CODE.search(f"[labour] {title}")
-        assert soak.token_of(found) == f"f{feed}i{k}"
-    assert "forced labour" in soak.story_text(4, 20)[0]
-    assert "forced labour" not in " ".join(soak.story_text(4, 21))
+        title, _ = items.story_text(feed, k)
+        found = items.CODE.search(f"[labour] {title}")
+        assert items.token_of(found) == f"f{feed}i{k}"
+    assert "forced labour" in items.story_text(4, 20)[0]
+    assert "forced labour" not in " ".join(items.story_text(4, 21))
 
 
 def _archive_with_alerts(path: Path, statuses: list[str]) -> None:
