@@ -43,7 +43,7 @@ def band_keys(sigs: np.ndarray, rows: int, salt: np.ndarray) -> np.ndarray:
     values mixed into one hash (multiply and xor-shift, which spreads them over all bits)."""
     n, bands = len(sigs), len(salt)
     v = sigs[:, : bands * rows].reshape(n, bands, rows).astype(np.uint64)
-    h = np.broadcast_to(salt, (n, bands))
+    h = salt  # broadcast over the signatures by the first xor (np.broadcast_to cost more)
     for j in range(rows):
         h = (h ^ v[:, :, j]) * _M64
         h ^= h >> np.uint64(29)
@@ -73,6 +73,7 @@ class BucketTable:
         self._nb64 = np.uint64(self._nb)
         self._spill: dict[int, list[int]] = {}
         self._count = 0
+        self._last_place: tuple = (None, None)
 
     @property
     def nbytes(self) -> int:
@@ -94,10 +95,12 @@ class BucketTable:
         bucket and 31-bit tag matches too (for a 64-band signature, about one look-up in
         three million): callers verify what they get."""
         bucket, tag = self._place(hashes)
-        i, slot = np.nonzero(self._tags[bucket] == tag[:, None])
+        tags = self._tags[bucket]
+        i, slot = np.nonzero(tags == tag[:, None])
         rows = self._rows[bucket[i], slot].astype(np.int64)
         if self._spill:  # only a full bucket spills
-            full = np.flatnonzero(self._fill[bucket] == self.SLOTS).tolist()
+            # slots fill in order and are never emptied: a bucket is full when its last is
+            full = np.flatnonzero(tags[:, -1]).tolist()
             keys = hashes.tolist()
             extra = [(j, r) for j in full for r in self._spill.get(keys[j], ())]
             if extra:
@@ -107,9 +110,14 @@ class BucketTable:
         return i, rows
 
     def _place(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        bucket = (hashes % self._nb64).astype(np.intp)
-        tag = (hashes >> np.uint64(32)).astype(np.uint32) | np.uint32(1)
-        return bucket, tag
+        # remembered for the last hashes: an article's keys are looked up, then filed
+        last, place = self._last_place
+        if hashes is not last:
+            bucket = (hashes % self._nb64).astype(np.intp)
+            tag = (hashes >> np.uint64(32)).astype(np.uint32) | np.uint32(1)
+            place = (bucket, tag)
+            self._last_place = (hashes, place)
+        return place
 
     def _put(self, hashes: np.ndarray, rows: np.ndarray) -> None:
         bucket, tag = self._place(hashes)
