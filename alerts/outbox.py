@@ -120,13 +120,24 @@ def claim(db: Database, ids: Iterable[int], now: datetime) -> None:
         )
 
 
-def mark_sent(db: Database, ids: Sequence[int], now: datetime) -> None:
-    """Apprise confirmed the message that carried these rows."""
+def mark_sent(
+    db: Database,
+    ids: Sequence[int],
+    now: datetime,
+    deliveries: Sequence[tuple[str, str, str, int]] = (),
+) -> None:
+    """Apprise confirmed the message that carried these rows; ``deliveries`` (watch, target,
+    kind, alerts) are recorded with them, as :func:`record_delivery` does, in the same
+    transaction (one commit per message sent instead of two; call on an ensured archive)."""
     with write(db):
         db.conn.executemany(
             "UPDATE alerts SET status = 'sent', sent_at = ?, next_attempt_at = NULL,"
             " last_error = NULL WHERE id = ?",
             [(iso(now), i) for i in ids],
+        )
+        db.conn.executemany(
+            "INSERT INTO deliveries (watch, target, kind, alerts, sent_at) VALUES (?, ?, ?, ?, ?)",
+            [(*d, iso(now)) for d in deliveries],
         )
 
 
