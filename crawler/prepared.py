@@ -13,16 +13,22 @@ signature over the other paragraphs' words, the event vector over the index's vo
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
-from crawler.event_stories import without_furniture
-from crawler.event_terms import BODY_WORDS, headline_lead_body
+from crawler.event_stories import _has_words
+from crawler.event_terms import BODY_WORDS, LEAD_WORDS, headline_lead_body
 from crawler.fingerprints import Paragraphs, fingerprint, paragraphs
 from crawler.minhash import Signer, shingles, word_hashes
+
+# headline_and_lead reads the lead from this many characters of the text
+LEAD_CHARS = LEAD_WORDS * 12
+_WORD = re.compile(r"\w+")  # crawler.fingerprints' word
 
 
 @dataclass(frozen=True)
@@ -76,8 +82,13 @@ class PreparedText:
         else the text (the one prepared) is read again."""
         if self.terms is not None and not furniture.any():
             return self.terms
-        words = first_words(paragraphs(text), furniture, BODY_WORDS)
-        return headline_lead_body(title, without_furniture(text, furniture), language, words=words)
+        # Only the start of the text is read again (the lead's characters, the body's
+        # words), not every paragraph hashed and every line tested: about one article in
+        # four carries known furniture (storing the 200 real feeds' items: 6.9-7.3 s of
+        # CPU before, 6.7-6.8 s after, two paired runs).
+        words = first_words(paragraph_words(text), furniture, BODY_WORDS)
+        lead = lead_without_furniture(text, furniture, LEAD_CHARS)
+        return headline_lead_body(title, lead, language, words=words)
 
 
 def prepare_text(
@@ -117,11 +128,46 @@ def text_shingles(
     return set(shingles(word_hashes(words), size).tolist())
 
 
-def first_words(parsed: Paragraphs, skip: np.ndarray, limit: int) -> list[str]:
+def paragraph_words(text: str | None) -> Iterator[list[str]]:
+    """The normalized words of each non-empty paragraph of ``text``, one paragraph at a
+    time: ``fingerprints.paragraphs(text).words`` without the hashes, read only as far as
+    the caller goes."""
+    if not text:
+        return
+    for line in unicodedata.normalize("NFKC", text).casefold().splitlines():
+        words = _WORD.findall(line)
+        if words:
+            yield words
+
+
+def lead_without_furniture(text: str | None, furniture: np.ndarray, chars: int) -> str | None:
+    """The start of ``event_stories.without_furniture(text, furniture)``: its first
+    ``chars`` characters are the same (what the lead is read from), the lines after them
+    are not looked at."""
+    if not text or not furniture.any():
+        return text
+    flags = iter(furniture.tolist())
+    kept: list[str] = []
+    size = -1  # the length of "\n".join(kept)
+    for line in text.splitlines():
+        if _has_words(line) and next(flags, False):
+            continue
+        kept.append(line)
+        size += len(line) + 1
+        if size >= chars:
+            break
+    return "\n".join(kept)
+
+
+def first_words(
+    parsed: Paragraphs | Iterable[list[str]], skip: np.ndarray, limit: int
+) -> list[str]:
     """The first ``limit`` words (or a few more: whole paragraphs) of a text, the paragraphs
-    marked in ``skip`` left out: what the event level reads the body from."""
+    marked in ``skip`` left out: what the event level reads the body from. ``parsed``: the
+    text's :class:`Paragraphs`, or its :func:`paragraph_words`."""
     words: list[str] = []
-    for paragraph, furniture in zip(parsed.words, skip.tolist(), strict=True):
+    paragraphs_words = parsed.words if isinstance(parsed, Paragraphs) else parsed
+    for paragraph, furniture in zip(paragraphs_words, skip.tolist(), strict=True):
         if not furniture:
             words.extend(paragraph)
             if len(words) >= limit:

@@ -161,7 +161,8 @@ class StoryAssigner:
         if story_id is None and self.events.enabled:
             terms = prepared.event_terms(title, body, language, furniture)
             vector = self.events.index.vectors(*terms)
-            names = self.events.names(title, without_furniture(body, furniture), language)
+            if self.events.cross is not None:  # the cross-language level (off by default)
+                names = self.events.names(title, without_furniture(body, furniture), language)
             story_id = self.events.find(
                 vector,
                 language,
