@@ -20,6 +20,8 @@ _TAG = re.compile(r"</?[A-Za-z][^>]*>")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _BLANKS = re.compile(r"\n\s*\n\s*(?:\n\s*)*")
+# What str.split() splits at besides _SPACES and the controls _CONTROL removes.
+_SPLIT_DIFFERS = re.compile("[\x85\u1680\u2028\u2029]")
 
 # The fields of an article item, as the store takes them.
 ITEM_KEYS = (
@@ -57,8 +59,15 @@ def plain_text(value: str | None, *, is_html: bool = True, multiline: bool = Fal
         s = html.unescape(s)
     s = _CONTROL.sub("", s)
     if multiline:
-        # _SPACES never matches a newline: one pass over the text, not one per line.
-        lines = [line.strip() for line in _SPACES.sub(" ", s).split("\n")]
+        if _SPLIT_DIFFERS.search(s):
+            # _SPACES never matches a newline: one pass over the text, not one per line.
+            lines = [line.strip() for line in _SPACES.sub(" ", s).split("\n")]
+        else:
+            # The same lines: with the controls gone, str.split() splits at exactly the
+            # _SPACES characters but the zero-width space, which becomes a space first
+            # (half the CPU of the substitution over the 200 real feeds' texts).
+            s = s.replace("\u200b", " ")
+            lines = [" ".join(line.split()) for line in s.split("\n")]
         s = _BLANKS.sub("\n\n", "\n".join(lines)).strip()
     else:
         s = " ".join(s.split())
