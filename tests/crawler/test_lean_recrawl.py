@@ -19,6 +19,8 @@ ONLY_FOR_NEW_ITEMS = (
     "crawler.stories",
     "crawler.extract",
 )
+# What only a config with watches or term sets needs (its queries are parsed to check them).
+ONLY_FOR_WATCHES = ("alerts.query", "alerts.gazetteer")
 
 
 def feed(n: int) -> str:
@@ -70,4 +72,5 @@ def test_a_crawl_of_unchanged_feeds_loads_no_parser(site, tmp_path, run_newswatc
     assert "2 of 2 sources fetched, 0 new articles" in out
     assert site.hits("/a.xml") == 2 and site.hits("/b.xml") == 2  # asked again: 304s
     assert second & set(ONLY_FOR_NEW_ITEMS) == set()
+    assert (first | second) & set(ONLY_FOR_WATCHES) == set()  # the config has no watches
     assert "scrapy" in second  # (the check reads the right output)
