@@ -12,8 +12,13 @@ unchanged feeds (the server answers the conditional requests with 304):
 
 Prints wall times, items stored, peak RSS (the crawl process and its parse worker) and the
 ratios to the baseline (targets: first crawl <= 0.5x, second crawl of unchanged feeds
-<= 0.05x, RSS < 400 MB). Never asserts. Skips with a message when
-../shared/corpora/real-feeds is absent.
+<= 0.05x, RSS < 400 MB), and each crawl's CPU seconds (its parse worker's included) against
+the baseline's CPU: on a shared machine those stay put while wall seconds follow the load.
+Never asserts. Skips with a message when ../shared/corpora/real-feeds is absent.
+
+The crawl processes run as an installed newswatch does, with its bytecode cached: an
+inherited PYTHONDONTWRITEBYTECODE is dropped from their environment (with it, every
+process compiled the project's modules again, about 0.04 s of CPU each).
 
 Each feed is served from its own loopback address (127.0.0.2, 127.0.0.3, ...: real feeds
 live on their own sites) and crawled with the SHIPPED DEFAULTS (AutoThrottle on, 2 requests
@@ -44,6 +49,8 @@ REPO = Path(__file__).resolve().parent.parent
 CORPUS = results.corpus("real-feeds")
 sys.path[:0] = [str(REPO / "tests"), str(REPO)]
 BENCH = "collection"
+# the crawl processes' environment: bytecode cached, as for an installed newswatch
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 # One process, one reactor, two awaits of crawl_sources: what the daemon does.
 IN_PROCESS = """
@@ -125,20 +132,25 @@ def measure(work: Path, server, bodies: dict[str, bytes], crawl: str) -> dict:
         capture_output=True,
         text=True,
         cwd=REPO,
+        env=CHILD_ENV,
     )
     if in_proc.returncode != 0:
         raise SystemExit(in_proc.stderr[-2000:])
     daemon = json.loads(in_proc.stdout.strip().splitlines()[-1])
-    times = []
+    times, cpus = [], []
     for _ in range(2):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), _children_cpu()
         proc = subprocess.run(
             [sys.executable, str(REPO / "scheduler.py"), "crawl", "--config", str(cfg)],
             capture_output=True,
             text=True,
             cwd=REPO,
+            env=CHILD_ENV,
         )
         times.append(time.perf_counter() - t0)
+        # the newswatch process and its parse worker (which it waited for): CPU seconds
+        # do not grow with the machine's load as wall seconds do
+        cpus.append(_children_cpu() - c0)
         if proc.returncode != 0:
             print(proc.stderr[-2000:])
     db = sqlite3.connect(archive)
@@ -160,12 +172,20 @@ def measure(work: Path, server, bodies: dict[str, bytes], crawl: str) -> dict:
         "inproc2": d2["seconds"],
         "cli1": times[0],
         "cli2": times[1],
+        "cli1_cpu": cpus[0],
+        "cli2_cpu": cpus[1],
         "stored": stored,
         "not_modified": not_modified,
         "failed": failed,
         "rss": {"rss_self_mb": daemon["rss_self_mb"], "rss_workers_mb": daemon["rss_workers_mb"]},
         "rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
     }
+
+
+def _children_cpu() -> float:
+    """CPU seconds (user and system) of the waited-for child processes so far."""
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return kids.ru_utime + kids.ru_stime
 
 
 def measure_baseline(bodies: dict[str, bytes]) -> tuple[float, float, int]:
@@ -178,7 +198,8 @@ def measure_baseline(bodies: dict[str, bytes]) -> tuple[float, float, int]:
 
 
 def print_run(label: str, r: dict, baseline: float, n: int) -> None:
-    """One line per crawl of one measured run, with its ratio to the baseline."""
+    """One line per crawl of one measured run, with its ratio to the baseline; then the
+    CPU seconds of each crawl against the baseline's CPU (measured in the same run)."""
     print(
         f"{label}: baseline {baseline:.2f} s; in-process {r['inproc1']:.2f} s ({r['inproc1'] / baseline:.2f}x), "
         f"re-crawl {r['inproc2']:.3f} s ({r['inproc2'] / baseline:.3f}x, "
@@ -186,6 +207,17 @@ def print_run(label: str, r: dict, baseline: float, n: int) -> None:
         f"({r['cli1'] / baseline:.2f}x), re-crawl {r['cli2']:.3f} s "
         f"({r['cli2'] / baseline:.3f}x, {r['not_modified']}/{n} not modified); "
         f"{r['stored']} articles stored"
+    )
+    cpu = r["baseline_cpu"]
+    d1, d2 = r["d1"], r["d2"]
+    load = os.getloadavg()[0]
+    print(
+        f"  CPU (s, x the baseline's {cpu:.2f} s): in-process crawl process "
+        f"{d1['cpu_self']:.2f} + parse worker {d1['cpu_workers']:.2f} "
+        f"({(d1['cpu_self'] + d1['cpu_workers']) / cpu:.2f}x), re-crawl {d2['cpu_self']:.3f} "
+        f"({d2['cpu_self'] / cpu:.3f}x); newswatch crawl {r['cli1_cpu']:.2f} "
+        f"({r['cli1_cpu'] / cpu:.2f}x), re-crawl {r['cli2_cpu']:.3f} "
+        f"({r['cli2_cpu'] / cpu:.3f}x); load average now {load:.1f}"
     )
 
 
@@ -225,12 +257,14 @@ def main() -> int:
         for run in range(args.runs):
             # the baseline again in every run: the machine's load changes between runs
             if run:
-                baseline = measure_baseline(bodies)[0]
+                baseline, baseline_cpu, _ = measure_baseline(bodies)
             runs.append(measure(Path(tmp) / f"run{run}", server, bodies, DEFAULTS))
             runs[-1]["baseline"] = baseline
+            runs[-1]["baseline_cpu"] = baseline_cpu
             print_run(f"run {run + 1} (shipped defaults)", runs[-1], baseline, len(bodies))
         if args.tuned:
             tuned = measure(Path(tmp) / "tuned", server, bodies, TUNED)
+            tuned["baseline_cpu"] = baseline_cpu
             print_run("tuned (not the headline: " + TUNED_LABEL + ")", tuned, baseline, len(bodies))
     if len(runs) > 1:
         for key, label in (
@@ -241,6 +275,9 @@ def main() -> int:
         ):
             ratios = ", ".join(f"{r[key] / r['baseline']:.3f}" for r in runs)
             print(f"{label} / baseline over {len(runs)} runs: {ratios}")
+        for key, label in (("cli1_cpu", "CLI crawl 1"), ("cli2_cpu", "CLI crawl 2 (304s)")):
+            ratios = ", ".join(f"{r[key] / r['baseline_cpu']:.3f}" for r in runs)
+            print(f"{label} CPU (with its parse worker) / baseline CPU: {ratios}")
     r = runs[-1]
     daemon = {"crawls": [r["d1"], r["d2"]], **r["rss"]}
     first, second, stored, not_modified, failed, rss_mb = (
