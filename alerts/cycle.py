@@ -1,5 +1,6 @@
 """The daemon's jobs: one collection (crawl the due sources, plan their next runs, then
-match and deliver), the match-and-deliver run on its own timer, and ``run --once``.
+match and deliver; matching and delivery also run during the crawl, as sources finish with
+new articles), the match-and-deliver run on its own timer, and ``run --once``.
 
 :class:`Cycle` is a collaborator of :class:`alerts.daemon.Daemon`: it keeps what the jobs
 carry from one run to the next (the crawl in flight and its stop event, the lock that keeps
@@ -11,6 +12,7 @@ index and the plan, which the daemon owns and replaces on SIGHUP.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import time
@@ -49,7 +51,8 @@ class Cycle:
         self.crawl_task: asyncio.Task | None = None
         self.stop_crawl = asyncio.Event()
         self.process_lock = asyncio.Lock()
-        self.delivery: dict = {}  # the last delivery stage's counts (for `run --once`)
+        # the delivery counts of the runs since the last collection began (`run --once`)
+        self.delivery: dict = {}
 
     async def collect(
         self,
@@ -62,7 +65,8 @@ class Cycle:
     ) -> list:
         """Crawl the sources of ``cfg`` that ``plan`` says are due (or ``names``) with the
         story ``index``, update ``plan`` in place, then await ``then`` (match and deliver)
-        unless stopping."""
+        unless stopping. ``then`` also runs during the crawl, each time sources finished
+        with new articles (see :meth:`_process_while_crawling`)."""
         due = names if names is not None else schedule.due_now(plan, times.clock())
         if not due or self.stopping or not self.archive.usable():
             return []
@@ -78,16 +82,27 @@ class Cycle:
 
             crawl_sources = partial(crawl_sources_cluster, cfg.cluster)
         started = time.perf_counter()
+        stored = asyncio.Event()  # a source finished with new or updated articles
+
+        def progress(result: Any, done: int, total: int) -> None:
+            if getattr(result, "items_new", 0) or getattr(result, "items_updated", 0):
+                stored.set()
+
+        self.delivery = {}
         self.crawl_task = asyncio.get_running_loop().create_task(
             crawl_sources(
                 cfg.crawl,
                 sources,
                 cfg.archive.path,
+                progress=progress,
                 stop=self.stop_crawl,
                 dedupe=cfg.dedupe,
                 index=index,
                 robots=self.robots,
             )
+        )
+        early = asyncio.get_running_loop().create_task(
+            self._process_while_crawling(self.crawl_task, stored, then)
         )
         try:
             # Shielded: a cancelled job must not cancel the crawl; shutdown closes it instead.
@@ -97,8 +112,11 @@ class Cycle:
                 self.crawl_task = None
         crawl_s = time.perf_counter() - started
         plan_after_run(cfg, plan, sources)
+        info = log.isEnabledFor(logging.INFO)  # else only failures make a line
         for r in results:
-            log_fetch(as_dict(r))
+            if info or _failed(r):
+                log_fetch(_fields(r))
+        await early  # a match-and-deliver run begun during the crawl ends first
         if not self.stopping:
             await then()
         total_s = time.perf_counter() - started
@@ -116,6 +134,28 @@ class Cycle:
         )
         return results
 
+    async def _process_while_crawling(
+        self, crawl: asyncio.Task, stored: asyncio.Event, then: Callable[[], Awaitable[dict]]
+    ) -> None:
+        """While ``crawl`` runs, match and deliver each time sources finished with new
+        articles, so their alerts do not wait for the collection's slowest source (runs
+        follow each other: what finishes during one is taken by the next). A failure here is
+        logged and ends these runs; the run after the crawl does it again."""
+        while not crawl.done() and not self.stopping:
+            waiter = asyncio.ensure_future(stored.wait())
+            try:
+                await asyncio.wait({crawl, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                waiter.cancel()
+            if crawl.done() or self.stopping:
+                return
+            stored.clear()
+            try:
+                await then()
+            except Exception as e:
+                log.warning("match and deliver during the crawl failed (done after it): %r", e)
+                return
+
     async def process(self, cfg: Any, matcher: Any) -> dict:
         """Run the match and deliver stages in a worker thread, one run at a time (the
         timer and the end of a collection must never deliver the same rows twice)."""
@@ -125,7 +165,7 @@ class Cycle:
             started = time.perf_counter()
             stats = await asyncio.to_thread(process_stage, cfg, matcher)
             stats["process_s"] = round(time.perf_counter() - started, 4)
-            self.delivery = stats.get("delivered") or {}
+            self.delivery = _add_counts(self.delivery, stats.get("delivered") or {})
         log.info("cycle: %s", json.dumps(stats, default=str), extra={"event": "cycle", **stats})
         return stats
 
@@ -189,6 +229,32 @@ def plan_after_run(cfg: Any, plan: dict, sources: list) -> None:
         plan.update(schedule.due_after_run(db, sources, cfg.crawl))
     finally:
         db.close()
+
+
+def _add_counts(total: dict, more: dict) -> dict:
+    """Two delivery runs' counts as one: numbers added, lists joined."""
+    out = dict(total)
+    for key, value in more.items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            out[key] = out.get(key, 0) + value
+        elif isinstance(value, list):
+            out[key] = [*out.get(key, []), *value]
+        else:
+            out[key] = value
+    return out
+
+
+def _failed(r: Any) -> bool:
+    error_class = getattr(r, "error_class", None)
+    return bool(error_class) and error_class != "interrupted"
+
+
+def _fields(r: Any) -> dict:
+    """A source's result as a flat dict for its log line (a shallow copy: dataclasses.asdict
+    copied every nested value, a tenth of an unchanged cycle's own work)."""
+    if dataclasses.is_dataclass(r) and not isinstance(r, type):
+        return {f.name: getattr(r, f.name) for f in dataclasses.fields(r)}
+    return as_dict(r)
 
 
 def log_fetch(r: dict) -> None:

@@ -365,8 +365,13 @@ def test_the_near_article_and_a_malformed_item_neither_stall_nor_lose_the_others
     assert guids == {"near", "ok-0", "ok-1", "ok-2"}
     unmatched = query(world.archive, "SELECT count(*) FROM articles WHERE matched_at IS NULL")
     assert unmatched == [(0,)]
-    # The source is not silently 'ok with nothing': the left-out item is on record.
-    problem = query(world.archive, "SELECT last_error_class FROM sources WHERE name = 'feed'")
+    # The source is not silently 'ok with nothing': the left-out item is on record (once the
+    # crawl's outcomes are: alerts may leave while it is still running).
+    problem = wait_for(
+        lambda: query(world.archive, "SELECT last_error_class FROM sources WHERE name = 'feed'"),
+        60,
+        "the crawl's outcome on record",
+    )
     assert problem == [("parse_error",)], problem
     seen = cycles_done(daemon)
     wait_for(lambda: cycles_done(daemon) >= seen + 1, 60, "one more collection")
