@@ -1,6 +1,6 @@
 """Benchmark: newswatch against rss2email (the peer) on the same 200 real feeds and mail server.
 
-    .venv/bin/python bench/bench_peer.py [--feeds N] [--concurrency N]
+    .venv/bin/python bench/bench_peer.py [--runs N] [--feeds N] [--concurrency N]
 
 Each feed is served from its own loopback address (127.0.0.2, 127.0.0.3, ...; real feeds live
 on different hosts) by one local HTTP server that answers conditional requests with 304. Both
@@ -13,25 +13,26 @@ at the first refused message). Two runs each, feeds unchanged in between:
   (``scheduler.Daemon`` on one reactor) running its collect -> match -> deliver cycle twice.
   The first run is timed from process start; the second cycle inside the running daemon.
 
-The crawl runs with the shipped defaults (only private addresses allowed). Targets: first run
+newswatch runs with the shipped defaults: crawl and delivery (one message at a time per
+target); only private addresses are allowed. ``--concurrency N`` sets ``[delivery]
+concurrency_per_target`` instead: a tuned run, printed and not recorded. Targets: first run
 >= 2x as fast as rss2email, the daemon's unchanged second cycle <= 0.5x rss2email's, 0
-duplicates. Figures per run: wall time, peak RSS, messages received, duplicates, items missed. Then the
-messages newswatch sent are sent again to a strict server (lines over 1,000 octets refused).
+duplicates. Figures per run: wall time, CPU time, peak RSS, messages received, duplicates,
+items missed, and the load average before and after each side (the two sides run one after
+the other, so a burst of other work on the machine during one side moves the wall-time ratio;
+the CPU ratio moves much less). newswatch's cycles are split into start-up (process start to
+the first collection), crawl, and match-and-deliver (which also runs during the crawl, as
+sources finish). Then the messages newswatch sent are sent again to a strict server (lines
+over 1,000 octets refused). ``--runs N`` repeats the whole comparison and prints every run.
 Prints the figures and records them with bench/results.py. Never asserts.
 """
 
 from __future__ import annotations
 
 import argparse
-import html
-import json
-import logging
 import os
-import re
-import subprocess
 import sys
 import tempfile
-import time
 import warnings
 from collections import Counter
 from pathlib import Path
@@ -40,15 +41,18 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO / "bench"), str(REPO / "tests"), str(REPO)]
 
 import results  # noqa: E402
+from peer_newswatch import (  # noqa: E402
+    MATCH_ALL,
+    newswatch_config,
+    newswatch_keys,
+    newswatch_runs,
+    strict_check,
+)
 from peer_rss2email import canon as _canon  # noqa: E402
 from peer_rss2email import peer_venv, peer_version, rss2email_keys, rss2email_runs  # noqa: E402
 from peer_servers import FeedServer, Mail  # noqa: E402
 
 BENCH = "peer"
-#: The broadest honest watch: the query language has no match-all, so NOT a word no article
-#: contains (checked below: the number of articles matched is printed against those stored).
-MATCH_ALL = "NOT zqxjvkwpeer"
-NEVER = "zqxjvkwpeer"
 
 
 # --- the expected items -----------------------------------------------------------------------
@@ -79,173 +83,6 @@ def expected_items(bodies: list[bytes], bases: list[str]) -> tuple[dict[str, int
     return dict(links), no_link
 
 
-# --- newswatch ----------------------------------------------------------------------------
-
-
-def newswatch_config(server: FeedServer, mail: Mail, work: Path, concurrency: int) -> Path:
-    cfg = work / "newswatch.toml"
-    text = (
-        f'[archive]\npath = "{work / "newswatch.db"}"\n\n'
-        # The shipped crawl defaults (AutoThrottle on, 2 per host, 16 at once, robots.txt
-        # obeyed); 127.0.0.x is a private address, so it must be allowed.
-        "[crawl]\nallow_private_addresses = true\n\n"
-        f"[delivery]\nconcurrency_per_target = {concurrency}\n\n"
-        '[[targets]]\nname = "mail"\n'
-        f'url = "mailto://127.0.0.1:{mail.port}?from=newswatch@example.org'
-        '&to=analyst@example.org&mode=insecure"\n\n'
-        f'[[watches]]\nname = "everything"\nquery = "{MATCH_ALL}"\ntargets = ["mail"]\n'
-    )
-    for i in range(len(server.bodies)):
-        text += f'\n[[sources]]\nname = "f{i:03d}"\nkind = "feed"\nurl = "{server.url(i)}"\n'
-    cfg.write_text(text)
-    return cfg
-
-
-def child(config: str) -> int:
-    """The newswatch side: one daemon, two full cycles; the parent says when to start the 2nd."""
-    import scheduler
-
-    cfg = scheduler.load_config(config)
-    # NEWSWATCH_PEER_LOG=INFO shows the daemon's per-source and per-cycle lines on stderr.
-    scheduler.setup_logging(level=getattr(logging, os.environ.get("NEWSWATCH_PEER_LOG", "WARNING")))
-
-    class TwoCycles(scheduler.Daemon):
-        async def _once(self) -> None:
-            from twisted.internet import reactor
-
-            try:
-                names = [s.name for s in self.cfg.sources if s.enabled]
-                for n in (1, 2):
-                    if n == 2:
-                        await self.loop.run_in_executor(None, sys.stdin.readline)
-                        Path("/proc/self/clear_refs").write_text("5")  # reset the peak RSS
-                    t0 = time.perf_counter()
-                    found = await self.collect(names)
-                    took = time.perf_counter() - t0
-                    print(
-                        json.dumps(
-                            {
-                                "cycle": n,
-                                "in_process_s": took,
-                                "hwm_mb": _hwm_mb(),
-                                "sources": len(found),
-                            }
-                        ),
-                        flush=True,
-                    )
-            except Exception:
-                import traceback
-
-                traceback.print_exc()
-                self.exit_code = 1
-            finally:
-                reactor.stop()
-
-    return TwoCycles(config, cfg, once=True, load_config=scheduler.load_config).start()
-
-
-def _hwm_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def newswatch_runs(config: Path, server: FeedServer, mail: Mail) -> list[dict]:
-    argv = [sys.executable, __file__, "--child", str(config)]
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO
-    )
-    runs = []
-    before, hits = 0, Counter(server.counts)
-    for n in (1, 2):
-        line = proc.stdout.readline()
-        end = time.perf_counter()
-        if not line:
-            break
-        info = json.loads(line)
-        wall = end - t0 if n == 1 else info["in_process_s"]
-        runs.append(
-            {
-                "run": n,
-                "wall_s": wall,
-                "in_process_s": info["in_process_s"],
-                "rss_mb": info["hwm_mb"],
-                "messages": mail.raw[before : mail.count()],
-                "http": dict(server.counts - hits),
-            }
-        )
-        print(
-            f"[{BENCH}] newswatch cycle {n}: {wall:.1f} s, {len(runs[-1]['messages'])} messages",
-            flush=True,
-        )
-        before, hits = mail.count(), Counter(server.counts)
-        if n == 1:
-            proc.stdin.write("go\n")
-            proc.stdin.flush()
-    proc.wait()
-    return runs
-
-
-_HREF = re.compile(r'href="([^"]+)"')
-
-
-def newswatch_keys(messages: list[bytes], db, canonical_url) -> tuple[list[str], dict]:
-    """A key per message (the story it announces), and canonical link -> story id."""
-    import email
-    import email.policy
-
-    story_of = {}
-    for url, story in db.execute("SELECT url, story_id FROM articles").fetchall():
-        story_of[_canon(canonical_url, url)] = story
-    keys = []
-    for raw in messages:
-        m = email.message_from_bytes(raw, policy=email.policy.default)
-        part = m.get_body(preferencelist=("html", "plain"))
-        text = part.get_content() if part else ""
-        stories = {
-            story_of.get(_canon(canonical_url, html.unescape(h))) for h in _HREF.findall(text)
-        }
-        stories |= {story_of.get(_canon(canonical_url, u)) for u in re.findall(r"URL: (\S+)", text)}
-        stories.discard(None)
-        keys.append(f"story:{min(stories)}" if stories else f"unknown:{m['subject']}")
-    return keys, story_of
-
-
-def strict_check(config: Path, concurrency: int) -> dict:
-    """Send every story newswatch mailed once more, to a strict server, through deliver_due."""
-    import scheduler
-    from alerts import outbox
-    from alerts.config import Target
-    from alerts.deliver import deliver_due
-    from crawler.archive import open_archive
-
-    cfg = scheduler.load_config(config)
-    strict = Mail(strict=True)
-    try:
-        target = Target(
-            name="strict",
-            url=cfg.targets[0].url.replace(
-                f":{cfg.targets[0].url.split(':')[2].split('?')[0]}", f":{strict.port}"
-            ),
-        )
-        watches = [w.model_copy(update={"targets": ["strict"]}) for w in cfg.watches]
-        db = open_archive(cfg.archive.path)
-        queued = outbox.enqueue(db, watches, [target])
-        stats = deliver_due(db, watches, [target], cfg.delivery)
-        db.close()
-        return {
-            "queued": queued,
-            "accepted": strict.count(),
-            "refused": strict.refused,
-            "failed": stats.failed,
-            "retrying": stats.retrying,
-        }
-    finally:
-        strict.stop()
-
-
 # --- the report ---------------------------------------------------------------------------
 
 
@@ -263,36 +100,11 @@ def judge(keys_by_run: list[list[str]], expected: dict[str, int], covered) -> li
     return out
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--feeds", type=int, default=200, help="how many feeds (default all 200)")
-    ap.add_argument(
-        "--concurrency",
-        type=int,
-        default=4,
-        help="newswatch [delivery] concurrency_per_target (default 4)",
-    )
-    ap.add_argument("--child", help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    if args.child:
-        return child(args.child)
-    corpus = results.corpus("real-feeds")
-    if not corpus.is_dir():
-        return results.skip(BENCH, f"{corpus} is absent (the real-feeds corpus)")
-    warnings.simplefilter("ignore")
+def one_run(args, bodies, server, expected, no_link, r2e) -> dict:
+    """One comparison: rss2email's two runs, then newswatch's daemon's two cycles, judged."""
     from crawler.archive import open_archive
     from crawler.urls import canonical_url
 
-    files = sorted(p for p in corpus.iterdir() if p.is_file())[: args.feeds]
-    bodies = [p.read_bytes() for p in files]
-    server = FeedServer(bodies)
-    expected, no_link = expected_items(bodies, [server.url(i) for i in range(len(bodies))])
-    print(
-        f"[{BENCH}] {len(bodies)} feeds, {sum(expected.values())} entries with a link "
-        f"({len(expected)} distinct links), {no_link} without a link",
-        flush=True,
-    )
-    r2e = peer_venv()
     with tempfile.TemporaryDirectory(dir=results.OUT_DIR) as tmp:
         work = Path(tmp)
         mail = Mail()
@@ -329,14 +141,14 @@ def main() -> int:
     version = peer_version()
     print()
     print(
-        f"{'tool':<18}{'run':>4}{'wall s':>9}{'peak RSS MB':>13}{'messages':>10}"
+        f"{'tool':<18}{'run':>4}{'wall s':>9}{'CPU s':>8}{'peak RSS MB':>13}{'messages':>10}"
         f"{'duplicates':>12}{'missed':>8}  http"
     )
     rows = [(f"rss2email {version}", peer, peer_judged), ("newswatch", ours, ours_judged)]
     for name, runs, judged in rows:
         for r, j in zip(runs, judged, strict=False):
             print(
-                f"{name:<18}{r['run']:>4}{r['wall_s']:>9.2f}{r['rss_mb']:>13.0f}"
+                f"{name:<18}{r['run']:>4}{r['wall_s']:>9.2f}{r['cpu_s']:>8.2f}{r['rss_mb']:>13.0f}"
                 f"{len(r['messages']):>10}{j['duplicates']:>12}{j['missed']:>8}  {r['http']}"
             )
     for r in peer:
@@ -352,71 +164,142 @@ def main() -> int:
         f"strict SMTP server (lines over 1,000 octets refused), newswatch's {strict['queued']} "
         f"stories sent again: {strict['accepted']} accepted, {strict['refused']} refused"
     )
+    out = {
+        "peer": peer,
+        "ours": ours,
+        "peer_judged": peer_judged,
+        "ours_judged": ours_judged,
+        "strict": strict,
+        "version": version,
+    }
     if len(ours) == 2 and len(peer) == 2:
-        speed1 = peer[0]["wall_s"] / ours[0]["wall_s"]
+        out["speed1"] = peer[0]["wall_s"] / ours[0]["wall_s"]
+        out["ratio2"] = ours[1]["wall_s"] / peer[1]["wall_s"]
+        out["cpu1"] = peer[0]["cpu_s"] / ours[0]["cpu_s"]
+        out["cpu2"] = ours[1]["cpu_s"] / peer[1]["cpu_s"]
         print(
-            f"first run: newswatch {speed1:.2f}x as fast as rss2email (target >= 2x); "
-            f"second: newswatch {ours[1]['wall_s']:.2f} s in-process vs rss2email "
-            f"{peer[1]['wall_s']:.2f} s: {ours[1]['wall_s'] / peer[1]['wall_s']:.2f}x "
-            "(target <= 0.5x); load average " + " ".join(f"{x:.1f}" for x in os.getloadavg())
+            f"first run: newswatch {out['speed1']:.2f}x as fast as rss2email (target >= 2x; "
+            f"by CPU time {out['cpu1']:.2f}x); second: newswatch {ours[1]['wall_s']:.2f} s "
+            f"in-process vs rss2email {peer[1]['wall_s']:.2f} s: {out['ratio2']:.2f}x (target "
+            f"<= 0.5x; by CPU time {out['cpu2']:.2f}x); load average "
+            + " ".join(f"{x:.1f}" for x in os.getloadavg())
         )
-        label = f"rss2email {version}"
-        for n, (a, b) in enumerate(zip(ours, peer, strict=True), 1):
-            results.record(
-                BENCH,
-                f"run {n} wall time",
-                a["wall_s"],
-                "s",
-                baseline=b["wall_s"],
-                baseline_label=label,
-                better="lower",
-                target_ratio=0.5,
-                note="second run timed inside the running daemon" if n == 2 else None,
-            )
-            results.record(
-                BENCH,
-                f"run {n} peak RSS",
-                a["rss_mb"],
-                "MB",
-                baseline=b["rss_mb"],
-                baseline_label=label,
-                better="lower",
-            )
-            results.record(
-                BENCH,
-                f"run {n} messages",
-                len(a["messages"]),
-                "",
-                baseline=len(b["messages"]),
-                baseline_label=label,
-            )
-        for n, (a, b) in enumerate(zip(ours_judged, peer_judged, strict=True), 1):
-            results.record(
-                BENCH,
-                f"run {n} duplicates",
-                a["duplicates"],
-                "",
-                target=0,
-                better="lower",
-                note=f"rss2email: {b['duplicates']}",
-            )
-            results.record(
-                BENCH,
-                f"run {n} items missed",
-                a["missed"],
-                "",
-                target=0,
-                better="lower",
-                note=f"rss2email: {b['missed']}",
-            )
+    return out
+
+
+def record(run: dict) -> None:
+    """Record one comparison's figures with bench/results.py."""
+    peer, ours, strict = run["peer"], run["ours"], run["strict"]
+    label = f"rss2email {run['version']}"
+    for n, (a, b) in enumerate(zip(ours, peer, strict=True), 1):
         results.record(
             BENCH,
-            "strict SMTP refusals",
-            strict["refused"],
+            f"run {n} wall time",
+            a["wall_s"],
+            "s",
+            baseline=b["wall_s"],
+            baseline_label=label,
+            better="lower",
+            target_ratio=0.5,
+            note="second run timed inside the running daemon" if n == 2 else None,
+        )
+        results.record(
+            BENCH,
+            f"run {n} peak RSS",
+            a["rss_mb"],
+            "MB",
+            baseline=b["rss_mb"],
+            baseline_label=label,
+            better="lower",
+        )
+        results.record(
+            BENCH,
+            f"run {n} messages",
+            len(a["messages"]),
+            "",
+            baseline=len(b["messages"]),
+            baseline_label=label,
+        )
+    for n, (a, b) in enumerate(zip(run["ours_judged"], run["peer_judged"], strict=True), 1):
+        results.record(
+            BENCH,
+            f"run {n} duplicates",
+            a["duplicates"],
             "",
             target=0,
             better="lower",
-            note=f"{strict['accepted']} accepted",
+            note=f"rss2email: {b['duplicates']}",
+        )
+        results.record(
+            BENCH,
+            f"run {n} items missed",
+            a["missed"],
+            "",
+            target=0,
+            better="lower",
+            note=f"rss2email: {b['missed']}",
+        )
+    results.record(
+        BENCH,
+        "strict SMTP refusals",
+        strict["refused"],
+        "",
+        target=0,
+        better="lower",
+        note=f"{strict['accepted']} accepted",
+    )
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=1, help="how many comparisons (default 1)")
+    ap.add_argument("--feeds", type=int, default=200, help="how many feeds (default all 200)")
+    ap.add_argument(
+        "--concurrency",
+        type=int,
+        default=None,
+        help="a tuned run: newswatch [delivery] concurrency_per_target (default: the shipped"
+        " default, one message at a time); printed, not recorded",
+    )
+    args = ap.parse_args()
+    corpus = results.corpus("real-feeds")
+    if not corpus.is_dir():
+        return results.skip(BENCH, f"{corpus} is absent (the real-feeds corpus)")
+    warnings.simplefilter("ignore")
+    files = sorted(p for p in corpus.iterdir() if p.is_file())[: args.feeds]
+    bodies = [p.read_bytes() for p in files]
+    server = FeedServer(bodies)
+    expected, no_link = expected_items(bodies, [server.url(i) for i in range(len(bodies))])
+    print(
+        f"[{BENCH}] {len(bodies)} feeds, {sum(expected.values())} entries with a link "
+        f"({len(expected)} distinct links), {no_link} without a link",
+        flush=True,
+    )
+    r2e = peer_venv()
+    tuned = args.concurrency is not None
+    done = []
+    for i in range(args.runs):
+        if args.runs > 1:
+            print(f"\n[{BENCH}] comparison {i + 1} of {args.runs}", flush=True)
+        run = one_run(args, bodies, server, expected, no_link, r2e)
+        done.append(run)
+        if "speed1" in run and not tuned:
+            record(run)
+    setting = f"tuned: concurrency_per_target = {args.concurrency}" if tuned else "defaults"
+    print(
+        f"\n{setting}, {len(done)} comparison(s): first run as fast as rss2email (wall, CPU) / unchanged "
+        "second cycle against rss2email's (wall, CPU) / duplicates (newswatch, both runs) / "
+        "load before and after newswatch's first run"
+    )
+    for i, run in enumerate(done, 1):
+        if "speed1" not in run:
+            print(f"  {i}: incomplete")
+            continue
+        dups = sum(j["duplicates"] for j in run["ours_judged"])
+        load = run["ours"][0]["load"]
+        print(
+            f"  {i}: {run['speed1']:.2f}x, {run['cpu1']:.2f}x / {run['ratio2']:.2f}x, "
+            f"{run['cpu2']:.2f}x / {dups} / {load[0]:.1f} -> {load[1]:.1f}"
         )
     return 0
 

@@ -47,14 +47,16 @@ def peer_version() -> str:
     return out.stdout.strip() or "?"
 
 
-def run_process(argv: list[str], **kw) -> tuple[float, float, int, str]:
-    """Wall seconds, peak RSS (MB) of this child alone, exit status, stderr tail."""
+def run_process(argv: list[str], **kw) -> tuple[float, float, int, str, float]:
+    """Wall seconds, peak RSS (MB) of this child alone, exit status, stderr tail, and its CPU
+    seconds (user + system)."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
     stderr = proc.stderr.read().decode(errors="replace")
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return time.perf_counter() - t0, usage.ru_maxrss / 1024, proc.returncode, stderr[-1500:]
+    cpu = usage.ru_utime + usage.ru_stime
+    return time.perf_counter() - t0, usage.ru_maxrss / 1024, proc.returncode, stderr[-1500:], cpu
 
 
 def rss2email_runs(r2e: Path, server: FeedServer, mail: Mail, work: Path) -> list[dict]:
@@ -74,13 +76,16 @@ def rss2email_runs(r2e: Path, server: FeedServer, mail: Mail, work: Path) -> lis
     runs = []
     for n in (1, 2):
         before, hits = mail.count(), Counter(server.counts)
-        wall, rss, code, err = run_process(
+        load = os.getloadavg()[0]
+        wall, rss, code, err, cpu = run_process(
             [str(r2e), "-c", str(cfg), "-d", str(data), "run"], cwd=work
         )
         runs.append(
             {
                 "run": n,
                 "wall_s": wall,
+                "cpu_s": cpu,
+                "load": (load, os.getloadavg()[0]),
                 "rss_mb": rss,
                 "exit": code,
                 "stderr": err,
@@ -89,7 +94,8 @@ def rss2email_runs(r2e: Path, server: FeedServer, mail: Mail, work: Path) -> lis
             }
         )
         print(
-            f"[peer] rss2email run {n}: {wall:.1f} s, {mail.count() - before} messages",
+            f"[peer] rss2email run {n}: {wall:.1f} s ({cpu:.1f} s CPU), "
+            f"{mail.count() - before} messages, load {load:.1f} -> {os.getloadavg()[0]:.1f}",
             flush=True,
         )
     return runs
