@@ -311,9 +311,21 @@ def write(db: Database) -> Iterator[Database]:
     Nested calls join the outer transaction through a savepoint. The articles stored in it
     are full-text indexed just before it commits (:func:`crawler.fulltext.index_pending`).
     """
-    if db.conn.in_transaction:
-        with db.atomic():
+    conn = db.conn
+    if conn.in_transaction:
+        # sqlite-utils' atomic() names each savepoint at random: a new statement to prepare
+        # twice per stored item. One name serves every depth (SQLite releases or rolls back
+        # the innermost savepoint of that name).
+        conn.execute("SAVEPOINT archive_write")
+        try:
             yield db
+        except BaseException:
+            if conn.in_transaction:  # a RAISE(ROLLBACK) may have ended the transaction
+                conn.execute("ROLLBACK TO SAVEPOINT archive_write")
+                conn.execute("RELEASE SAVEPOINT archive_write")
+            raise
+        else:
+            conn.execute("RELEASE SAVEPOINT archive_write")
         return
     db.conn.execute("BEGIN IMMEDIATE")
     try:

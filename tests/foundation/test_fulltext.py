@@ -139,3 +139,32 @@ def test_rows_written_by_other_means_are_indexed_on_open(tmp_path):
     db = archive.open_archive(path)
     assert [r["title"] for r in archive.search(db, "hand")] == ["Scripted"]
     assert not fulltext.has_pending(db.conn)
+
+
+def test_nested_writes_roll_back_only_their_own_part(tmp_path):
+    """write() inside write() is a savepoint (one name at every depth): a failing inner part
+    is undone, with its articles' pending index entries, and the rest commits."""
+    db = archive.open_archive(tmp_path / "a.db")
+    with archive.write(db):
+        _insert(db, 1, "kept outer", "first")
+        try:
+            with archive.write(db):
+                _insert(db, 2, "dropped inner", "second")
+                with archive.write(db):
+                    _insert(db, 3, "dropped innermost", "third")
+                raise RuntimeError("refused")
+        except RuntimeError:
+            pass
+        with archive.write(db):
+            _insert(db, 4, "kept inner", "fourth")
+            try:
+                with archive.write(db):
+                    _insert(db, 5, "dropped innermost", "fifth")
+                    raise RuntimeError("refused")
+            except RuntimeError:
+                pass
+    assert [r[0] for r in db.execute("SELECT id FROM articles ORDER BY id")] == [1, 4]
+    assert _ids(db, "kept") == [1, 4]
+    assert _ids(db, "dropped") == []
+    assert not db.conn.in_transaction
+    _consistent(db)
