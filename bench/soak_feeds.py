@@ -9,40 +9,26 @@ import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from itertools import accumulate
 
 from crawler import times
 
 MATCH_EVERY = 10  # one item in ten is about forced labour, and is mailed
-# Made-up words (no q in them): two items share a word now and then, never a story.
-_ONSETS = [
-    "b",
-    "c",
-    "d",
-    "f",
-    "g",
-    "h",
-    "j",
-    "k",
-    "l",
-    "m",
-    "n",
-    "p",
-    "r",
-    "s",
-    "t",
-    "v",
-    "w",
-    "z",
-    "br",
-    "cr",
-    "dr",
-    "fl",
-    "gr",
-    "pl",
-    "st",
-    "tr",
-]
+# Made-up words (no q in them) make a vocabulary used as news uses its own: a few words
+# often, most rarely (Zipf's law); each item also names two people or places of its own.
+# Two items share common words, never a story. A word drawn for every item anew (the
+# soak's first try) grew the event terms' word table four times faster than 200 real feeds
+# do (about 9 new words an article there, 7 here).
+_ONSETS = ["b", "c", "d", "f", "g", "h", "j", "k", "l", "m", "n", "p", "r", "s", "t", "v", "w", "z", "br", "cr", "dr", "fl", "gr", "pl", "st", "tr"]
 _VOWELS = ["a", "e", "i", "o", "u", "ai", "ea", "ou"]
+
+
+def _word(rng: random.Random) -> str:
+    return "".join(rng.choice(_ONSETS) + rng.choice(_VOWELS) for _ in range(rng.randint(2, 3)))
+
+
+VOCABULARY = list(dict.fromkeys(_word(random.Random(n)) for n in range(24_000)))[:20_000]
+_ZIPF = list(accumulate(1 / rank for rank in range(1, len(VOCABULARY) + 1)))
 _DIGITS = "abcdefghij"  # an item's code spells its feed and number in letters, no digits:
 # a number is an event term of its own, shared by every feed's item k
 
@@ -67,17 +53,19 @@ def token_of(code_match: re.Match) -> str:
 
 
 def story_text(feed: int, k: int) -> tuple[str, str]:
-    """The headline and text of item ``k`` of ``feed``: words drawn for it alone (the same
-    on every fetch); one item in MATCH_EVERY is about forced labour."""
+    """The headline and text of item ``k`` of ``feed`` (the same on every fetch): words of
+    the vocabulary and two names of its own; one item in MATCH_EVERY is about forced
+    labour."""
     rng = random.Random(feed * 1_000_003 + k)
+    names = [_word(rng).capitalize() for _ in range(2)]
 
     def words(n: int) -> list[str]:
-        return [
-            "".join(rng.choice(_ONSETS) + rng.choice(_VOWELS) for _ in range(rng.randint(2, 3)))
-            for _ in range(n)
-        ]
+        return rng.choices(VOCABULARY, cum_weights=_ZIPF, k=n)
 
-    head, sentences = words(6), [words(rng.randint(9, 14)) for _ in range(3)]
+    head, sentences = words(5), [words(rng.randint(10, 15)) for _ in range(3)]
+    head.insert(1, names[0])
+    sentences[0][2:2] = names
+    sentences[2][4:4] = names[1:]
     if k % MATCH_EVERY == 0:
         head[2:2] = ["forced", "labour"]
         sentences[0][3:3] = ["forced", "labour"]
