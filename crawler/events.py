@@ -28,10 +28,11 @@ from __future__ import annotations
 import heapq
 from array import array
 from collections import Counter
-from itertools import accumulate, repeat
+from itertools import repeat
 
 import numpy as np
 
+from crawler.event_pack import Packed
 from crawler.event_terms import Vectors
 
 # An article is looked up through its PROBE_TERMS rarest terms: an article on the same
@@ -47,18 +48,17 @@ POSTING_MIN_DF = 1000
 CENTROID_TERMS = 300
 PARTS = ("all", "long", "text", "headline")
 _ROWS = np.arange(3)
+_TRUE = np.ones(1, bool)
 
 
 class _Doc:
-    __slots__ = ("key", "event", "at", "vectors", "ids", "tf")
+    __slots__ = ("key", "event", "at", "vectors")
 
     def __init__(self, key: int, event: int, at: float, vectors: Vectors):
         self.key = key  # article id
         self.event = event  # story id
         self.at = at  # publication (else first-seen) time, seconds since the epoch
         self.vectors = vectors
-        # the whole ("all") as ids and weights, kept: every look-up scores them
-        self.ids, self.tf = vectors.part("all")
 
 
 class _Language:
@@ -70,6 +70,7 @@ class _Language:
         self.log_df = np.zeros(1024, np.float32)
         self.docs: dict[int, _Doc] = {}
         self.postings: dict[int, array] = {}
+        self.packed = Packed()
 
     def idf(self, ids: np.ndarray) -> np.ndarray:
         """Smoothed idf, never below 1 (with a handful of articles every word is "rare"):
@@ -149,10 +150,8 @@ class EventIndex:
         total = 0
         for lang in self._langs.values():
             total += lang.df.nbytes + lang.log_df.nbytes
-            total += sum(
-                sum(a.nbytes for a in d.vectors) + d.ids.nbytes + d.tf.nbytes + 400
-                for d in lang.docs.values()
-            )
+            total += sum(sum(a.nbytes for a in d.vectors) + 300 for d in lang.docs.values())
+            total += lang.packed.nbytes
             total += sum(p.itemsize * len(p) + 80 for p in lang.postings.values())
         for cents in self._centroids.values():
             total += sum(i.nbytes + w.nbytes + 150 for i, w in cents.values())
@@ -241,24 +240,19 @@ class EventIndex:
         keys = np.frombuffer(found, np.int32)
         keys.sort()
         if len(keys) > 1:
-            cuts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
-            shared = np.diff(np.append(cuts, len(keys)))
-            keys = keys[cuts]
-            if len(keys) > MAX_CANDIDATES:  # the articles that share the most of those terms
-                keys = keys[np.argpartition(-shared, MAX_CANDIDATES)[:MAX_CANDIDATES]]
-        docs, window = lang.docs, self.window
-        cands = [
-            d for d in map(docs.get, keys.tolist()) if d is not None and abs(d.at - at) <= window
-        ]
-        if not cands:
+            bounds = np.flatnonzero(np.concatenate((_TRUE, keys[1:] != keys[:-1], _TRUE)))
+            if len(bounds) > MAX_CANDIDATES + 1:  # the articles that share the most terms
+                shared = bounds[1:] - bounds[:-1]
+                keys = keys[bounds[np.argpartition(-shared, MAX_CANDIDATES)[:MAX_CANDIDATES]]]
+            else:
+                keys = keys[bounds[:-1]]
+        cands, cat, ctf, starts, _ = lang.packed.gather(keys, at, self.window)
+        if not len(cands):
             return []
         qw = tf * lang.idf(ids)
         qw /= np.sqrt(np.dot(qw, qw)) or 1.0
-        sizes = [len(d.ids) for d in cands]
-        cat = np.concatenate([d.ids for d in cands])
         # every candidate was counted in: its terms' log_df are there (no bounds check)
-        w = np.concatenate([d.tf for d in cands]) * (lang.top() - lang.log_df[cat])
-        starts = list(accumulate(sizes[:-1], initial=0))
+        w = ctf * (lang.top() - lang.log_df[cat])
         norms = np.sqrt(np.add.reduceat(w * w, starts))
         # the query as a dense vector over the vocabulary: one gather scores every candidate
         dense = self._dense(len(self._vocab))
@@ -267,7 +261,8 @@ class EventIndex:
         dense[ids] = 0.0
         scores = dots / np.maximum(norms, 1e-9)
         best = np.argsort(-scores, kind="stable")[:limit].tolist()
-        return [(float(scores[i]), cands[i].key, cands[i].event) for i in best]
+        keys, docs = cands[best].tolist(), lang.docs
+        return [(float(scores[i]), k, docs[k].event) for i, k in zip(best, keys, strict=True)]
 
     def add(self, key: int, event: int, vectors: Vectors, language: str | None, at: float) -> None:
         """Put an article in (or move it to another event if it is in already)."""
@@ -279,12 +274,13 @@ class EventIndex:
         ids = vectors.ids
         self._join(event, key, lang, vectors)
         lang.docs[key] = _Doc(key, event, at, vectors)
+        whole, tf = vectors.part("all")  # kept packed: every look-up scores it
+        lang.packed.put(key, whole, tf, at)
         self._where[key] = code
         heapq.heappush(self._times, (at, key))
         # a term this common is never looked up (see PROBE_MAX_DF): no posting for it;
         # look-ups probe with the whole's terms only
         cap = max(POSTING_MIN_DF, PROBE_MAX_DF * len(lang.docs))
-        whole = lang.docs[key].ids
         rare = whole[lang.df_of(whole) <= cap]
         lang.count(ids, 1)
         postings = lang.postings
@@ -377,6 +373,7 @@ class EventIndex:
                 continue
             lang = self._langs[code]
             doc = lang.docs.pop(key)
+            lang.packed.drop(key)
             self._leave(doc.event, key)
             lang.count(doc.vectors.ids, -1)
             self._dead += 1
