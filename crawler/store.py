@@ -125,6 +125,8 @@ def store_items(
             "updated_at": item.get("updated_at"),
             "fetched_at": now,
             "content_hash": words,
+            # stored now, not by the story assigner's update: one index entry written once
+            "fingerprint": words,
             "entry_hash": item.get("entry_hash"),
             "entry_updated_at": item.get("updated_at"),
         }
@@ -220,6 +222,7 @@ _COLUMNS = (
     "updated_at",
     "fetched_at",
     "content_hash",
+    "fingerprint",
     "entry_hash",
     "entry_updated_at",
 )

@@ -177,11 +177,15 @@ class StoryAssigner:
         self.events.add(article_id, story_id, vector, language, at, names=names)
         # One UPDATE of the article row: each one used to re-index its full text.
         # Plain SQL on this per-article path: sqlite-utils' update() looks the row up and
-        # inspects the table first (measured 11 us against 350 us a row).
-        self.db.execute(
-            "UPDATE articles SET story_id = ?, fingerprint = ? WHERE id = ?",
-            [story_id, fp, article_id],
-        )
+        # inspects the table first (measured 11 us against 350 us a row). The store writes
+        # the fingerprint with the row: setting it again rewrote its index entry.
+        if fp is not None and article.get("fingerprint") == fp:
+            self.db.execute("UPDATE articles SET story_id = ? WHERE id = ?", [story_id, article_id])
+        else:
+            self.db.execute(
+                "UPDATE articles SET story_id = ?, fingerprint = ? WHERE id = ?",
+                [story_id, fp, article_id],
+            )
         save_signature(self.db, self.signer, article_id, seen_at, sig, prepared.paragraphs)
         index.add(
             article_id, sig, seen_at, story=story_id, source=source, paragraphs=prepared.paragraphs
