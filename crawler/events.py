@@ -267,7 +267,9 @@ class EventIndex:
     def add(self, key: int, event: int, vectors: Vectors, language: str | None, at: float) -> None:
         """Put an article in (or move it to another event if it is in already)."""
         code = _lang(language)
-        lang = self._langs.setdefault(code, _Language())
+        lang = self._langs.get(code)
+        if lang is None:  # (not setdefault: that would build a _Language every call)
+            lang = self._langs[code] = _Language()
         if key in lang.docs:
             lang.docs[key].event = event
             return
