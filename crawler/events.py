@@ -165,8 +165,10 @@ class EventIndex:
         terms = [*head, *lead, *parts[2]]  # a term once per part
         every = np.fromiter(map(vocab.get, terms, repeat(-1)), np.int64, len(terms))
         if every.min(initial=0) < 0:
-            self._learn([terms[i] for i in np.flatnonzero(every < 0).tolist()])
-            every = np.fromiter(map(vocab.__getitem__, terms), np.int64, len(terms))
+            missing = np.flatnonzero(every < 0)
+            new = [terms[i] for i in missing.tolist()]
+            self._learn(new)
+            every[missing] = [vocab[t] for t in new]
         ids = np.sort(every)
         if len(ids) > 1:  # a term of several parts once
             ids = ids[np.concatenate(([True], ids[1:] != ids[:-1]))]
