@@ -58,6 +58,11 @@ class RobotsCache:
 
     def put(self, netloc: str, parser: Any, *, age: float = 0.0) -> None:
         """Keep a parsed robots.txt for this host, fetched ``age`` seconds ago."""
+        # Scrapy's parsers keep the spider they were parsed for (only to decode the file):
+        # kept here for a day, it held the whole crawl that first met the host (engine,
+        # pipelines, story assigner and its event index) in the daemon's memory.
+        if getattr(parser, "spider", None) is not None:
+            parser.spider = None
         self._parsers[netloc] = (parser, self.clock() - age)
 
     def __deepcopy__(self, memo: dict) -> RobotsCache:
