@@ -217,7 +217,7 @@ targets = ["mail"]
     started = time.time()
     frozen_at = drain_s = None
     dumps = 0
-    dump_at = [50, args.cycles - TRACED_CYCLES, args.cycles]
+    dump_at = [min(50, args.cycles // 3), args.cycles - TRACED_CYCLES, args.cycles]
     try:
         while daemon.poll() is None:
             time.sleep(0.2)

@@ -67,7 +67,9 @@ def traced_daemon(out: Path, argv: list[str]) -> None:
             for o in objs
             if type(o).__name__ in ("NearDuplicateIndex", "EventIndex")
         }
+        held = [o for o in objs if type(o).__name__ == "EventIndex"]
         del objs
+        record_chains = [_holders(o) for o in held]
         from crawler import event_terms
 
         known = sum(len(v) for v in event_terms._KNOWN.values())
@@ -77,6 +79,7 @@ def traced_daemon(out: Path, argv: list[str]) -> None:
             "blocks": sys.getallocatedblocks(),
             "heap": _heap(),
             "known_words": known,
+            "event_index_holders": record_chains,
         }
         Path(f"{stem}.json").write_text(json.dumps(record))
         if dumps[0] == 2:
@@ -86,6 +89,25 @@ def traced_daemon(out: Path, argv: list[str]) -> None:
     signal.signal(signal.SIGUSR1, dump)
     sys.argv = [str(REPO / "scheduler.py"), *argv]
     runpy.run_path(str(REPO / "scheduler.py"), run_name="__main__")
+
+
+def _holders(obj, depth: int = 16) -> list[str]:
+    """What keeps ``obj`` alive: one chain of referrers, outward, by type (and a module's or
+    a function's name)."""
+    import gc
+
+    chain, seen = [], {id(obj)}
+    for _ in range(depth):
+        refs = [r for r in gc.get_referrers(obj) if id(r) not in seen and r is not chain]
+        refs = [r for r in refs if type(r).__name__ not in ("frame", "list")] or refs
+        if not refs:
+            break
+        obj = refs[0]
+        seen.add(id(obj))
+        name = getattr(obj, "__name__", "") or getattr(obj, "__qualname__", "")
+        keys = list(obj)[:6] if isinstance(obj, dict) else ""
+        chain.append(f"{type(obj).__module__}.{type(obj).__qualname__} {name} {keys}")
+    return chain
 
 
 def ask_dump(pid: int, out: Path, n: int) -> None:
