@@ -207,6 +207,19 @@ class EventIndex:
         cent = self._centroids["long"].get(event)
         return self.numbers(cent[0]) if cent is not None else np.zeros(0, np.int32)
 
+    def __contains__(self, key: int) -> bool:
+        return key in self._where
+
+    def size(self, event: int) -> int:
+        """How many of an event's articles are in the index."""
+        return 1 if event in self._solo else self._members.get(event, 0)
+
+    def article_numbers(self, language: str | None, key: int) -> np.ndarray | None:
+        """The numbers among one article's terms, or None when it is not in the index."""
+        lang = self._langs.get(_lang(language))
+        doc = lang.docs.get(key) if lang is not None else None
+        return None if doc is None else self.numbers(doc.vectors.ids)
+
     def candidates(
         self,
         vector: tuple[np.ndarray, np.ndarray],
