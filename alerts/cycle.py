@@ -1,6 +1,5 @@
 """The daemon's jobs: one collection (crawl the due sources, plan their next runs, then
-match and deliver; matching and delivery also run during the crawl, as sources finish with
-new articles), the match-and-deliver run on its own timer, and ``run --once``.
+match and deliver), the match-and-deliver run on its own timer, and ``run --once``.
 
 :class:`Cycle` is a collaborator of :class:`alerts.daemon.Daemon`: it keeps what the jobs
 carry from one run to the next (the crawl in flight and its stop event, the lock that keeps
@@ -65,8 +64,8 @@ class Cycle:
     ) -> list:
         """Crawl the sources of ``cfg`` that ``plan`` says are due (or ``names``) with the
         story ``index``, update ``plan`` in place, then await ``then`` (match and deliver)
-        unless stopping. ``then`` also runs during the crawl, each time sources finished
-        with new articles (see :meth:`_process_while_crawling`)."""
+        unless stopping. Matching waits for the whole crawl: an alert names its story's
+        earliest published article, which a source crawled later may hold."""
         due = names if names is not None else schedule.due_now(plan, times.clock())
         if not due or self.stopping or not self.archive.usable():
             return []
@@ -82,27 +81,17 @@ class Cycle:
 
             crawl_sources = partial(crawl_sources_cluster, cfg.cluster)
         started = time.perf_counter()
-        stored = asyncio.Event()  # a source finished with new or updated articles
-
-        def progress(result: Any, done: int, total: int) -> None:
-            if getattr(result, "items_new", 0) or getattr(result, "items_updated", 0):
-                stored.set()
-
         self.delivery = {}
         self.crawl_task = asyncio.get_running_loop().create_task(
             crawl_sources(
                 cfg.crawl,
                 sources,
                 cfg.archive.path,
-                progress=progress,
                 stop=self.stop_crawl,
                 dedupe=cfg.dedupe,
                 index=index,
                 robots=self.robots,
             )
-        )
-        early = asyncio.get_running_loop().create_task(
-            self._process_while_crawling(self.crawl_task, stored, then)
         )
         try:
             # Shielded: a cancelled job must not cancel the crawl; shutdown closes it instead.
@@ -116,7 +105,6 @@ class Cycle:
         for r in results:
             if info or _failed(r):
                 log_fetch(_fields(r))
-        await early  # a match-and-deliver run begun during the crawl ends first
         if not self.stopping:
             await then()
         total_s = time.perf_counter() - started
@@ -133,28 +121,6 @@ class Cycle:
             },
         )
         return results
-
-    async def _process_while_crawling(
-        self, crawl: asyncio.Task, stored: asyncio.Event, then: Callable[[], Awaitable[dict]]
-    ) -> None:
-        """While ``crawl`` runs, match and deliver each time sources finished with new
-        articles, so their alerts do not wait for the collection's slowest source (runs
-        follow each other: what finishes during one is taken by the next). A failure here is
-        logged and ends these runs; the run after the crawl does it again."""
-        while not crawl.done() and not self.stopping:
-            waiter = asyncio.ensure_future(stored.wait())
-            try:
-                await asyncio.wait({crawl, waiter}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                waiter.cancel()
-            if crawl.done() or self.stopping:
-                return
-            stored.clear()
-            try:
-                await then()
-            except Exception as e:
-                log.warning("match and deliver during the crawl failed (done after it): %r", e)
-                return
 
     async def process(self, cfg: Any, matcher: Any) -> dict:
         """Run the match and deliver stages in a worker thread, one run at a time (the
