@@ -19,7 +19,34 @@ MATCH_EVERY = 10  # one item in ten is about forced labour, and is mailed
 # Two items share common words, never a story. A word drawn for every item anew (the
 # soak's first try) grew the event terms' word table four times faster than 200 real feeds
 # do (about 9 new words an article there, 7 here).
-_ONSETS = ["b", "c", "d", "f", "g", "h", "j", "k", "l", "m", "n", "p", "r", "s", "t", "v", "w", "z", "br", "cr", "dr", "fl", "gr", "pl", "st", "tr"]
+_ONSETS = [
+    "b",
+    "c",
+    "d",
+    "f",
+    "g",
+    "h",
+    "j",
+    "k",
+    "l",
+    "m",
+    "n",
+    "p",
+    "r",
+    "s",
+    "t",
+    "v",
+    "w",
+    "z",
+    "br",
+    "cr",
+    "dr",
+    "fl",
+    "gr",
+    "pl",
+    "st",
+    "tr",
+]
 _VOWELS = ["a", "e", "i", "o", "u", "ai", "ea", "ou"]
 
 
