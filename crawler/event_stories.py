@@ -33,6 +33,7 @@ from crawler import times
 from crawler.config import DedupeSettings
 from crawler.crosslang import CrossLanguageIndex
 from crawler.event_names import Features, names_of
+from crawler.event_state import EventState
 from crawler.event_terms import Vectors, headline_lead_body
 from crawler.events import EventIndex
 
@@ -156,6 +157,7 @@ class EventLinker:
         *,
         index: EventIndex | None = None,
         furniture: Callable[[str], np.ndarray] | None = None,
+        state: EventState | None = None,
     ):
         self.db = db
         self.settings = settings
@@ -166,6 +168,8 @@ class EventLinker:
         # story -> its original in the index (the first article added to it): the numbers
         # of the story's first report stay a reference however the story grows
         self._originals: dict[int, int] = {}
+        # what an earlier crawl of this process loaded (see crawler.event_state)
+        self._state = state if index is None else None
 
     @property
     def enabled(self) -> bool:
@@ -175,6 +179,9 @@ class EventLinker:
     @property
     def index(self) -> EventIndex:
         """The index of recent articles, loaded from the archive on first use."""
+        state = self._state
+        if self._index is None and state is not None and state.take(self.db, self.settings):
+            self._index, self.cross, self._originals = state.index, state.cross, state.originals
         if self._index is None:
             window = self.settings.event_window.total_seconds()
             self._index = EventIndex(window_seconds=window)
@@ -182,6 +189,8 @@ class EventLinker:
                 threshold = self.settings.cross_language_threshold
                 self.cross = CrossLanguageIndex(window_seconds=window, threshold=threshold)
             self._load()
+            if state is not None:
+                state.keep(self._index, self.cross, self._originals)
         return self._index
 
     def _load(self) -> None:
@@ -321,12 +330,17 @@ class EventLinker:
         """Put a stored article in the index under its story."""
         if vector is None:
             return
+        if self._state is not None:
+            if article_id in self.index:  # an id used again after a rollback: reload next crawl
+                self._state.drop()
+            self._state.added.append((article_id, story_id))
         self.index.add(article_id, story_id, vector, language, at)
         originals = self._originals
         originals.setdefault(story_id, article_id)
         if len(originals) > 2 * len(self.index) + 1024:  # forget stories that left the window
             index = self.index
-            self._originals = {s: a for s, a in originals.items() if a in index}
+            for s in [s for s, a in originals.items() if a not in index]:
+                del originals[s]  # in place: a kept EventState holds this dict
         if names is not None and self.cross is not None:
             self.cross.add(article_id, story_id, names, language, at)
 

@@ -20,6 +20,7 @@ from sqlite_utils import Database
 from crawler import times
 from crawler.archive import write
 from crawler.config import DedupeSettings
+from crawler.event_state import share, shared
 from crawler.event_stories import EventLinker, article_time, without_furniture
 from crawler.events import EventIndex
 from crawler.fingerprints import fingerprint, paragraphs
@@ -63,9 +64,12 @@ def plus_outlets(sources: list[str] | str | int) -> str:
 
 def load_story_index(db: Database, settings: DedupeSettings | None = None) -> NearDuplicateIndex:
     """Load (and complete) the near-duplicate index once, for a process that keeps it across
-    crawls: pass it to every :class:`StoryAssigner` as ``index=``."""
+    crawls: pass it to every :class:`StoryAssigner` as ``index=``. The event level's state
+    is kept with it (:mod:`crawler.event_state`): the crawls do not load that again."""
     with write(db):
-        return StoryAssigner(db, settings).index
+        index = StoryAssigner(db, settings).index
+    share(index, settings or DedupeSettings())
+    return index
 
 
 class StoryAssigner:
@@ -89,7 +93,7 @@ class StoryAssigner:
             num_perm=self.settings.num_perm, shingle_size=self.settings.shingle_size
         )
         self._index = index
-        self.events = EventLinker(db, self.settings, furniture=self._furniture)
+        self.events = EventLinker(db, self.settings, furniture=self._furniture, state=shared(index))
         # Set by rebuild_stories: a new story reuses the old story id of its original
         # article when no other new story took it; otherwise it gets the next free id.
         self._old_story: dict[int, list[int]] = {}
