@@ -290,7 +290,8 @@ class EventLinker:
                 return False
             original = self._originals.get(story)
             theirs = index.article_numbers(language, original) if original is not None else None
-            if theirs is not None and _compare(index.numbers(vector.ids), theirs) < 0:
+            mine = index.numbers(vector.ids)
+            if theirs is not None and _compare(mine, theirs, index.years) < 0:
                 return False
         score = self.index.centroid_score
         short = score(whole, language, story)
@@ -315,7 +316,7 @@ class EventLinker:
         mine = index.numbers(vector.ids)
         if not len(mine):
             return 0
-        return _compare(mine, index.event_numbers(language, story))
+        return _compare(mine, index.event_numbers(language, story), index.years)
 
     def add(
         self,
@@ -350,16 +351,21 @@ class EventLinker:
         return names_of(title, text, language) if self.cross is not None else None
 
 
-def _compare(mine: np.ndarray, theirs: np.ndarray) -> int:
+def _compare(
+    mine: np.ndarray, theirs: np.ndarray, years: Callable[[np.ndarray], np.ndarray]
+) -> int:
     """Two sets of number terms: -1 when they differ (each gives NUMBERS_MIN or more and
     they share under NUMBERS_SHARE of the smaller set, or none), 1 when they agree (share
-    NUMBERS_AGREE or more, at least NUMBERS_AGREE_SHARE of the smaller set), else 0."""
+    NUMBERS_AGREE or more, at least NUMBERS_AGREE_SHARE of the smaller set, and not only
+    years: any two reports of one season say "in 2009, up from 2008"), else 0. ``years``
+    tells which number terms are years."""
     if not len(mine) or not len(theirs):
         return 0
-    shared = int(np.isin(mine, theirs).sum())
+    both = mine[np.isin(mine, theirs)]
+    shared = len(both)
     fewer = min(len(mine), len(theirs))
     if NUMBERS_MIN and fewer >= NUMBERS_MIN and shared < max(1.0, NUMBERS_SHARE * fewer):
         return -1
     if shared >= NUMBERS_AGREE and shared >= NUMBERS_AGREE_SHARE * fewer:
-        return 1
+        return 0 if years(both).all() else 1
     return 0

@@ -26,6 +26,7 @@ SemEval precision 0.9 above recall 0.55. A false merge hides a second event's al
 from __future__ import annotations
 
 import heapq
+import re
 from array import array
 from collections import Counter
 from itertools import repeat
@@ -47,6 +48,7 @@ POSTING_MIN_DF = 1000
 # A story's centroid keeps its heaviest terms only.
 CENTROID_TERMS = 300
 PARTS = ("all", "long", "text", "headline")
+_YEAR = re.compile(r"#(19|20)\d\d")
 _ROWS = np.arange(3)
 _TRUE = np.ones(1, bool)
 
@@ -133,7 +135,7 @@ class EventIndex:
         }
         self._members: dict[int, int] = {}
         self._scratch = np.zeros(4096, np.float32)
-        self._numeric = np.zeros(4096, bool)  # term id -> is a number
+        self._numeric = np.zeros(4096, np.int8)  # term id -> 0 a word, 1 a number, 2 a year
 
     def __len__(self) -> int:
         return len(self._where)
@@ -186,16 +188,20 @@ class EventIndex:
         start = len(vocab)
         vocab.update(zip(new, range(start, start + len(new)), strict=True))
         if len(vocab) > len(self._numeric):
-            grown = np.zeros(max(len(vocab), 2 * len(self._numeric)), bool)
+            grown = np.zeros(max(len(vocab), 2 * len(self._numeric)), np.int8)
             grown[: len(self._numeric)] = self._numeric
             self._numeric = grown
-        numeric = [start + i for i, t in enumerate(new) if t[0] == "#"]
-        if numeric:
-            self._numeric[numeric] = True
+        for i, t in enumerate(new):
+            if t[0] == "#":
+                self._numeric[start + i] = 2 if _YEAR.fullmatch(t) else 1
 
     def numbers(self, ids: np.ndarray) -> np.ndarray:
         """Those of these term ids that are numbers (``#`` terms)."""
-        return ids[self._numeric[ids]]
+        return ids[self._numeric[ids] > 0]
+
+    def years(self, ids: np.ndarray) -> np.ndarray:
+        """Which of these number term ids are years (1900-2099)."""
+        return self._numeric[ids] == 2
 
     def event_numbers(self, language: str | None, event: int) -> np.ndarray:
         """The numbers among an event's terms (its article's, or its long centroid's)."""

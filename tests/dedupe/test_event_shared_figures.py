@@ -5,7 +5,13 @@ newswatch (the story sequence of test_event_views)."""
 
 from __future__ import annotations
 
+from collections import Counter
+
+import numpy as np
 from dedupe.test_event_views import SEQUENCE, fill
+
+from crawler.event_stories import _compare
+from crawler.events import EventIndex
 
 # The Valdera earthquake told by a regional paper in its own words (cosine with the
 # agency's report about 0.32, under the 0.36 threshold) with the agency's toll: 38 dead,
@@ -44,3 +50,26 @@ def test_the_same_words_with_other_figures_stay_apart(db):
     # the words alone are under the threshold: only the shared figures ease it
     got = store_with(db, report("17", "85"))
     assert got["own-words"][1] != got["quake"][1]
+
+
+def test_shared_years_alone_are_not_shared_figures():
+    # Any two reports of one season recall the same years ("in 2009, up from 2008"): years
+    # alone do not ease the threshold, a shared toll beside them does; a year still counts
+    # toward the figures differing
+    index = EventIndex(window_seconds=86400)
+    ids = index.vectors(Counter(["#2008", "#2009", "#17", "#85", "#38", "#210"]), Counter()).ids
+    term = dict(zip(["#2008", "#2009", "#17", "#85", "#38", "#210"], sorted(ids), strict=True))
+
+    def numbers(*terms):
+        return np.array(sorted(term[t] for t in terms), np.int32)
+
+    years_only = _compare(
+        numbers("#2008", "#2009", "#17"), numbers("#2008", "#2009", "#38"), index.years
+    )
+    assert years_only == 0
+    toll_too = _compare(
+        numbers("#2009", "#38", "#17"), numbers("#2009", "#38", "#210"), index.years
+    )
+    assert toll_too == 1
+    differ = _compare(numbers("#2009", "#17", "#85"), numbers("#2008", "#38", "#210"), index.years)
+    assert differ == -1
