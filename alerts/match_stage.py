@@ -134,7 +134,7 @@ def _store_stopped(db: Database, row: Mapping, result: MatchResult, now: str) ->
     return len(result.stopped)
 
 
-_COLUMNS = "id, source, title, text, language, story_id, published_at, fetched_at"
+_COLUMNS = "id, source, title, text, language, story_id, published_at, fetched_at, content_hash"
 
 
 def _run(
@@ -163,9 +163,12 @@ def _run(
             stats.matches += m
             stats.tier_statements += t
             stats.stopped += _store_stopped(db, row, result, now)
+            # only the words matched: a version the crawl stored since they were read is
+            # left for the next run (its new words may name a watched country)
             db.conn.execute(
-                "UPDATE articles SET matched_at = coalesce(matched_at, ?) WHERE id = ?",
-                (now, row["id"]),
+                "UPDATE articles SET matched_at = coalesce(matched_at, ?)"
+                " WHERE id = ? AND content_hash IS ?",
+                (now, row["id"], row["content_hash"]),
             )
 
 
