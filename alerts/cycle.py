@@ -124,8 +124,14 @@ class Cycle:
 
     async def process(self, cfg: Any, matcher: Any) -> dict:
         """Run the match and deliver stages in a worker thread, one run at a time (the
-        timer and the end of a collection must never deliver the same rows twice)."""
+        timer and the end of a collection must never deliver the same rows twice). The
+        timer waits while a collection crawls: its own run after the crawl matches what it
+        stored, so an alert names the story's earliest published article even when a source
+        crawled later holds it."""
         if self.stopping or not self.archive.usable():
+            return {}
+        if self.crawl_task is not None and not self.crawl_task.done():
+            log.debug("match and deliver: the collection's crawl runs; its own run follows it")
             return {}
         async with self.process_lock:
             started = time.perf_counter()
