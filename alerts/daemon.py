@@ -187,7 +187,8 @@ class Daemon:
     def freeze_startup(self) -> None:
         """What start-up built (imports, config, matcher, story index) lives as long as the
         process: the cyclic collector need not walk it again in every full collection (as
-        in the CLI's crawl, crawler/runner.py). A reload collects and freezes again."""
+        in the CLI's crawl, crawler/runner.py). A reload collects, and freezes again when
+        no crawl or delivery run is under way."""
         gc.freeze()
 
     def install_signals(self) -> None:
@@ -347,10 +348,14 @@ class Daemon:
             self.plan_runs(db)
         finally:
             db.close()
-        # the replaced config and matcher were frozen at start-up: let the collector see them
+        # the replaced config and matcher were frozen at start-up: let the collector see them.
+        # Freeze again only between runs: a crawl's or a delivery's live objects frozen now
+        # would never be collected once they become garbage.
         gc.unfreeze()
         gc.collect()
-        self.freeze_startup()
+        cycle = self.cycle
+        if cycle.crawl_task is None and not cycle.process_lock.locked():
+            self.freeze_startup()
         log.info(
             "config reloaded from %s: %d sources, %d watches",
             self.config_file,
