@@ -25,6 +25,8 @@ class Packed:
         self.start = np.zeros(0, np.int64)  # article id - base -> its first entry
         self.size = np.zeros(0, np.int32)  # -> its number of entries (0: not indexed)
         self.time = np.zeros(0, np.float64)  # -> its time
+        self.count = 0  # articles indexed
+        self.compacted = 0  # slots left by the last compaction
 
     @property
     def nbytes(self) -> int:
@@ -40,6 +42,8 @@ class Packed:
         self.ids[self.used : self.used + n] = ids
         self.tf[self.used : self.used + n] = tf
         slot = self._slot(key)
+        if self.size[slot] == 0:
+            self.count += 1
         self.start[slot], self.size[slot], self.time[slot] = self.used, n, at
         self.used += n
 
@@ -47,10 +51,15 @@ class Packed:
         """Forget article ``key`` (its entries are reclaimed once the dead outweigh the
         live)."""
         slot = key - self.base
-        if 0 <= slot < len(self.size):
+        if 0 <= slot < len(self.size) and self.size[slot]:
             self.dead += int(self.size[slot])
             self.size[slot] = 0
-        if self.dead > max(COMPACT_MIN, self.used - self.dead):
+            self.count -= 1
+        # Also when the slots (one per archive id from the first live article on) far
+        # outnumber the articles: a language with one article in 20,000 ids would otherwise
+        # keep a slot for every id since it was last compacted. At most once per doubling.
+        sparse = len(self.size) > max(4 * self.count + 4096, 2 * self.compacted)
+        if sparse or self.dead > max(COMPACT_MIN, self.used - self.dead):
             self._compact()
 
     def _slot(self, key: int) -> int:
@@ -82,9 +91,11 @@ class Packed:
         self.used, self.dead = len(at), 0
         self.start[live] = np.cumsum(sizes) - sizes
         self.base += first
+        end = int(live[-1]) + 1 if len(live) else first  # and the empty slots after the last
         self.start, self.size, self.time = (
-            a[first:].copy() for a in (self.start, self.size, self.time)
+            a[first:end].copy() for a in (self.start, self.size, self.time)
         )
+        self.compacted = end - first
 
     def gather(
         self, keys: np.ndarray, at: float, window: float

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 
 from crawler import event_pack
+from crawler.event_terms import headline_lead_body
 from crawler.events import EventIndex
 
 DAY = 86400.0
@@ -68,3 +69,21 @@ def test_an_article_out_of_the_window_of_the_look_up_is_not_a_candidate():
     index.add(1, 1, index.vectors(*_article(1, 1)), "en", 0.0)
     index.add(2, 1, index.vectors(*_article(2, 1)), "en", 3 * DAY)
     assert [key for _, key, _ in _look_up(index, 3, 1, 3.5 * DAY)] == [2]
+
+
+# One EventIndex lives over the whole archive in `newswatch dedupe --rebuild`: a language
+# with one article every 20,000 archive ids must not cost a slot per id (review finding).
+DAY = 86400.0
+
+
+def test_a_rare_language_costs_what_its_window_holds():
+    index = EventIndex(window_seconds=3 * DAY)
+    sizes = []
+    for n in range(200):
+        key, at = n * 20_000, n * 4 * DAY
+        terms = headline_lead_body(f"Bakı xəbər {n}", f"Azərbaycan bu gün {n} qərar verdi.", "az")
+        index.expire(at - 3 * DAY)
+        index.add(key, key, index.vectors(*terms), "az", at)
+        sizes.append(index.nbytes)
+    assert len(index) == 1
+    assert sizes[-1] < 4 * sizes[10]  # one article in the window, then as now
