@@ -336,7 +336,14 @@ def write(db: Database) -> Iterator[Database]:
         db.rollback()
         raise
     else:
-        db.conn.execute("COMMIT")
+        try:
+            db.conn.execute("COMMIT")
+        except BaseException:
+            # a failed COMMIT (a deferred constraint, a full disk) leaves the transaction
+            # open: every later write() would be a savepoint inside it, never committed
+            if db.conn.in_transaction:
+                db.conn.execute("ROLLBACK")
+            raise
 
 
 def source_health(db: Database) -> list[dict]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -180,3 +181,22 @@ def test_two_processes_writing_do_not_fail_with_database_locked(tmp_path):
     db = archive.open_archive(path)
     assert db["articles"].count == 300
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_a_failed_commit_leaves_no_transaction_open(tmp_path):
+    # A COMMIT can fail (here a deferred foreign key; a full disk does it too): the
+    # transaction must be rolled back, or every later write() would be a savepoint inside
+    # it and nothing written after would ever be committed.
+    db = archive.open_archive(tmp_path / "a.db")
+    db.execute("PRAGMA foreign_keys = ON")
+    db.execute(
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, source TEXT"
+        " REFERENCES sources(name) DEFERRABLE INITIALLY DEFERRED)"
+    )
+    with pytest.raises(sqlite3.IntegrityError), archive.write(db):
+        db.execute("INSERT INTO notes (source) VALUES ('no such source')")
+    assert not db.conn.in_transaction
+    with archive.write(db):
+        db.execute("INSERT INTO notes (source) VALUES (NULL)")
+    other = sqlite3.connect(tmp_path / "a.db")
+    assert other.execute("SELECT count(*) FROM notes").fetchone() == (1,)
