@@ -98,6 +98,10 @@ class CrossLanguageIndex:
     def __len__(self) -> int:
         return len(self._slot_of)
 
+    def terms(self) -> tuple[int, int]:
+        """Terms known (a vocabulary never shrinks) and terms the live articles use."""
+        return len(self._vocab), int(np.count_nonzero(self._df))
+
     @property
     def nbytes(self) -> int:
         """Approximate memory of the index in bytes."""

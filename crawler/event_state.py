@@ -24,7 +24,6 @@ import json
 import weakref
 from typing import Any
 
-import numpy as np
 from sqlite_utils import Database
 
 from crawler.config import DedupeSettings
@@ -80,12 +79,7 @@ class EventState:
         return all(found.get(a) == s for a, s in self.added)
 
     def _too_many_terms(self) -> bool:
-        index, cross = self.index, self.cross
-        # the private tables of both indexes: read here so that their modules stay as they are
-        live = sum(int(np.count_nonzero(lang.df)) for lang in index._langs.values())
-        if _over(len(index._vocab), live):
-            return True
-        return cross is not None and _over(len(cross._vocab), int(np.count_nonzero(cross._df)))
+        return _over(*self.index.terms()) or (self.cross is not None and _over(*self.cross.terms()))
 
 
 def _over(vocabulary: int, live: int) -> bool:

@@ -140,6 +140,10 @@ class EventIndex:
     def __len__(self) -> int:
         return len(self._where)
 
+    def terms(self) -> tuple[int, int]:
+        """Terms known (a vocabulary never shrinks) and terms the live articles use."""
+        return len(self._vocab), sum(int(np.count_nonzero(g.df)) for g in self._langs.values())
+
     def _dense(self, size: int) -> np.ndarray:
         """A zeroed float32 scratch vector over the vocabulary (callers zero what they set)."""
         if len(self._scratch) < size:
