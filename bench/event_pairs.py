@@ -25,7 +25,6 @@ import argparse
 import csv
 import json
 import math
-import re
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -38,24 +37,11 @@ sys.path.insert(0, str(ROOT))
 PAIRS = results.corpus("story-pairs") / "semeval2022-task8-train-sample.csv"
 CLUSTERS = results.corpus("story-clusters") / "ecbplus.jsonl"
 
+from bench_stories import headline  # noqa: E402
 from event_variants import index_idf, lemma_terms, prior_idf  # noqa: E402
 
 from crawler import event_terms  # noqa: E402
 from crawler.fingerprints import tokens  # noqa: E402
-
-_HEADLINE_END = re.compile(r"\s{2,}|\n")
-
-
-def headline(text: str) -> tuple[str, str]:
-    """As bench_stories.headline: the corpora do not separate headline and text."""
-    text = text.strip()
-    m = _HEADLINE_END.search(text[:300])
-    if m and m.start() >= 10:
-        return text[: m.start()], text[m.end() :]
-    m = re.search(r"(?<=[.!?])\s", text[:300])
-    if m:
-        return text[: m.start()], text[m.end() :]
-    return text[:120], text[120:]
 
 
 def load_semeval():
