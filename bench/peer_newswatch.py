@@ -185,7 +185,7 @@ def newswatch_runs(config: Path, server: FeedServer, mail: Mail) -> list[dict]:
             f"{info['workers_cpu_s']:.1f}), {len(runs[-1]['messages'])} messages; "
             + (f"start-up {startup:.2f} s, " if n == 1 else "")
             + f"crawl {ph['crawl']:.2f} s, match and deliver {ph['match+deliver']:.2f} s in "
-            f"{ph['runs']} runs (during and after the crawl); load {runs[-1]['load'][0]:.1f} -> "
+            f"{ph['runs']} runs; load {runs[-1]['load'][0]:.1f} -> "
             f"{runs[-1]['load'][1]:.1f}",
             flush=True,
         )
