@@ -50,8 +50,7 @@ class Cycle:
         self.crawl_task: asyncio.Task | None = None
         self.stop_crawl = asyncio.Event()
         self.process_lock = asyncio.Lock()
-        # the delivery counts of the runs since the last collection began (`run --once`)
-        self.delivery: dict = {}
+        self.delivery: dict = {}  # the last delivery stage's counts (for `run --once`)
 
     async def collect(
         self,
@@ -81,7 +80,6 @@ class Cycle:
 
             crawl_sources = partial(crawl_sources_cluster, cfg.cluster)
         started = time.perf_counter()
-        self.delivery = {}
         self.crawl_task = asyncio.get_running_loop().create_task(
             crawl_sources(
                 cfg.crawl,
@@ -137,7 +135,7 @@ class Cycle:
             started = time.perf_counter()
             stats = await asyncio.to_thread(process_stage, cfg, matcher)
             stats["process_s"] = round(time.perf_counter() - started, 4)
-            self.delivery = _add_counts(self.delivery, stats.get("delivered") or {})
+            self.delivery = stats.get("delivered") or {}
         log.info("cycle: %s", json.dumps(stats, default=str), extra={"event": "cycle", **stats})
         return stats
 
@@ -201,19 +199,6 @@ def plan_after_run(cfg: Any, plan: dict, sources: list) -> None:
         plan.update(schedule.due_after_run(db, sources, cfg.crawl))
     finally:
         db.close()
-
-
-def _add_counts(total: dict, more: dict) -> dict:
-    """Two delivery runs' counts as one: numbers added, lists joined."""
-    out = dict(total)
-    for key, value in more.items():
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            out[key] = out.get(key, 0) + value
-        elif isinstance(value, list):
-            out[key] = [*out.get(key, []), *value]
-        else:
-            out[key] = value
-    return out
 
 
 def _failed(r: Any) -> bool:
