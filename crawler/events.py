@@ -9,7 +9,8 @@ evidence is TF-IDF cosines over an article's terms (:mod:`crawler.event_terms`):
 the text up to ``BODY_WORDS`` words). Document frequencies come from the articles in the
 index at query time, so the words one site or one season repeats weigh little. Only
 articles in the same language and published within the window of each other are compared;
-candidates are found through postings of their rarest terms.
+candidates are found through postings of their rarest terms. The vocabulary and each
+language's articles, frequencies and postings are kept in :mod:`crawler.event_language`.
 
 Chosen on development data (SemEval-2022 Task 8 pairs and ECB+, see
 ``bench/bench_stories.py``), for precision first: headline x2 with an 80-word lead did
@@ -26,14 +27,12 @@ SemEval precision 0.9 above recall 0.55. A false merge hides a second event's al
 from __future__ import annotations
 
 import heapq
-import re
 from array import array
 from collections import Counter
-from itertools import repeat
 
 import numpy as np
 
-from crawler.event_pack import Packed
+from crawler.event_language import Doc, Language, Vocabulary
 from crawler.event_terms import Vectors
 
 # An article is looked up through its PROBE_TERMS rarest terms: an article on the same
@@ -48,64 +47,7 @@ POSTING_MIN_DF = 1000
 # A story's centroid keeps its heaviest terms only.
 CENTROID_TERMS = 300
 PARTS = ("all", "long", "text", "headline")
-_YEAR = re.compile(r"#(19|20)\d\d")
-_ROWS = np.arange(3)
 _TRUE = np.ones(1, bool)
-
-
-class _Doc:
-    __slots__ = ("key", "event", "at", "vectors")
-
-    def __init__(self, key: int, event: int, at: float, vectors: Vectors):
-        self.key = key  # article id
-        self.event = event  # story id
-        self.at = at  # publication (else first-seen) time, seconds since the epoch
-        self.vectors = vectors
-
-
-class _Language:
-    """The articles of one language: document frequencies and postings."""
-
-    def __init__(self) -> None:
-        self.df = np.zeros(1024, np.int32)
-        # log(df + 1) per term, kept up to date by count(): a look-up gathers, never logs
-        self.log_df = np.zeros(1024, np.float32)
-        self.docs: dict[int, _Doc] = {}
-        self.postings: dict[int, array] = {}
-        self.packed = Packed()
-
-    def idf(self, ids: np.ndarray) -> np.ndarray:
-        """Smoothed idf, never below 1 (with a handful of articles every word is "rare"):
-        log((N + 1) / (df + 1)) + 1."""
-        top = self.top()
-        if len(self.log_df) > ids.max(initial=-1):
-            return top - self.log_df[ids]
-        out = np.full(len(ids), top, np.float32)
-        known = ids < len(self.log_df)
-        out[known] -= self.log_df[ids[known]]
-        return out
-
-    def top(self) -> np.float32:
-        """The idf of a term no article has: log(N + 1) + 1."""
-        return np.float32(np.log(len(self.docs) + 1) + 1.0)
-
-    def df_of(self, ids: np.ndarray) -> np.ndarray:
-        out = np.zeros(len(ids), np.int32)
-        known = ids < len(self.df)
-        out[known] = self.df[ids[known]]
-        return out
-
-    def count(self, ids: np.ndarray, delta: int) -> None:
-        if len(ids) and ids.max() >= len(self.df):
-            size = max(2 * len(self.df), int(ids.max()) + 1)
-            grown = np.zeros(size, np.int32)
-            grown[: len(self.df)] = self.df
-            self.df = grown
-            log_df = np.zeros(size, np.float32)
-            log_df[: len(self.log_df)] = self.log_df
-            self.log_df = log_df
-        self.df[ids] += delta
-        self.log_df[ids] = np.log1p(self.df[ids].astype(np.float32))
 
 
 class EventIndex:
@@ -119,8 +61,8 @@ class EventIndex:
 
     def __init__(self, *, window_seconds: float) -> None:
         self.window = window_seconds
-        self._vocab: dict[str, int] = {}
-        self._langs: dict[str, _Language] = {}
+        self._vocab = Vocabulary()
+        self._langs: dict[str, Language] = {}
         self._where: dict[int, str] = {}
         self._times: list[tuple[float, int]] = []  # a heap of (time, article): oldest first
         self._dead = 0
@@ -135,7 +77,6 @@ class EventIndex:
         }
         self._members: dict[int, int] = {}
         self._scratch = np.zeros(4096, np.float32)
-        self._numeric = np.zeros(4096, np.int8)  # term id -> 0 a word, 1 a number, 2 a year
 
     def __len__(self) -> int:
         return len(self._where)
@@ -161,51 +102,20 @@ class EventIndex:
             total += sum(p.itemsize * len(p) + 80 for p in lang.postings.values())
         for cents in self._centroids.values():
             total += sum(i.nbytes + w.nbytes + 150 for i, w in cents.values())
-        return total + 90 * len(self._vocab) + self._scratch.nbytes
+        return total + self._vocab.nbytes + self._scratch.nbytes
 
     def vectors(self, head: Counter, lead: Counter, body: Counter | None = None) -> Vectors:
         """An article's vectors from the term counts of its headline, its lead and the body
         after the lead."""
-        vocab = self._vocab
-        parts = (head, lead, body or {})
-        terms = [*head, *lead, *parts[2]]  # a term once per part
-        every = np.fromiter(map(vocab.get, terms, repeat(-1)), np.int64, len(terms))
-        if every.min(initial=0) < 0:
-            missing = np.flatnonzero(every < 0)
-            new = [terms[i] for i in missing.tolist()]
-            self._learn(new)
-            every[missing] = [vocab[t] for t in new]
-        ids = np.sort(every)
-        if len(ids) > 1:  # a term of several parts once
-            ids = ids[np.concatenate(([True], ids[1:] != ids[:-1]))]
-        counts = np.zeros((3, len(ids)), np.uint8)
-        rows = np.repeat(_ROWS, [len(p) for p in parts])
-        values = np.array([*head.values(), *lead.values(), *parts[2].values()], np.int64)
-        counts[rows, np.searchsorted(ids, every)] = np.minimum(values, 255)
-        return Vectors(ids.astype(np.int32), counts)
-
-    def _learn(self, terms: list[str]) -> None:
-        """Give new terms the next ids, in the order they first appear, and note which are
-        numbers (a known term was noted when it was new)."""
-        vocab = self._vocab
-        new = list(dict.fromkeys(terms))
-        start = len(vocab)
-        vocab.update(zip(new, range(start, start + len(new)), strict=True))
-        if len(vocab) > len(self._numeric):
-            grown = np.zeros(max(len(vocab), 2 * len(self._numeric)), np.int8)
-            grown[: len(self._numeric)] = self._numeric
-            self._numeric = grown
-        for i, t in enumerate(new):
-            if t[0] == "#":
-                self._numeric[start + i] = 2 if _YEAR.fullmatch(t) else 1
+        return self._vocab.vectors(head, lead, body)
 
     def numbers(self, ids: np.ndarray) -> np.ndarray:
         """Those of these term ids that are numbers (``#`` terms)."""
-        return ids[self._numeric[ids] > 0]
+        return self._vocab.numbers(ids)
 
     def years(self, ids: np.ndarray) -> np.ndarray:
         """Which of these number term ids are years (1900-2099)."""
-        return self._numeric[ids] == 2
+        return self._vocab.years(ids)
 
     def event_numbers(self, language: str | None, event: int) -> np.ndarray:
         """The numbers among an event's terms (its article's, or its long centroid's)."""
@@ -293,14 +203,14 @@ class EventIndex:
         """Put an article in (or move it to another event if it is in already)."""
         code = _lang(language)
         lang = self._langs.get(code)
-        if lang is None:  # (not setdefault: that would build a _Language every call)
-            lang = self._langs[code] = _Language()
+        if lang is None:  # (not setdefault: that would build a Language every call)
+            lang = self._langs[code] = Language()
         if key in lang.docs:
             lang.docs[key].event = event
             return
         ids = vectors.ids
         self._join(event, key, lang, vectors)
-        lang.docs[key] = _Doc(key, event, at, vectors)
+        lang.docs[key] = Doc(key, event, at, vectors)
         whole, tf = vectors.part("all")  # kept packed: every look-up scores it
         lang.packed.put(key, whole, tf, at)
         self._where[key] = code
@@ -350,7 +260,7 @@ class EventIndex:
         cn = float(np.sqrt(np.dot(cw, cw))) or 1.0
         return _dot(ids, qw, cids, cw) / (qn * cn)
 
-    def _join(self, event: int, key: int, lang: _Language, vectors: Vectors) -> None:
+    def _join(self, event: int, key: int, lang: Language, vectors: Vectors) -> None:
         """Count an article into its event: the second article turns the event's first
         article into centroids, later ones are added to them."""
         n = self._members.get(event)
@@ -370,7 +280,7 @@ class EventIndex:
 
     @staticmethod
     def _add_to(
-        centroids: dict, event: int, lang: _Language, ids: np.ndarray, tf: np.ndarray
+        centroids: dict, event: int, lang: Language, ids: np.ndarray, tf: np.ndarray
     ) -> None:
         if not len(ids):
             return
