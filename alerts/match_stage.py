@@ -42,6 +42,17 @@ def _year(row: Mapping) -> int | None:
     return None
 
 
+_INSERT_MATCH = (
+    "INSERT OR IGNORE INTO matches"
+    " (article_id, story_id, watch, countries, terms, matched_at, version)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_TIER = (
+    "INSERT OR IGNORE INTO tier_statements (article_id, country, tier, year, sentence, basis)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+)
+
+
 def store_result(
     db: Database,
     row: Mapping,
@@ -87,7 +98,8 @@ def store_result(
     # were new (neither table has triggers).
     before = db.conn.total_changes
     if matches:
-        db["matches"].insert_all(matches, ignore=True)
+        # plain statements: sqlite-utils' insert_all builds its SQL again for every article
+        db.conn.executemany(_INSERT_MATCH, [tuple(m.values()) for m in matches])
     new_matches = db.conn.total_changes - before
     if refresh and matches:
         db.conn.executemany(
@@ -97,7 +109,7 @@ def store_result(
         )
     before = db.conn.total_changes
     if tiers:
-        db["tier_statements"].insert_all(tiers, ignore=True)
+        db.conn.executemany(_INSERT_TIER, [tuple(t.values()) for t in tiers])
     new_tiers = db.conn.total_changes - before
     # a tier stored from a formula alone that a new text states in words becomes the words'
     # reading (else, with tier_formulas off, it would stay hidden)

@@ -110,7 +110,15 @@ class Renderer:
             loaders.append(FileSystemLoader(str(templates)))
         loaders.append(PackageLoader("alerts", "templates"))
         loader = ChoiceLoader(loaders)
-        common = {"loader": loader, "undefined": StrictUndefined, "trim_blocks": True}
+        # auto_reload off: a Renderer lives for one delivery pass (each pass makes its own, so
+        # an edited template is read by the next one); with it on, every message asked the
+        # file system whether each of its two templates had changed
+        common = {
+            "loader": loader,
+            "undefined": StrictUndefined,
+            "trim_blocks": True,
+            "auto_reload": False,
+        }
         self.envs = {
             # mentions are neutralised in every format: a chat service may get any of them
             "html": Environment(autoescape=True, finalize=_finalizer(no_mentions), **common),
@@ -127,6 +135,7 @@ class Renderer:
         for env in self.envs.values():
             env.globals["story_url"] = self.story_url
         self.envs["subject"].globals["headline_subject"] = lambda *a: Raw(headline_subject(*a))
+        self._templates: dict[tuple[str, str], object] = {}
 
     def story_url(self, story_id: object) -> str:
         """The page of a story in `newswatch serve`, or "" without a base URL or a story."""
@@ -134,10 +143,18 @@ class Renderer:
             return ""
         return f"{self.base_url.rstrip('/')}/archive/stories/{story_id}"
 
+    def _template(self, env: str, name: str):
+        # Jinja2's own cache is keyed by loader and name behind a lock: a dict is cheaper
+        key = (env, name)
+        template = self._templates.get(key)
+        if template is None:
+            template = self._templates[key] = self.envs[env].get_template(name)
+        return template
+
     def render(self, kind: str, fmt: str, **context) -> tuple[str, str]:
         """Subject and body of a ``kind`` message (alert, digest, health) for format ``fmt``."""
-        subject = self.envs["subject"].get_template(f"{kind}.subject.j2").render(**context)
-        body = self.envs[fmt].get_template(f"{kind}.{_EXTENSION[fmt]}.j2").render(**context)
+        subject = self._template("subject", f"{kind}.subject.j2").render(**context)
+        body = self._template(fmt, f"{kind}.{_EXTENSION[fmt]}.j2").render(**context)
         # Chat services read mentions in titles too, and Markdown ones render the title
         # (Discord's embed title, a bold first line): escaped like the body.
         subject = no_mentions(subject_line(subject))  # after: it drops format characters

@@ -175,8 +175,15 @@ def _sender(url: str) -> apprise.Apprise | None:
     1 ms, but the SMTP plugin also built a TLS context (loading every CA certificate, 16-40
     ms here) for each message, plain connections included; :func:`_lazy_tls` defers that to
     the connections that use TLS. One object per thread because plugin objects keep state
-    between sends (the last I/O time); ``async_mode=False`` sends in the calling thread
-    instead of handing each message to Apprise's own pool.
+    between sends (the last I/O time).
+
+    ``async_mode=False`` and ``service_timeout=0`` (both public AppriseAsset settings) send
+    in the calling thread. With Apprise's default 60 s service timeout, every notify() was
+    handed to Apprise's shared pool and waited for there, which cost about 1 ms of CPU per
+    message (half of a local SMTP send; 5,300 alerts on the peer bench), and a send it stopped
+    waiting for went on in that pool while the next message left: two messages in flight for
+    one target, and the first one retried (a duplicate) if it got through late. The plugins'
+    own socket timeouts (SMTP: 15 s per operation) still end a stuck send.
     """
     cache = getattr(_local, "senders", None)
     if cache is None:
@@ -186,7 +193,7 @@ def _sender(url: str) -> apprise.Apprise | None:
     import apprise
 
     _lazy_tls()
-    sender = apprise.Apprise(asset=apprise.AppriseAsset(async_mode=False))
+    sender = apprise.Apprise(asset=apprise.AppriseAsset(async_mode=False, service_timeout=0))
     if not sender.add(url):
         sender = None
     else:
