@@ -23,6 +23,10 @@ import sys
 
 import click
 
+# First: sqlite-utils without numpy and pandas (see there).
+from crawler.cli import startup  # noqa: F401
+
+# isort: split
 from alerts.cli.alerts import alerts
 from alerts.cli.dedupe import dedupe
 from alerts.cli.demo import demo
