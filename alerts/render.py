@@ -212,15 +212,19 @@ def matched_phrases(terms: list) -> list[str]:
 def excerpt(text: str | None, terms: list, chars: int) -> str:
     """About ``chars`` characters of ``text`` centred on the first place a matched term
     occurs (the earliest in the text, whichever term it is); the start without a match."""
+    words = [w for t in terms if (w := _term_text(t).lower())]
+    if not words:
+        # the start is all that is shown: normalise only as much of a long article as it
+        # takes (a whitespace-collapsed prefix is a prefix of the collapsed whole)
+        head = " ".join((text or "")[: chars * 2 + 64].split())
+        if len(head) > chars:
+            return head[:chars].rsplit(" ", 1)[0] + " …"
     text = " ".join((text or "").split())
     if len(text) <= chars:
         return text
     folded = text.lower()  # lower(), not casefold(): offsets must stay those of ``text``
     at, size = -1, 0
-    for term in terms:
-        word = _term_text(term).lower()
-        if not word:
-            continue
+    for word in words:
         found = re.search(rf"(?<!\w){re.escape(word)}(?!\w)", folded)
         if found and (at < 0 or found.start() < at):
             at, size = found.start(), len(word)

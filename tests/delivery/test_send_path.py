@@ -7,10 +7,12 @@ import re
 import threading
 
 import apprise
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from support.smtp import SMTPServer
 
 from alerts.config import Target
-from alerts.render import Renderer
+from alerts.render import Renderer, excerpt
 from alerts.targets import send
 
 
@@ -48,3 +50,17 @@ def test_a_renderer_reads_an_edited_template_when_made_again(tmp_path):
     # the edited file
     assert renderer.render("alert", "text", watch="w", item={})[0] == "first w"
     assert Renderer(tmp_path).render("alert", "text", watch="w", item={})[0] == "second w"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(alphabet=st.sampled_from("ab \n\t\u00a0\u2003c."), max_size=900),
+    chars=st.integers(min_value=1, max_value=400),
+)
+def test_an_excerpt_without_terms_is_the_start_of_the_collapsed_text(text, chars):
+    # without matched terms only the start of an article is read: the same excerpt as
+    # collapsing the whole text first, whatever its whitespace
+    whole = " ".join(text.split())
+    expected = whole if len(whole) <= chars else whole[:chars].rsplit(" ", 1)[0] + " …"
+    assert excerpt(text, [], chars) == expected
+    assert excerpt(text, [["", 1]], chars) == expected  # an empty term is no term
