@@ -16,7 +16,15 @@ import feedparser
 
 from crawler.feed_result import BadItem, FeedResult, check_item, describe
 from crawler.jsonfeed import parse_json_feed
-from crawler.normalize import ITEM_KEYS, NORMALIZED, normalize_item, plain_text, struct_to_iso
+from crawler.normalize import (
+    ITEM_KEYS,
+    NORMALIZED,
+    normalize_item,
+    one_line_as_text,
+    plain_text,
+    plain_text_both,
+    struct_to_iso,
+)
 from crawler.store import prepare_item
 
 _HTML_START = re.compile(
@@ -58,6 +66,9 @@ def create_parser(*args, **kwargs) -> ExpatParser:
 feedparser.api.PREFERRED_XML_PARSERS = [__name__]
 
 
+_UNREAD = object()  # entry_to_item: the summary is not read yet
+
+
 def _is_html(entry_detail: dict | None) -> bool:
     kind = (entry_detail or {}).get("type") or "text/html"
     return "html" in kind
@@ -88,12 +99,21 @@ def entry_to_item(entry: dict, *, base: str, feed_language: str | None) -> dict 
     url = _entry_link(entry, base)
     if url is None:
         return None
-    summary = plain_text(entry.get("summary"), is_html=_is_html(entry.get("summary_detail")))
+    raw_summary = entry.get("summary")
+    summary_html = _is_html(entry.get("summary_detail"))
+    summary = _UNREAD
     content = None
     for c in entry.get("content") or []:
-        text = plain_text(c.get("value"), is_html=_is_html(c), multiline=True)
+        value, is_html = c.get("value"), _is_html(c)
+        if summary is _UNREAD and value == raw_summary and is_html == summary_html:
+            # the summary is this content: its markup is read once for both
+            summary, text = plain_text_both(value, is_html=is_html)
+        else:
+            text = plain_text(value, is_html=is_html, multiline=True)
         if text and (content is None or len(text) > len(content)):
             content = text
+    if summary is _UNREAD:
+        summary = plain_text(raw_summary, is_html=summary_html)
     # dict.get: FeedParserDict.get maps a missing updated_parsed to published_parsed.
     published = struct_to_iso(dict.get(entry, "published_parsed"))
     updated = struct_to_iso(dict.get(entry, "updated_parsed"))
@@ -106,7 +126,8 @@ def entry_to_item(entry: dict, *, base: str, feed_language: str | None) -> dict 
         # The summary as the text is read as multi-line text, as normalize_item reads a
         # text: every field is then already as normalize_item leaves it (its other rules
         # give their own output back unchanged), so the parse worker need not run it again.
-        "text": content or plain_text(summary, is_html=False, multiline=True),
+        # That reading gives a one-line summary back as it is, and as the same object.
+        "text": content or one_line_as_text(summary),
         "summary": summary,
         "author": plain_text(author) if author else None,
         "language": (language or None) and language.split("-")[0].lower()[:8],

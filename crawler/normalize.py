@@ -50,28 +50,61 @@ def plain_text(value: str | None, *, is_html: bool = True, multiline: bool = Fal
     """
     if value is None:
         return None
+    s = _without_markup(value, is_html, "\n\n" if multiline else " ")
+    return _lines(s) if multiline else (" ".join(s.split()) or None)
+
+
+def plain_text_both(value: str | None, *, is_html: bool = True) -> tuple[str | None, str | None]:
+    """``(plain_text(value, is_html=is_html), plain_text(value, is_html=is_html,
+    multiline=True))``, the markup read once: a feed entry whose summary is its content
+    (half the Atom and RSS entries with content in the 200 real feeds) needs both.
+
+    The one-line text is the multi-line reading's words joined by single spaces: the two
+    readings differ only where a block tag became a space or a paragraph break, and both
+    are whitespace to ``str.split``; no tag, entity or control character can take in a
+    space or a line break (a test compares the two ways on random markup)."""
+    if value is None:
+        return None, None
+    s = _without_markup(value, is_html, "\n\n")
+    return " ".join(s.split()) or None, _lines(s)
+
+
+def _without_markup(value: str, is_html: bool, block: str) -> str:
+    """``value`` without scripts, comments and tags (a block tag becomes ``block``), its
+    entities decoded (when it is HTML), its control characters removed."""
     s = value
     if is_html and "<" in s:
         s = _COMMENT.sub(" ", _DROP.sub(" ", s))
-        s = _BLOCK.sub("\n\n" if multiline else " ", s)
+        s = _BLOCK.sub(block, s)
         s = _TAG.sub("", s)
     if is_html and "&" in s:
         s = html.unescape(s)
-    s = _CONTROL.sub("", s)
-    if multiline:
-        if _SPLIT_DIFFERS.search(s):
-            # _SPACES never matches a newline: one pass over the text, not one per line.
-            lines = [line.strip() for line in _SPACES.sub(" ", s).split("\n")]
-        else:
-            # The same lines: with the controls gone, str.split() splits at exactly the
-            # _SPACES characters but the zero-width space, which becomes a space first
-            # (half the CPU of the substitution over the 200 real feeds' texts).
-            s = s.replace("\u200b", " ")
-            lines = [" ".join(line.split()) for line in s.split("\n")]
-        s = _BLANKS.sub("\n\n", "\n".join(lines)).strip()
+    return _CONTROL.sub("", s)
+
+
+def _lines(s: str) -> str | None:
+    """Multi-line text: each line's spaces collapsed, one blank line between paragraphs."""
+    if _SPLIT_DIFFERS.search(s):
+        # _SPACES never matches a newline: one pass over the text, not one per line.
+        lines = [line.strip() for line in _SPACES.sub(" ", s).split("\n")]
     else:
-        s = " ".join(s.split())
-    return s or None
+        # The same lines: with the controls gone, str.split() splits at exactly the
+        # _SPACES characters but the zero-width space, which becomes a space first
+        # (half the CPU of the substitution over the 200 real feeds' texts).
+        s = s.replace("\u200b", " ")
+        lines = [" ".join(line.split()) for line in s.split("\n")]
+    return _BLANKS.sub("\n\n", "\n".join(lines)).strip() or None
+
+
+def one_line_as_text(summary: str | None) -> str | None:
+    """``plain_text(summary, is_html=False, multiline=True)`` of a one-line ``summary``
+    (one that ``plain_text`` gave), which is ``summary`` itself (the same object, so an
+    item that uses its summary as its text carries and ships it once) unless it holds a
+    zero-width space: a one-line text has no line breaks, no control characters and no
+    other space than single ones between words, so only that replacement changes it."""
+    if summary is None or "\u200b" not in summary:
+        return summary
+    return plain_text(summary, is_html=False, multiline=True)
 
 
 def struct_to_iso(value: time.struct_time | None) -> str | None:

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from crawler.event_stories import _has_words
 from crawler.event_terms import BODY_WORDS, LEAD_WORDS, headline_lead_body
 from crawler.fingerprints import Paragraphs, fingerprint, paragraphs
 from crawler.minhash import Signer, shingles, word_hashes
@@ -146,6 +145,10 @@ def lead_without_furniture(text: str | None, furniture: np.ndarray, chars: int) 
     are not looked at."""
     if not text or not furniture.any():
         return text
+    # Imported here: only the writing process gets here, and crawler.event_stories pulls in
+    # sqlite_utils (0.13 s of each parse worker's start-up otherwise).
+    from crawler.event_stories import _has_words
+
     flags = iter(furniture.tolist())
     kept: list[str] = []
     size = -1  # the length of "\n".join(kept)
