@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 # Parameters that only say where a click came from, never which page it is.
@@ -65,6 +66,10 @@ def is_tracking_param(name: str) -> bool:
     return n in _TRACKING_EXACT or n.startswith(_TRACKING_PREFIX)
 
 
+# Cached: a parse worker takes each item's canonical URL twice (crawler.feed_result.check_item
+# proves it has one, crawler.store.prepare_item keeps it), and a feed's links are asked again
+# on each crawl.
+@lru_cache(maxsize=8192)
 def canonical_url(url: str, base: str | None = None) -> str:
     """The one address an article is stored under (see the module docstring for the rules)."""
     url = url.strip()
