@@ -3,7 +3,8 @@
 A story is named after its original (first-seen) article. A new article joins an existing
 story when it is a copy (same fingerprint) or a near-duplicate (MinHash similarity at or
 above the threshold, within the window, site furniture left out; near the threshold the
-shingle sets themselves are compared) of any article already in it; otherwise it starts a story of its own. ``rebuild_stories`` recomputes every story over the archive.
+shingle sets themselves are compared) of any article already in it; otherwise it starts a
+story of its own. ``rebuild_stories`` recomputes every story over the archive.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from crawler.neardup import NearDuplicateIndex
 from crawler.prepared import PreparedText, prepare_text, text_shingles
 from crawler.signatures import load_index, save_signature, save_signatures
 from crawler.story_rows import copy_story, insert_story, join_story, other_outlet, story_of
+from crawler.story_rows import dedupe_report as dedupe_report  # re-exported: alerts/cli/dedupe.py
 
 # A near-duplicate whose estimated similarity is less than this above the threshold is
 # checked against the two texts (their shingle sets, furniture left out): the MinHash
@@ -385,18 +387,3 @@ def rebuild_stories(
         kept=len(new_ids & {sid for sid, row in old_rows.items() if row[6] is None}),
         merged=merged,
     )
-
-
-def dedupe_report(db: Database) -> dict:
-    """Articles, stories, and how many stories have more than one article or source."""
-    q = db.execute(
-        "SELECT count(*), sum(article_count > 1), sum(json_array_length(sources) > 1),"
-        " max(article_count) FROM stories WHERE merged_into IS NULL"
-    ).fetchone()
-    return {
-        "articles": db.execute("SELECT count(*) FROM articles").fetchone()[0],
-        "stories": q[0],
-        "stories_with_copies": q[1] or 0,
-        "stories_with_several_sources": q[2] or 0,
-        "largest_story": q[3] or 0,
-    }

@@ -1,5 +1,6 @@
-"""The ``stories`` rows of story assignment: a new story, an article joining one, and the
-look-ups the assigner makes (the story of a copy, of an article, the outlets of a story).
+"""The ``stories`` rows of story assignment: a new story, an article joining one, the
+look-ups the assigner makes (the story of a copy, of an article, the outlets of a story),
+and the counts ``newswatch dedupe`` reports.
 
 Plain SQL: these run once or more per stored article, and sqlite-utils' ``get``, ``insert``
 and ``update`` inspect the table first (0.2 ms and more a call).
@@ -93,3 +94,18 @@ def join_story(
             "UPDATE stories SET article_count = ?, updated_at = ?, sources = ? WHERE id = ?",
             [count + 1, now, sources, story_id],
         )
+
+
+def dedupe_report(db: Database) -> dict:
+    """Articles, stories, and how many stories have more than one article or source."""
+    q = db.execute(
+        "SELECT count(*), sum(article_count > 1), sum(json_array_length(sources) > 1),"
+        " max(article_count) FROM stories WHERE merged_into IS NULL"
+    ).fetchone()
+    return {
+        "articles": db.execute("SELECT count(*) FROM articles").fetchone()[0],
+        "stories": q[0],
+        "stories_with_copies": q[1] or 0,
+        "stories_with_several_sources": q[2] or 0,
+        "largest_story": q[3] or 0,
+    }
