@@ -3,8 +3,10 @@ backoff that honour Retry-After."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+import socket
 import time
 
 from scrapy import Request
@@ -17,7 +19,6 @@ from scrapy.utils.response import response_status_message
 
 from crawler import times
 from crawler.fetch_outcomes import PrivateAddressRefused, RetryAfterTooLong
-from crawler.resolver import resolve
 from crawler.urls import is_private_address, numeric_host
 
 logger = logging.getLogger(__name__)
@@ -45,9 +46,13 @@ class AddressGuardMiddleware:
     reports the DNS failure. :class:`PeerAddressMiddleware` then checks the address
     actually connected to (without a proxy: with one, that is the proxy's)."""
 
+    CACHE_SECONDS = 300.0
+    CACHE_SIZE = 4096
+
     def __init__(self, allow: bool, dns_timeout: float = 10.0):
         self.allow = allow
         self.dns_timeout = dns_timeout
+        self._resolved: dict[str, tuple[float, list[str]]] = {}  # host -> (when, addresses)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> AddressGuardMiddleware:
@@ -65,15 +70,29 @@ class AddressGuardMiddleware:
         if numeric_host(host) is not None:
             return None  # a public address, in whichever form it was written
         try:
-            # kept a few minutes and shared with the connection (crawler/resolver.py): the
-            # connection goes to the addresses checked here
-            addresses = await resolve(host, self.dns_timeout)
+            addresses = await self._resolve(host)
         except (OSError, TimeoutError, UnicodeError):
             return None  # reported by the download (or resolved by the proxy)
         private = [a for a in addresses if is_private_address(a)]
         if private:
             raise PrivateAddressRefused(f"{host} refused: private address {private[0]}{_HINT}")
         return None
+
+    async def _resolve(self, host: str) -> list[str]:
+        """Every address ``host`` resolves to here (cached for a few minutes)."""
+        now = time.monotonic()
+        hit = self._resolved.get(host)
+        if hit is not None and now - hit[0] < self.CACHE_SECONDS:
+            return hit[1]
+        infos = await asyncio.wait_for(
+            asyncio.to_thread(socket.getaddrinfo, host, None, type=socket.SOCK_STREAM),
+            self.dns_timeout,
+        )
+        addresses = sorted({str(info[4][0]) for info in infos})
+        if len(self._resolved) >= self.CACHE_SIZE:
+            self._resolved.clear()
+        self._resolved[host] = (now, addresses)
+        return addresses
 
 
 class PeerAddressMiddleware:

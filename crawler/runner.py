@@ -169,9 +169,6 @@ async def _run_spiders(
     settings."""
     from scrapy.crawler import AsyncCrawlerRunner
 
-    from crawler import resolver
-
-    resolver.install()  # names resolved once per few minutes, addresses never (see there)
     runner = AsyncCrawlerRunner(
         {
             **scrapy_settings(settings),
