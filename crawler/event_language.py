@@ -40,13 +40,12 @@ class Language:
         self.docs: dict[int, Doc] = {}
         self.postings: dict[int, array] = {}
         self.packed = Packed()
-        self._top_n, self._top = -1, np.float32(0)
 
     def idf(self, ids: np.ndarray) -> np.ndarray:
         """Smoothed idf, never below 1 (with a handful of articles every word is "rare"):
-        log((N + 1) / (df + 1)) + 1. ``ids`` are sorted (an article's)."""
+        log((N + 1) / (df + 1)) + 1."""
         top = self.top()
-        if not len(ids) or ids[-1] < len(self.log_df):
+        if len(self.log_df) > ids.max(initial=-1):
             return top - self.log_df[ids]
         out = np.full(len(ids), top, np.float32)
         known = ids < len(self.log_df)
@@ -55,24 +54,19 @@ class Language:
 
     def top(self) -> np.float32:
         """The idf of a term no article has: log(N + 1) + 1."""
-        n = len(self.docs)
-        if n != self._top_n:  # a look-up asks several times with the same N
-            self._top_n, self._top = n, np.float32(np.log(n + 1) + 1.0)
-        return self._top
+        return np.float32(np.log(len(self.docs) + 1) + 1.0)
 
     def df_of(self, ids: np.ndarray) -> np.ndarray:
-        """The document frequency of each of these (sorted) term ids."""
-        if not len(ids) or ids[-1] < len(self.df):
-            return self.df[ids]
+        """The document frequency of each of these term ids."""
         out = np.zeros(len(ids), np.int32)
         known = ids < len(self.df)
         out[known] = self.df[ids[known]]
         return out
 
     def count(self, ids: np.ndarray, delta: int) -> None:
-        """Count an article's (sorted, unique) term ids in (``delta`` 1) or out (-1)."""
-        if len(ids) and ids[-1] >= len(self.df):
-            size = max(2 * len(self.df), int(ids[-1]) + 1)
+        """Count an article's (unique) term ids in (``delta`` 1) or out (-1)."""
+        if len(ids) and ids.max() >= len(self.df):
+            size = max(2 * len(self.df), int(ids.max()) + 1)
             grown = np.zeros(size, np.int32)
             grown[: len(self.df)] = self.df
             self.df = grown

@@ -200,11 +200,6 @@ def _known_words(stop: frozenset[str]) -> dict[str, tuple]:
     return known
 
 
-# How many articles' vector parts Vectors.part keeps (the article looked up and the
-# story members it is compared with one at a time).
-RECENT_VECTORS = 4
-
-
 class Vectors(NamedTuple):
     """An article as term ids (sorted) and the count of each in the headline (row 0), the
     lead (row 1) and the body after it (row 2): two small arrays, from which each vector is
@@ -217,21 +212,7 @@ class Vectors(NamedTuple):
         """Term ids and 1 + log(count) weights of the whole ("all": the headline counted
         TITLE_WEIGHT times, and the lead), of the "long" view (the whole and the body), of
         the "text" (the lead and the body, without the headline), or of the "headline" or
-        the "lead" alone. The arrays may be shared with other callers: never change them."""
-        # The parts of the last few vectors asked are kept: one article's look-up, its
-        # checks against a story and its adding ask for the same parts several times.
-        for vectors, parts in _RECENT:
-            if vectors is self:
-                got = parts.get(name)
-                if got is None:
-                    got = parts[name] = self._part(name)
-                return got
-        got = self._part(name)
-        _RECENT.insert(0, (self, {name: got}))
-        del _RECENT[RECENT_VECTORS:]
-        return got
-
-    def _part(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        the "lead" alone."""
         counts = self.counts
         if name == "long":
             return self.ids, tf_weights(counts, body=True)
@@ -245,9 +226,6 @@ class Vectors(NamedTuple):
         row = counts[0 if name == "headline" else 1]
         keep = row > 0
         return self.ids[keep], 1.0 + np.log(row[keep].astype(np.float32))
-
-
-_RECENT: list[tuple[Vectors, dict[str, tuple[np.ndarray, np.ndarray]]]] = []
 
 
 def tf_weights(counts: np.ndarray, *, body: bool = False) -> np.ndarray:

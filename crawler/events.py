@@ -181,14 +181,13 @@ class EventIndex:
                 keys = keys[bounds[np.argpartition(-shared, MAX_CANDIDATES)[:MAX_CANDIDATES]]]
             else:
                 keys = keys[bounds[:-1]]
-        cands, cat, ctf, starts = lang.packed.gather(keys, at, self.window)
-        if not cands:
+        cands, cat, ctf, starts, _ = lang.packed.gather(keys, at, self.window)
+        if not len(cands):
             return []
-        top = lang.top()
         qw = tf * lang.idf(ids)
         qw /= np.sqrt(np.dot(qw, qw)) or 1.0
         # every candidate was counted in: its terms' log_df are there (no bounds check)
-        w = ctf * (top - lang.log_df[cat])
+        w = ctf * (lang.top() - lang.log_df[cat])
         norms = np.sqrt(np.add.reduceat(w * w, starts))
         # the query as a dense vector over the vocabulary: one gather scores every candidate
         dense = self._dense(len(self._vocab))
@@ -197,8 +196,8 @@ class EventIndex:
         dense[ids] = 0.0
         scores = dots / np.maximum(norms, 1e-9)
         best = np.argsort(-scores, kind="stable")[:limit].tolist()
-        values, docs = scores.tolist(), lang.docs
-        return [(values[i], cands[i], docs[cands[i]].event) for i in best]
+        keys, docs = cands[best].tolist(), lang.docs
+        return [(float(scores[i]), k, docs[k].event) for i, k in zip(best, keys, strict=True)]
 
     def add(self, key: int, event: int, vectors: Vectors, language: str | None, at: float) -> None:
         """Put an article in (or move it to another event if it is in already)."""

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from collections import Counter
 
-import numpy as np
-
 from crawler import event_pack
 from crawler.event_terms import headline_lead_body
 from crawler.events import EventIndex
@@ -89,54 +87,3 @@ def test_a_rare_language_costs_what_its_window_holds():
         sizes.append(index.nbytes)
     assert len(index) == 1
     assert sizes[-1] < 4 * sizes[10]  # one article in the window, then as now
-
-
-def _gather_by_arrays(packed: event_pack.Packed, keys, at: float, window: float):
-    """What gather returns, computed over whole arrays (as it was before it went one by one)."""
-    slots = np.asarray(keys, np.int64) - packed.base
-    slots = slots[(slots >= 0) & (slots < len(packed.size))]
-    sizes = packed.size[slots]
-    ok = (sizes > 0) & (np.abs(packed.time[slots] - at) <= window)
-    slots, sizes = slots[ok], sizes[ok]
-    at_ = event_pack._ranges(packed.start[slots], sizes)
-    return (slots + packed.base).tolist(), packed.ids[at_], packed.tf[at_], np.cumsum(sizes) - sizes
-
-
-def test_gather_reads_the_articles_asked_for_in_the_window():
-    """Random articles put, replaced and dropped; any keys asked (unknown ones, ones out of
-    the window, repeats): the ids, terms, weights and starts gathered one by one are those
-    of the articles in order, as whole-array indexing gives them."""
-    rng = np.random.default_rng(7)
-    packed = event_pack.Packed()
-    live: set[int] = set()
-    for step in range(3000):
-        key = int(rng.integers(100, 400))
-        if rng.random() < 0.3 and live:
-            gone = int(rng.choice(sorted(live)))
-            packed.drop(gone)
-            live.discard(gone)
-        else:
-            n = int(rng.integers(1, 30))
-            ids = np.sort(rng.choice(5000, n, replace=False)).astype(np.int32)
-            packed.put(key, ids, rng.random(n).astype(np.float32) + 1, float(step))
-            live.add(key)
-        if step % 7 == 0:
-            keys = rng.integers(50, 450, int(rng.integers(0, 20))).astype(np.int32)
-            at, window = float(step), float(rng.integers(1, 400))
-            got, want = packed.gather(keys, at, window), _gather_by_arrays(packed, keys, at, window)
-            assert got[0] == want[0]
-            for a, b in zip(got[1:], want[1:], strict=True):
-                assert np.array_equal(a, b) if len(want[0]) else len(a) == 0
-
-
-def test_vector_parts_are_the_same_when_kept():
-    """Vectors.part keeps the parts of the last few articles asked: asked again after
-    others pushed them out, or in another order, they equal parts computed afresh."""
-    index = EventIndex(window_seconds=DAY)
-    vectors = [index.vectors(*_article(i, i % 3)) for i in range(8)]
-    fresh = {(i, p): v._part(p) for i, v in enumerate(vectors) for p in ("all", "long", "text")}
-    rng = np.random.default_rng(3)
-    for _ in range(200):
-        i, p = int(rng.integers(8)), str(rng.choice(["all", "long", "text"]))
-        ids, tf = vectors[i].part(p)
-        assert np.array_equal(ids, fresh[i, p][0]) and np.array_equal(tf, fresh[i, p][1])
