@@ -49,17 +49,40 @@ class Paragraphs:
 
 def paragraphs(text: str | None) -> Paragraphs:
     """``text``'s paragraphs; their words joined are exactly ``tokens(text)``."""
-    lines = unicodedata.normalize("NFKC", text).casefold().splitlines() if text else []
-    words = [w for w in map(_WORD.findall, lines) if w]
-    hashes = np.fromiter(
-        (
-            int.from_bytes(hashlib.blake2b(" ".join(w).encode(), digest_size=8).digest(), "little")
-            for w in words
-        ),
-        dtype=np.uint64,
-        count=len(words),
-    )
-    return Paragraphs(words, hashes)
+    lines = _spaced(unicodedata.normalize("NFKC", text).casefold()).splitlines() if text else []
+    words = [w for w in map(_line_words, lines) if w]
+    # One digest each, read as little-endian uint64 in one call (not int.from_bytes each).
+    digests = b"".join(hashlib.blake2b(" ".join(w).encode(), digest_size=8).digest() for w in words)
+    return Paragraphs(words, np.frombuffer(digests, dtype="<u8").astype(np.uint64))
+
+
+# Non-word characters that are not line breaks, made spaces before the text is cut into
+# lines and words: ASCII punctuation, and the few non-ASCII ones that make most lines of
+# English news non-ASCII (quotes, dashes, ellipsis). A line left ASCII then has as words
+# what str.split() gives, about twice as fast as the regex (for ASCII, \w is exactly
+# [A-Za-z0-9_]). A space for a non-word character changes no \w+ match.
+_LINE_BREAKS = b"\n\r\x0b\x0c\x1c\x1d\x1e"
+_ASCII_SPACES = bytes(
+    c if chr(c).isalnum() or c == ord("_") or c in _LINE_BREAKS or c >= 128 else 32
+    for c in range(256)
+)
+_PUNCTUATION = tuple(ch.encode() for ch in "\u2018\u2019\u201c\u201d\u2013\u2014\u2026")
+
+
+def _spaced(text: str) -> str:
+    """``text`` with ASCII (and common) non-word characters other than line breaks made
+    spaces: the same words in the same lines."""
+    # surrogatepass: a lone surrogate goes through unchanged (its bytes are not ASCII)
+    data = text.encode("utf-8", "surrogatepass").translate(_ASCII_SPACES)
+    for mark in _PUNCTUATION:
+        if mark in data:
+            data = data.replace(mark, b" ")
+    return data.decode("utf-8", "surrogatepass")
+
+
+def _line_words(line: str) -> list[str]:
+    """The words of one normalized line: ``_WORD.findall(line)``."""
+    return line.split() if line.isascii() else _WORD.findall(line)
 
 
 def fingerprint(

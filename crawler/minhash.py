@@ -84,6 +84,7 @@ class Signer:
         furniture = f"f{FURNITURE_STORIES}.{FURNITURE_SOURCE_ARTICLES}"
         self.params = f"{SCHEME}-s{SEED}-p{num_perm}-k{shingle_size}-{furniture}"
         self._a, self._b = permutations(num_perm)
+        self._a_col, self._b_col = self._a[:, None], self._b[:, None]
 
     def sign(self, text: str | None) -> np.ndarray | None:
         """The signature of all of ``text``, or None when it has fewer than MIN_TOKENS words."""
@@ -99,17 +100,25 @@ class Signer:
         if len(hashes) < MIN_TOKENS:
             return None
         h = shingles(hashes, self.shingle_size)
+        if h is hashes:  # fewer words than a shingle: the caller's array, not to be changed
+            h = h.copy()
+        # MurmurHash3's finalizer in place; then each (permutations x shingles) block into
+        # one reused buffer (no temporaries for the product and the sum), its minimum taken
+        # along the contiguous axis: about a third less CPU than (shingles x permutations).
         s1, m1, s2, m2 = _FMIX
-        h = h ^ (h >> s1)
-        h = h * m1
-        h ^= h >> s2
-        h = h * m2
         h ^= h >> s1
-        h = h[:, None]
+        h *= m1
+        h ^= h >> s2
+        h *= m2
+        h ^= h >> s1
         sig = np.full(self.num_perm, _MAX32, dtype=np.uint32)
+        buf = np.empty((self.num_perm, min(len(h), _CHUNK)), dtype=np.uint32)
         for start in range(0, len(h), _CHUNK):
-            block = h[start : start + _CHUNK] * self._a + self._b  # wraps: mod 2**32
-            np.minimum(sig, block.min(axis=0), out=sig)
+            part = h[None, start : start + _CHUNK]
+            block = buf[:, : part.shape[1]]
+            np.multiply(self._a_col, part, out=block)
+            block += self._b_col  # wraps: mod 2**32
+            np.minimum(sig, block.min(axis=1), out=sig)
         return sig
 
 
