@@ -177,13 +177,13 @@ def _sender(url: str) -> apprise.Apprise | None:
     the connections that use TLS. One object per thread because plugin objects keep state
     between sends (the last I/O time).
 
-    ``async_mode=False`` and ``service_timeout=0`` (both public AppriseAsset settings) send
-    in the calling thread. With Apprise's default 60 s service timeout, every notify() was
-    handed to Apprise's shared pool and waited for there, which cost about 1 ms of CPU per
-    message (half of a local SMTP send; 5,300 alerts on the peer bench), and a send it stopped
-    waiting for went on in that pool while the next message left: two messages in flight for
-    one target, and the first one retried (a duplicate) if it got through late. The plugins'
-    own socket timeouts (SMTP: 15 s per operation) still end a stuck send.
+    Apprise's default 60 s service timeout is kept: every notify() is handed to Apprise's
+    own pool and waited for at most that long. Sending in the calling thread instead
+    (``service_timeout=0``) saved about 1 ms of CPU a message, but then nothing bounds a send:
+    the plugins' socket timeouts (SMTP: 15 s) are per read, so a server that trickles a byte
+    every few seconds held the delivery pass, and with it matching, every other target and the
+    next collections, for hours (found in review). The cost of the bound: a send Apprise stops
+    waiting for may still finish in its pool while the next message leaves.
     """
     cache = getattr(_local, "senders", None)
     if cache is None:
@@ -193,7 +193,7 @@ def _sender(url: str) -> apprise.Apprise | None:
     import apprise
 
     _lazy_tls()
-    sender = apprise.Apprise(asset=apprise.AppriseAsset(async_mode=False, service_timeout=0))
+    sender = apprise.Apprise(asset=apprise.AppriseAsset(async_mode=False))
     if not sender.add(url):
         sender = None
     else:
