@@ -76,11 +76,14 @@ def _cp1252_as_list() -> None:
     of a non-ASCII text is a failed look-up (a KeyError raised and caught): about 0.55 s
     of the parse worker's 8 s over 200 real feeds. A list holding the same characters
     below U+10000 and each other code point itself is the same mapping (past its end,
-    IndexError is a LookupError: the character is kept, as a dict miss keeps it). When a
-    feedparser release has no such dict, nothing is changed."""
+    IndexError is a LookupError: the character is kept, as a dict miss keeps it). Only on
+    feedparser 6.0.x, the releases read for this (there the name is used by ``translate``
+    alone); on another release, or without such a dict, nothing is changed."""
     table = getattr(getattr(feedparser, "mixin", None), "_cp1252", None)
-    if not isinstance(table, dict) or not all(
-        isinstance(k, int) and 0 <= k < 0x10000 for k in table
+    if (
+        not feedparser.__version__.startswith("6.0.")
+        or not isinstance(table, dict)
+        or not all(isinstance(k, int) and 0 <= k < 0x10000 for k in table)
     ):
         return
     fast: list = list(range(0x10000))
