@@ -12,7 +12,7 @@ from alerts.render import Renderer, excerpt
 from alerts.targets import send
 
 
-def test_a_refused_send_still_says_why(smtp):
+def test_a_refused_send_still_says_why():
     # the reason comes from Apprise's result of the send, and the password is not in it
     down = SMTPServer()
     url = down.url()  # never started: nothing listens on its port
