@@ -31,8 +31,9 @@ from crawler.times import utcnow as utcnow
 BUSY_TIMEOUT_MS = 30_000
 
 #: The crawler package's migration set: the tables it owns (sources, fetches, articles and
-#: their full-text index, article_versions, stories, minhashes, daemon). Other packages keep
-#: their own sets and pass them to :func:`open_archive` (the alerts package: alerts/schema.py).
+#: their full-text index, article_versions, stories, minhashes, daemon, robots,
+#: story_generation). Other packages keep their own sets and pass them to
+#: :func:`open_archive` (the alerts package: alerts/schema.py).
 migrations = Migrations("crawler")
 
 #: The one set of archives made before each package owned its tables (up to commit 9e8723c).
@@ -239,6 +240,23 @@ def m007_fts_deferred(db: Database) -> None:
     trigger now notes its id in ``articles_fts_pending``; an archive indexed by the old
     triggers is complete and stays as it is."""
     db.executescript(fulltext.DEFERRED_TRIGGERS)
+
+
+@migrations()
+def m008_story_generation(db: Database) -> None:
+    """How many times the stories were rebuilt (one row): a process that keeps story state
+    across crawls (the daemon) reloads it when another process rebuilt them (see
+    crawler/event_state.py)."""
+    db.executescript(
+        """
+        CREATE TABLE story_generation (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            generation INTEGER NOT NULL DEFAULT 0,
+            rebuilt_at TEXT
+        );
+        INSERT INTO story_generation (id, generation) VALUES (1, 0);
+        """
+    )
 
 
 def open_archive(

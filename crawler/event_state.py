@@ -1,4 +1,5 @@
-"""The event level's state that a long-running process keeps across crawls.
+"""The event level's state that a long-running process keeps across crawls, and the marks
+that tell it (and the near-duplicate index it is kept with) from an archive changed under it.
 
 A crawl's :class:`crawler.event_stories.EventLinker` loads its index of recent articles
 from the archive (every article of the last two event windows, re-read and re-tokenised:
@@ -16,17 +17,31 @@ The state is dropped (the next crawl loads it from the archive, which also compa
 - when a term vocabulary (which never shrinks while the articles expire) holds more than
   ``VOCAB_SHARE`` times the terms the index's live articles use, and at least
   ``VOCAB_MIN`` terms: months of news would otherwise keep every name ever seen.
+
+Both levels (this state and the near-duplicate index) are loaded again from the archive
+(:meth:`crawler.stories.StoryAssigner` asks :class:`Watch` before each article) when another
+process changed the stories under them: a ``newswatch dedupe --rebuild`` (it bumps
+``story_generation``, :func:`mark_rebuilt`: story ids and assignments may all have changed;
+looked at before every article, so also in the middle of a crawl) or another process's crawl
+(articles with stories that this process did not put in: the kept levels would miss their
+reprints and reports; looked at once per crawl, at its first article, so a long concurrent
+crawl costs one reload per crawl, not one per batch). ``PRAGMA data_version`` (it changes
+when another connection commits) spares both looks while nobody else wrote.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import weakref
 from typing import Any
 
 from sqlite_utils import Database
 
+from crawler import times
 from crawler.config import DedupeSettings
+
+log = logging.getLogger("newswatch")
 
 # A reload costs seconds of CPU: it comes once the dead terms outnumber the live ones (and
 # the vocabulary is large enough for its memory to count: 200,000 terms are about 20 MB).
@@ -46,6 +61,12 @@ class EventState:
         self.cross = None  # the CrossLanguageIndex when that level is on
         self.originals: dict[int, int] = {}
         self.added: list[tuple[int, int]] = []  # (article, story) put in since the check
+        # the archive as the kept levels know it: its story generation, the last article
+        # id looked at, and the articles this process gave a story since then
+        self.generation: int | None = None
+        self.last_id = 0
+        self.ours: set[int] = set()
+        self.reloads = 0  # how many times the archive changed under the kept levels
 
     def keep(self, index: Any, cross: Any, originals: dict[int, int]) -> None:
         """Keep what a linker just loaded from the archive."""
@@ -65,6 +86,44 @@ class EventState:
             return False
         self.added = []
         return True
+
+    def mark(self, db: Database) -> None:
+        """Note the archive as the kept levels were just loaded from it (call in the load's
+        transaction)."""
+        self.generation = generation(db)
+        self.last_id = db.execute("SELECT coalesce(max(id), 0) FROM articles").fetchone()[0]
+        self.ours = set()
+
+    def changed(self, db: Database, *, crawl_start: bool) -> str | None:
+        """Why the kept levels no longer match the archive, or None when they do: the stories
+        were rebuilt since :meth:`mark`; at ``crawl_start`` also articles with a story that
+        this process did not put in (another process's crawl)."""
+        if self.generation is None:
+            return None  # not loaded with a mark: nothing to compare
+        if generation(db) != self.generation:
+            return "another process rebuilt the stories"
+        if not crawl_start:
+            return None
+        ids = [
+            r[0]
+            for r in db.execute(
+                "SELECT id FROM articles WHERE id > ? AND story_id IS NOT NULL", [self.last_id]
+            ).fetchall()
+        ]
+        foreign = sum(a not in self.ours for a in ids)
+        if foreign:
+            return f"another process stored {foreign} articles"
+        self.last_id = max([self.last_id, *ids])
+        self.ours = {a for a in self.ours if a > self.last_id}
+        return None
+
+    def reloaded(self, db: Database, why: str) -> None:
+        """The near-duplicate index was loaded again (in this transaction) because ``why``:
+        drop the event level's state (the next use loads it) and mark the archive."""
+        self.drop()
+        self.mark(db)
+        self.reloads += 1
+        log.info("story index reloaded from the archive: %s", why)
 
     def _in_archive(self, db: Database) -> bool:
         if not self.added:
@@ -86,6 +145,42 @@ def _over(vocabulary: int, live: int) -> bool:
     return vocabulary > max(VOCAB_MIN, VOCAB_SHARE * live)
 
 
+class Watch:
+    """One crawl's (one assigner's) look at whether the archive changed under the kept levels."""
+
+    def __init__(self, state: EventState) -> None:
+        self.state = state
+        self.version: int | None = None  # PRAGMA data_version at the last look
+
+    def changed(self, db: Database, article_id: int | None = None) -> str | None:
+        """Why the kept levels must be loaded again before this article is assigned (None
+        when they need not); ``article_id``: the article about to get its story from this
+        process. Costs one PRAGMA while no other connection committed."""
+        version = db.execute("PRAGMA data_version").fetchone()[0]
+        why = None
+        if version != self.version:  # another connection committed (or the crawl's first)
+            why = self.state.changed(db, crawl_start=self.version is None)
+            self.version = version
+        if article_id is not None:
+            self.state.ours.add(article_id)
+        return why
+
+
+def generation(db: Database) -> int:
+    """How many times the archive's stories were rebuilt."""
+    row = db.execute("SELECT generation FROM story_generation WHERE id = 1").fetchone()
+    return row[0] if row else 0
+
+
+def mark_rebuilt(db: Database) -> None:
+    """Tell processes that keep story state that every story was recomputed (call in the
+    rebuild's write transaction)."""
+    db.execute(
+        "UPDATE story_generation SET generation = generation + 1, rebuilt_at = ? WHERE id = 1",
+        [times.utcnow()],
+    )
+
+
 def share(index: Any, settings: DedupeSettings) -> EventState:
     """Keep an event state with this near-duplicate index from now on."""
     state = _SHARED[index] = EventState(settings)
@@ -95,3 +190,9 @@ def share(index: Any, settings: DedupeSettings) -> EventState:
 def shared(index: Any) -> EventState | None:
     """The event state kept with this near-duplicate index, if any."""
     return _SHARED.get(index) if index is not None else None
+
+
+def watch(index: Any) -> Watch | None:
+    """A crawl's watch over the state kept with this index (None when nothing is kept)."""
+    state = shared(index)
+    return Watch(state) if state is not None else None

@@ -127,6 +127,11 @@ class NearDuplicateIndex:
         if story is not None and paragraphs is not None and len(paragraphs):
             self._track_paragraphs(row, paragraphs)
 
+    def replace(self, other: NearDuplicateIndex) -> None:
+        """Become ``other`` (an index loaded again from the archive), in place: whoever holds
+        this index (a daemon across its crawls) holds the reloaded one."""
+        self.__dict__.update(other.__dict__)
+
     def remove(self, key: int) -> None:
         """Forget ``key`` (no error if it is not indexed)."""
         row = self._row_of.pop(key, None)

@@ -21,7 +21,7 @@ from sqlite_utils import Database
 from crawler import times
 from crawler.archive import write
 from crawler.config import DedupeSettings
-from crawler.event_state import share, shared
+from crawler.event_state import mark_rebuilt, share, shared, watch
 from crawler.event_stories import EventLinker, article_time, without_furniture
 from crawler.events import EventIndex
 from crawler.fingerprints import fingerprint, paragraphs
@@ -70,7 +70,7 @@ def load_story_index(db: Database, settings: DedupeSettings | None = None) -> Ne
     is kept with it (:mod:`crawler.event_state`): the crawls do not load that again."""
     with write(db):
         index = StoryAssigner(db, settings).index
-    share(index, settings or DedupeSettings())
+        share(index, settings or DedupeSettings()).mark(db)
     return index
 
 
@@ -96,6 +96,7 @@ class StoryAssigner:
         )
         self._index = index
         self.events = EventLinker(db, self.settings, furniture=self._furniture, state=shared(index))
+        self._watch = watch(index)  # another process changing the stories under a kept index
         # Set by rebuild_stories: a new story reuses the old story id of its original
         # article when no other new story took it; otherwise it gets the next free id.
         self._old_story: dict[int, list[int]] = {}
@@ -140,6 +141,7 @@ class StoryAssigner:
         stored with (``title``, ``text``, ``summary``, ``source``, ``fetched_at``,
         ``language``, ``published_at``: the archive is not read again) and, when the caller
         has it, its :meth:`prepare`\ d text (e.g. from a parse worker)."""
+        self._follow_archive(article_id)
         title, source, language = article["title"], article["source"], article.get("language")
         body = article.get("text") or article.get("summary")
         if prepared is None or not prepared.fits(title, body, language):
@@ -220,6 +222,7 @@ class StoryAssigner:
             raise KeyError(f"no article {article_id}")
         if old["content_hash"] == content_hash:
             return False
+        self._follow_archive()
         now = times.utcnow()
         db["article_versions"].insert(
             {
@@ -258,6 +261,17 @@ class StoryAssigner:
         return True
 
     # ------------------------------------------------------------------ internals
+
+    def _follow_archive(self, article_id: int | None = None) -> None:
+        """Load a kept index and event state again when another process changed the stories
+        under them (crawler/event_state.py)."""
+        why = self._watch.changed(self.db, article_id) if self._watch else None
+        if why:
+            with write(self.db):
+                self._index.replace(StoryAssigner(self.db, self.settings).index)
+                self._watch.state.reloaded(self.db, why)
+            state, furniture = self._watch.state, self._furniture
+            self.events = EventLinker(self.db, self.settings, furniture=furniture, state=state)
 
     def _furniture(self, text: str) -> np.ndarray:
         """Which paragraphs of ``text`` the near-duplicate index knows as site furniture."""
@@ -334,6 +348,7 @@ def rebuild_stories(
         db.execute("UPDATE articles SET story_id = NULL")
         db.execute("DELETE FROM stories")
         db.execute("DELETE FROM minhashes")
+        mark_rebuilt(db)  # a daemon's kept story index reloads (crawler/event_state.py)
         assigner = StoryAssigner(
             db,
             settings,
