@@ -3,22 +3,24 @@ backoff that honour Retry-After."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-import socket
 import time
+from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
+from scrapy.exceptions import CannotResolveHostError
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import response_status_message
+from twisted.internet.error import DNSLookupError
 
-from crawler import times
+from crawler import resolver, times
 from crawler.fetch_outcomes import PrivateAddressRefused, RetryAfterTooLong
+from crawler.resolver import AddressLookup, HostPermit
 from crawler.urls import is_private_address, numeric_host
 
 logger = logging.getLogger(__name__)
@@ -39,72 +41,105 @@ class AddressGuardMiddleware:
     (``meta["allow_private_addresses"]``) or the crawl (``[crawl] allow_private_addresses``).
 
     A host written as a number is read the way a resolver reads it, in every form
-    (``2130706433``, ``127.1``, ``0177.0.0.1``, IPv4-mapped IPv6...); a host name is
-    resolved here, every address it has is checked, whether or not a proxy is in use (a
-    proxy would otherwise connect to whatever the name or number means for it). Behind a
-    proxy a name that does not resolve here is left to the proxy; without one, the download
-    reports the DNS failure. :class:`PeerAddressMiddleware` then checks the address
-    actually connected to (without a proxy: with one, that is the proxy's)."""
+    (``2130706433``, ``127.1``, ``0177.0.0.1``, IPv4-mapped IPv6...), and refused here. A
+    host name is checked when the connection resolves it, on the addresses it connects to
+    (:mod:`crawler.resolver`, installed here): no lookup of ours before, so nothing to
+    rebind between a check and the connection, and no failed check to let a request
+    through. A request allowed private addresses permits its host for the crawl's
+    connections. Behind a proxy, :class:`PeerAddressMiddleware` resolves the name here."""
 
-    CACHE_SECONDS = 300.0
-    CACHE_SIZE = 4096
-
-    def __init__(self, allow: bool, dns_timeout: float = 10.0):
+    def __init__(self, allow: bool, permit: HostPermit, dns_timeout: float = 10.0):
         self.allow = allow
-        self.dns_timeout = dns_timeout
-        self._resolved: dict[str, tuple[float, list[str]]] = {}  # host -> (when, addresses)
+        self.permit = permit
+        self.lookup = AddressLookup(dns_timeout)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> AddressGuardMiddleware:
+        resolver.install()
         return cls(
             crawler.settings.getbool("NEWSWATCH_ALLOW_PRIVATE_ADDRESSES"),
+            resolver.permit_for(crawler),
             crawler.settings.getfloat("DNS_TIMEOUT", 10.0),
         )
 
     async def process_request(self, request: Request) -> None:
-        if _allowed(request, self.allow):
-            return None
         host = urlparse_cached(request).hostname or ""
+        if _allowed(request, self.allow):
+            self.permit.add(host)  # the connection may then resolve it to a private address
+            return None
         if is_private_address(host):
             raise PrivateAddressRefused(f"private address {host} refused{_HINT}")
         if numeric_host(host) is not None:
             return None  # a public address, in whichever form it was written
-        try:
-            addresses = await self._resolve(host)
-        except (OSError, TimeoutError, UnicodeError):
-            return None  # reported by the download (or resolved by the proxy)
-        private = [a for a in addresses if is_private_address(a)]
-        if private:
-            raise PrivateAddressRefused(f"{host} refused: private address {private[0]}{_HINT}")
+        if not resolver.installed():
+            resolver.install()  # something replaced the reactor's resolver: ours again
+        if host in self.permit:
+            # Another source of this crawl may reach this name at a private address, so
+            # its connections do: check it here, and refuse what cannot be checked.
+            await _check_name(self.lookup, host, fail_closed=True)
         return None
 
-    async def _resolve(self, host: str) -> list[str]:
-        """Every address ``host`` resolves to here (cached for a few minutes)."""
-        now = time.monotonic()
-        hit = self._resolved.get(host)
-        if hit is not None and now - hit[0] < self.CACHE_SECONDS:
-            return hit[1]
-        infos = await asyncio.wait_for(
-            asyncio.to_thread(socket.getaddrinfo, host, None, type=socket.SOCK_STREAM),
-            self.dns_timeout,
-        )
-        addresses = sorted({str(info[4][0]) for info in infos})
-        if len(self._resolved) >= self.CACHE_SIZE:
-            self._resolved.clear()
-        self._resolved[host] = (now, addresses)
-        return addresses
+
+async def _check_name(lookup: AddressLookup, host: str, fail_closed: bool) -> None:
+    """Resolve ``host`` here and refuse it when any address is private; a failed lookup
+    refuses it too when ``fail_closed``, else it is left to the download (or proxy)."""
+    try:
+        addresses = await lookup.addresses(host)
+    except (OSError, TimeoutError, UnicodeError) as exc:
+        if fail_closed:
+            raise PrivateAddressRefused(
+                f"{host} refused: private addresses are allowed for it for another source,"
+                f" and its address could not be checked ({exc or type(exc).__name__}){_HINT}"
+            ) from exc
+        return
+    private = [a for a in addresses if is_private_address(a)]
+    if private:
+        raise PrivateAddressRefused(f"{host} refused: private address {private[0]}{_HINT}")
 
 
 class PeerAddressMiddleware:
-    """Checks the address a response really came from (a name can resolve differently
-    between our check and the connection)."""
+    """After the proxy middleware: a proxy's host is permitted (the operator's, often
+    local), and a request sent through one has its host name resolved and checked here, the
+    only check we can make (the proxy resolves it again, on its own; a name that does not
+    resolve here is left to it). A connection refused by :mod:`crawler.resolver` is
+    reported as ``private_address_refused``; the address a response really came from is
+    checked too (without a proxy: with one, that is the proxy's)."""
 
-    def __init__(self, allow: bool):
+    def __init__(self, allow: bool, permit: HostPermit, dns_timeout: float = 10.0):
         self.allow = allow
+        self.permit = permit
+        self.lookup = AddressLookup(dns_timeout)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PeerAddressMiddleware:
-        return cls(crawler.settings.getbool("NEWSWATCH_ALLOW_PRIVATE_ADDRESSES"))
+        return cls(
+            crawler.settings.getbool("NEWSWATCH_ALLOW_PRIVATE_ADDRESSES"),
+            resolver.permit_for(crawler),
+            crawler.settings.getfloat("DNS_TIMEOUT", 10.0),
+        )
+
+    async def process_request(self, request: Request) -> None:
+        proxy = request.meta.get("proxy")
+        if not proxy:
+            return None
+        self.permit.add(urlsplit(proxy).hostname or "")
+        if _allowed(request, self.allow):
+            return None
+        host = urlparse_cached(request).hostname or ""
+        if numeric_host(host) is None and not is_private_address(host):
+            await _check_name(self.lookup, host, fail_closed=False)
+        return None
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        if not isinstance(exception, DNSLookupError | CannotResolveHostError):
+            return None
+        host = urlparse_cached(request).hostname or ""
+        private = resolver.refusal(host)
+        if private is not None and not request.meta.get("proxy"):
+            raise PrivateAddressRefused(
+                f"{host} refused: private address {private}{_HINT}"
+            ) from exception
+        return None
 
     def process_response(self, request: Request, response: Response) -> Response:
         if _allowed(request, self.allow) or request.meta.get("proxy"):
