@@ -19,14 +19,14 @@ The state is dropped (the next crawl loads it from the archive, which also compa
   ``VOCAB_MIN`` terms: months of news would otherwise keep every name ever seen.
 
 Both levels (this state and the near-duplicate index) are loaded again from the archive
-(:meth:`crawler.stories.StoryAssigner` asks :class:`Watch` before each article) when another
-process changed the stories under them: a ``newswatch dedupe --rebuild`` (it bumps
+(a :class:`crawler.stories.StoryAssigner` asks its :class:`Watch` before each article) when
+another process changed the stories under them: a ``newswatch dedupe --rebuild`` (it bumps
 ``story_generation``, :func:`mark_rebuilt`: story ids and assignments may all have changed;
-looked at before every article, so also in the middle of a crawl) or another process's crawl
-(articles with stories that this process did not put in: the kept levels would miss their
-reprints and reports; looked at once per crawl, at its first article, so a long concurrent
-crawl costs one reload per crawl, not one per batch). ``PRAGMA data_version`` (it changes
-when another connection commits) spares both looks while nobody else wrote.
+looked at before every article, so also in the middle of a crawl) or another process's
+crawl (articles with stories that this process did not put in: the kept levels would miss
+their reprints and reports; looked at once per crawl, at its first article, so a long
+concurrent crawl costs one reload per crawl, not one per batch). ``PRAGMA data_version``
+(it changes when another connection commits) spares both looks while nobody else wrote.
 """
 
 from __future__ import annotations
@@ -117,13 +117,14 @@ class EventState:
         self.ours = {a for a in self.ours if a > self.last_id}
         return None
 
-    def reloaded(self, db: Database, why: str) -> None:
+    def reloaded(self, db: Database, why: str) -> EventState:
         """The near-duplicate index was loaded again (in this transaction) because ``why``:
         drop the event level's state (the next use loads it) and mark the archive."""
         self.drop()
         self.mark(db)
         self.reloads += 1
         log.info("story index reloaded from the archive: %s", why)
+        return self
 
     def _in_archive(self, db: Database) -> bool:
         if not self.added:

@@ -222,7 +222,6 @@ class StoryAssigner:
             raise KeyError(f"no article {article_id}")
         if old["content_hash"] == content_hash:
             return False
-        self._follow_archive()
         now = times.utcnow()
         db["article_versions"].insert(
             {
@@ -262,16 +261,13 @@ class StoryAssigner:
 
     # ------------------------------------------------------------------ internals
 
-    def _follow_archive(self, article_id: int | None = None) -> None:
-        """Load a kept index and event state again when another process changed the stories
-        under them (crawler/event_state.py)."""
-        why = self._watch.changed(self.db, article_id) if self._watch else None
-        if why:
+    def _follow_archive(self, article_id: int) -> None:
+        """Reload a kept index and event state another process made stale (event_state.py)."""
+        if why := self._watch and self._watch.changed(self.db, article_id):
             with write(self.db):
                 self._index.replace(StoryAssigner(self.db, self.settings).index)
-                self._watch.state.reloaded(self.db, why)
-            state, furniture = self._watch.state, self._furniture
-            self.events = EventLinker(self.db, self.settings, furniture=furniture, state=state)
+                kept = self._watch.state.reloaded(self.db, why)
+            self.events = EventLinker(self.db, self.settings, furniture=self._furniture, state=kept)
 
     def _furniture(self, text: str) -> np.ndarray:
         """Which paragraphs of ``text`` the near-duplicate index knows as site furniture."""
