@@ -13,7 +13,10 @@ from crawler.cli.context import Context, config_option, json_option, pass_ctx
 @click.option(
     "--rebuild",
     is_flag=True,
-    help="Recompute every story over the archive with the current [dedupe] settings.",
+    help=(
+        "Recompute every story over the archive with the current [dedupe] settings "
+        "(a running daemon loads its story index again before its next article)."
+    ),
 )
 @json_option
 @config_option
