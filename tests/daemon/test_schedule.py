@@ -121,3 +121,20 @@ def test_sources_that_ran_together_drift_apart_by_their_jitter(tmp_path):
 def test_the_old_jitter_key_still_sets_the_schedule_jitter():
     assert CrawlSettings(jitter=0.3).schedule_jitter == 0.3
     assert CrawlSettings(jitter=0.3).download_delay_jitter == CrawlSettings().download_delay_jitter
+
+
+def test_each_source_plans_from_its_newest_fetch_or_its_last_attempt(tmp_path):
+    db = archive.open_archive(tmp_path / "a.db")
+    crawl = CrawlSettings(interval="30m", schedule_jitter=0)
+    a, b, c = _source("a"), _source("b"), _source("c")
+    # a: its newer crawl recorded before an older one (rows out of time order)
+    _ran(db, [a], NOW - timedelta(minutes=5), NOW - timedelta(minutes=4))
+    _ran(db, [a, b], NOW - timedelta(hours=2), NOW - timedelta(hours=2) + timedelta(minutes=1))
+    _fetched(db, "c", NOW - timedelta(minutes=10))  # c: no fetches row, only its last attempt
+    for plan in (
+        schedule.due_after_run(db, [a, b, c], crawl),
+        schedule.next_runs(db, [a, b, c], crawl, now=NOW, stagger=timedelta(0)),
+    ):
+        assert plan["a"] == NOW - timedelta(minutes=4) + timedelta(minutes=30)
+        assert plan["c"] == NOW + timedelta(minutes=20)
+    assert schedule.due_after_run(db, [a, b, c], crawl)["b"] == NOW - timedelta(minutes=89)
