@@ -26,6 +26,14 @@ ACCESS = (
     "disk is full",
 )
 
+#: What SQLite says when another connection held the write lock past the busy timeout.
+BUSY = ("database is locked",)
+#: Why a write found the archive locked, and what that costs (nothing: see crawler/pipelines.py).
+BUSY_REASON = (
+    "archive busy: another process (a `newswatch dedupe --rebuild`, a backup, another crawl?)"
+    " held the write lock past the busy timeout"
+)
+
 RECOVERY = (
     "stop the daemon, keep the damaged file, and restore your latest backup "
     "(`newswatch backup PATH` makes one), or save what is readable with "
@@ -115,6 +123,14 @@ def explain(path: str | os.PathLike, error: BaseException, *, write: bool = True
             f"cannot write the archive {path}: the disk holding it is full. Free some space "
             "there; nothing stored so far is lost.",
         )
+    if is_busy(error):
+        return ArchiveError(
+            path,
+            "busy",
+            f"cannot write the archive {path}: {BUSY_REASON}. Nothing stored so far is lost "
+            "and nothing this run could not write counts as done: run it again once that "
+            "process has finished (a running daemon waits and resumes by itself).",
+        )
     problem = None
     if isinstance(error, PermissionError | sqlite3.OperationalError | OSError):
         if isinstance(error, FileNotFoundError) and not Path(path).exists():
@@ -139,8 +155,15 @@ def is_archive_error(error: BaseException) -> bool:
         return True
     if isinstance(error, sqlite3.DatabaseError):
         text = str(error).lower()
-        return any(s in text for s in DAMAGE + ACCESS)
+        return any(s in text for s in DAMAGE + ACCESS + BUSY)
     return False
+
+
+def is_busy(error: BaseException) -> bool:
+    """Whether ``error`` is another connection holding the write lock past the busy timeout."""
+    return isinstance(error, sqlite3.OperationalError) and any(
+        s in str(error).lower() for s in BUSY
+    )
 
 
 def repair_side_files(path: str | os.PathLike) -> None:

@@ -12,6 +12,7 @@ from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
 from crawler import archive
+from crawler.archive_access import BUSY_REASON, is_busy
 from crawler.crawl_context import CrawlContext
 
 if TYPE_CHECKING:
@@ -103,10 +104,19 @@ class ArchivePipeline:
             with archive.write(db):
                 for source, items in buffers.items():
                     done.append((source, self._store(source, items)))
-        except Exception as e:  # the commit itself failed: nothing of this batch was stored
-            logger.exception("storing a batch of %d sources failed", len(buffers))
-            for source, _ in done:
-                tracker.fail(source, "store_error", f"{type(e).__name__}: {e}")
+        except Exception as e:  # BEGIN or COMMIT failed: nothing of this batch was stored
+            reason = BUSY_REASON if is_busy(e) else f"{type(e).__name__}: {e}"
+            log = logger.error if is_busy(e) else logger.exception  # a traceback if unknown
+            log("storing a batch of %d sources failed: %s", len(buffers), reason)
+            # Every source of the batch failed (not only those stored before the failure:
+            # a lock met at BEGIN stores none), so no validator covering these items is
+            # saved and the next crawl reads them again.
+            for source, items in buffers.items():
+                tracker.fail(
+                    source,
+                    "store_error",
+                    f"{len(items)} items not stored ({reason}); read again next crawl",
+                )
                 self.stats.inc_value("newswatch/store_errors")
             return
         for source, stored in done:
