@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy import Request
@@ -48,18 +49,25 @@ class AddressGuardMiddleware:
     through. A request allowed private addresses permits its host for the crawl's
     connections. Behind a proxy, :class:`PeerAddressMiddleware` resolves the name here."""
 
-    def __init__(self, allow: bool, permit: HostPermit, dns_timeout: float = 10.0):
+    def __init__(
+        self, allow: bool, permit: HostPermit, dns_timeout: float = 10.0, reactor: Any = None
+    ):
         self.allow = allow
         self.permit = permit
         self.lookup = AddressLookup(dns_timeout)
+        self.reactor = reactor  # whose resolver checks the connections (None: not ours to)
+        if reactor is not None:
+            resolver.install(reactor)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> AddressGuardMiddleware:
-        resolver.install()
+        from twisted.internet import reactor
+
         return cls(
             crawler.settings.getbool("NEWSWATCH_ALLOW_PRIVATE_ADDRESSES"),
             resolver.permit_for(crawler),
             crawler.settings.getfloat("DNS_TIMEOUT", 10.0),
+            reactor,
         )
 
     async def process_request(self, request: Request) -> None:
@@ -71,8 +79,8 @@ class AddressGuardMiddleware:
             raise PrivateAddressRefused(f"private address {host} refused{_HINT}")
         if numeric_host(host) is not None:
             return None  # a public address, in whichever form it was written
-        if not resolver.installed():
-            resolver.install()  # something replaced the reactor's resolver: ours again
+        if self.reactor is not None and not resolver.installed(self.reactor):
+            resolver.install(self.reactor)  # something replaced the reactor's: ours again
         if host in self.permit:
             # Another source of this crawl may reach this name at a private address, so
             # its connections do: check it here, and refuse what cannot be checked.

@@ -47,10 +47,11 @@ class HostPermit:
 
     def add(self, host: str) -> None:
         """Permit ``host`` (a name or an address, as written in the URL) for this crawl."""
-        self.hosts.add(host_key(host))
+        if host not in self.hosts:  # (a URL's host is already in its key form, mostly)
+            self.hosts.add(host_key(host))
 
     def __contains__(self, host: str) -> bool:
-        return host_key(host) in self.hosts
+        return host in self.hosts or host_key(host) in self.hosts
 
 
 # The permits of the running crawls (dropped with their crawler, or when it stops).
@@ -83,8 +84,7 @@ def _closer(crawler: Any):
 
 def permitted(host: str) -> bool:
     """True when a running crawl permits ``host`` to resolve to a private address."""
-    key = host_key(host)
-    return any(key in p.hosts for p in list(_PERMITS.values()))
+    return any(host in p for p in list(_PERMITS.values()))
 
 
 def refusal(host: str) -> str | None:
@@ -151,8 +151,12 @@ class _Checked:
 
     def resolutionComplete(self) -> None:  # noqa: N802
         key = host_key(self.host)
-        private = next((a.host for a in self.addresses if is_private_address(str(a.host))), None)
-        if private is not None and not permitted(key):
+        private = None
+        if not permitted(key):  # (asked first: a permitted host's addresses need no reading)
+            private = next(
+                (a.host for a in self.addresses if is_private_address(str(a.host))), None
+            )
+        if private is not None:
             if len(_REFUSED) >= _REFUSALS_SIZE:
                 _REFUSED.clear()
             _REFUSED[key] = str(private)

@@ -198,3 +198,48 @@ def test_private_answers_are_dropped_unless_the_host_is_permitted():
     crawler.signals.send_catch_log(signal=signals.engine_stopped)
     assert not resolver.permitted("mixed.rebind.test")
     assert _resolve(guarded, "mixed.rebind.test") == []
+
+
+# --- the guard -----------------------------------------------------------------------------
+
+
+def test_the_guard_looks_up_only_names_another_source_permits_and_refuses_unchecked_ones():
+    import asyncio
+    import socket
+
+    from scrapy import Request
+
+    from crawler.fetch_outcomes import PrivateAddressRefused
+    from crawler.middlewares import AddressGuardMiddleware
+    from crawler.resolver import HostPermit
+    from crawler.urls import is_private_address
+
+    permit = HostPermit()
+    guard = AddressGuardMiddleware(False, permit)
+
+    def check(url: str, **meta):
+        return asyncio.run(guard.process_request(Request(url, meta=meta)))
+
+    # a name nobody permits is left to the connection's check (no lookup here)
+    assert check("http://shared.rebind.test/b.xml") is None
+    assert "shared.rebind.test" not in permit
+    # a request allowed private addresses permits its host for the crawl's connections
+    assert check("http://shared.rebind.test/a.xml", allow_private_addresses=True) is None
+    assert "shared.rebind.test" in permit
+    # ... so another source's request to it is checked here: unknown here, it is refused
+    with pytest.raises(PrivateAddressRefused, match="could not be checked"):
+        check("http://shared.rebind.test/b.xml")
+    # and a name that resolves to a private address here is refused with that address
+    name = socket.gethostname()
+    try:
+        private = is_private_address(socket.gethostbyname(name))
+    except OSError:
+        private = False
+    if private:
+        permit.add(name)
+        with pytest.raises(PrivateAddressRefused, match="private address"):
+            check(f"http://{name}/b.xml")
+    # literal private addresses are refused at once, whatever is permitted
+    permit.add("127.0.0.1")
+    with pytest.raises(PrivateAddressRefused, match="private address 127.0.0.1 refused"):
+        check("http://127.0.0.1/b.xml")
