@@ -35,3 +35,41 @@ def test_a_number_is_one_term_in_any_digits():
     head, lead = headline_and_lead("زلزال بقوة ٦ درجات عام ٢٠٢٠", "قتل 38 شخصا عام 2020", "ar")
     assert "#2020" in head and "#2020" in lead
     assert "#38" in lead
+
+
+def test_comparing_numbers_counts_what_both_give():
+    # _compare on random number-term sets, against the shares counted the plain way (every
+    # term of the article looked up in the story's): the same verdict each time
+    import random
+
+    import numpy as np
+
+    from crawler.event_stories import (
+        NUMBERS_AGREE,
+        NUMBERS_AGREE_SHARE,
+        NUMBERS_MIN,
+        NUMBERS_SHARE,
+        _compare,
+    )
+
+    def expected(mine, theirs, is_year):
+        if not mine or not theirs:
+            return 0
+        both = [t for t in mine if t in theirs]
+        fewer = min(len(mine), len(theirs))
+        if fewer >= NUMBERS_MIN and len(both) < max(1.0, NUMBERS_SHARE * fewer):
+            return -1
+        if len(both) >= NUMBERS_AGREE and len(both) >= NUMBERS_AGREE_SHARE * fewer:
+            return 0 if all(is_year[t] for t in both) else 1
+        return 0
+
+    rng = random.Random(15)
+    verdicts = set()
+    for _ in range(2000):
+        is_year = np.array([rng.random() < 0.3 for _ in range(40)])
+        mine = sorted(rng.sample(range(40), rng.randint(0, 8)))
+        theirs = sorted(rng.sample(range(40), rng.randint(0, 12)))
+        got = _compare(np.array(mine, np.int32), np.array(theirs, np.int32), is_year.__getitem__)
+        assert got == expected(mine, set(theirs), is_year), (mine, theirs)
+        verdicts.add(got)
+    assert verdicts == {-1, 0, 1}  # every verdict met
