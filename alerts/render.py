@@ -37,20 +37,28 @@ class Raw(str):
 def clean_text(value: object) -> str:
     """Plain text without control characters (newlines and tabs kept)."""
     text = "" if value is None else str(value)
+    if text.isascii() and text.isprintable():  # most values: nothing to drop (no regex pass)
+        return text
     return _CONTROL.sub("", text.replace("\r\n", "\n"))
 
 
 def subject_line(value: object, limit: int = SUBJECT_MAX) -> str:
     """One line: control characters and newlines gone, spaces collapsed, cut to ``limit``."""
     text = " ".join(clean_text(value).split())
-    text = "".join(c for c in text if unicodedata.category(c)[0] != "C")
+    # After the split only " " is left of the separators, so a printable text has no
+    # character of category C: the per-character pass is for the others alone.
+    if not text.isprintable():
+        text = "".join(c for c in text if unicodedata.category(c)[0] != "C")
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def no_mentions(value: object) -> str:
     """Untrusted text with every chat mention made inert (a word joiner after its '@',
     '!' or '#'), still readable."""
-    return _MENTION.sub(lambda m: m.group(1) + WORD_JOINER, clean_text(value))
+    text = clean_text(value)
+    if "@" not in text and "!" not in text and "#" not in text:  # no mention can start
+        return text
+    return _MENTION.sub(lambda m: m.group(1) + WORD_JOINER, text)
 
 
 def md_escape(value: object) -> str:
