@@ -4,8 +4,9 @@ Each call of :func:`deliver_due` looks at the rows that are due, decides per (wa
 what goes out now (one message per immediate alert, one digest at the watch's ``digest_at``
 times, one summary for what passes ``max_per_hour``), holds the rest, marks every row it sends
 ``sending`` first, sends each target's messages one after another (targets in parallel, in a
-small thread pool), and records each result as it comes, so a crash between a send and its
-record repeats at most one message per target. A refused message is retried with backoff; it
+small thread pool, from the first message built on: alerts/send_loop.py), and records each
+result as it comes, so a crash between a send and its record repeats at most one message per
+target. A refused message is retried with backoff; it
 never stops the others.
 
 ``[delivery] concurrency_per_target = n`` (default 1) sends up to n of one target's messages
@@ -15,11 +16,8 @@ target.
 
 from __future__ import annotations
 
-import logging
-import threading
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -33,10 +31,10 @@ from alerts.hourly import hourly_limit
 from alerts.render import Renderer
 from alerts.schema import ensure
 from alerts.secrets import redact_text
-from alerts.targets import route, send, target_format
+from alerts.send_loop import SendLoops
+from alerts.targets import route, target_format
 from crawler.times import parse_iso, utc
 
-log = logging.getLogger(__name__)
 WORKERS = 8
 
 
@@ -135,58 +133,43 @@ def deliver_due(
                     singles[(tname, r["story_id"], message_topic(r, changes))].append((watch, r))
         except Exception as e:  # a broken template or row must not stop the other targets
             _unbuildable(db, ids, e, now, delivery, stats)
-    for (tname, *_story), pairs in singles.items():
-        try:
-            messages.append(
-                story_message(db, target_by[tname], pairs, renderer, formulas=tier_formulas)
-            )
-        except Exception as e:
-            _unbuildable(db, [r["id"] for _, r in pairs], e, now, delivery, stats)
 
     built = {(m.watch, m.target.name) for m in messages if m.kind == "digest"}
-    messages += _updated_only(db, watches, targets, built, now, tz, renderer, tier_formulas)
-    if not messages:
+    later = _updated_only(db, watches, targets, built, now, tz, renderer, tier_formulas)
+    # In sending order: the digests and summaries, one message per story, the updated-only
+    # digests. The story messages are built while the first ones are sent (alerts/send_loop.py).
+    work: list[Message | tuple[Target, list]] = [
+        *messages,
+        *((target_by[tname], pairs) for (tname, *_story), pairs in singles.items()),
+        *later,
+    ]
+    if not work:
         return stats
-    outbox.claim(db, [i for m in messages for i in m.ids], now)
-    by_target: dict[str, list[Message]] = defaultdict(list)
-    for m in messages:
-        by_target[m.target.name].append(m)
-    lock = threading.Lock()
-
-    def record(m: Message, result) -> None:
-        if result.ok:
-            counts = (m.counts or {m.watch: len(m.ids)}).items()
-            outbox.mark_sent(db, m.ids, now, [(w, m.target.name, m.kind, n) for w, n in counts])
-            stats.messages += 1
-            stats.sent += len(m.ids)
-        else:
-            error = result.error or "unknown error"
-            n_failed = outbox.mark_failure(db, m.ids, error, now, delivery)
-            stats.failed += n_failed
-            stats.retrying += len(m.ids) - n_failed
-            stats.errors.append(f"{m.target.name}: {error}")
-            log.warning("sending to %s failed: %s", m.target.name, error)
-
-    def send_all(queue: deque[Message]) -> None:
-        # A target's messages go out through ``concurrency_per_target`` of these loops, each
-        # message marked as soon as it is sent, so a crash repeats at most that many messages
-        # per target; targets are served in parallel.
-        while True:
-            try:
-                m = queue.popleft()
-            except IndexError:
-                return
-            result = send(m.target, m.subject, m.body, m.fmt)
-            with lock:
-                record(m, result)
-
-    per_target = delivery.concurrency_per_target
-    jobs = [deque(q) for q in by_target.values()]
-    loops = [q for q in jobs for _ in range(min(per_target, len(q)))]
-    with ThreadPoolExecutor(max_workers=max(1, min(len(loops), workers * per_target))) as pool:
-        for future in [pool.submit(send_all, q) for q in loops]:
-            future.result()
+    planned: dict[str, int] = defaultdict(int)
+    claimed: list[int] = []
+    for w in work:
+        target, ids = (w.target, w.ids) if isinstance(w, Message) else (w[0], _pair_ids(w[1]))
+        planned[target.name] += 1
+        claimed += ids
+    outbox.claim(db, claimed, now)
+    with SendLoops(db, delivery, stats, now, planned, workers) as loops:
+        for w in work:
+            if isinstance(w, Message):
+                loops.put(w)
+                continue
+            target, pairs = w
+            with loops.lock:  # the archive connection is shared with the loops' records
+                try:
+                    m = story_message(db, target, pairs, renderer, formulas=tier_formulas)
+                except Exception as e:
+                    _unbuildable(db, _pair_ids(pairs), e, now, delivery, stats, claimed=True)
+                    continue
+            loops.put(m)
     return stats
+
+
+def _pair_ids(pairs: list[tuple[Watch, dict]]) -> list[int]:
+    return [r["id"] for _, r in pairs]
 
 
 _FORMATS: dict[tuple[str, str], str] = {}
@@ -201,11 +184,12 @@ def _format(target: Target) -> str:
     return _FORMATS[key]
 
 
-def _unbuildable(db, ids, error: Exception, now, delivery, stats) -> None:
+def _unbuildable(db, ids, error: Exception, now, delivery, stats, claimed=False) -> None:
     """A message that cannot be built (a broken template or row): its rows fail like a
-    refused send, and the other messages go on."""
+    refused send (``claimed``: they count the attempt already), and the others go on."""
     text = redact_text(f"cannot build the message: {type(error).__name__}: {error}")[:500]
-    outbox.claim(db, ids, now)
+    if not claimed:
+        outbox.claim(db, ids, now)
     stats.failed += outbox.mark_failure(db, ids, text, now, delivery)
     stats.errors.append(text)
 
