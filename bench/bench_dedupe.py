@@ -40,10 +40,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import results
-
 ROOT = Path(__file__).resolve().parent.parent
+# before results, which imports crawler: from a git worktree, the installed (editable)
+# package would otherwise be the main tree's, and this tree's code would not be measured
 sys.path.insert(0, str(ROOT))
+
+import results  # noqa: E402
+
 BENCH = "dedupe"
 
 from dedupe_corpus import CORPUS, item, quality, synthesize  # noqa: E402, F401 (item: stories_scale)

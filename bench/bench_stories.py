@@ -38,10 +38,13 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-import results
-
 ROOT = Path(__file__).resolve().parent.parent
+# before results, which imports crawler: from a git worktree, the installed (editable)
+# package would otherwise be the main tree's, and this tree's code would not be measured
 sys.path.insert(0, str(ROOT))
+
+import results  # noqa: E402
+
 PAIRS = results.corpus("story-pairs") / "semeval2022-task8-train-sample.csv"
 CLUSTERS = results.corpus("story-clusters") / "ecbplus.jsonl"
 BENCH = "stories"
