@@ -10,9 +10,11 @@ import re
 import sys
 from pathlib import Path
 
-import results
-
+# before results, which imports crawler (see bench_stories.py)
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import results  # noqa: E402
+
 CORPUS = results.corpus("real-feeds")
 
 from crawler.fingerprints import tokens  # noqa: E402

@@ -32,12 +32,13 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
 
-import results
-
 REPO = Path(__file__).resolve().parent.parent
+# before results, which imports crawler: from a git worktree the editable install would
+# otherwise resolve crawler to the main tree's package
 sys.path[:0] = [str(REPO / "tests"), str(REPO / "bench"), str(REPO)]
 
 import bench_stories  # noqa: E402
+import results  # noqa: E402
 
 from crawler.config import DedupeSettings  # noqa: E402
 
