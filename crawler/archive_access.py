@@ -45,7 +45,7 @@ RECOVERY = (
 class ArchiveError(Exception):
     """The archive cannot be used; the message names the path, the problem and the way out.
 
-    ``kind`` is ``missing``, ``permission``, ``full`` or ``damaged`` (``error`` for anything
+    ``kind`` is ``missing``, ``permission``, ``full``, ``damaged`` or ``busy`` (``error`` for anything
     else)."""
 
     def __init__(self, path: str | os.PathLike, kind: str, message: str):
@@ -127,7 +127,8 @@ def explain(path: str | os.PathLike, error: BaseException, *, write: bool = True
         return ArchiveError(
             path,
             "busy",
-            f"cannot write the archive {path}: {BUSY_REASON}. Nothing stored so far is lost "
+            f"cannot {'write' if write else 'use'} the archive {path}: {BUSY_REASON}. "
+            "Nothing stored so far is lost "
             "and nothing this run could not write counts as done: run it again once that "
             "process has finished (a running daemon waits and resumes by itself).",
         )

@@ -177,3 +177,25 @@ def test_a_full_disk_is_named_as_such(cli, write_config, tiny_disk):
     result = cli("--config", str(config_for(write_config, tiny_disk / "a.db")), "crawl")
     assert result.exit_code == 4, result.output
     assert "the disk holding it is full" in result.output
+
+
+@pytest.mark.parametrize(("write", "verb"), [(True, "cannot write"), (False, "cannot use")])
+def test_a_locked_archive_is_named_busy_with_the_right_verb(tmp_path, write, verb):
+    from crawler.archive_access import explain
+
+    path = tmp_path / "archive.db"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN IMMEDIATE")
+    other = sqlite3.connect(path, timeout=0.05)
+    try:
+        with pytest.raises(sqlite3.OperationalError) as met:
+            other.execute("INSERT INTO t VALUES (1)")
+        error = explain(path, met.value, write=write)
+    finally:
+        other.close()
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert error.kind == "busy"
+    assert str(error).startswith(f"{verb} the archive {path}: archive busy")
+    assert "held the write lock" in str(error)
