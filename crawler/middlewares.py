@@ -22,6 +22,7 @@ from twisted.internet.error import DNSLookupError
 from crawler import resolver, times
 from crawler.fetch_outcomes import PrivateAddressRefused, RetryAfterTooLong
 from crawler.resolver import AddressLookup, HostPermit
+from crawler.robots import robots_allow_private
 from crawler.urls import is_private_address, numeric_host
 
 logger = logging.getLogger(__name__)
@@ -47,7 +48,11 @@ class AddressGuardMiddleware:
     (:mod:`crawler.resolver`, installed here): no lookup of ours before, so nothing to
     rebind between a check and the connection, and no failed check to let a request
     through. A request allowed private addresses permits its host for the crawl's
-    connections. Behind a proxy, :class:`PeerAddressMiddleware` resolves the name here."""
+    connections (the hosts of the crawl's allowed sources are permitted from its start), so
+    a request not allowed to a host any running crawl permits is checked here, by a lookup
+    of our own, and refused when it cannot be checked (see :mod:`crawler.resolver` for what
+    that leaves open). Behind a proxy, :class:`PeerAddressMiddleware` resolves the name
+    here."""
 
     def __init__(
         self, allow: bool, permit: HostPermit, dns_timeout: float = 10.0, reactor: Any = None
@@ -56,6 +61,7 @@ class AddressGuardMiddleware:
         self.permit = permit
         self.lookup = AddressLookup(dns_timeout)
         self.reactor = reactor  # whose resolver checks the connections (None: not ours to)
+        self.crawler: Crawler | None = None
         if reactor is not None:
             resolver.install(reactor)
 
@@ -63,15 +69,22 @@ class AddressGuardMiddleware:
     def from_crawler(cls, crawler: Crawler) -> AddressGuardMiddleware:
         from twisted.internet import reactor
 
-        return cls(
+        guard = cls(
             crawler.settings.getbool("NEWSWATCH_ALLOW_PRIVATE_ADDRESSES"),
             resolver.permit_for(crawler),
             crawler.settings.getfloat("DNS_TIMEOUT", 10.0),
             reactor,
         )
+        guard.crawler = crawler
+        return guard
 
     async def process_request(self, request: Request) -> None:
         host = urlparse_cached(request).hostname or ""
+        if "allow_private_addresses" not in request.meta and self.crawler is not None:
+            # a robots.txt request is allowed as the request it was fetched for
+            allow = robots_allow_private(self.crawler, request)
+            if allow is not None:
+                request.meta["allow_private_addresses"] = allow
         if _allowed(request, self.allow):
             self.permit.add(host)  # the connection may then resolve it to a private address
             return None
@@ -81,9 +94,10 @@ class AddressGuardMiddleware:
             return None  # a public address, in whichever form it was written
         if self.reactor is not None and not resolver.installed(self.reactor):
             resolver.install(self.reactor)  # something replaced the reactor's: ours again
-        if host in self.permit:
-            # Another source of this crawl may reach this name at a private address, so
-            # its connections do: check it here, and refuse what cannot be checked.
+        if resolver.permitted(host):
+            # Another source (of any kind: each kind is its own crawler) may reach this
+            # name at a private address, so the connections do: check it here, and refuse
+            # what cannot be checked.
             await _check_name(self.lookup, host, fail_closed=True)
         return None
 

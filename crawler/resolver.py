@@ -10,11 +10,23 @@ byte is sent, and :func:`refusal` tells which private address it had, so the dow
 middleware (:class:`crawler.middlewares.PeerAddressMiddleware`) reports it as
 ``private_address_refused``.
 
-The resolver is the reactor's, so one per process; the permission is per crawl:
-:func:`permit_for` gives each crawler a :class:`HostPermit`, the host names its requests may
-reach at private addresses (the private-address guard adds the host of every request
-allowed to, redirects and proxies included). A host any running crawl permits resolves as
-it is.
+The resolver is the reactor's, so one per process; the permission is per crawl, and a
+crawl runs one Scrapy crawler per source kind, all sharing one :class:`HostPermit` (the
+runner puts it in their settings, :data:`SETTING`; :func:`permit_for` gives it to each). It
+holds the host names the crawl's requests may reach at private addresses: from the start,
+before any request, the host of every source allowed private addresses
+(:func:`permit_for_sources`), then the host of every request allowed to that the
+private-address guard sees (redirects, links, proxies). A host any running crawl permits
+resolves as it is, so the guard checks a request NOT allowed private addresses to such a
+host itself, by a lookup of its own, before the request is scheduled (refused when an
+address is private or the lookup fails).
+
+Residual gaps: for a permitted host that check is our lookup, not the connection's (an
+answer that changes between the two is caught only on the response's peer address, after
+the request was sent); and a host permitted on the fly (reached only through an allowed
+source's redirect or link) was not permitted when another source's request to it passed
+the guard earlier: that request, waiting in its download slot, may still be sent to the
+private address.
 """
 
 from __future__ import annotations
@@ -23,8 +35,9 @@ import asyncio
 import socket
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from twisted.internet.interfaces import IHostnameResolver, IResolutionReceiver
 from zope.interface import implementer
@@ -42,8 +55,8 @@ def host_key(host: str) -> str:
 class HostPermit:
     """The host names one crawl may reach at private addresses."""
 
-    def __init__(self) -> None:
-        self.hosts: set[str] = set()
+    def __init__(self, hosts: Iterable[str] = ()) -> None:
+        self.hosts: set[str] = {host_key(h) for h in hosts if h}
 
     def add(self, host: str) -> None:
         """Permit ``host`` (a name or an address, as written in the URL) for this crawl."""
@@ -53,6 +66,23 @@ class HostPermit:
     def __contains__(self, host: str) -> bool:
         return host in self.hosts or host_key(host) in self.hosts
 
+    def __deepcopy__(self, memo: dict) -> HostPermit:
+        return self  # Scrapy deep-copies its settings per crawler: one permit per crawl
+
+
+def permit_for_sources(sources: Iterable[Any], allow_default: bool) -> HostPermit:
+    """A crawl's permit, made before any of its requests: the hosts of the ``sources``
+    allowed private addresses (their own ``allow_private_addresses``, else
+    ``allow_default``, the ``[crawl]`` setting)."""
+    hosts = []
+    for src in sources:
+        allow = src.allow_private_addresses
+        if allow_default if allow is None else allow:
+            hosts.append(urlsplit(src.url).hostname or "")
+    return HostPermit(hosts)
+
+
+SETTING = "NEWSWATCH_HOST_PERMIT"  # the crawl's HostPermit, shared by its crawlers
 
 # The permits of the running crawls (dropped with their crawler, or when it stops).
 _PERMITS: weakref.WeakKeyDictionary[Any, HostPermit] = weakref.WeakKeyDictionary()
@@ -61,10 +91,13 @@ _REFUSED: dict[str, str] = {}
 
 
 def permit_for(crawler: Any) -> HostPermit:
-    """The crawl's permit (made on first use; dropped when the engine stops)."""
+    """The crawler's permit: its crawl's (the settings' :data:`SETTING`), else one of its
+    own; counted as running from the first call until the crawler's engine stops."""
     permit = _PERMITS.get(crawler)
     if permit is None:
-        permit = _PERMITS[crawler] = HostPermit()
+        shared = crawler.settings.get(SETTING)
+        permit = shared if isinstance(shared, HostPermit) else HostPermit()
+        _PERMITS[crawler] = permit
         from scrapy import signals
 
         crawler.signals.connect(_closer(crawler), signal=signals.engine_stopped, weak=False)
@@ -99,17 +132,11 @@ class GuardedResolver:
     a host not permitted that has any non-public address gets no address at all.
 
     Installed on the reactor by the private-address guard when a crawl starts
-    (:func:`install`), and by Scrapy itself in a ``CrawlerProcess`` through the
-    ``TWISTED_DNS_RESOLVER`` setting."""
+    (:func:`install`)."""
 
     def __init__(self, reactor: Any, wrapped: IHostnameResolver | None = None):
         self.reactor = reactor
         self.wrapped = wrapped if wrapped is not None else reactor.nameResolver
-
-    @classmethod
-    def from_crawler(cls, crawler: Any, reactor: Any) -> GuardedResolver:
-        """Scrapy's constructor for ``TWISTED_DNS_RESOLVER`` (a ``CrawlerProcess`` only)."""
-        return cls(reactor)
 
     def install_on_reactor(self) -> None:
         """Make this the reactor's resolver (unless one of ours already is)."""

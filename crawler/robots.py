@@ -19,6 +19,7 @@ host's slot still spaces and limits the requests that follow.
 from __future__ import annotations
 
 import time
+import weakref
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +28,7 @@ from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
+from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler, load_object
 
@@ -102,6 +104,24 @@ def save_robots(db: Any, rows: dict[str, tuple[int, bytes]], ttl: float = ROBOTS
         )
 
 
+# crawler -> its robots.txt URLs being fetched -> the asking request's allow_private_addresses
+_ASKED: weakref.WeakKeyDictionary[Any, dict[str, bool | None]] = weakref.WeakKeyDictionary()
+
+
+def robots_allow_private(crawler: Any, request: Request) -> bool | None:
+    """For Scrapy's own robots.txt request (made without our meta), the
+    ``allow_private_addresses`` of the request it was fetched for: the private-address
+    guard runs before this middleware, so it asks here. None for any other request (a
+    source's own request for a robots.txt URL has a callback and the meta key)."""
+    if (
+        request.callback is not NO_CALLBACK
+        or "allow_private_addresses" in request.meta
+        or not request.meta.get("dont_obey_robotstxt")
+    ):
+        return None
+    return _ASKED.get(crawler, {}).get(request.url)
+
+
 class CachedRobotsTxtMiddleware(RobotsTxtMiddleware):
     """Scrapy's robots.txt middleware, reading and filling the process's RobotsCache (the
     setting ``NEWSWATCH_ROBOTS_CACHE``) and the archive's ``robots`` table (when the crawl
@@ -118,7 +138,10 @@ class CachedRobotsTxtMiddleware(RobotsTxtMiddleware):
             self.db = CrawlContext.of(crawler).db
         except NotConfigured:
             self.db = None  # a crawl that stores nothing (sources discover)
-        self._asked: set[str] = set()  # robots.txt URLs Scrapy's middleware is fetching
+        # robots.txt URLs Scrapy's middleware is fetching -> the asking request's
+        # allow_private_addresses (an intranet source's robots.txt is allowed as it is)
+        self._asked: dict[str, bool | None] = {}
+        _ASKED[crawler] = self._asked
         self._fetched: dict[str, tuple[int, bytes]] = {}  # to keep in the archive
         crawler.signals.connect(self._parsed, signal=signals.robots_parsed)
         crawler.signals.connect(self._closed, signal=signals.spider_closed)
@@ -154,7 +177,9 @@ class CachedRobotsTxtMiddleware(RobotsTxtMiddleware):
                 parser = build_from_crawler(self.parser_cls, self.crawler, body)
                 self.cache.put(netloc, parser, age=age)
                 return parser
-        self._asked.add(f"{url.scheme}://{netloc}/robots.txt")
+        robots_url = f"{url.scheme}://{netloc}/robots.txt"
+        if robots_url not in self._asked:  # (the first request to ask fetches it)
+            self._asked[robots_url] = request.meta.get("allow_private_addresses")
         return await super().robot_parser(request)
 
     def _parsed(self, robotparser: Any, request: Request) -> None:

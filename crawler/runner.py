@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from crawler import archive, times
+from crawler import archive, resolver, times
 from crawler.config import CrawlSettings, DedupeSettings, Source
 from crawler.crawl_context import SETTING as CONTEXT_SETTING
 from crawler.crawl_context import CrawlContext
@@ -174,6 +174,11 @@ async def _run_spiders(
             **scrapy_settings(settings),
             CONTEXT_SETTING: context,
             "NEWSWATCH_ROBOTS_CACHE": robots,
+            # one permit for all the crawl's crawlers, its allowed sources' hosts in it
+            # before any request (a source of one kind may share a host with another's)
+            resolver.SETTING: resolver.permit_for_sources(
+                sources, settings.allow_private_addresses
+            ),
         }
     )
     tasks = []

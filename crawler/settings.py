@@ -118,9 +118,6 @@ def scrapy_settings(crawl: CrawlSettings) -> dict[str, Any]:
         "SPIDER_MIDDLEWARES_BASE": spider_middlewares(),
         "ITEM_PIPELINES": {"crawler.pipelines.ArchivePipeline": 300},
         "NEWSWATCH_ALLOW_PRIVATE_ADDRESSES": crawl.allow_private_addresses,
-        # The private-address check on the addresses connected to (crawler/resolver.py): the
-        # guard installs it; this is for a CrawlerProcess, which installs its own otherwise.
-        "TWISTED_DNS_RESOLVER": "crawler.resolver.GuardedResolver",
         "NEWSWATCH_OBEY_ROBOTS": crawl.obey_robots,  # for sources that do not say
         "NEWSWATCH_MAX_ARTICLES_PER_SOURCE": crawl.max_articles_per_source,
         "NEWSWATCH_MAX_SITEMAPS": crawl.max_sitemaps,

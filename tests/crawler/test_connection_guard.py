@@ -207,39 +207,236 @@ def test_the_guard_looks_up_only_names_another_source_permits_and_refuses_unchec
     import asyncio
     import socket
 
-    from scrapy import Request
+    from scrapy import Request, Spider, signals
+    from scrapy.crawler import Crawler
 
+    from crawler import resolver
     from crawler.fetch_outcomes import PrivateAddressRefused
     from crawler.middlewares import AddressGuardMiddleware
-    from crawler.resolver import HostPermit
     from crawler.urls import is_private_address
 
-    permit = HostPermit()
+    # two running crawlers (two source kinds), each with its own permit here
+    crawler, other = Crawler(Spider), Crawler(Spider)
+    permit = resolver.permit_for(crawler)
     guard = AddressGuardMiddleware(False, permit)
 
-    def check(url: str, **meta):
-        return asyncio.run(guard.process_request(Request(url, meta=meta)))
-
-    # a name nobody permits is left to the connection's check (no lookup here)
-    assert check("http://shared.rebind.test/b.xml") is None
-    assert "shared.rebind.test" not in permit
-    # a request allowed private addresses permits its host for the crawl's connections
-    assert check("http://shared.rebind.test/a.xml", allow_private_addresses=True) is None
-    assert "shared.rebind.test" in permit
-    # ... so another source's request to it is checked here: unknown here, it is refused
-    with pytest.raises(PrivateAddressRefused, match="could not be checked"):
-        check("http://shared.rebind.test/b.xml")
-    # and a name that resolves to a private address here is refused with that address
-    name = socket.gethostname()
     try:
-        private = is_private_address(socket.gethostbyname(name))
-    except OSError:
-        private = False
-    if private:
-        permit.add(name)
-        with pytest.raises(PrivateAddressRefused, match="private address"):
-            check(f"http://{name}/b.xml")
-    # literal private addresses are refused at once, whatever is permitted
-    permit.add("127.0.0.1")
-    with pytest.raises(PrivateAddressRefused, match="private address 127.0.0.1 refused"):
-        check("http://127.0.0.1/b.xml")
+
+        def check(url: str, **meta):
+            return asyncio.run(guard.process_request(Request(url, meta=meta)))
+
+        # a name nobody permits is left to the connection's check (no lookup here)
+        assert check("http://shared.rebind.test/b.xml") is None
+        assert "shared.rebind.test" not in permit
+        # a request allowed private addresses permits its host for the crawl's connections
+        assert check("http://shared.rebind.test/a.xml", allow_private_addresses=True) is None
+        assert "shared.rebind.test" in permit
+        # ... so another source's request to it is checked here: unknown here, it is refused
+        with pytest.raises(PrivateAddressRefused, match="could not be checked"):
+            check("http://shared.rebind.test/b.xml")
+        # ... and so is a request to a name another running crawler permits
+        resolver.permit_for(other).add("elsewhere.rebind.test")
+        with pytest.raises(PrivateAddressRefused, match="could not be checked"):
+            check("http://elsewhere.rebind.test/b.xml")
+        # and a name that resolves to a private address here is refused with that address
+        name = socket.gethostname()
+        try:
+            private = is_private_address(socket.gethostbyname(name))
+        except OSError:
+            private = False
+        if private:
+            permit.add(name)
+            with pytest.raises(PrivateAddressRefused, match="private address"):
+                check(f"http://{name}/b.xml")
+        # literal private addresses are refused at once, whatever is permitted
+        permit.add("127.0.0.1")
+        with pytest.raises(PrivateAddressRefused, match="private address 127.0.0.1 refused"):
+            check("http://127.0.0.1/b.xml")
+    finally:  # their permits end with them (not to leak into other tests)
+        for c in (crawler, other):
+            c.signals.send_catch_log(signal=signals.engine_stopped)
+
+
+# --- one crawl, several sources on a host one of them may reach privately ------------------
+
+# The crawl of ``sys.argv[4]``'s sources (name, kind, url with {port}, allow), in one process
+# whose connections resolve names from the hosts file.
+SOURCES_SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    from crawler.runner import install_asyncio_reactor
+    install_asyncio_reactor()
+    from twisted.internet import reactor
+    from twisted.names import hosts
+    from scrapy.utils.defer import deferred_from_coro
+    from crawler.config import CrawlSettings, Source
+    from crawler.runner import crawl_sources
+
+    port, archive, hosts_file, spec = sys.argv[1:5]
+    reactor.installResolver(hosts.Resolver(file=hosts_file.encode()))
+    out = {}
+
+    async def main():
+        crawl = CrawlSettings(retries=0, download_timeout="5s")
+        sources = [
+            Source(name=n, kind=k, url=u.format(port=port), allow_private_addresses=a)
+            for n, k, u, a in json.loads(spec)
+        ]
+        rs = await crawl_sources(crawl, sources, archive)
+        out["results"] = {r.name: [r.status, r.error_class, r.error] for r in rs}
+
+    def done(result):
+        out["failure"] = None if result is None else str(result)
+        reactor.stop()
+
+    reactor.callWhenRunning(lambda: deferred_from_coro(main()).addBoth(done))
+    reactor.run()
+    print(json.dumps(out))
+    """
+)
+
+SHARED = "http://shared.rebind.test:{port}"
+SITEMAP = (
+    '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+    "<url><loc>{loc}</loc></url></urlset>"
+)
+
+
+def _crawl(server: LocalServer, tmp_path, sources: list, env: dict | None = None) -> dict:
+    hosts_file = tmp_path / "hosts"
+    hosts_file.write_text("127.0.0.1 shared.rebind.test proxy.rebind.test\n")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            SOURCES_SCRIPT,
+            str(server.port),
+            str(tmp_path / "a.db"),
+            str(hosts_file),
+            json.dumps(sources),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+        env=None if env is None else {**__import__("os").environ, **env},
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["failure"] is None, out["failure"]
+    return out["results"]
+
+
+def _refused(result: list) -> bool:
+    return result[:2] == ["error", "private_address_refused"]
+
+
+@pytest.mark.slow  # a real process (one reactor, its own resolver)
+def test_another_kinds_source_on_an_allowed_sources_host_sends_nothing(tmp_path):
+    """A feed source allowed private addresses and a sitemap source (another crawler of
+    the same crawl) on the same host: the sitemap's request is not sent."""
+    server = LocalServer().start()
+    try:
+        server.add("/allowed.xml", body=FEED.format(title="allowed"), content_type=RSS)
+        server.add("/other-sitemap.xml", body=SITEMAP.format(loc=f"{server.url('/x')}"))
+        server.add("/robots.txt", body="User-agent: *\nAllow: /\n")
+        results = _crawl(
+            server,
+            tmp_path,
+            [
+                ["allowed", "feed", SHARED + "/allowed.xml", True],
+                ["other", "sitemap", SHARED + "/other-sitemap.xml", None],
+            ],
+        )
+        assert results["allowed"][0] == "ok", results
+        assert _refused(results["other"]), results
+        assert server.hits("/other-sitemap.xml") == 0, server.requests
+        assert server.hits("/allowed.xml") == 1
+    finally:
+        server.stop()
+
+
+@pytest.mark.slow
+def test_sources_listed_before_the_allowed_one_on_its_host_send_nothing(tmp_path):
+    """Sources of the allowed one's kind, listed (so requested) before it: the host is
+    permitted from the crawl's start, so they are checked, not sent."""
+    server = LocalServer().start()
+    try:
+        server.add("/allowed.xml", body=FEED.format(title="allowed"), content_type=RSS)
+        for i in range(3):
+            server.add(f"/o{i}.xml", body=FEED.format(title=f"o{i}"), content_type=RSS)
+        server.add("/robots.txt", body="User-agent: *\nAllow: /\n")
+        sources = [[f"other{i}", "feed", SHARED + f"/o{i}.xml", None] for i in range(3)]
+        results = _crawl(
+            server, tmp_path, [*sources, ["allowed", "feed", SHARED + "/allowed.xml", True]]
+        )
+        assert results["allowed"][0] == "ok", results
+        for i in range(3):
+            assert _refused(results[f"other{i}"]), results
+            assert server.hits(f"/o{i}.xml") == 0, server.requests
+    finally:
+        server.stop()
+
+
+@pytest.mark.slow
+def test_a_redirect_or_link_of_a_source_not_allowed_to_an_allowed_sources_host_is_not_sent(
+    tmp_path,
+):
+    """Sources on a public-looking name (through a proxy: the test server answers it)
+    redirecting or linking to the host of an allowed source of another kind: refused,
+    nothing is sent for them to that host."""
+    server = LocalServer().start()
+    try:
+        server.add("/allowed.xml", body=FEED.format(title="allowed"), content_type=RSS)
+        server.add("/robots.txt", body="User-agent: *\nAllow: /\n")
+        internal = f"http://shared.rebind.test:{server.port}"
+        server.add("/hop-sitemap.xml", Reply(redirect=f"{internal}/internal-sitemap.xml"))
+        server.add("/internal-sitemap.xml", body=SITEMAP.format(loc="http://news.public.test/a"))
+        server.add("/links-sitemap.xml", body=SITEMAP.format(loc=f"{internal}/linked"))
+        server.add("/linked", body="<html><title>x</title><p>internal</p></html>")
+        results = _crawl(
+            server,
+            tmp_path,
+            [
+                ["allowed", "feed", SHARED + "/allowed.xml", True],
+                ["hop", "sitemap", "http://news.public.test/hop-sitemap.xml", None],
+                ["links", "sitemap", "http://news.public.test/links-sitemap.xml", None],
+            ],
+            env={
+                "http_proxy": f"http://proxy.rebind.test:{server.port}",
+                "no_proxy": "",
+                "NO_PROXY": "",
+            },
+        )
+        assert results["allowed"][0] == "ok", results
+        assert server.hits("/hop-sitemap.xml") == 1, server.requests  # the public name's
+        assert _refused(results["hop"]), results
+        assert server.hits("/internal-sitemap.xml") == 0, server.requests
+        assert server.hits("/links-sitemap.xml") == 1, server.requests
+        assert server.hits("/linked") == 0, server.requests
+        asked = {(h.get("Host", "").split(":")[0], p) for _m, p, h in server.requests}
+        assert {h for h, _p in asked} == {"news.public.test", "shared.rebind.test"}, asked
+        assert {p for h, p in asked if h == "shared.rebind.test"} <= {
+            "/robots.txt",
+            "/allowed.xml",
+            f"{internal}/robots.txt",
+            f"{internal}/allowed.xml",
+        }, asked
+    finally:
+        server.stop()
+
+
+@pytest.mark.slow
+def test_an_allowed_sources_robots_txt_is_read(tmp_path):
+    """The robots.txt request of a source allowed private addresses is allowed too: its
+    Disallow is obeyed (before, the robots.txt request was refused, and a refused
+    robots.txt lets everything through)."""
+    server = LocalServer().start()
+    try:
+        server.add("/allowed.xml", body=FEED.format(title="allowed"), content_type=RSS)
+        server.add("/robots.txt", body="User-agent: *\nDisallow: /\n")
+        results = _crawl(server, tmp_path, [["allowed", "feed", SHARED + "/allowed.xml", True]])
+        assert results["allowed"][:2] == ["error", "robots_denied"], results
+        assert server.hits("/robots.txt") == 1 and server.hits("/allowed.xml") == 0
+    finally:
+        server.stop()
