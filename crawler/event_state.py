@@ -66,7 +66,14 @@ class EventState:
         self.generation: int | None = None
         self.last_id = 0
         self.ours: set[int] = set()
+        # articles given a story in a transaction not yet known to have committed: a rolled
+        # back id may be reused by another process, so only committed ones count as ours
+        self.pending: set[int] = set()
         self.reloads = 0  # how many times the archive changed under the kept levels
+        # why the kept levels must reload at the next article although the archive may look
+        # unchanged: a write transaction holding this process's assignments rolled back, so
+        # the index holds rows the archive lost and ``ours`` ids another process may reuse
+        self.stale: str | None = None
 
     def keep(self, index: Any, cross: Any, originals: dict[int, int]) -> None:
         """Keep what a linker just loaded from the archive."""
@@ -92,7 +99,18 @@ class EventState:
         transaction)."""
         self.generation = generation(db)
         self.last_id = db.execute("SELECT coalesce(max(id), 0) FROM articles").fetchone()[0]
-        self.ours = set()
+        self.ours, self.pending = set(), set()
+        self.stale = None
+
+    def ended(self, committed: bool) -> None:
+        """A write transaction holding assignments made with the kept levels ended: its
+        articles are ours once it committed; if it (or a savepoint in it) rolled back, the
+        index holds rows the archive lost, so the next article reloads the kept levels."""
+        if committed:
+            self.ours |= self.pending
+        else:
+            self.stale = "a write transaction holding its assignments rolled back"
+        self.pending = set()
 
     def changed(self, db: Database, *, crawl_start: bool) -> str | None:
         """Why the kept levels no longer match the archive, or None when they do: the stories
@@ -104,6 +122,8 @@ class EventState:
             return "another process rebuilt the stories"
         if not crawl_start:
             return None
+        if self.pending:  # never confirmed: perhaps rolled back, its ids reused since
+            return f"{len(self.pending)} articles given a story were not known to be committed"
         ids = [
             r[0]
             for r in db.execute(
@@ -158,12 +178,14 @@ class Watch:
         when they need not); ``article_id``: the article about to get its story from this
         process. Costs one PRAGMA while no other connection committed."""
         version = db.execute("PRAGMA data_version").fetchone()[0]
-        why = None
-        if version != self.version:  # another connection committed (or the crawl's first)
+        why = self.state.stale
+        if (
+            why is None and version != self.version
+        ):  # another connection committed (or the crawl's first)
             why = self.state.changed(db, crawl_start=self.version is None)
             self.version = version
         if article_id is not None:
-            self.state.ours.add(article_id)
+            self.state.pending.add(article_id)
         return why
 
 

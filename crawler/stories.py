@@ -259,6 +259,11 @@ class StoryAssigner:
         )
         return True
 
+    def ended(self, committed: bool) -> None:
+        """Its write transaction committed, or it (or a savepoint in it) rolled back."""
+        if self._watch:
+            self._watch.state.ended(committed)
+
     # ------------------------------------------------------------------ internals
 
     def _follow_archive(self, article_id: int) -> None:

@@ -84,6 +84,7 @@ async def crawl_sources_cluster(
                         assigner = StoryAssigner(db, dedupe, index=index)
                     with archive.write(db):
                         results = store_result(db, batch, payload, assigner)
+                    assigner.ended(committed=True)  # its stories count as this process's
                 for r in results:
                     by_name[r.name] = r
                     if progress:

@@ -146,6 +146,7 @@ def store_result(
             except Exception as e:
                 refused += 1
                 first = first or f"{item.get('url')!r:.100}: {type(e).__name__}: {e}"
+                assigner.ended(committed=False)  # its story may be in a kept index only
                 continue
             total.new += one.new
             total.updated += one.updated

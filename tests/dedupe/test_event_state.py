@@ -28,7 +28,8 @@ def crawl(db, index, names, settings=None):
     with archive.write(db):
         assigner = StoryAssigner(db, settings, index=index)
         got = {name: put(db, assigner, DOCS[name][0], name, *DOCS[name][1:])[1] for name in names}
-        return got, assigner.events.index
+    assigner.ended(committed=True)  # as the daemon's pipeline says after each commit
+    return got, assigner.events.index
 
 
 @pytest.mark.parametrize("cross", [0.0, 0.5], ids=["default", "cross-language"])
@@ -145,6 +146,7 @@ def test_the_kept_vocabulary_stays_bounded_over_many_windows(db, monkeypatch):
                 assigner.assign(aid)
                 terms += 66
             events = assigner.events.index
+        assigner.ended(committed=True)
         loaded.add(id(events))
         sizes.append(len(events._vocab))
         live.append(len(events))

@@ -29,7 +29,9 @@ def crawl(db, index, names):
     """One crawl as the daemon's (one assigner with the kept index); {name: story id}."""
     with archive.write(db):
         assigner = StoryAssigner(db, None, index=index)
-        return {name: put(db, assigner, DOCS[name][0], name, *DOCS[name][1:])[1] for name in names}
+        got = {name: put(db, assigner, DOCS[name][0], name, *DOCS[name][1:])[1] for name in names}
+    assigner.ended(committed=True)  # as the daemon's pipeline says after each commit
+    return got
 
 
 def story(db, name):
@@ -117,6 +119,7 @@ def test_a_rebuild_within_a_crawl_is_seen_at_the_next_article(tmp_path):
         assigner = StoryAssigner(db, None, index=index)  # one crawl's assigner...
         with archive.write(db):
             put(db, assigner, *DOCS["strike"][:1], "strike", *DOCS["strike"][1:])
+        assigner.ended(committed=True)
         rebuild_stories(other, DedupeSettings(event_threshold=0))  # as `dedupe --rebuild`
         with archive.write(db):  # ...and its next batch
             night = put(db, assigner, *DOCS["night"][:1], "night", *DOCS["night"][1:])[1]

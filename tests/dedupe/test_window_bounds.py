@@ -45,6 +45,7 @@ def test_the_shared_index_holds_only_the_window_across_crawls(tmp_path):
                         [f"https://x.example/{crawl}/{n}", f"s{n}", title, text, seen],
                     ).lastrowid
                     assigner.assign(aid)
+            assigner.ended(committed=True)
             sizes.append(len(index))
     finally:
         db.close()
