@@ -18,6 +18,7 @@ HINTS = {
     "robots_denied": "the sites' robots.txt forbid these pages (obey_robots = false on a source you may crawl)",
     "http_4xx": "the sites refuse the requests: check the URLs and [crawl] user_agent",
     "http_5xx": "the sites' servers fail: try again later",
+    "archive_busy": "another program held the archive's write lock (a `newswatch dedupe --rebuild`?): the items are fetched again within minutes",
 }
 
 

@@ -17,6 +17,7 @@ from twisted.python.failure import Failure
 from twisted.web.client import ResponseFailed, ResponseNeverReceived
 
 from crawler.env_secrets import conceal
+from crawler.schedule import NOT_COUNTED
 from crawler.times import shift, utcnow
 
 _MAX_RETRY_AT_S = 7 * 86400  # a Retry-After further away than a week is not believed
@@ -256,7 +257,8 @@ def record_results(db: Database, sources: list, results: list[SourceResult], sta
                 " THEN last_error_class END,"
                 " last_error = CASE WHEN consecutive_failures = 0 THEN last_error END"
             )
-        if r.status == "interrupted":  # not the source's failure, nor a success
+        if r.status == "interrupted" or r.error_class in NOT_COUNTED:
+            # not the source's failure (a stopped daemon, a locked archive), nor a success
             counter = "consecutive_failures"
         else:
             counter = "0" if ok else "consecutive_failures + 1"

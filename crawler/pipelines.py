@@ -105,20 +105,26 @@ class ArchivePipeline:
                 for source, items in buffers.items():
                     done.append((source, self._store(source, items)))
         except Exception as e:  # BEGIN or COMMIT failed: nothing of this batch was stored
-            reason = BUSY_REASON if is_busy(e) else f"{type(e).__name__}: {e}"
-            log = logger.error if is_busy(e) else logger.exception  # a traceback if unknown
+            busy = is_busy(e)
+            reason = BUSY_REASON if busy else f"{type(e).__name__}: {e}"
+            log = logger.error if busy else logger.exception  # a traceback if unknown
             log("storing a batch of %d sources failed: %s", len(buffers), reason)
+            # Stories given in the rolled-back transaction are in the kept index only.
+            self.assigner.ended(committed=False)
             # Every source of the batch failed (not only those stored before the failure:
             # a lock met at BEGIN stores none), so no validator covering these items is
-            # saved and the next crawl reads them again.
+            # saved and the next crawl reads them again. A locked archive (a long
+            # `dedupe --rebuild`) is not the source's fault: archive_busy is retried within
+            # minutes and not counted as the source's failure (crawler/schedule.py).
             for source, items in buffers.items():
                 tracker.fail(
                     source,
-                    "store_error",
+                    "archive_busy" if busy else "store_error",
                     f"{len(items)} items not stored ({reason}); read again next crawl",
                 )
                 self.stats.inc_value("newswatch/store_errors")
             return
+        self.assigner.ended(committed=True)  # its articles' stories are in the archive now
         for source, stored in done:
             if stored is None:
                 continue
@@ -152,6 +158,7 @@ class ArchivePipeline:
             total.updated += one.updated
         if not refused:
             return total
+        self.assigner.ended(committed=False)  # a refused item's story may be kept, not stored
         logger.error(
             "%d of %d items from %s could not be stored: %s", refused, len(items), source, first
         )

@@ -9,7 +9,8 @@ a restart plans the times the running daemon would have. A source never fetched,
 daemon starts, is due at start-up, staggered over a short window.
 
 A source whose last attempt failed for a passing reason (:data:`TRANSIENT`: DNS, connection,
-timeout, 5xx, 429) is tried again sooner: ``failure_retry`` (1 minute) after the failure,
+timeout, 5xx, 429, or its items met an archive locked by another writer: ``archive_busy``,
+which does not count as the source's failure) is tried again sooner: ``failure_retry`` (1 minute) after the failure,
 doubling with each consecutive failure, never later than its interval, and never before the
 time the server asked for with Retry-After. A permanent failure (a 404, not a feed, refused
 by robots.txt) waits its interval.
@@ -37,7 +38,10 @@ def jitter(source: Source, crawl: CrawlSettings) -> timedelta:
 
 
 #: Error classes worth an early retry: the source may well answer in a minute.
-TRANSIENT = frozenset({"dns", "connection", "timeout", "http_5xx"})
+TRANSIENT = frozenset({"dns", "connection", "timeout", "http_5xx", "archive_busy"})
+#: Failures that are not the source's: not counted in ``consecutive_failures``
+#: (crawler/fetch_outcomes.py), yet retried early (a store that met a locked archive).
+NOT_COUNTED = frozenset({"archive_busy"})
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,8 @@ class LastAttempt:
     @property
     def transient(self) -> bool:
         """Whether it failed for a passing reason (a 429 is one: the server is busy)."""
+        if self.error_class in NOT_COUNTED:
+            return True
         if self.failures <= 0:
             return False
         return self.error_class in TRANSIENT or self.status == 429 or self.retry_at is not None
@@ -69,7 +75,7 @@ def due_at(
     interval = source.effective_interval(crawl)
     if last is None or not last.transient:
         return finished + interval + jitter(source, crawl)
-    steps = min(last.failures - 1, 30)  # 2^30 minutes is past any interval
+    steps = min(max(last.failures - 1, 0), 30)  # 2^30 minutes is past any interval
     backoff = min(crawl.failure_retry * (2**steps), interval)
     share = jitter(source, crawl) / interval if interval else 0
     due = finished + backoff + backoff * share

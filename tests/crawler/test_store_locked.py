@@ -113,9 +113,10 @@ def test_items_a_locked_archive_refused_are_fetched_again_and_stored(site, tmp_p
     assert second["not_modified"] is False and second["items_new"] == ITEMS, second
     db = sqlite3.connect(path)
     assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == ITEMS
-    # The failed attempt is on record as a failure, the second as a success.
+    # The failed attempt is on record as a busy archive (not the source's failure), the
+    # second as a success.
     fetches = db.execute("SELECT error_class, items_new FROM fetches ORDER BY id").fetchall()
-    assert fetches == [("store_error", 0), (None, ITEMS)]
+    assert fetches == [("archive_busy", 0), (None, ITEMS)]
 
 
 def test_crawl_command_names_the_busy_archive_without_a_traceback(site, tmp_path):
