@@ -99,6 +99,9 @@ class ScratchStories:
     def __init__(self, db):
         self.db = db
 
+    def ended(self, committed: bool) -> None:
+        """The writer's transaction ended: nothing is kept across crawls here."""
+
     def assign(self, article_id: int) -> None:
         """A new article: nothing to do here (its fingerprint is its content hash)."""
         self.db.execute("UPDATE articles SET fingerprint = content_hash WHERE id = ?", [article_id])
