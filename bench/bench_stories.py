@@ -69,6 +69,23 @@ def headline(text: str) -> tuple[str, str]:
     return text[:120], text[120:]
 
 
+def as_item(d: dict) -> dict:
+    """The item a crawl of ``d``'s outlet would hand the archive (headline cut from the text)."""
+    title, body = headline(d["text"])
+    return {
+        "url": f"https://{d['outlet']}.example/{d['key']}",
+        "guid": None,
+        "title": title,
+        "text": body,
+        "summary": None,
+        "author": None,
+        "language": d["language"],
+        "categories": [],
+        "published_at": None,
+        "updated_at": None,
+    }
+
+
 def store(docs: list[dict], settings: DedupeSettings, tmp: Path, name: str) -> dict[str, int]:
     """Store every document through store_items and one StoryAssigner; {doc key: story id}."""
     db = archive.open_archive(tmp / f"{name}.db")
@@ -76,20 +93,7 @@ def store(docs: list[dict], settings: DedupeSettings, tmp: Path, name: str) -> d
     start = time.perf_counter()
     with archive.write(db):
         for d in docs:
-            title, body = headline(d["text"])
-            item = {
-                "url": f"https://{d['outlet']}.example/{d['key']}",
-                "guid": None,
-                "title": title,
-                "text": body,
-                "summary": None,
-                "author": None,
-                "language": d["language"],
-                "categories": [],
-                "published_at": None,
-                "updated_at": None,
-            }
-            store_items(db, d["outlet"], [item], assigner)
+            store_items(db, d["outlet"], [as_item(d)], assigner)
     elapsed = time.perf_counter() - start
     rows = db.execute("SELECT url, story_id FROM articles").fetchall()
     db.close()

@@ -112,20 +112,7 @@ def store(docs: list[dict], tmp: Path) -> dict[str, tuple[int, int]]:
     assigner = StoryAssigner(db, DedupeSettings())
     with archive.write(db):
         for d in docs:
-            title, body = bench_stories.headline(d["text"])
-            item = {
-                "url": f"https://{d['outlet']}.example/{d['key']}",
-                "guid": None,
-                "title": title,
-                "text": body,
-                "summary": None,
-                "author": None,
-                "language": d["language"],
-                "categories": [],
-                "published_at": None,
-                "updated_at": None,
-            }
-            store_items(db, d["outlet"], [item], assigner)
+            store_items(db, d["outlet"], [bench_stories.as_item(d)], assigner)
     rows = db.execute("SELECT url, id, story_id FROM articles").fetchall()
     db.close()
     return {url.rsplit("/", 1)[1]: (aid, sid) for url, aid, sid in rows}
