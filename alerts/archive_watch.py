@@ -13,6 +13,13 @@ from crawler.archive_access import ArchiveError, access_problem, explain, repair
 
 log = logging.getLogger("newswatch")
 
+#: How long the probe's write waits for another connection's write lock. The probe runs on
+#: the daemon's event loop: at the archive's own busy timeout (30 s) a lock held by another
+#: process (a `dedupe --rebuild`, a backup) froze every job and the shutdown signals for
+#: that long on every tick. A still-locked archive now answers "busy" at once; the next job
+#: probes again.
+PROBE_BUSY_TIMEOUT_MS = 100
+
 
 class ArchiveWatch:
     """Tracks the archive's usability for the daemon's jobs (see the module docstring)."""
@@ -36,7 +43,8 @@ class ArchiveWatch:
     def usable(self) -> bool:
         """Whether the jobs may run: no known problem, or the known one is gone (a
         permission given back, space freed: checked by writing the heartbeat). Recovery is
-        logged once; while the problem lasts this costs a permission check or one write."""
+        logged once; while the problem lasts this costs a permission check or one write, which
+        waits at most PROBE_BUSY_TIMEOUT_MS for another process's write lock."""
         if self.problem is None:
             return True
         repair_side_files(self.path)  # the -wal/-shm SQLite made read-only meanwhile
@@ -51,6 +59,7 @@ class ArchiveWatch:
         try:
             db = schema.open_archive(self.path, create=False)
             try:
+                db.execute(f"PRAGMA busy_timeout = {PROBE_BUSY_TIMEOUT_MS}")
                 liveness.heartbeat(db)  # a real write: only that proves the archive is back
             finally:
                 db.close()
