@@ -24,7 +24,7 @@ from sqlite_utils import Database
 
 from alerts import outbox
 from alerts.config import DeliverySettings
-from alerts.targets import send
+from alerts.targets import Sender
 
 log = logging.getLogger("alerts.deliver")
 _END = object()  # one per loop: no more messages for this target
@@ -78,11 +78,13 @@ class SendLoops:
 
     def _send_all(self, queue: SimpleQueue) -> None:
         # A target's messages go out through ``concurrency_per_target`` of these loops, each
-        # message marked as soon as it is sent; targets are served in parallel.
-        while (m := queue.get()) is not _END:
-            result = send(m.target, m.subject, m.body, m.fmt)
-            with self.lock:
-                self._record(m, result)
+        # message marked as soon as it is sent; targets are served in parallel. An email
+        # target's loop keeps one SMTP session for the pass (see alerts/mail_session.py).
+        with Sender() as sender:
+            while (m := queue.get()) is not _END:
+                result = sender.send(m.target, m.subject, m.body, m.fmt)
+                with self.lock:
+                    self._record(m, result)
 
     def _record(self, m: Any, result) -> None:
         stats = self.stats

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import ssl
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -11,6 +10,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from alerts.config import Target
+from alerts.mail_session import BOUND, MailSession, email_plugin
 from alerts.secrets import MASK, redact_text, secret_parts
 
 if TYPE_CHECKING:
@@ -142,8 +142,64 @@ _APPRISE_FORMAT = {"text": "text", "markdown": "markdown", "slack": "markdown", 
 def send(target: Target, title: str, body: str, fmt: str) -> SendResult:
     """Send one message through Apprise; the reason for a failure comes back redacted.
 
-    The Apprise object for a target is built once per thread and reused (see :func:`_sender`).
+    An email target's message goes over its own SMTP session (see :class:`Sender`); any
+    other target's Apprise object is built once per thread and reused (see :func:`_sender`).
     """
+    with Sender() as sender:
+        return sender.send(target, title, body, fmt)
+
+
+class Sender:
+    """Sends one send loop's messages, as :func:`send` does each, but an email target's
+    (mailto://, mailtos://) over one SMTP session, opened at its first message and closed
+    (QUIT) by :meth:`close`: one session per loop per delivery pass, never held between
+    passes. Each message is bounded by ``bound`` seconds, as Apprise bounds a notify().
+    Not thread-safe: one per send loop."""
+
+    def __init__(self, bound: float = BOUND) -> None:
+        self.bound = bound
+        self._sessions: dict[str, MailSession | None] = {}
+
+    def send(self, target: Target, title: str, body: str, fmt: str) -> SendResult:
+        """Send one message to ``target``; a failure's reason comes back redacted."""
+        session = self._session(target.url)
+        if session is None:
+            return _notify(target, title, body, fmt)
+        import apprise
+
+        error = session.send(title, body, apprise.NotifyFormat(_APPRISE_FORMAT[fmt]))
+        if error is None:
+            return SendResult(True)
+        return SendResult(False, redact_text(_scrub(error, target.url))[:500])
+
+    def close(self) -> None:
+        """End every open SMTP session (QUIT)."""
+        for session in self._sessions.values():
+            if session is not None:
+                session.close()
+        self._sessions.clear()
+
+    def __enter__(self) -> Sender:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _session(self, url: str) -> MailSession | None:
+        if url not in self._sessions:
+            m = _SCHEME.match(url)
+            plugin = None
+            if m and m.group(1).lower() in ("mailto", "mailtos"):
+                try:
+                    plugin = email_plugin(url)
+                except Exception:  # noqa: BLE001 - the notify path says why
+                    plugin = None
+            self._sessions[url] = MailSession(plugin, self.bound) if plugin else None
+        return self._sessions[url]
+
+
+def _notify(target: Target, title: str, body: str, fmt: str) -> SendResult:
+    """One message through this thread's Apprise object for the target."""
     import apprise
 
     try:
@@ -171,11 +227,9 @@ _local = threading.local()
 def _sender(url: str) -> apprise.Apprise | None:
     """This thread's Apprise object for ``url`` (None when Apprise cannot use it).
 
-    Measured with mailto:// to a local server: building the object per message cost about
-    1 ms, but the SMTP plugin also built a TLS context (loading every CA certificate, 16-40
-    ms here) for each message, plain connections included; :func:`_lazy_tls` defers that to
-    the connections that use TLS. One object per thread because plugin objects keep state
-    between sends (the last I/O time).
+    Building the object per message cost about 1 ms. One object per thread because plugin
+    objects keep state between sends (the last I/O time). Email targets do not come here
+    (see :class:`Sender`).
 
     Apprise's default 60 s service timeout is kept: every notify() is handed to Apprise's
     own pool and waited for at most that long. Sending in the calling thread instead
@@ -192,7 +246,6 @@ def _sender(url: str) -> apprise.Apprise | None:
         return cache[url]
     import apprise
 
-    _lazy_tls()
     sender = apprise.Apprise(asset=apprise.AppriseAsset(async_mode=False))
     if not sender.add(url):
         sender = None
@@ -204,58 +257,6 @@ def _sender(url: str) -> apprise.Apprise | None:
             plugin.request_rate_per_sec = 0
     cache[url] = sender
     return sender
-
-
-class _LazyContext:
-    """An ``ssl.SSLContext`` stand-in built on first use; settings made before are replayed."""
-
-    def __init__(self) -> None:
-        object.__setattr__(self, "_settings", [])
-        object.__setattr__(self, "_context", None)
-
-    def _real(self) -> ssl.SSLContext:
-        if self._context is None:
-            context = ssl.create_default_context()
-            for name, value in self._settings:
-                setattr(context, name, value)
-            object.__setattr__(self, "_context", context)
-        return self._context
-
-    def __getattr__(self, name: str):
-        return getattr(self._real(), name)
-
-    def __setattr__(self, name: str, value) -> None:
-        if self._context is None:
-            self._settings.append((name, value))
-        else:
-            setattr(self._context, name, value)
-
-
-class _SSLShim:
-    """The ``ssl`` module as Apprise's SMTP controller sees it, with a lazy default context."""
-
-    def __getattr__(self, name: str):
-        return getattr(ssl, name)
-
-    @staticmethod
-    def create_default_context(*args, **kwargs):
-        if args or kwargs:
-            return ssl.create_default_context(*args, **kwargs)
-        return _LazyContext()
-
-
-def _lazy_tls() -> None:
-    """Make Apprise's SMTP controller build its TLS context only when a connection uses TLS.
-
-    Applied only where the controller module imports ``ssl`` as this Apprise version does;
-    elsewhere nothing changes (sends stay correct, only slower).
-    """
-    try:
-        from apprise.plugins.email import smtp
-    except ImportError:
-        return
-    if getattr(smtp, "ssl", None) is ssl:
-        smtp.ssl = _SSLShim()
 
 
 def _scrub(text: str, url: str) -> str:

@@ -1,8 +1,7 @@
-"""Fast delivery: reused Apprise objects, ``[delivery] concurrency_per_target``, lazy TLS."""
+"""Fast delivery: reused Apprise objects, ``[delivery] concurrency_per_target``, TLS failures."""
 
 from __future__ import annotations
 
-import ssl
 import subprocess
 import sys
 import textwrap
@@ -17,7 +16,7 @@ from support.smtp import Mailbox, SMTPServer
 from alerts import outbox
 from alerts.config import DeliverySettings, Target, Watch
 from alerts.deliver import deliver_due
-from alerts.targets import _LazyContext, _sender, send
+from alerts.targets import _sender, send
 
 REPO = Path(__file__).resolve().parents[2]
 WATCHES = [Watch(name="trafficking", query="x", targets=["mail", "hook"])]
@@ -140,16 +139,6 @@ def test_a_reused_sender_never_waits_between_messages(smtp):
     assert sender is _sender(target.url)
     assert [plugin.request_rate_per_sec for plugin in sender] == [0]
     assert sorted(smtp.mailbox.subjects()) == ["n0", "n1", "n2"]
-
-
-def test_lazy_tls_context_replays_settings_when_used():
-    ctx = _LazyContext()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    assert ctx._context is None  # nothing built yet: plain SMTP never pays for it
-    assert ctx.verify_mode == ssl.CERT_NONE and ctx.check_hostname is False
-    assert isinstance(ctx._context, ssl.SSLContext)
-    assert callable(ctx.wrap_socket)
 
 
 def test_tls_target_against_a_plain_server_fails_cleanly(smtp):

@@ -1,0 +1,252 @@
+"""One SMTP session per send loop for an email target: the mail is Apprise's, byte for byte;
+refusals, dropped and closed sessions, and a trickling server each cost at most the message
+in flight."""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from delivery.newsdata import T0
+from support.smtp import Mailbox, SMTPServer
+
+from alerts import outbox
+from alerts.config import DeliverySettings, Target, Watch
+from alerts.deliver import deliver_due
+from alerts.targets import Sender, _notify
+
+WATCHES = [Watch(name="trafficking", query="x", targets=["mail"])]
+
+
+class _Sessions(Mailbox):
+    """Counts EHLOs (one per SMTP session); refuses messages saying 'refuse me' (550); with
+    ``drop_after`` set, closes a connection without a word at the MAIL after that many
+    messages in it; with ``busy_after`` set, answers that MAIL with 421 instead."""
+
+    def __init__(self, drop_after: int = 0, busy_after: int = 0) -> None:
+        super().__init__()
+        self.ehlos = 0
+        self.drop_after, self.busy_after = drop_after, busy_after
+        self.per_session: Counter = Counter()
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
+        session.host_name = hostname
+        with self._lock:
+            self.ehlos += 1
+        return responses
+
+    async def handle_MAIL(self, server, session, envelope, address, options):  # noqa: N802
+        done = self.per_session[id(session)]
+        if self.drop_after and done >= self.drop_after:
+            server.transport.close()
+            return "421 closing"  # never reaches the client: the transport is closed
+        if self.busy_after and done >= self.busy_after:
+            return "421 4.7.0 too many messages in this session"
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802
+        if b"refuse me" in (envelope.original_content or envelope.content):
+            return "550 5.7.1 Message refused"
+        self.per_session[id(session)] += 1
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.fixture
+def server():
+    srv = SMTPServer()
+    srv.mailbox = _Sessions()
+    with srv:
+        yield srv
+
+
+def cycle(db, server, now=T0, per_target: int = 1):
+    targets = [Target(name="mail", url=server.url())]
+    outbox.enqueue(db, WATCHES, targets, now=now)
+    delivery = DeliverySettings(concurrency_per_target=per_target)
+    return deliver_due(db, WATCHES, targets, delivery, now=now)
+
+
+def subjects(n: int, skip=()) -> list[str]:
+    return sorted(f"[trafficking] Story {i} (AZ)" for i in range(n) if i not in skip)
+
+
+def test_a_pass_sends_every_mail_over_one_session(db, news, server):
+    for i in range(25):
+        news.add(f"Story {i}")
+    stats = cycle(db, server)
+    assert (stats.messages, stats.sent, stats.failed, stats.retrying) == (25, 25, 0, 0)
+    assert server.mailbox.ehlos == 1
+    assert len(server.auth.logins) == 1  # one login, not one per message
+    assert sorted(server.mailbox.subjects()) == subjects(25)
+    for msg, raw in zip(server.mailbox.messages, server.mailbox.raw, strict=True):
+        title = str(msg["subject"]).removeprefix("[trafficking] ").removesuffix(" (AZ)")
+        assert title in msg.get_body(preferencelist=("plain", "html")).get_content()
+        assert raw.count(b"\r\nMessage-ID:") + raw.startswith(b"Message-ID:") == 1
+
+
+def test_a_refused_message_is_retried_and_the_session_goes_on(db, news, server):
+    for i in range(8):
+        news.add(f"Story {i} refuse me" if i == 3 else f"Story {i}")
+    stats = cycle(db, server)
+    assert (stats.sent, stats.retrying, stats.failed) == (7, 1, 0)
+    assert "550" in stats.errors[0] and "pw" not in stats.errors[0]
+    assert sorted(server.mailbox.subjects()) == subjects(8, skip={3})
+    assert server.mailbox.ehlos == 1
+    assert outbox.status_counts(db)["pending"] == 1
+
+
+def test_a_dropped_session_loses_only_the_message_in_flight_for_now(db, news, server):
+    server.mailbox.drop_after = 4
+    for i in range(9):
+        news.add(f"Story {i}")
+    first = cycle(db, server)
+    # the 5th message was in flight when the server hung up: retried; the other 4 went
+    # out over a new session
+    assert (first.sent, first.retrying, first.failed) == (8, 1, 0)
+    assert "connection" in first.errors[0] and "pw" not in first.errors[0]
+    assert server.mailbox.ehlos == 2
+    again = cycle(db, server, T0 + timedelta(hours=2))
+    assert (again.sent, again.retrying) == (1, 0)
+    assert Counter(server.mailbox.subjects()) == Counter(subjects(9))  # each exactly once
+
+
+def test_a_421_before_the_message_moves_it_to_a_new_session(db, news, server):
+    server.mailbox.busy_after = 4
+    for i in range(10):
+        news.add(f"Story {i}")
+    stats = cycle(db, server)
+    assert (stats.sent, stats.retrying, stats.failed) == (10, 0, 0)
+    assert server.mailbox.ehlos == 3
+    assert Counter(server.mailbox.subjects()) == Counter(subjects(10))
+
+
+def test_a_session_the_server_closed_between_messages_is_replaced(server):
+    target = Target(name="mail", url=server.url())
+    with Sender() as sender:
+        assert sender.send(target, "first", "body", "text").ok
+        server.stop()  # closes every connection; same port when it starts again
+        server.start()
+        assert sender.send(target, "second", "body", "text").ok
+    assert server.mailbox.subjects() == ["first", "second"]
+    assert server.mailbox.ehlos == 2
+
+
+def test_two_loops_per_target_use_two_sessions(db, news, server):
+    for i in range(40):
+        news.add(f"Story {i}")
+    stats = cycle(db, server, per_target=2)
+    assert (stats.sent, stats.failed, stats.retrying) == (40, 0, 0)
+    assert server.mailbox.ehlos == 2
+    assert Counter(server.mailbox.subjects()) == Counter(subjects(40))
+
+
+_HEADER_NOISE = re.compile(rb"^(Date|Message-ID): .*$", re.M)
+
+
+def _normalized(raw: bytes) -> bytes:
+    boundaries = set(re.findall(rb'boundary="([^"]+)"', raw))
+    for i, b in enumerate(sorted(boundaries)):
+        raw = raw.replace(b, b"BOUNDARY%d" % i)
+    return _HEADER_NOISE.sub(rb"\1: -", raw)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "body"),
+    [
+        ("text", "Baku. Officials met.\nLine two: tiers & *stars* <b>not html</b>\n"),
+        ("html", "<p>Baku. <b>Officials</b> met &amp; talked.</p><p>Ä ß € 🙂</p>"),
+        ("markdown", "# Tier 2\n\n*Azerbaijan* stays: [report](https://example.org/r)\n"),
+    ],
+)
+def test_a_session_sends_the_same_mail_as_apprise_notify(server, fmt, body):
+    target = Target(name="mail", url=server.url(to="a@example.org,b@example.org"))
+    title = "[trafficking] Azerbaijan stays on Tier 2 (AZ) — ünïcode"
+    assert _notify(target, title, body, fmt).ok
+    with Sender() as sender:
+        assert sender.send(target, title, body, fmt).ok
+    raw = server.mailbox.raw
+    assert len(raw) == 4  # one per recipient, each way
+    assert _normalized(raw[0]) == _normalized(raw[2])
+    assert _normalized(raw[1]) == _normalized(raw[3])
+    assert server.mailbox.recipients[:2] == server.mailbox.recipients[2:]
+
+
+class _Trickler:
+    """A plain-socket SMTP server: accepts its connections' first message, then answers the
+    next DATA one byte every 0.2 s for up to 20 s."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.hung_up = threading.Event()  # the client hung up while the server trickled
+        self.received = 0
+        self.stop = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        f = conn.makefile("rb")
+        with conn:
+            conn.sendall(b"220 trickle\r\n")
+            messages = 0
+            while line := f.readline():
+                verb = line[:4].upper()
+                if verb == b"QUIT":
+                    conn.sendall(b"221 bye\r\n")
+                    return
+                if verb != b"DATA":
+                    conn.sendall(b"250 ok\r\n")
+                    continue
+                conn.sendall(b"354 go on\r\n")
+                while f.readline() not in (b".\r\n", b""):
+                    pass
+                messages += 1
+                if messages == 1:
+                    self.received += 1
+                    conn.sendall(b"250 ok\r\n")
+                    continue
+                for _ in range(100):  # 20 s, one byte at a time
+                    if self.stop.wait(0.2):
+                        return
+                    try:
+                        conn.sendall(b"2")
+                    except OSError:
+                        self.hung_up.set()
+                        return
+                return
+
+    def url(self) -> str:
+        return (
+            f"mailto://127.0.0.1:{self.port}"
+            "?from=newswatch@example.org&to=analyst@example.org&mode=insecure"
+        )
+
+
+def test_a_trickling_server_holds_one_message_for_the_bound_only():
+    trickler = _Trickler()
+    target = Target(name="slow", url=trickler.url())
+    try:
+        with Sender(bound=1.0) as sender:
+            assert sender.send(target, "one", "body", "text").ok
+            stuck = sender.send(target, "two", "body", "text")
+            assert not stuck.ok and "did not finish within 1 s" in stuck.error
+            # the next message opens a new session and goes out
+            assert sender.send(target, "three", "body", "text").ok
+        assert trickler.received == 2
+        # the client gave up before the trickle ended (the wait is a failure guard)
+        assert trickler.hung_up.wait(timeout=30)
+    finally:
+        trickler.stop.set()
+        trickler.sock.close()
