@@ -49,12 +49,11 @@ class MailSession:
 
     def __init__(self, plugin: Any, bound: float = BOUND) -> None:
         self.plugin, self.bound = plugin, bound
-        self.sessions = 0  # connections opened, for the caller's figures
         self._smtp: smtplib.SMTP | None = None
         self._error: str | None = None
         self._cond = threading.Condition()
         self._deadline: float | None = None
-        self._fired = self._stopped = False
+        self._fired = self._asleep = False  # _asleep: waiting with no deadline
         self._watchdog: threading.Thread | None = None
         plugin.send = self._send_prepared  # the public per-message hook of this one object
 
@@ -82,8 +81,10 @@ class MailSession:
             self._disarm()
             self._drop()
         with self._cond:
-            self._stopped = True
+            watchdog, self._watchdog = self._watchdog, None
             self._cond.notify()
+        if watchdog is not None:
+            watchdog.join()
 
     def __enter__(self) -> MailSession:
         return self
@@ -139,7 +140,7 @@ class MailSession:
             refused = self._smtp.sendmail(self.plugin.from_addr[1], to_addrs, data)
         except smtplib.SMTPRecipientsRefused as e:
             refused = e.recipients
-        except (smtplib.SMTPResponseException, smtplib.SMTPSenderRefused) as e:
+        except smtplib.SMTPResponseException as e:  # SMTPSenderRefused, SMTPDataError...
             if self._smtp.sock is None:  # smtplib closed it (421: the server is closing)
                 self._drop()
                 if e.smtp_code == 421 and reused and not retried:
@@ -188,7 +189,6 @@ class MailSession:
             self._drop()
             self._error = f"cannot open a session with the mail server: {type(e).__name__}: {e}"
             return False
-        self.sessions += 1
         return True
 
     def _made(self, smtp: smtplib.SMTP) -> None:
@@ -205,12 +205,12 @@ class MailSession:
     def _arm(self) -> None:
         with self._cond:
             if self._watchdog is None:
-                self._watchdog = threading.Thread(target=self._watch, name="mail-watchdog")
-                self._watchdog.daemon = True
+                self._watchdog = threading.Thread(
+                    target=self._watch, name="mail-watchdog", daemon=True
+                )
                 self._watchdog.start()
-            idle = self._deadline is None
             self._deadline, self._fired = time.monotonic() + self.bound, False
-            if idle:
+            if self._asleep:  # else it wakes at an earlier deadline and looks again
                 self._cond.notify()
 
     def _disarm(self) -> bool:
@@ -219,10 +219,13 @@ class MailSession:
             return self._fired
 
     def _watch(self) -> None:
+        me = threading.current_thread()
         with self._cond:
-            while not self._stopped:
+            while self._watchdog is me:
                 if self._deadline is None:
+                    self._asleep = True
                     self._cond.wait()
+                    self._asleep = False
                     continue
                 left = self._deadline - time.monotonic()
                 if left > 0:
