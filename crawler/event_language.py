@@ -40,6 +40,8 @@ class Language:
         self.docs: dict[int, Doc] = {}
         self.postings: dict[int, array] = {}
         self.packed = Packed()
+        self._top: tuple[int, np.float32] = (-1, np.float32(0.0))
+        self.counted = 0  # count() calls so far: the frequencies changed when this did
 
     def idf(self, ids: np.ndarray) -> np.ndarray:
         """Smoothed idf, never below 1 (with a handful of articles every word is "rare"):
@@ -54,7 +56,10 @@ class Language:
 
     def top(self) -> np.float32:
         """The idf of a term no article has: log(N + 1) + 1."""
-        return np.float32(np.log(len(self.docs) + 1) + 1.0)
+        n = len(self.docs)
+        if self._top[0] != n:  # several look-ups a new article: computed once for each N
+            self._top = (n, np.float32(np.log(n + 1) + 1.0))
+        return self._top[1]
 
     def df_of(self, ids: np.ndarray) -> np.ndarray:
         """The document frequency of each of these term ids."""
@@ -65,6 +70,7 @@ class Language:
 
     def count(self, ids: np.ndarray, delta: int) -> None:
         """Count an article's (unique) term ids in (``delta`` 1) or out (-1)."""
+        self.counted += 1
         if len(ids) and ids.max() >= len(self.df):
             size = max(2 * len(self.df), int(ids.max()) + 1)
             grown = np.zeros(size, np.int32)

@@ -200,6 +200,11 @@ def _known_words(stop: frozenset[str]) -> dict[str, tuple]:
     return known
 
 
+# (id of a Vectors' counts, part) -> (those counts, the part): see Vectors.part
+_PARTS: dict[tuple[int, str], tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]] = {}
+PARTS_KEPT = 64
+
+
 class Vectors(NamedTuple):
     """An article as term ids (sorted) and the count of each in the headline (row 0), the
     lead (row 1) and the body after it (row 2): two small arrays, from which each vector is
@@ -212,7 +217,22 @@ class Vectors(NamedTuple):
         """Term ids and 1 + log(count) weights of the whole ("all": the headline counted
         TITLE_WEIGHT times, and the lead), of the "long" view (the whole and the body), of
         the "text" (the lead and the body, without the headline), or of the "headline" or
-        the "lead" alone."""
+        the "lead" alone. (Read-only arrays: the last few are remembered, because one
+        article's parts are scored against each story it may join, then indexed.)"""
+        key = (id(self.counts), name)
+        hit = _PARTS.get(key)
+        if hit is not None and hit[0] is self.counts:
+            return hit[1]
+        ids, weights = self._part(name)
+        ids, weights = ids.view(), weights.view()
+        ids.flags.writeable = weights.flags.writeable = False
+        if len(_PARTS) >= PARTS_KEPT:
+            _PARTS.clear()
+        # the counts are held with the result, so their id is not another array's meanwhile
+        _PARTS[key] = (self.counts, (ids, weights))
+        return ids, weights
+
+    def _part(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         counts = self.counts
         if name == "long":
             return self.ids, tf_weights(counts, body=True)

@@ -77,6 +77,7 @@ class EventIndex:
         }
         self._members: dict[int, int] = {}
         self._scratch = np.zeros(4096, np.float32)
+        self._weights: dict[int, tuple] = {}  # see _weighted
 
     def __len__(self) -> int:
         return len(self._where)
@@ -195,9 +196,9 @@ class EventIndex:
         dots = np.add.reduceat(w * dense[cat], starts)
         dense[ids] = 0.0
         scores = dots / np.maximum(norms, 1e-9)
-        best = np.argsort(-scores, kind="stable")[:limit].tolist()
+        best = np.argsort(-scores, kind="stable")[:limit]
         keys, docs = cands[best].tolist(), lang.docs
-        return [(float(scores[i]), k, docs[k].event) for i, k in zip(best, keys, strict=True)]
+        return [(s, k, docs[k].event) for s, k in zip(scores[best].tolist(), keys, strict=True)]
 
     def add(self, key: int, event: int, vectors: Vectors, language: str | None, at: float) -> None:
         """Put an article in (or move it to another event if it is in already)."""
@@ -255,10 +256,24 @@ class EventIndex:
             if cent is None:
                 return 0.0
             cids, cw = cent
-        qw = tf * lang.idf(ids)
-        qn = float(np.sqrt(np.dot(qw, qw))) or 1.0
+        qw, qn = self._weighted(lang, tf, ids)
         cn = float(np.sqrt(np.dot(cw, cw))) or 1.0
         return _dot(ids, qw, cids, cw) / (qn * cn)
+
+    def _weighted(self, lang: Language, tf: np.ndarray, ids: np.ndarray) -> tuple:
+        """tf-idf weights of a vector under the current frequencies, and their norm. The
+        last few are remembered: one article's parts are scored against each story it may
+        join, with no article counted in meanwhile (``Language.counted`` says)."""
+        key = id(tf)
+        hit = self._weights.get(key)
+        if hit is not None and hit[0] is tf and hit[1] is lang and hit[2] == lang.counted:
+            return hit[3]
+        qw = tf * lang.idf(ids)
+        out = (qw, float(np.sqrt(np.dot(qw, qw))) or 1.0)
+        if len(self._weights) >= 16:
+            self._weights.clear()
+        self._weights[key] = (tf, lang, lang.counted, out)  # tf held: its id stays its own
+        return out
 
     def _join(self, event: int, key: int, lang: Language, vectors: Vectors) -> None:
         """Count an article into its event: the second article turns the event's first

@@ -86,9 +86,12 @@ class BucketTable:
         self._put(hashes, np.full(len(hashes), row, dtype=np.int32))
 
     def extend(self, hashes: np.ndarray, rows: np.ndarray) -> None:
+        """File many entries at once (a rebuild): ``rows[i]`` under ``hashes[i]``."""
         # in slices: sorting millions of entries at once would need as much memory again
-        for start in range(0, len(hashes), 1 << 16):
-            self._put(hashes[start : start + (1 << 16)], rows[start : start + (1 << 16)])
+        step = 1 << 18
+        self._count += len(hashes)
+        for start in range(0, len(hashes), step):
+            self._put_many(hashes[start : start + step], rows[start : start + step])
 
     def get(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(i, row) for every row filed under ``hashes[i]``. Another hash with the same
@@ -136,18 +139,34 @@ class BucketTable:
             self._rows_flat[at] = rows
             self._fill[bucket] += 1
             return
-        order = np.argsort(bucket, kind="stable")
-        bucket, tag, rows, hashes = bucket[order], tag[order], rows[order], hashes[order]
+        self._put_many(hashes, rows)
+
+    def _put_many(self, hashes: np.ndarray, rows: np.ndarray) -> None:
+        """File entries some of which share a bucket: sorted by bucket, each takes the
+        bucket's next free slot after those of the entries before it. (Which entry of a
+        bucket gets which slot does not matter: ``get`` returns them all.)"""
+        bucket, tag = self._place(hashes)
+        order = np.argsort(bucket)  # not stable: the order within a bucket is free
+        bucket = bucket[order]
         # slot = the bucket's fill + rank among the new entries for the same bucket
-        first = np.r_[True, bucket[1:] != bucket[:-1]]
-        starts = np.flatnonzero(first)
-        rank = np.arange(len(bucket)) - np.repeat(starts, np.diff(np.r_[starts, len(bucket)]))
-        slot = self._fill[bucket].astype(np.intp) + rank
+        starts = np.flatnonzero(np.concatenate(([True], bucket[1:] != bucket[:-1])))
+        counts = np.diff(np.append(starts, len(bucket)))
+        rank = np.arange(len(bucket)) - np.repeat(starts, counts)
+        first = bucket[starts]
+        slot = np.repeat(self._fill[first].astype(np.intp), counts) + rank
         fit = slot < self.SLOTS
-        self._tags[bucket[fit], slot[fit]] = tag[fit]
-        self._rows[bucket[fit], slot[fit]] = rows[fit]
-        np.add.at(self._fill, bucket[fit], 1)
-        self._spill_out(hashes[~fit], rows[~fit])
+        at = bucket * self.SLOTS + slot
+        if fit.all():
+            self._tags_flat[at] = tag[order]
+            self._rows_flat[at] = rows[order]
+        else:
+            kept = order[fit]
+            self._tags_flat[at[fit]] = tag[kept]
+            self._rows_flat[at[fit]] = rows[kept]
+            lost = order[~fit]
+            self._spill_out(hashes[lost], rows[lost])
+        # the buckets in ``first`` are distinct: a plain fancy assignment adds once each
+        self._fill[first] = np.minimum(self._fill[first] + counts, self.SLOTS)
 
     def _spill_out(self, hashes: np.ndarray, rows: np.ndarray) -> None:
         for h, r in zip(hashes.tolist(), rows.tolist(), strict=True):

@@ -119,7 +119,7 @@ class NearDuplicateIndex:
         row = self._new_row(key, story, source, seen_at)
         if sig is not None:
             if self._lsh.full(self.bands):
-                self._rebuild()
+                self._rebuild_lsh()
             self._sigs[row] = sig
             self._signed[row] = True
             self._signed_count += 1
@@ -291,7 +291,7 @@ class NearDuplicateIndex:
         if len(track):
             self._log_paragraphs(track, row)
             if self._para.full(len(track)):
-                self._rebuild()
+                self._rebuild_paragraphs()
             else:
                 self._para.add(track, row)
 
@@ -307,12 +307,23 @@ class NearDuplicateIndex:
 
     def _rebuild(self) -> None:
         """New LSH and paragraph tables from the live rows, with room to grow."""
+        self._rebuild_lsh()
+        self._rebuild_paragraphs()
+
+    def _rebuild_lsh(self) -> None:
+        """A new LSH table from the live signed rows, with room to grow. (Only the table
+        that is full is rebuilt: the two fill at different times, and the LSH table, 64
+        keys an article, costs most.)"""
         live = np.flatnonzero(self._alive[: self._n] & self._signed[: self._n])
         self._lsh = BucketTable(self.bands * len(live))
-        for start in range(0, len(live), 1024):
-            rows = live[start : start + 1024]
+        step = 4096  # rows at a time: their keys are sorted into the table in one go
+        for start in range(0, len(live), step):
+            rows = live[start : start + step]
             keys = self._band_keys(self._sigs[rows]).ravel()
             self._lsh.extend(keys, np.repeat(rows, self.bands))
+
+    def _rebuild_paragraphs(self) -> None:
+        """A new paragraph table from the log, dead rows and furniture left out."""
         h, r = self._plog_hash[: self._plog_n], self._plog_row[: self._plog_n]
         keep = self._alive[r]
         if self._furniture:

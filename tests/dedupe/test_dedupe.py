@@ -145,3 +145,50 @@ def test_a_full_hash_table_bucket_spills_without_losing_entries():
     i, rows = table.get(same_bucket[[0, 30]])
     assert sorted(rows.tolist()) == [0, 30, 99]
     assert sorted(zip(i.tolist(), rows.tolist(), strict=True)) == [(0, 0), (0, 99), (1, 30)]
+
+
+def test_a_bulk_filed_table_holds_what_one_by_one_filing_holds():
+    """``extend`` (a rebuild's way: many entries, many to one bucket, some past its sixteen
+    slots) files what ``add`` one entry at a time files: every entry comes back."""
+    rng = np.random.default_rng(3)
+    hashes = rng.integers(1, 2**63, 5_000, dtype=np.uint64)
+    crowded = np.array([64 * k + 5 + (k << 40) for k in range(1, 60)], np.uint64)  # one bucket
+    hashes = np.concatenate([hashes, crowded, hashes[:100]])  # and hashes filed twice
+    rows = np.arange(len(hashes))
+    bulk, single = BucketTable(0), BucketTable(0)
+    assert bulk._nb == single._nb == 64
+    for part in np.split(np.arange(len(hashes)), [2_600, 5_030]):  # the crowded bucket split
+        bulk.extend(hashes[part], rows[part])
+    for h, r in zip(hashes, rows, strict=True):
+        single.add(np.array([h]), int(r))
+    for table in (bulk, single):
+        i, got = table.get(hashes)
+        assert sorted(zip(i.tolist(), got.tolist(), strict=True)) == sorted(
+            [(j, j) for j in range(len(hashes))]
+            + [(j, j + len(hashes) - 100) for j in range(100)]
+            + [(j + len(hashes) - 100, j) for j in range(100)]
+        )
+
+
+def test_an_index_that_outgrows_its_tables_finds_every_candidate():
+    """Signatures added one by one from an empty index (its LSH and paragraph tables are
+    rebuilt larger again and again, each when it is full): every query returns exactly the
+    articles that share a band key with it and reach the threshold (brute force over all)."""
+    rng = np.random.default_rng(11)
+    base = rng.integers(0, 2**32, (300, 64), dtype=np.uint32)
+    sigs = base[rng.integers(0, 300, 3_000)].copy()
+    noise = rng.random(sigs.shape) < rng.uniform(0.2, 0.9, (3_000, 1))  # near-copies of 300
+    sigs[noise] = rng.integers(0, 2**32, int(noise.sum()), dtype=np.uint32)
+    index = NearDuplicateIndex(threshold=0.3, num_perm=64)
+    tables = set()
+    for i, sig in enumerate(sigs):
+        paras = rng.integers(1, 2**63, 4, dtype=np.uint64)
+        index.add(i, sig, "2024-06-01T00:00:00Z", story=i, source="s", paragraphs=paras)
+        tables.add(id(index._lsh))
+    assert len(tables) > 5  # rebuilt several times
+    keys = index._band_keys(sigs)
+    for q in range(0, 3_000, 7):
+        shares = (keys == keys[q]).any(axis=1)
+        sims = (sigs == sigs[q]).sum(axis=1) / 64
+        expected = sorted((float(s), k) for k, s in enumerate(sims) if shares[k] and s >= 0.3)
+        assert sorted(index.query(sigs[q])) == expected
