@@ -260,3 +260,46 @@ def _note_retry_after(crawler: Crawler, request: Request, wait: float | None) ->
 
     with contextlib.suppress(NotConfigured, KeyError):  # no tracker: sources discover
         CrawlContext.of(crawler).tracker.result(source).retry_after = wait
+
+
+class PrefetchedResponseMiddleware:
+    """Last in the chain: a source's first request whose answer the revalidation pass
+    already received (:mod:`crawler.revalidate`, the setting ``NEWSWATCH_PREFETCHED``) gets
+    that answer instead of a second download. Scrapy then runs every middleware's
+    ``process_response`` on it as on a download's (decompression, redirects, retries and
+    Retry-After, the peer-address check)."""
+
+    def __init__(self, prefetched: Any):
+        self.prefetched = prefetched
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PrefetchedResponseMiddleware:
+        from scrapy.exceptions import NotConfigured
+
+        from crawler.revalidate import SETTING, Prefetched
+
+        prefetched = crawler.settings.get(SETTING)
+        if not isinstance(prefetched, Prefetched) or not prefetched.answers:
+            raise NotConfigured  # nothing prefetched: Scrapy leaves it out, silently
+        return cls(prefetched)
+
+    def process_request(self, request: Request) -> Response | None:
+        source = request.meta.get("source")
+        if not source or request.meta.get("retry_times") or request.meta.get("redirect_times"):
+            return None
+        answer = self.prefetched.take(source, request.url)
+        if answer is None:
+            return None
+        from scrapy.responsetypes import responsetypes
+
+        url, status, headers, body, ip = answer
+        cls = responsetypes.from_args(headers=headers, url=url, body=body)
+        return cls(
+            url=url,
+            status=status,
+            headers=headers,
+            body=body,
+            request=request,
+            ip_address=ip,
+            protocol="HTTP/1.1",
+        )

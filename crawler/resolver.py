@@ -32,10 +32,11 @@ private address.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import time
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -113,6 +114,22 @@ def _closer(crawler: Any):
             _PERMITS.pop(c, None)
 
     return close
+
+
+class _Running:
+    """A running user of a permit that is no Scrapy crawler (the revalidation pass)."""
+
+
+@contextlib.contextmanager
+def running(permit: HostPermit) -> Iterator[None]:
+    """Count ``permit`` as a running crawl's while the block runs (for connections made
+    outside Scrapy, as :mod:`crawler.revalidate` makes them)."""
+    token = _Running()
+    _PERMITS[token] = permit
+    try:
+        yield
+    finally:
+        _PERMITS.pop(token, None)
 
 
 def permitted(host: str) -> bool:

@@ -20,6 +20,8 @@ from crawler.crawl_context import SETTING as CONTEXT_SETTING
 from crawler.crawl_context import CrawlContext
 from crawler.fetch_outcomes import CrawlTracker, SourceResult, load_state, record_results
 from crawler.oneshot import Interrupted, run_blocking
+from crawler.revalidate import SETTING as PREFETCHED_SETTING
+from crawler.revalidate import Prefetched, revalidate
 from crawler.robots import RobotsCache
 from crawler.settings import ASYNCIO_REACTOR, scrapy_settings
 from crawler.workers import ParseWorkers
@@ -116,14 +118,23 @@ async def crawl_sources(
                 progress(result, done, len(sources))
 
         tracker = CrawlTracker(names, load_state(db, names), on_done=on_done)
-        if sources:
+        # one permit for all the crawl's requests, its allowed sources' hosts in it before
+        # any request (a source of one kind may share a host with another's)
+        permit = resolver.permit_for_sources(sources, settings.allow_private_addresses)
+        robots = robots if robots is not None else RobotsCache()
+        crawled, prefetched = sources, None
+        if sources and not (stop is not None and stop.is_set()):
+            # Unchanged feeds answer one light conditional GET and never enter Scrapy;
+            # the other answers are handed to Scrapy's requests (crawler/revalidate.py).
+            crawled, prefetched = await revalidate(settings, sources, tracker, robots, db, permit)
+        if crawled:
             assigner = make_assigner(db) if make_assigner else _LazyAssigner(db, dedupe, index)
             own_workers = workers is None
             if own_workers:
                 workers = ParseWorkers(parse_while_starting=True)
             try:
                 context = CrawlContext(db=db, tracker=tracker, assigner=assigner, workers=workers)
-                await _run_spiders(settings, sources, context, stop, robots)
+                await _run_spiders(settings, crawled, context, stop, robots, permit, prefetched)
             finally:
                 # Whatever reached the pipeline is stored, also when the crawl was stopped
                 # before Scrapy closed it (the pipeline's own close never came).
@@ -163,6 +174,8 @@ async def _run_spiders(
     context: CrawlContext,
     stop: asyncio.Event | None,
     robots: RobotsCache | None = None,
+    permit: resolver.HostPermit | None = None,
+    prefetched: Prefetched | None = None,
 ) -> None:
     """One Scrapy crawler per source kind in play, awaited until done, stopped, or past the
     outer time limit. The crawlers' components find ``context`` and ``robots`` in their
@@ -174,11 +187,10 @@ async def _run_spiders(
             **scrapy_settings(settings),
             CONTEXT_SETTING: context,
             "NEWSWATCH_ROBOTS_CACHE": robots,
-            # one permit for all the crawl's crawlers, its allowed sources' hosts in it
-            # before any request (a source of one kind may share a host with another's)
-            resolver.SETTING: resolver.permit_for_sources(
-                sources, settings.allow_private_addresses
-            ),
+            resolver.SETTING: permit
+            if permit is not None
+            else resolver.permit_for_sources(sources, settings.allow_private_addresses),
+            PREFETCHED_SETTING: prefetched,
         }
     )
     tasks = []

@@ -44,6 +44,8 @@ OUR_MIDDLEWARES = {
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     "crawler.middlewares.ConditionalGetMiddleware": 560,
     "crawler.middlewares.PeerAddressMiddleware": 950,
+    # an answer the revalidation pass received (crawler/revalidate.py): no second download
+    "crawler.middlewares.PrefetchedResponseMiddleware": 990,
 }
 
 
