@@ -290,9 +290,11 @@ class PrefetchedResponseMiddleware:
         answer = self.prefetched.take(source, request.url)
         if answer is None:
             return None
+        from scrapy.http import Headers
         from scrapy.responsetypes import responsetypes
 
-        url, status, headers, body, ip = answer
+        url, status, raw, body, ip = answer
+        headers = Headers(raw)
         cls = responsetypes.from_args(headers=headers, url=url, body=body)
         return cls(
             url=url,
