@@ -177,14 +177,14 @@ def test_a_session_sends_the_same_mail_as_apprise_notify(server, fmt, body):
 
 
 class _Trickler:
-    """A plain-socket SMTP server: accepts its connections' first message, then answers the
-    next DATA one byte every 0.2 s for up to 20 s."""
+    """A plain-socket SMTP server: accepts the first message, answers the second one's DATA
+    one byte every 0.2 s for up to 20 s, accepts the others."""
 
     def __init__(self) -> None:
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         self.hung_up = threading.Event()  # the client hung up while the server trickled
-        self.received = 0
+        self.received = self.messages = 0
         self.stop = threading.Event()
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -200,7 +200,6 @@ class _Trickler:
         f = conn.makefile("rb")
         with conn:
             conn.sendall(b"220 trickle\r\n")
-            messages = 0
             while line := f.readline():
                 verb = line[:4].upper()
                 if verb == b"QUIT":
@@ -212,8 +211,8 @@ class _Trickler:
                 conn.sendall(b"354 go on\r\n")
                 while f.readline() not in (b".\r\n", b""):
                     pass
-                messages += 1
-                if messages == 1:
+                self.messages += 1
+                if self.messages != 2:
                     self.received += 1
                     conn.sendall(b"250 ok\r\n")
                     continue
