@@ -133,7 +133,7 @@ def test_unchanged_feeds_are_asked_once_each_and_never_enter_scrapy(hosts, tmp_p
     rows = db.execute(
         "SELECT s.last_status, s.consecutive_failures, s.etag, f.not_modified, f.status"
         " FROM sources s JOIN fetches f ON f.source = s.name"
-        " WHERE f.started_at = (SELECT max(started_at) FROM fetches WHERE source = s.name)"
+        " WHERE f.rowid = (SELECT max(rowid) FROM fetches WHERE source = s.name)"
     ).fetchall()
     assert sorted(rows) == [(304, 0, f'"{h}/feed.xml"', 1, 304) for h in range(3)]
 
