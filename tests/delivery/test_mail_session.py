@@ -6,18 +6,21 @@ from __future__ import annotations
 
 import re
 import socket
+import ssl
 import threading
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 from delivery.newsdata import T0
-from support.smtp import Mailbox, SMTPServer
+from support.smtp import Mailbox, SMTPServer, _AcceptAll, free_port
 
 from alerts import outbox
 from alerts.config import DeliverySettings, Target, Watch
 from alerts.deliver import deliver_due
-from alerts.targets import Sender, _notify
+from alerts.targets import Sender, _notify, send
 
 WATCHES = [Watch(name="trafficking", query="x", targets=["mail"])]
 
@@ -249,3 +252,45 @@ def test_a_trickling_server_holds_one_message_for_the_bound_only():
     finally:
         trickler.stop.set()
         trickler.sock.close()
+
+
+# A self-signed certificate for 127.0.0.1 and localhost, made for these tests only (openssl
+# req -x509 -newkey rsa:2048 -nodes -days 36500): its key protects nothing.
+TLS = Path(__file__).parent / "tls"
+
+
+@pytest.fixture(params=["starttls", "ssl"])
+def tls_server(request):
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(TLS / "cert.pem", TLS / "key.pem")
+    mailbox, auth, port = _Sessions(), _AcceptAll(), free_port()
+    # aiosmtpd offers AUTH over implicit TLS only when told that it need not be STARTTLS
+    tls = (
+        {"ssl_context": context, "auth_require_tls": False}
+        if request.param == "ssl"
+        else {"tls_context": context}
+    )
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port, authenticator=auth, **tls)
+    controller.start()
+    url = (
+        f"mailtos://newswatch:pw@127.0.0.1:{port}"
+        f"?from=newswatch@example.org&to=analyst@example.org&mode={request.param}"
+    )
+    yield url, mailbox, auth
+    controller.stop()
+
+
+def test_a_tls_session_logs_in_once_for_many_mails(tls_server):
+    url, mailbox, auth = tls_server
+    target = Target(name="tls", url=url + "&verify=no")
+    with Sender() as sender:
+        assert all(sender.send(target, f"m{i}", "body", "text").ok for i in range(5))
+    assert mailbox.subjects() == [f"m{i}" for i in range(5)]
+    assert len(auth.logins) == 1
+
+
+def test_a_tls_session_checks_the_certificate_unless_told_not_to(tls_server):
+    url, mailbox, auth = tls_server
+    result = send(Target(name="tls", url=url), "subject", "body", "text")
+    assert not result.ok and "CERTIFICATE_VERIFY_FAILED" in result.error
+    assert "pw" not in result.error and not auth.logins and not mailbox.messages
