@@ -79,8 +79,9 @@ class Language:
             log_df = np.zeros(size, np.float32)
             log_df[: len(self.log_df)] = self.log_df
             self.log_df = log_df
-        self.df[ids] += delta
-        self.log_df[ids] = np.log1p(self.df[ids].astype(np.float32))
+        df = self.df[ids] + delta  # the ids are unique: one gather, two scatters
+        self.df[ids] = df
+        self.log_df[ids] = np.log1p(df.astype(np.float32))
 
 
 class Vocabulary:

@@ -47,6 +47,17 @@ class Packed:
         self.start[slot], self.size[slot], self.time[slot] = self.used, n, at
         self.used += n
 
+    def whole(self, key: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """Article ``key``'s whole as it was put (views: not to be written), or None."""
+        slot = key - self.base
+        if not 0 <= slot < len(self.size):
+            return None
+        n = int(self.size[slot])
+        if not n:
+            return None
+        start = int(self.start[slot])
+        return self.ids[start : start + n], self.tf[start : start + n]
+
     def drop(self, key: int) -> None:
         """Forget article ``key`` (its entries are reclaimed once the dead outweigh the
         live)."""
@@ -107,8 +118,12 @@ class Packed:
         sizes = self.size[slots]
         ok = (sizes > 0) & (np.abs(self.time[slots] - at) <= window)
         slots, sizes = slots[ok], sizes[ok]
-        at_ = _ranges(self.start[slots], sizes)
-        starts = np.cumsum(sizes) - sizes
+        # _ranges(self.start[slots], sizes), with the starts in the result kept
+        ends = np.cumsum(sizes)
+        starts = ends - sizes
+        at_ = np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(
+            self.start[slots] - starts, sizes
+        )
         return slots + self.base, self.ids[at_], self.tf[at_], starts, sizes
 
 

@@ -185,8 +185,8 @@ class EventIndex:
         cands, cat, ctf, starts, _ = lang.packed.gather(keys, at, self.window)
         if not len(cands):
             return []
-        qw = tf * lang.idf(ids)
-        qw /= np.sqrt(np.dot(qw, qw)) or 1.0
+        qw, norm = self._weighted(lang, tf, ids)  # (centroid_score reuses them)
+        qw = qw / np.float32(norm)  # not in place: the weights are remembered
         # every candidate was counted in: its terms' log_df are there (no bounds check)
         w = ctf * (lang.top() - lang.log_df[cat])
         norms = np.sqrt(np.add.reduceat(w * w, starts))
@@ -249,7 +249,9 @@ class EventIndex:
             doc = lang.docs.get(solo)
             if doc is None:
                 return 0.0
-            cids, ctf = doc.vectors.part(part)
+            # the whole is kept packed already (see add): no need to compute it again
+            packed = lang.packed.whole(solo) if part == "all" else None
+            cids, ctf = packed if packed is not None else doc.vectors.part(part)
             cw = ctf * lang.idf(cids)
         else:
             cent = self._centroids[part].get(event)
