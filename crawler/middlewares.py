@@ -293,7 +293,7 @@ class PrefetchedResponseMiddleware:
         from scrapy.http import Headers
         from scrapy.responsetypes import responsetypes
 
-        url, status, raw, body, ip = answer
+        url, status, raw, body, ip, flags = answer
         headers = Headers(raw)
         cls = responsetypes.from_args(headers=headers, url=url, body=body)
         return cls(
@@ -304,4 +304,5 @@ class PrefetchedResponseMiddleware:
             request=request,
             ip_address=ip,
             protocol="HTTP/1.1",
+            flags=flags,
         )

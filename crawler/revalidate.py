@@ -14,7 +14,8 @@ What stays with Scrapy: a source whose robots.txt decision is not known and fres
 disallows the URL), a source the private-address guard would check itself (a private
 address written as a number, or a host another running crawl permits), every source when a
 proxy is configured in the environment, and any source whose request failed (connection
-error, timeout, too large): Scrapy then sends its own request, as without the pass.
+error, timeout, too large; and the host's other sources after one failed): Scrapy then
+sends its own request, as without the pass (a timeout is then waited for twice).
 """
 
 from __future__ import annotations
@@ -43,10 +44,10 @@ SETTING = "NEWSWATCH_PREFETCHED"  # the crawl's Prefetched, read by the injectin
 
 class Prefetched:
     """The answers the pass received and Scrapy has not used yet, by source name:
-    ``(url, status, headers, body, ip_address)``, each given out once."""
+    ``(url, status, headers, body, ip_address, flags)``, each given out once."""
 
     def __init__(self) -> None:
-        self.answers: dict[str, tuple[str, int, dict[bytes, list[bytes]], bytes, Any]] = {}
+        self.answers: dict[str, tuple] = {}
 
     def take(self, source: str, url: str) -> tuple | None:
         """The answer for this source's request to ``url`` (its first request only)."""
@@ -186,6 +187,7 @@ class _Client:
         self.agent = Agent(reactor, connectTimeout=self.timeout, pool=self.pool)
         self.all = asyncio.Semaphore(settings.concurrency)
         self.hosts: dict[str, asyncio.Semaphore] = {}
+        self.failed: set[str] = set()  # hosts whose request failed (refused, timed out...)
 
     async def ask(
         self, src: Source, tracker: CrawlTracker, unchanged: set[str], prefetched: Prefetched
@@ -195,14 +197,17 @@ class _Client:
             host, asyncio.Semaphore(self.settings.concurrency_per_domain)
         )
         async with per_host, self.all:
+            if host in self.failed:
+                return  # its host failed once in this pass: Scrapy asks (and waits) alone
             try:
                 answer = await asyncio.wait_for(self._get(src, tracker), self.timeout)
             except Exception as e:  # any failure: Scrapy sends its own request
                 logger.debug("revalidation of %s: %s; left to the crawl", src.name, e)
+                self.failed.add(host)
                 return
         if answer is None:
             return
-        status, headers, body, ip = answer
+        status, headers, body, ip, flags = answer
         if status == 304:
             tracker.begin(src.name)
             r = tracker.result(src.name)
@@ -210,7 +215,7 @@ class _Client:
             tracker.end(src.name)
             unchanged.add(src.name)
         else:
-            prefetched.answers[src.name] = (src.url, status, headers, body, ip)
+            prefetched.answers[src.name] = (src.url, status, headers, body, ip, flags)
 
     async def _get(self, src: Source, tracker: CrawlTracker) -> tuple | None:
         from scrapy.utils.defer import maybe_deferred_to_future
@@ -227,7 +232,8 @@ class _Client:
         if body is None:
             return None  # past max_page_bytes: Scrapy's own request is refused as too large
         raw = {k: list(v) for k, v in response.headers.getAllRawHeaders()}
-        return response.code, raw, body, ip
+        # read to the connection's close (no length): what Scrapy's handler flags "partial"
+        return response.code, raw, body, ip, ["partial"] if reader.partial else []
 
     async def close(self) -> None:
         from scrapy.utils.defer import maybe_deferred_to_future
@@ -252,6 +258,7 @@ class _Body(Protocol):
         self.limit = limit
         self.parts: list[bytes] = []
         self.size = 0
+        self.partial = False
         self.done: Deferred = Deferred(lambda _: self._stop())  # cancelled: a timeout
 
     def _stop(self) -> None:
@@ -270,7 +277,8 @@ class _Body(Protocol):
     def connectionLost(self, reason: Any = None) -> None:  # noqa: N802
         if self.done.called:
             return
-        if reason.check(ResponseDone, PotentialDataLoss):  # (no length: read to the close)
+        if reason.check(ResponseDone, PotentialDataLoss):
+            self.partial = bool(reason.check(PotentialDataLoss))
             self.done.callback(b"".join(self.parts))
         else:
             self.done.errback(reason)  # cut short, or a broken stream: Scrapy asks again

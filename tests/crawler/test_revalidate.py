@@ -10,6 +10,7 @@ LocalServer reached through a hosts file the reactor resolves from."""
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -77,7 +78,9 @@ def rss(base: str, *names: str) -> str:
     )
 
 
-def crawl(tmp_path, crawls: list[dict], hosts_file: str | None = None) -> list[dict]:
+def crawl(
+    tmp_path, crawls: list[dict], hosts_file: str | None = None, env: dict | None = None
+) -> list[dict]:
     spec = {"archive": str(tmp_path / "a.db"), "crawls": crawls, "hosts_file": hosts_file}
     proc = subprocess.run(
         [sys.executable, "-c", SCRIPT, json.dumps(spec)],
@@ -85,6 +88,7 @@ def crawl(tmp_path, crawls: list[dict], hosts_file: str | None = None) -> list[d
         text=True,
         timeout=180,
         cwd=REPO,
+        env={**os.environ, **(env or {})},
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -273,3 +277,16 @@ def test_a_private_address_is_refused_as_before_and_nothing_reaches_it(tmp_path)
         assert "127.0.0.1" in r["error"]
     finally:
         server.stop()
+
+
+@pytest.mark.slow  # a real process
+def test_a_proxy_in_the_environment_leaves_every_source_to_scrapy(hosts, tmp_path):
+    _unchanged(hosts, 0)
+    source = feed("f", hosts.url(0, "/feed.xml"), obey_robots=False)
+    first = crawl(tmp_path, [{"settings": SHIPPED, "sources": [source]}])[0]
+    assert first["results"]["f"]["status"] == "ok"
+    # the proxy is the host itself: a request through it has the whole URL as its path
+    proxy = {"http_proxy": hosts.url(0), "no_proxy": ""}
+    second = crawl(tmp_path, [{"settings": SHIPPED, "sources": [source]}], env=proxy)[0]
+    assert second["scrapy"] == ["f"]
+    assert hosts.paths(0) == ["/feed.xml", source["url"]]  # no direct request from the pass
