@@ -108,7 +108,7 @@ class Vocabulary:
         terms = [*head, *lead, *parts[2]]  # a term once per part
         every = np.fromiter(map(vocab.get, terms, repeat(-1)), np.int64, len(terms))
         if every.min(initial=0) < 0:
-            missing = np.flatnonzero(every < 0)
+            missing = (every < 0).nonzero()[0]
             new = [terms[i] for i in missing.tolist()]
             self._learn(new)
             every[missing] = [vocab[t] for t in new]
@@ -118,7 +118,7 @@ class Vocabulary:
         counts = np.zeros((3, len(ids)), np.uint8)
         rows = np.repeat(_ROWS, [len(p) for p in parts])
         values = np.array([*head.values(), *lead.values(), *parts[2].values()], np.int64)
-        counts[rows, np.searchsorted(ids, every)] = np.minimum(values, 255)
+        counts[rows, ids.searchsorted(every)] = np.minimum(values, 255)
         return Vectors(ids.astype(np.int32), counts)
 
     def _learn(self, terms: list[str]) -> None:

@@ -159,7 +159,7 @@ class EventIndex:
         df = lang.df_of(ids)
         cap = max(2.0, PROBE_MAX_DF * len(lang.docs))
         usable = (df > 0) & (df <= cap)
-        order = np.argsort(df[usable], kind="stable")[:PROBE_TERMS]
+        order = df[usable].argsort(kind="stable")[:PROBE_TERMS]
         probes = ids[usable][order]
         postings = lang.postings
         found = array("i")  # the postings read, joined in one buffer (no array per term)
@@ -176,10 +176,10 @@ class EventIndex:
         keys = np.frombuffer(found, np.int32)
         keys.sort()
         if len(keys) > 1:
-            bounds = np.flatnonzero(np.concatenate((_TRUE, keys[1:] != keys[:-1], _TRUE)))
+            bounds = np.concatenate((_TRUE, keys[1:] != keys[:-1], _TRUE)).nonzero()[0]
             if len(bounds) > MAX_CANDIDATES + 1:  # the articles that share the most terms
                 shared = bounds[1:] - bounds[:-1]
-                keys = keys[bounds[np.argpartition(-shared, MAX_CANDIDATES)[:MAX_CANDIDATES]]]
+                keys = keys[bounds[(-shared).argpartition(MAX_CANDIDATES)[:MAX_CANDIDATES]]]
             else:
                 keys = keys[bounds[:-1]]
         cands, cat, ctf, starts, _ = lang.packed.gather(keys, at, self.window)
@@ -196,7 +196,7 @@ class EventIndex:
         dots = np.add.reduceat(w * dense[cat], starts)
         dense[ids] = 0.0
         scores = dots / np.maximum(norms, 1e-9)
-        best = np.argsort(-scores, kind="stable")[:limit]
+        best = (-scores).argsort(kind="stable")[:limit]
         keys, docs = cands[best].tolist(), lang.docs
         return [(s, k, docs[k].event) for s, k in zip(scores[best].tolist(), keys, strict=True)]
 
@@ -308,10 +308,12 @@ class EventIndex:
             centroids[event] = (ids, w)
             return
         cids, cw = cent
-        merged = np.union1d(cids, ids)
+        merged = np.concatenate((cids, ids))  # np.union1d without its overhead
+        merged.sort()
+        merged = merged[np.concatenate((_TRUE, merged[1:] != merged[:-1]))]
         out = np.zeros(len(merged), np.float32)
-        out[np.searchsorted(merged, cids)] += cw
-        out[np.searchsorted(merged, ids)] += w
+        out[merged.searchsorted(cids)] += cw
+        out[merged.searchsorted(ids)] += w
         if len(merged) > CENTROID_TERMS:  # keep the story's core, bound its memory
             keep = np.sort(np.argpartition(-out, CENTROID_TERMS)[:CENTROID_TERMS])
             merged, out = merged[keep], out[keep]
@@ -369,7 +371,7 @@ def _dot(ai: np.ndarray, aw: np.ndarray, bi: np.ndarray, bw: np.ndarray) -> floa
     (searchsorted into the other's ids: cheaper than intersect1d, which sorts both)."""
     if not len(ai) or not len(bi):
         return 0.0
-    pos = np.searchsorted(bi, ai)
+    pos = bi.searchsorted(ai)
     np.minimum(pos, len(bi) - 1, out=pos)
     hit = bi[pos] == ai
     return float(np.dot(aw[hit], bw[pos[hit]]))

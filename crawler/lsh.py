@@ -99,11 +99,11 @@ class BucketTable:
         three million): callers verify what they get."""
         bucket, tag = self._place(hashes)
         tags = self._tags[bucket]
-        i, slot = np.nonzero(tags == tag[:, None])
+        i, slot = (tags == tag[:, None]).nonzero()
         rows = self._rows[bucket[i], slot].astype(np.int64)
         if self._spill:  # only a full bucket spills
             # slots fill in order and are never emptied: a bucket is full when its last is
-            full = np.flatnonzero(tags[:, -1]).tolist()
+            full = tags[:, -1].nonzero()[0].tolist()
             keys = hashes.tolist()
             extra = [(j, r) for j in full for r in self._spill.get(keys[j], ())]
             if extra:

@@ -162,9 +162,11 @@ class NearDuplicateIndex:
         _, rows = self._lsh.get(self._keys_of(sig))
         if not len(rows):
             return []
-        rows = np.unique(rows)
+        rows.sort()  # np.unique without its overhead (a look-up's own array)
+        if len(rows) > 1:
+            rows = rows[np.concatenate(([True], rows[1:] != rows[:-1]))]
         rows = rows[self._alive[rows] & self._signed[rows]]
-        sims = np.count_nonzero(self._sigs[rows] == sig, axis=1) / self.num_perm
+        sims = (self._sigs[rows] == sig).sum(axis=1) / self.num_perm
         ok = sims >= self.threshold
         hits = zip(sims[ok].tolist(), self._key[rows[ok]].tolist(), strict=True)
         return sorted(hits, key=lambda h: (-h[0], h[1]))
