@@ -3,7 +3,8 @@ look-ups the assigner makes (the story of a copy, of an article, the outlets of 
 and the counts ``newswatch dedupe`` reports.
 
 Plain SQL: these run once or more per stored article, and sqlite-utils' ``get``, ``insert``
-and ``update`` inspect the table first (0.2 ms and more a call).
+and ``update`` inspect the table first (0.2 ms and more a call). The reads go to the
+connection itself: ``Database.execute`` adds its auto-commit checks, which only a write needs.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ def copy_story(db: Database, fp: str | None) -> int | None:
     if fp is None:
         return None
     # the new article's own fingerprint is not stored yet: no need to exclude it
-    row = db.execute(
+    row = db.conn.execute(
         "SELECT story_id FROM articles WHERE fingerprint = ?"
         " AND story_id IS NOT NULL ORDER BY id LIMIT 1",
         [fp],
@@ -31,13 +32,13 @@ def copy_story(db: Database, fp: str | None) -> int | None:
 
 def story_of(db: Database, article_id: int) -> int | None:
     """The story an article is in, as the archive says (None if it is not there)."""
-    row = db.execute("SELECT story_id FROM articles WHERE id = ?", [article_id]).fetchone()
+    row = db.conn.execute("SELECT story_id FROM articles WHERE id = ?", [article_id]).fetchone()
     return row[0] if row else None
 
 
 def other_outlet(db: Database, story_id: int, source: str) -> bool:
     """Whether another outlet than ``source`` wrote part of this story."""
-    row = db.execute("SELECT sources FROM stories WHERE id = ?", [story_id]).fetchone()
+    row = db.conn.execute("SELECT sources FROM stories WHERE id = ?", [story_id]).fetchone()
     sources = json.loads(row[0] or "[]") if row else []
     return any(s != source for s in sources)
 
@@ -64,7 +65,7 @@ def join_story(
 ) -> None:
     """Count an article (of ``source``, at time ``at``) into a story; an article published
     before the story's original becomes the original."""
-    row = db.execute(
+    row = db.conn.execute(
         "SELECT s.article_count, s.sources, a.published_at, a.fetched_at FROM stories s"
         " LEFT JOIN articles a ON a.id = s.article_id WHERE s.id = ?",
         [story_id],
