@@ -192,7 +192,10 @@ class _Client:
     async def ask(
         self, src: Source, tracker: CrawlTracker, unchanged: set[str], prefetched: Prefetched
     ) -> None:
-        host = urlsplit(src.url).hostname or ""
+        import scrapy
+
+        url = scrapy.Request(src.url).url  # as Scrapy writes it (escaped): its request's URL
+        host = urlsplit(url).hostname or ""
         per_host = self.hosts.setdefault(
             host, asyncio.Semaphore(self.settings.concurrency_per_domain)
         )
@@ -200,7 +203,7 @@ class _Client:
             if host in self.failed:
                 return  # its host failed once in this pass: Scrapy asks (and waits) alone
             try:
-                answer = await asyncio.wait_for(self._get(src, tracker), self.timeout)
+                answer = await asyncio.wait_for(self._get(src, url, tracker), self.timeout)
             except Exception as e:  # any failure: Scrapy sends its own request
                 logger.debug("revalidation of %s: %s; left to the crawl", src.name, e)
                 self.failed.add(host)
@@ -215,15 +218,15 @@ class _Client:
             tracker.end(src.name)
             unchanged.add(src.name)
         else:
-            prefetched.answers[src.name] = (src.url, status, headers, body, ip, flags)
+            prefetched.answers[src.name] = (url, status, headers, body, ip, flags)
 
-    async def _get(self, src: Source, tracker: CrawlTracker) -> tuple | None:
+    async def _get(self, src: Source, url: str, tracker: CrawlTracker) -> tuple | None:
         from scrapy.utils.defer import maybe_deferred_to_future
         from twisted.web.http_headers import Headers
 
         headers = Headers(request_headers(self.settings, tracker.previous(src.name)))
         response = await maybe_deferred_to_future(
-            self.agent.request(b"GET", src.url.encode("ascii"), headers)
+            self.agent.request(b"GET", url.encode("ascii"), headers)
         )
         ip = _peer(response)
         reader = _Body(self.settings.max_page_bytes)
