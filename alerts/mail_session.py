@@ -1,18 +1,16 @@
 """One SMTP session to one email target, reused for many messages, each send bounded in time.
 
-Measured on the peer bench (5,300 mails to one mailto:// target on loopback): a session per
-message spent 3.7 ms a mail on connect, EHLO and QUIT plus about 1 ms handing each send to
-Apprise's pool; against a real provider each session also costs a TLS handshake and a login,
-and providers throttle connection rates. A :class:`MailSession` opens its connection at its
-first message and keeps it until :meth:`MailSession.close`.
+A session per message cost 3.7 ms a mail on loopback (connect, EHLO, QUIT) plus about 1 ms
+handing each send to Apprise's pool (peer bench, 5,300 mails); a real provider adds a TLS
+handshake and a login per session and throttles connection rates.
 
-The mail is Apprise's own: Apprise's ``notify()`` on the target's ``NotifyEmail`` object
-prepares title and body (payload cap, format conversion, overflow) and calls the plugin's
-``send()``; the session's replacement for that one object's ``send()`` builds the messages
-with ``NotifyEmail.prepare_emails`` exactly as ``NotifyEmail.send`` does and hands them to
-the open connection. The connection is stdlib ``smtplib`` opened the way Apprise's
+The mail is Apprise's own: ``notify()`` on the target's ``NotifyEmail`` object prepares title
+and body (payload cap, format conversion, overflow) and calls the object's ``send()``, which
+the session replaces for that one object: it builds the messages with
+``NotifyEmail.prepare_emails`` as ``NotifyEmail.send`` does and hands them to the open
+connection. The connection is stdlib ``smtplib`` opened as Apprise's
 ``AppriseSMTPController`` opens it: that controller keeps its connection private, and the
-watchdog below needs the socket.
+watchdog needs the socket.
 """
 
 from __future__ import annotations
@@ -30,11 +28,8 @@ BOUND = 60.0  # seconds for one message, as Apprise's service timeout bounded on
 
 
 def email_plugin(url: str, asset: Any = None) -> Any | None:
-    """Apprise's ``NotifyEmail`` object for ``url`` (mailto://, mailtos://), else None.
-
-    Subclasses (Delta Chat...) add protocol headers through a private hook, so only the
-    plain email plugin takes the session path; every other target is sent as before.
-    """
+    """Apprise's ``NotifyEmail`` object for ``url`` (mailto://, mailtos://), else None
+    (subclasses such as Delta Chat add headers through a private hook: sent as before)."""
     import apprise
     from apprise.plugins.email import NotifyEmail
 
@@ -270,5 +265,5 @@ def _closed_by_peer(smtp: smtplib.SMTP) -> bool:
         return True
 
 
-def _text(value: Any) -> str:
+def _text(value: Any) -> str:  # smtplib's server replies are bytes
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
