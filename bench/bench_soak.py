@@ -13,6 +13,18 @@ feeds stop publishing and the daemon is given time to match and send what it sto
 
     python bench/bench_soak.py [--cycles 500] [--feeds 50] [--trace]
 
+What the RSS growth is (session 7, in-process checkpoints of the same daemon): the story
+index. The shipped windows (30 days of reprints, 2 x 3 days of events) keep every article a
+soak stores, and from cycle 50 to 150 the reprint and event indexes grew by 3.2 KB an
+article by their own count (``nbytes``), the C heap in use by 2.9 KB and Python's blocks by
+29 an article (each article's Doc, Vectors, arrays, postings): about 4.6 KB of RSS an
+article, all of the growth. Memory allocated from cycle 40 and alive at 70 (tracemalloc,
+after a full collection) was 92% in the story index's modules and the rest its terms, ids
+and times. With ``--windows 2m,1m`` (the windows full from about cycle 40) the RSS grew
+2.1% from cycle 80 to 150, and glibc's ``malloc_trim(0)`` after every cycle gave back a
+median 1.4 MB and left the growth as it was: no leak, no fragmentation worth a fix. The
+line "RSS growth per article stored" below is that figure.
+
 ``--trace`` dumps the daemon's memory at cycle 50, five cycles before the last and at the
 last (objects by type, the story indexes' sizes, glibc's heap in use and free, the event
 terms' word table) and tracemallocs the last five cycles: what they allocated and kept, by
@@ -212,6 +224,7 @@ targets = ["mail"]
             [sys.executable, *daemon_args], stdout=subprocess.DEVNULL, stderr=log
         )
     samples: dict[int, tuple[float, int]] = {}
+    new_items, stored_by = 0, {}  # articles stored (the fetch lines' items_new) by cycle
     collects: list[dict] = []
     seen_lines = 0
     started = time.time()
@@ -227,9 +240,12 @@ targets = ["mail"]
                     rec = json.loads(line)
                 except json.JSONDecodeError:
                     continue
+                if rec.get("event") == "fetch":
+                    new_items += rec.get("items_new") or 0
                 if rec.get("event") == "collect" and frozen_at is None:
                     collects.append(rec)
                     samples[len(collects)] = proc_stats(daemon.pid)
+                    stored_by[len(collects)] = new_items
                     if args.trace and len(collects) in dump_at:
                         from soak_trace import ask_dump
 
@@ -284,6 +300,15 @@ targets = ["mail"]
         f"RSS at cycle {first}: {rss_a:.1f} MB; at cycle {n}: {rss_b:.1f} MB "
         f"(growth {100 * (rss_b - rss_a) / rss_a:+.1f}%, target <= 10%)"
     )
+    stored = stored_by.get(n, 0) - stored_by.get(first, 0)
+    if stored:
+        # The story windows (30 days of reprints, 2 x 3 days of events) keep every article
+        # of a soak: the index grows with each one stored, and that is no leak. With
+        # --windows of minutes they fill early and what grows after is something else.
+        print(
+            f"RSS growth per article stored from cycle {first} to {n}: "
+            f"{1024 * (rss_b - rss_a) / stored:.2f} KB ({stored} articles stored)"
+        )
     print(
         "RSS by cycle (MB): "
         + ", ".join(f"{c}: {samples[c][0]:.1f}" for c in sorted(samples) if c % 25 == 0)
