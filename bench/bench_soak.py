@@ -20,7 +20,7 @@ article by their own count (``nbytes``), the C heap in use by 2.9 KB and Python'
 29 an article (each article's Doc, Vectors, arrays, postings): about 4.6 KB of RSS an
 article, all of the growth. Memory allocated from cycle 40 and alive at 70 (tracemalloc,
 after a full collection) was 92% in the story index's modules and the rest its terms, ids
-and times. With ``--windows 2m,1m`` (the windows full from about cycle 40) the RSS grew
+and times. With ``--windows 2m,1m`` (the windows full from about cycle 25) the RSS grew
 2.1% from cycle 80 to 150, and glibc's ``malloc_trim(0)`` after every cycle gave back a
 median 1.4 MB and left the growth as it was: no leak, no fragmentation worth a fix. The
 line "RSS growth per article stored" below is that figure.
