@@ -67,6 +67,12 @@ def traced_daemon(out: Path, argv: list[str]) -> None:
             for o in objs
             if type(o).__name__ in ("NearDuplicateIndex", "EventIndex")
         }
+        # the daemon's reprint index was built before start-up's gc.freeze(), so
+        # gc.get_objects() does not list it: found through the event state kept with it
+        from crawler import event_state
+
+        for o in list(event_state._SHARED.keys()):
+            sizes[f"{type(o).__name__}@{id(o)}"] = [len(o), o.nbytes]
         held = [o for o in objs if type(o).__name__ == "EventIndex"]
         del objs
         record_chains = [_holders(o) for o in held]
