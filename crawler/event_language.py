@@ -91,6 +91,7 @@ class Vocabulary:
     def __init__(self) -> None:
         self.ids: dict[str, int] = {}
         self._numeric = np.zeros(4096, np.int8)  # term id -> 0 a word, 1 a number, 2 a year
+        self._numbers: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # see numbers()
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -137,8 +138,18 @@ class Vocabulary:
                 self._numeric[start + i] = 2 if _YEAR.fullmatch(t) else 1
 
     def numbers(self, ids: np.ndarray) -> np.ndarray:
-        """Those of these term ids that are numbers (``#`` terms)."""
-        return ids[self._numeric[ids] > 0]
+        """Those of these term ids that are numbers (``#`` terms); read-only. A term's kind
+        never changes, so the last few answers are remembered (an article's numbers are
+        asked for once or twice per story it is compared with)."""
+        hit = self._numbers.get(id(ids))
+        if hit is not None and hit[0] is ids:
+            return hit[1]
+        out = ids[self._numeric[ids] > 0]
+        out.flags.writeable = False
+        if len(self._numbers) >= 16:
+            self._numbers.clear()
+        self._numbers[id(ids)] = (ids, out)  # ids held: its id stays its own
+        return out
 
     def years(self, ids: np.ndarray) -> np.ndarray:
         """Which of these number term ids are years (1900-2099)."""

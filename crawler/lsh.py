@@ -9,6 +9,8 @@ keys of all bands of a signature are looked up at once.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 # How likely an LSH look-up must be to propose an article whose similarity is exactly the
@@ -16,6 +18,9 @@ import numpy as np
 LSH_RECALL = 0.98
 
 _M64 = np.uint64(0x9E3779B97F4A7C15)
+_SHIFT, _ONE = np.uint64(32), np.uint32(1)
+# where a uint64's high 32 bits sit when it is read as two uint32s (None: read by shifting)
+_HIGH_HALF = {"little": 1, "big": 0}.get(sys.byteorder)
 
 
 def lsh_rows(threshold: float, num_perm: int, recall: float = LSH_RECALL) -> int:
@@ -48,6 +53,10 @@ def band_keys(sigs: np.ndarray, rows: int, salt: np.ndarray) -> np.ndarray:
         h = (h ^ v[:, :, j]) * _M64
         h ^= h >> np.uint64(29)
     return h
+
+
+def _flat(a: np.ndarray) -> bool:
+    return a.ndim == 1 and a.flags.c_contiguous
 
 
 class BucketTable:
@@ -88,7 +97,7 @@ class BucketTable:
     def extend(self, hashes: np.ndarray, rows: np.ndarray) -> None:
         """File many entries at once (a rebuild): ``rows[i]`` under ``hashes[i]``."""
         # in slices: sorting millions of entries at once would need as much memory again
-        step = 1 << 18
+        step = 1 << 16  # (larger slices sort no faster and hold more memory while loading)
         self._count += len(hashes)
         for start in range(0, len(hashes), step):
             self._put_many(hashes[start : start + step], rows[start : start + step])
@@ -104,8 +113,9 @@ class BucketTable:
         if self._spill:  # only a full bucket spills
             # slots fill in order and are never emptied: a bucket is full when its last is
             full = tags[:, -1].nonzero()[0].tolist()
-            keys = hashes.tolist()
-            extra = [(j, r) for j in full for r in self._spill.get(keys[j], ())]
+            keys = hashes[full].tolist()
+            spill = self._spill
+            extra = [(j, r) for j, k in zip(full, keys, strict=True) for r in spill.get(k, ())]
             if extra:
                 ej, er = zip(*extra, strict=True)
                 i = np.concatenate([i, np.array(ej, dtype=np.intp)])
@@ -117,7 +127,11 @@ class BucketTable:
         last, place = self._last_place
         if hashes is not last:
             bucket = (hashes % self._nb64).astype(np.intp)
-            tag = (hashes >> np.uint64(32)).astype(np.uint32) | np.uint32(1)
+            if _HIGH_HALF is not None and hashes.dtype == np.uint64 and _flat(hashes):
+                # the high halves read in place (a view): a shift and a cast less
+                tag = hashes.view(np.uint32)[_HIGH_HALF::2] | _ONE
+            else:
+                tag = (hashes >> _SHIFT).astype(np.uint32) | _ONE
             place = (bucket, tag)
             self._last_place = (hashes, place)
         return place

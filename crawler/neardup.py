@@ -318,7 +318,7 @@ class NearDuplicateIndex:
         keys an article, costs most.)"""
         live = np.flatnonzero(self._alive[: self._n] & self._signed[: self._n])
         self._lsh = BucketTable(self.bands * len(live))
-        step = 4096  # rows at a time: their keys are sorted into the table in one go
+        step = 1024  # rows at a time: their keys are sorted into the table in one go
         for start in range(0, len(live), step):
             rows = live[start : start + step]
             keys = self._band_keys(self._sigs[rows]).ravel()
