@@ -16,7 +16,7 @@ row counts them (``article_count``, ``sources``, the earlier ``first_seen_at``; 
 original is the earliest published article of the two originals, as when an article joins),
 and T's row stays, with ``article_count`` 0 and ``merged_into`` = S, as a rebuild leaves a
 story that alerts point at: an alert sent for T still names a valid story, and the alerts
-side follows ``merged_into`` (:func:`live_story`). ``merged_into`` always names a live story:
+side follows ``merged_into`` (crawler/story_ids.py). ``merged_into`` always names a live story:
 when S later merges into R, every row merged into S is pointed at R too.
 """
 
@@ -127,21 +127,3 @@ def merge_rows(db: Database, keep: int, gone: int) -> None:
     )
     # every story merged into ``gone`` before now names the live story directly
     db.execute("UPDATE stories SET merged_into = ? WHERE merged_into = ?", [keep, gone])
-
-
-def live_story(db: Database, story_id: int | None) -> int | None:
-    """The live story that ``story_id`` is (itself) or was merged into, following
-    ``merged_into`` (a chain, too: rows written before merges pointed at the live story)."""
-    seen: set[int] = set()
-    while story_id is not None and story_id not in seen:
-        seen.add(story_id)
-        row = db.execute("SELECT merged_into FROM stories WHERE id = ?", [story_id]).fetchone()
-        if row is None or row[0] is None:
-            return story_id
-        story_id = row[0]
-    return story_id
-
-
-#: SQL for the live story of the story id in column ``{col}`` (``merged_into`` names a live
-#: story, see :func:`merge_rows`); use as ``LIVE_STORY.format(col="al.story_id")``.
-LIVE_STORY = "COALESCE((SELECT merged_into FROM stories WHERE id = {col}), {col})"
