@@ -67,7 +67,13 @@ def row(db, story_id):
         "SELECT article_id, title, article_count, sources, merged_into FROM stories WHERE id = ?",
         [story_id],
     ).fetchone()
-    return {"article": r[0], "title": r[1], "count": r[2], "sources": json.loads(r[3]), "into": r[4]}
+    return {
+        "article": r[0],
+        "title": r[1],
+        "count": r[2],
+        "sources": json.loads(r[3]),
+        "into": r[4],
+    }
 
 
 def article(db, name):
@@ -119,7 +125,7 @@ def test_chains_of_merges_resolve_to_the_live_story(archive_db):
     db = archive_db
     with archive.write(db):
         ids = []
-        for n, name in enumerate(("rates", "strike", "toll")):
+        for name in ("rates", "strike", "toll"):
             source, (title, text), at = DOCS[name]
             db.execute(
                 "INSERT INTO articles (url, source, title, text, published_at, fetched_at)"
