@@ -275,10 +275,12 @@ class StoryAssigner:
                 kept = self._watch.state.reloaded(self.db, why)
             self.events = EventLinker(self.db, self.settings, furniture=self._furniture, state=kept)
 
-    def _merge(self, keep: int, gone: int) -> None:
+    def _merge(self, keep: int, gone: int) -> bool:
         """Merge story ``gone`` into ``keep``: in the archive and in the indexes."""
-        merge_rows(self.db, keep, gone)
+        if not merge_rows(self.db, keep, gone):
+            return False
         merge_indexes(self.events, self.index, keep, gone)
+        return True
 
     def _furniture(self, text: str) -> np.ndarray:
         """Which paragraphs of ``text`` the near-duplicate index knows as site furniture."""

@@ -38,7 +38,7 @@ def bridged(
     """After ``linker.find`` named ``story`` for an article: merge into it every other story
     the article agrees with whose original agrees on figures with ``story``'s original, by
     calling ``merge(story, other)`` for each (in the order they were tried: a merge can
-    change ``story``'s original). The stories merged."""
+    change ``story``'s original; it returns whether it merged). The stories merged."""
     tried = linker.tried
     if not any(s == story and agreement for s, _, agreement in tried):
         return []  # not joined through the same-language check (or no event level)
@@ -56,8 +56,8 @@ def bridged(
         theirs = index.article_numbers(language, second) if second is not None else None
         if mine is None or theirs is None or _compare(mine, theirs, index.years) != 1:
             continue
-        merge(story, other)
-        merged.append(other)
+        if merge(story, other):
+            merged.append(other)
     return merged
 
 
@@ -82,20 +82,23 @@ def merge_indexes(
         state.added = [(a, keep if s == gone else s) for a, s in state.added]
 
 
-def merge_rows(db: Database, keep: int, gone: int) -> None:
+def merge_rows(db: Database, keep: int, gone: int) -> bool:
     """Merge story ``gone`` into story ``keep`` in the archive (see the module docstring);
-    call inside the write transaction that assigns the article that bridged them."""
+    call inside the write transaction that assigns the article that bridged them. False
+    (nothing written) when the archive does not hold both as live stories: an index that
+    another process's change made stale must not move articles on its word."""
     rows = {
         r[0]: r[1:]
         for r in db.execute(
             "SELECT s.id, s.article_id, s.title, s.first_seen_at, s.article_count, s.sources,"
             " a.published_at, a.fetched_at FROM stories s"
-            " LEFT JOIN articles a ON a.id = s.article_id WHERE s.id IN (?, ?)",
+            " LEFT JOIN articles a ON a.id = s.article_id"
+            " WHERE s.id IN (?, ?) AND s.merged_into IS NULL",
             [keep, gone],
         ).fetchall()
     }
-    if keep not in rows or gone not in rows:
-        raise KeyError(f"no story {keep if keep not in rows else gone}")
+    if keep == gone or keep not in rows or gone not in rows:
+        return False
     ours, theirs = rows[keep], rows[gone]
     # The original is the earliest *published* article of the two stories (their originals
     # are each story's earliest): a wire copy crawled first does not take the credit.
@@ -127,3 +130,4 @@ def merge_rows(db: Database, keep: int, gone: int) -> None:
     )
     # every story merged into ``gone`` before now names the live story directly
     db.execute("UPDATE stories SET merged_into = ? WHERE merged_into = ?", [keep, gone])
+    return True

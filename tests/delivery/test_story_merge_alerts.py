@@ -14,12 +14,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from dedupe.test_event_drift import NIGHT, TOLL
 from dedupe.test_event_views import QUAKE_SURVIVORS
+from delivery.newsdata import T0
 from delivery.test_story_outlets import feed
 from support.httpserver import LocalServer
 
-from alerts.deliver import next_slot
+from alerts import outbox
+from alerts.config import DeliverySettings, Target, Watch
+from alerts.deliver import deliver_due, next_slot
 from alerts.stages import compile_matcher, process_stage
-from crawler import archive
+from crawler import archive, times
+from crawler.story_merge import merge_rows
 from scheduler import load_config
 
 SURVIVORS = ("survivors", QUAKE_SURVIVORS, "Tue, 07 May 2024 09:00:00 GMT")
@@ -116,3 +120,57 @@ def test_a_merged_story_alerts_once_and_shows_every_outlet(
     assert f"- {QUAKE_SURVIVORS[0]} (outlet-a, +2 outlets" in body
     assert body.count(QUAKE_SURVIVORS[0]) == 1 and NIGHT[0] not in body
     assert len(smtp.mailbox.subjects()) == 3
+
+
+DELIVERY = DeliverySettings(backoff="1m", max_backoff="10m", max_attempts=3)
+WATCHES = [Watch(name="trafficking", query="trafficking", targets=["mail"])]
+
+
+def cycle(db, smtp, now):
+    targets = [Target(name="mail", url=smtp.url())]
+    outbox.enqueue(db, WATCHES, targets, now=now)
+    return deliver_due(db, WATCHES, targets, DELIVERY, now=now)
+
+
+def later_coverage(db, story: int, at) -> None:
+    """Another outlet's report stored into ``story`` and matched by the watch."""
+    stamp = times.iso(at)
+    with archive.write(db):
+        article = db.execute(
+            "INSERT INTO articles (url, source, title, text, published_at, fetched_at,"
+            " story_id, matched_at) VALUES ('https://wire.example/later', 'wire', 'Later',"
+            " 'Later report on trafficking.', ?, ?, ?, ?)",
+            [stamp, stamp, story, stamp],
+        ).lastrowid
+        db.execute(
+            "INSERT INTO matches (article_id, story_id, watch, countries, terms, matched_at)"
+            " VALUES (?, ?, 'trafficking', '[\"AZ\"]', '[]', ?)",
+            [article, story, stamp],
+        )
+
+
+def test_a_chain_of_merges_keeps_one_immediate_alert(db, news, smtp):
+    t = news.add("The story that merged away")
+    assert cycle(db, smtp, T0).sent == 1
+    # two stories the watch never matched; T merges into S, then S into R
+    s = news.add("The story it joined", watch="elsewhere")
+    r = news.add("The story that absorbed both", watch="elsewhere")
+    with archive.write(db):
+        assert merge_rows(db, s, t) and merge_rows(db, r, s)
+    later = T0 + timedelta(hours=1)
+    later_coverage(db, r, later)  # later coverage of the merged story, matched by the watch
+    assert cycle(db, smtp, later).sent == 0
+    assert len(smtp.mailbox.subjects()) == 1
+
+
+def test_rows_queued_for_two_stories_that_merge_go_out_as_one_message(db, news, smtp):
+    t = news.add("First report")
+    s = news.add("Second report")
+    targets = [Target(name="mail", url=smtp.url())]
+    assert outbox.enqueue(db, WATCHES, targets, now=T0) == 2  # two stories, two rows
+    with archive.write(db):  # the crawl merges them before the rows went out
+        assert merge_rows(db, t, s)
+    stats = deliver_due(db, WATCHES, targets, DELIVERY, now=T0)
+    assert (stats.messages, stats.sent) == (1, 2)
+    assert smtp.mailbox.wait_for(1, timeout=30)
+    assert len(smtp.mailbox.subjects()) == 1
