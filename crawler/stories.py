@@ -3,8 +3,10 @@
 A story is named after its original (first-seen) article. A new article joins an existing
 story when it is a copy (same fingerprint) or a near-duplicate (MinHash similarity at or
 above the threshold, within the window, site furniture left out; near the threshold the
-shingle sets themselves are compared) of any article already in it; otherwise it starts a
-story of its own. ``rebuild_stories`` recomputes every story over the archive.
+shingle sets themselves are compared) of any article already in it, or reports its event
+(crawler/event_stories.py); otherwise it starts a story of its own. An article that reports
+the event of two stories merges them (crawler/story_merge.py). ``rebuild_stories``
+(crawler/story_rebuild.py) recomputes every story over the archive.
 """
 
 from __future__ import annotations
