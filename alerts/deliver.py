@@ -323,10 +323,8 @@ def grouped_message(
         updated = [*(i for i in items if i["change"]), *updated]
         items = [i for i in items if not i["change"]]
     # the rows of two stories merged since they were queued (crawler/story_merge.py): one item
-    seen: set[int] = set()
-    items = [
-        i for i in items if i["change"] or i["story_id"] not in seen and not seen.add(i["story_id"])
-    ]
+    firsts: dict[int, dict] = {}
+    items = [i for i in items if i["change"] or firsts.setdefault(i["story_id"], i) is i]
     subject, body = renderer.render(
         "digest",
         fmt,

@@ -245,6 +245,9 @@ class EventLinker:
         may refuse a candidate story (the assigner refuses one its own outlet alone wrote).
         With ``names`` (see :meth:`names`), a story in another language is looked for when
         none is found in the article's own."""
+        # (story, its best member's cosine, agreement or None: ``accept`` refused it) of the
+        # stories tried: the joined story and another that agrees are bridged (story_merge.py)
+        self.tried = []
         if vector is None or not len(vector.ids):
             return None
         whole = vector.part("all")
@@ -253,9 +256,6 @@ class EventLinker:
         threshold = self.settings.event_threshold
         tried: set[int] = set()
         best_story, best_agreement = None, 0.0
-        # (story, its best member's cosine, agreement or None: ``accept`` refused it) of the
-        # stories tried: the joined story and another that agrees are bridged (story_merge.py)
-        self.tried: list[tuple[int, float, float | None]] = []
         for score, _, story in index.candidates(whole, language, at):
             # candidates come best first: a story's first one is its best member
             if score < threshold * CANDIDATE_SHARE or len(tried) >= MAX_STORIES:

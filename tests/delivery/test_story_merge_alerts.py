@@ -174,3 +174,18 @@ def test_rows_queued_for_two_stories_that_merge_go_out_as_one_message(db, news, 
     assert (stats.messages, stats.sent) == (1, 2)
     assert smtp.mailbox.wait_for(1, timeout=30)
     assert len(smtp.mailbox.subjects()) == 1
+
+
+def test_a_digest_lists_two_queued_stories_that_merge_once(db, news, smtp):
+    watches = [Watch(name="trafficking", query="x", targets=["mail"], mode="digest")]
+    t = news.add("First report")
+    s = news.add("Second report")
+    targets = [Target(name="mail", url=smtp.url())]
+    assert outbox.enqueue(db, watches, targets, now=T0) == 2
+    with archive.write(db):
+        assert merge_rows(db, t, s)
+    stats = deliver_due(db, watches, targets, DELIVERY, now=T0 + timedelta(days=1))
+    assert (stats.messages, stats.sent) == (1, 2)
+    assert smtp.mailbox.wait_for(1, timeout=30)
+    body = smtp.mailbox.bodies("plain")[0]
+    assert body.count("First report") == 1 and "Second report" not in body
