@@ -16,6 +16,7 @@ from sqlite_utils import Database
 
 from alerts import followups, outbox
 from alerts.render import country_tag, excerpt, matched_phrases
+from crawler.story_ids import FAMILY, LIVE_STORY, live_story
 
 
 @cache
@@ -26,10 +27,12 @@ def country_name(code: str) -> str:
     return Locale("en").territories.get(code, code)
 
 
+# the story as it is now: an alert for a story merged into another since shows the live
+# story's outlets (crawler/story_ids.py)
 _ARTICLE = (
     "SELECT a.title, a.url, a.source, a.published_at, a.text, s.article_count,"
-    " s.sources, s.title AS story_title FROM articles a LEFT JOIN stories s ON s.id = ?"
-    " WHERE a.id = ?"
+    " s.sources, s.title AS story_title, s.id FROM articles a LEFT JOIN stories s"
+    f" ON s.id = {LIVE_STORY.format(col='?')} WHERE a.id = ?"
 )
 _ARTICLE_KEYS = (
     "title",
@@ -40,6 +43,7 @@ _ARTICLE_KEYS = (
     "article_count",
     "sources",
     "story_title",
+    "live",
 )
 _MATCH = "SELECT countries, terms FROM matches WHERE article_id = ? AND watch = ?"
 
@@ -76,7 +80,8 @@ def alert_item(
     # Plain statements on the connection (sqlite-utils' query() parses each statement's SQL
     # again): three per message of 5,300 on the peer bench.
     conn = db.conn
-    found = conn.execute(_ARTICLE, [first["story_id"], first["article_id"]]).fetchone()
+    story = first["story_id"]
+    found = conn.execute(_ARTICLE, [story, story, first["article_id"]]).fetchone()
     a = (
         dict(zip(_ARTICLE_KEYS, found, strict=True))
         if found
@@ -103,7 +108,7 @@ def alert_item(
         hidden = () if formulas or not found else formula_tiers(db, found["article_id"])
         change = change_view(found, cares, hidden) if found else None
     return {
-        "story_id": first["story_id"],
+        "story_id": a.get("live") or story,  # the live story (its page lists every outlet)
         "change": change,
         "story_title": a.get("story_title") or a.get("title") or "(untitled)",
         "title": a.get("title") or a.get("story_title") or "(untitled)",
@@ -209,21 +214,26 @@ def updated_items(
     alert, a follow-up, or the last digest) went out: shown once in the next digest as
     updated, never alerted again (``formulas``: as :func:`alert_item`)."""
     last = outbox.last_digest(db, watch, target) or ""
+    # A story merged into another since (crawler/story_ids.py) is the live story: its
+    # updates count, the alerts of every story merged into it count as its own, and it is
+    # shown once.
     rows = db.query(
-        """
-        SELECT al.id, al.watch, al.story_id, al.article_id, s.updated_at FROM alerts al
-        JOIN stories s ON s.id = al.story_id
+        f"""
+        SELECT al.id, al.watch, al.story_id, al.article_id, s.id AS live, s.updated_at
+        FROM alerts al JOIN stories s ON s.id = {LIVE_STORY.format(col="al.story_id")}
         WHERE al.watch = ? AND al.target = ? AND al.status = 'sent' AND al.change_id = 0
           AND s.updated_at IS NOT NULL AND s.updated_at > ?
           AND s.updated_at > (SELECT max(sent_at) FROM alerts x WHERE x.watch = al.watch
-                              AND x.target = al.target AND x.story_id = al.story_id
-                              AND x.status = 'sent')
+                              AND x.target = al.target AND x.status = 'sent'
+                              AND x.story_id IN {FAMILY.format(story="s.id")})
         ORDER BY al.id
         """,
         [watch, target, last],
     )
-    return [
-        {**alert_item(db, r, formulas=formulas), "updated_at": r["updated_at"]}
-        for r in rows
-        if r["story_id"] not in exclude
-    ]
+    skip = {live_story(db, s) for s in exclude}
+    out = []
+    for r in rows:
+        if r["live"] not in skip:
+            skip.add(r["live"])
+            out.append({**alert_item(db, r, formulas=formulas), "updated_at": r["updated_at"]})
+    return out

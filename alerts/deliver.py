@@ -33,6 +33,7 @@ from alerts.schema import ensure
 from alerts.secrets import redact_text
 from alerts.send_loop import SendLoops
 from alerts.targets import route, target_format
+from crawler.story_ids import live_story
 from crawler.times import parse_iso, utc
 
 WORKERS = 8
@@ -129,8 +130,9 @@ def deliver_due(
                     db, watch, target, fmt, immediate, now, renderer, stats, tier_formulas
                 )
                 messages += rolled
-                for r in now_rows:
-                    singles[(tname, r["story_id"], message_topic(r, changes))].append((watch, r))
+                for r in now_rows:  # rows of two stories merged since: one message
+                    story = live_story(db, r["story_id"])
+                    singles[(tname, story, message_topic(r, changes))].append((watch, r))
         except Exception as e:  # a broken template or row must not stop the other targets
             _unbuildable(db, ids, e, now, delivery, stats)
 
@@ -320,6 +322,9 @@ def grouped_message(
     if kind == "digest":
         updated = [*(i for i in items if i["change"]), *updated]
         items = [i for i in items if not i["change"]]
+    # the rows of two stories merged since they were queued (crawler/story_merge.py): one item
+    firsts: dict[int, dict] = {}
+    items = [i for i in items if i["change"] or firsts.setdefault(i["story_id"], i) is i]
     subject, body = renderer.render(
         "digest",
         fmt,

@@ -30,6 +30,7 @@ from sqlite_utils import Database
 
 from alerts.config import Target, Watch
 from alerts.targets import route
+from crawler.story_ids import FAMILY, LIVE_STORY
 from crawler.times import iso, utc
 
 if TYPE_CHECKING:
@@ -65,12 +66,13 @@ def added_text(old: str | None, new: str | None, chars: int = ADDED_CHARS) -> st
 
 
 def _sent_firsts(db: Database, story_id: int) -> dict[str, set[int]]:
-    """Per watch, the articles a sent first alert of this story named."""
+    """Per watch, the articles a sent first alert of this story (or of a story merged into
+    it, crawler/story_ids.py) named."""
     out: dict[str, set[int]] = {}
     for watch, article in db.execute(
-        "SELECT watch, article_id FROM alerts WHERE story_id = ? AND change_id = 0"
-        " AND status = 'sent'",
-        [story_id],
+        f"SELECT watch, article_id FROM alerts WHERE story_id IN {FAMILY.format(story='?')}"
+        " AND change_id = 0 AND status = 'sent'",
+        [story_id, story_id],
     ):
         out.setdefault(watch, set()).add(article)
     return out
@@ -248,13 +250,16 @@ def enqueue(
                 continue
             mode = "immediate" if does == "alert" else "digest"
             for target in route(targets, watch.targets):
+                # the first alert may have gone out for a story merged into this one since,
+                # or for the one this change's story was merged into (crawler/story_ids.py)
                 cur = db.execute(
-                    """
+                    f"""
                     INSERT OR IGNORE INTO alerts
                         (watch, story_id, target, article_id, mode, status, attempts,
                          next_attempt_at, created_at, change_id)
                     SELECT ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?
-                    WHERE EXISTS (SELECT 1 FROM alerts WHERE watch = ? AND story_id = ?
+                    WHERE EXISTS (SELECT 1 FROM alerts WHERE watch = ?
+                        AND story_id IN {FAMILY.format(story=LIVE_STORY.format(col="?"))}
                         AND target = ? AND change_id = 0 AND status = 'sent'
                         AND sent_at <= ?)
                     """,
@@ -268,7 +273,7 @@ def enqueue(
                         iso(utc(now)),
                         change["id"],
                         watch.name,
-                        change["story_id"],
+                        *[change["story_id"]] * 4,  # the live story, twice in FAMILY
                         target.name,
                         change["detected_at"],
                     ],

@@ -13,11 +13,12 @@ from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
-from alerts import followups
+from alerts import followups, story_links
 from alerts.config import DeliverySettings, Target, Watch
 from alerts.schema import ensure
 from alerts.targets import route
 from crawler.archive import write
+from crawler.story_ids import FAMILY
 
 # utc and parse_iso are re-exported: alerts/source_alerts.py still uses them from here
 from crawler.times import iso, parse_iso, utc  # noqa: F401 (parse_iso: re-exported)
@@ -48,7 +49,9 @@ def enqueue(
 ) -> int:
     """Create the missing outbox rows for recent matches; returns how many were created.
 
-    One row per (watch, story, target), routed by the watch's target names and tags. Matches
+    One row per (watch, story, target), routed by the watch's target names and tags; a story
+    that another merged into (crawler/story_merge.py) counts the merged story's rows as its
+    own, so a watch alerted on either is not alerted again. Matches
     older than ``horizon`` get no row, so a target added later starts with recent news, not
     the whole archive. Immediate rows are due at once; digest rows get their time on delivery.
     """
@@ -57,10 +60,11 @@ def enqueue(
     since = iso(now - horizon)
     created = 0
     with write(db):
+        story_links.follow_merges(db)  # matches of merged stories name the live one
         for watch in watches:
             for target in route(targets, watch.targets):
                 cur = db.execute(
-                    """
+                    f"""
                     INSERT OR IGNORE INTO alerts
                         (watch, story_id, target, article_id, mode, status, attempts,
                          next_attempt_at, created_at)
@@ -78,8 +82,11 @@ def enqueue(
                       -- left out before the join and the grouping (every run re-read all
                       -- recent matches: 40-140 ms for 5,400, now 5-7 ms); a match without
                       -- its own story_id stays in, and is ignored as before
+                      -- nor one whose first alert went out for a story merged into it
+                      -- since (crawler/story_ids.py): one immediate alert per story
                       AND NOT EXISTS (SELECT 1 FROM alerts al WHERE al.watch = m.watch
-                          AND al.story_id = m.story_id AND al.target = ? AND al.change_id = 0)
+                          AND al.story_id IN {FAMILY.format(story="m.story_id")}
+                          AND al.target = ? AND al.change_id = 0)
                     GROUP BY COALESCE(m.story_id, a.story_id))
                     """,
                     [

@@ -30,6 +30,7 @@ from alerts.config import DeliverySettings, Target, Watch
 from alerts.hourly import first_release
 from alerts.render import Renderer
 from alerts.targets import route, target_format
+from crawler.story_ids import live_story
 from crawler.times import iso, parse_iso, utc
 
 
@@ -146,7 +147,7 @@ def preview(
             out.append(_preview(m, len({r["story_id"] for r in split.rolled}), due))
         for r in split.singles:
             topic = deliver.message_topic(r, changes)
-            singles[(tname, r["story_id"], topic, due)].append((w, r))
+            singles[(tname, live_story(db, r["story_id"]), topic, due)].append((w, r))
     for (tname, _story, _topic, due), group in singles.items():
         if target not in (None, tname) or (
             watch is not None and all(w.name != watch for w, _ in group)

@@ -33,6 +33,7 @@ from markupsafe import Markup, escape
 from alerts.render import safe_url
 from crawler import schedule
 from crawler.config import CrawlSettings, Source
+from crawler.story_ids import LIVE_STORY
 from crawler.times import iso, parse_time
 
 DATA = Path(__file__).resolve().parent / "data" / "serve"
@@ -169,6 +170,11 @@ class ServePlugin:
             except ValueError:
                 return {}
             db = datasette.get_database(DB_NAME)
+            # a story merged into another (crawler/story_ids.py): the live story's outlets
+            live = await db.execute(
+                f"SELECT {LIVE_STORY.format(col='id')} FROM stories WHERE id = ?", [story]
+            )
+            story = live.first()[0] if live.first() else story
             rows = await db.execute(
                 "SELECT a.id, a.source, a.title, a.url, a.published_at, a.language,"
                 " a.id = s.article_id AS original"

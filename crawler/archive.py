@@ -259,6 +259,13 @@ def m008_story_generation(db: Database) -> None:
     )
 
 
+@migrations()
+def m009_stories_merged(db: Database) -> None:
+    """Stories merged into another are looked up by the story they went to (live merges,
+    crawler/story_merge.py; the alerts side follows them, crawler/story_ids.py)."""
+    db.execute("CREATE INDEX stories_merged ON stories(merged_into) WHERE merged_into IS NOT NULL")
+
+
 def open_archive(
     path: str | Path,
     *,

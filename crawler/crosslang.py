@@ -286,6 +286,10 @@ class CrossLanguageIndex:
         mine = sum(t[0] == "#" for t in features.terms)
         return mine < NUMBERS_MIN or int((self._kind[other] == 2).sum()) < NUMBERS_MIN
 
+    def merge_stories(self, keep: int, gone: int) -> None:
+        """Move the articles of story ``gone`` to story ``keep`` (crawler/story_merge.py)."""
+        self._story[self._story == gone] = keep
+
     def expire(self, before: float) -> None:
         """Drop articles published before ``before`` (seconds since the epoch)."""
         times = self._times

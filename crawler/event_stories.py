@@ -179,6 +179,7 @@ class EventLinker:
         self._originals: dict[int, int] = {}
         # what an earlier crawl of this process loaded (see crawler.event_state)
         self._state = state if index is None else None
+        self.tried: list[tuple[int, float, float | None]] = []  # by the last find()
 
     @property
     def enabled(self) -> bool:
@@ -244,6 +245,9 @@ class EventLinker:
         may refuse a candidate story (the assigner refuses one its own outlet alone wrote).
         With ``names`` (see :meth:`names`), a story in another language is looked for when
         none is found in the article's own."""
+        # (story, its best member's cosine, agreement or None: ``accept`` refused it) of the
+        # stories tried: the joined story and another that agrees are bridged (story_merge.py)
+        self.tried = []
         if vector is None or not len(vector.ids):
             return None
         whole = vector.part("all")
@@ -260,11 +264,13 @@ class EventLinker:
                 continue
             tried.add(story)
             if accept is not None and not accept(story):
+                self.tried.append((story, score, None))
                 continue
             # Headline and text must each agree as well: a shared headline on other news
             # ("Weather", a headline a site reuses) is not one event, and neither is a text
             # that shares one sentence (a quote, a boilerplate line) under another headline.
             agreement = self._agrees(vector, whole, language, story, threshold, best=score)
+            self.tried.append((story, score, agreement))
             if agreement > best_agreement:  # the best agreeing story (see MAX_STORIES)
                 best_story, best_agreement = story, agreement
         if best_story is not None:

@@ -319,6 +319,20 @@ class EventIndex:
             merged, out = merged[keep], out[keep]
         centroids[event] = (merged, out)
 
+    def merge(self, keep: int, gone: int) -> None:
+        """Move every article of event ``gone`` to event ``keep`` (two stories found to
+        report one event, crawler/story_merge.py): they count into its centroids (weights
+        as they are now) and ``gone`` is forgotten. A scan of the index: merges are rare."""
+        for lang in self._langs.values():
+            for key, doc in lang.docs.items():
+                if doc.event == gone:
+                    doc.event = keep
+                    self._join(keep, key, lang, doc.vectors)
+        self._solo.pop(gone, None)
+        self._members.pop(gone, None)
+        for cents in self._centroids.values():
+            cents.pop(gone, None)
+
     def expire(self, before: float) -> None:
         """Drop articles published before ``before`` (seconds since the epoch)."""
         times = self._times

@@ -132,6 +132,11 @@ class NearDuplicateIndex:
         this index (a daemon across its crawls) holds the reloaded one."""
         self.__dict__.update(other.__dict__)
 
+    def merge_stories(self, keep: int, gone: int) -> None:
+        """Count the articles of story ``gone`` as story ``keep``'s (crawler/story_merge.py)."""
+        stories = self._story[: self._n]
+        stories[stories == gone] = keep
+
     def remove(self, key: int) -> None:
         """Forget ``key`` (no error if it is not indexed)."""
         row = self._row_of.pop(key, None)

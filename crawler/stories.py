@@ -3,15 +3,16 @@
 A story is named after its original (first-seen) article. A new article joins an existing
 story when it is a copy (same fingerprint) or a near-duplicate (MinHash similarity at or
 above the threshold, within the window, site furniture left out; near the threshold the
-shingle sets themselves are compared) of any article already in it; otherwise it starts a
-story of its own. ``rebuild_stories`` recomputes every story over the archive.
+shingle sets themselves are compared) of any article already in it, or reports its event
+(crawler/event_stories.py); otherwise it starts a story of its own. An article that reports
+the event of two stories merges them (crawler/story_merge.py). ``rebuild_stories``
+(crawler/story_rebuild.py) recomputes every story over the archive.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import timedelta
 from functools import lru_cache
 
@@ -21,14 +22,14 @@ from sqlite_utils import Database
 from crawler import times
 from crawler.archive import write
 from crawler.config import DedupeSettings
-from crawler.event_state import mark_rebuilt, share, shared, watch
+from crawler.event_state import share, shared, watch
 from crawler.event_stories import EventLinker, article_time, without_furniture
-from crawler.events import EventIndex
 from crawler.fingerprints import fingerprint, paragraphs
 from crawler.minhash import Signer, sign_article
 from crawler.neardup import NearDuplicateIndex
 from crawler.prepared import PreparedText, prepare_text, text_shingles
 from crawler.signatures import load_index, save_signature, save_signatures
+from crawler.story_merge import bridged, merge_indexes, merge_rows
 from crawler.story_rows import copy_story, insert_story, join_story, other_outlet, story_of
 from crawler.story_rows import dedupe_report as dedupe_report  # re-exported: alerts/cli/dedupe.py
 
@@ -178,6 +179,8 @@ class StoryAssigner:
                 accept=lambda story: other_outlet(self.db, story, source),
                 names=names,
             )
+            if story_id is not None:  # stories this article shows to be one (story_merge.py)
+                bridged(self.events, story_id, vector, language, self._merge)
         if story_id is None:
             story_id = self._new_story(article_id, title, seen_at, source)
         else:
@@ -274,6 +277,13 @@ class StoryAssigner:
                 kept = self._watch.state.reloaded(self.db, why)
             self.events = EventLinker(self.db, self.settings, furniture=self._furniture, state=kept)
 
+    def _merge(self, keep: int, gone: int) -> bool:
+        """Merge story ``gone`` into ``keep``: in the archive and in the indexes."""
+        if not merge_rows(self.db, keep, gone):
+            return False
+        merge_indexes(self.events, self.index, keep, gone)
+        return True
+
     def _furniture(self, text: str) -> np.ndarray:
         """Which paragraphs of ``text`` the near-duplicate index knows as site furniture."""
         return self.index.boilerplate(paragraphs(text).hashes)
@@ -306,100 +316,6 @@ class StoryAssigner:
 _ARTICLE = ("title", "text", "summary", "source", "fetched_at", "story_id", "language")
 _ARTICLE += ("published_at",)
 
-
-@dataclass
-class RebuildResult:
-    """What ``rebuild_stories`` did."""
-
-    articles: int
-    stories_before: int
-    stories_after: int
-    kept: int  # story ids that survived (their original article still starts a story)
-    merged: int  # old stories kept as rows with ``merged_into`` because ``keep`` named them
-
-
-def rebuild_stories(
-    db: Database,
-    settings: DedupeSettings | None = None,
-    *,
-    keep: Callable[[Database], Iterable[int]] | None = None,
-) -> RebuildResult:
-    """Recompute every story over the archive with the current settings, in one transaction.
-
-    Articles are re-clustered in the order they were first seen. Story ids stay stable: a
-    story keeps the id its original article's story had, so re-running with unchanged
-    settings changes nothing. An old story that no longer exists but whose id ``keep(db)``
-    names (another package's rows point at it: alerts/story_links.py passes the outbox's)
-    stays as a row with ``article_count`` 0 and ``merged_into`` set to the story its
-    original article belongs to now; other vanished stories are deleted.
-    """
-    settings = settings or DedupeSettings()
-    with write(db):
-        old_story = dict(db.execute("SELECT id, story_id FROM articles").fetchall())
-        old_rows = {
-            r[0]: r
-            for r in db.execute(
-                "SELECT id, article_id, title, first_seen_at, updated_at, sources, merged_into"
-                " FROM stories"
-            ).fetchall()
-        }
-        order = [
-            r[0] for r in db.execute("SELECT id FROM articles ORDER BY fetched_at, id").fetchall()
-        ]
-        db.execute("UPDATE articles SET story_id = NULL")
-        db.execute("DELETE FROM stories")
-        db.execute("DELETE FROM minhashes")
-        mark_rebuilt(db)  # a daemon's kept story index reloads (crawler/event_state.py)
-        assigner = StoryAssigner(
-            db,
-            settings,
-            index=NearDuplicateIndex(threshold=settings.threshold, num_perm=settings.num_perm),
-        )
-        assigner.events = EventLinker(
-            db,
-            settings,
-            index=EventIndex(window_seconds=settings.event_window.total_seconds()),
-            furniture=assigner._furniture,
-        )
-        # An original takes back a story that an earlier rebuild merged away (and that
-        # ``keep`` names) before the story its article was in.
-        claims: dict[int, list[int]] = {}
-        for sid, row in sorted(old_rows.items()):
-            if row[6] is not None and row[1] is not None:
-                claims.setdefault(row[1], []).append(sid)
-        for aid, sid in old_story.items():
-            if sid is not None:
-                claims.setdefault(aid, []).append(sid)
-        assigner._old_story = claims
-        # Fresh ids start above every old one, so they never take an id an original
-        # further on may still claim.
-        assigner._next_story_id = max([0, *old_rows, *filter(None, old_story.values())]) + 1
-        for aid in order:
-            assigner.assign(aid)
-        new_ids = {r[0] for r in db.execute("SELECT id FROM stories").fetchall()}
-        referenced = set(keep(db)) if keep else set()
-        merged = 0
-        for sid in sorted(referenced - new_ids):
-            row = old_rows.get(sid)
-            if row is None:
-                continue
-            db["stories"].insert(
-                {
-                    "id": sid,
-                    "article_id": row[1],
-                    "title": row[2],
-                    "first_seen_at": row[3],
-                    "updated_at": times.utcnow(),
-                    "article_count": 0,
-                    "sources": row[5],
-                    "merged_into": story_of(db, row[1]),
-                }
-            )
-            merged += 1
-    return RebuildResult(
-        articles=len(order),
-        stories_before=sum(row[6] is None for row in old_rows.values()),
-        stories_after=len(new_ids),
-        kept=len(new_ids & {sid for sid, row in old_rows.items() if row[6] is None}),
-        merged=merged,
-    )
+# re-exported: callers and tests import them from here (defined after StoryAssigner, which
+# crawler.story_rebuild uses)
+from crawler.story_rebuild import RebuildResult, rebuild_stories  # noqa: E402, F401

@@ -25,7 +25,8 @@ def dedupe(obj: Context, rebuild: bool, as_json: bool) -> None:
     """Story clustering: report it, or recompute it after a threshold change (--rebuild).
 
     With --json, one line per section, each naming itself in "section":
-    {"section": "rebuild", "articles", "stories_before", "stories_after", "kept", "merged"}
+    {"section": "rebuild", "articles", "stories_before", "stories_after", "kept", "merged",
+    "bridged"} (bridged: stories merged into another by a report that agrees with both)
     (with --rebuild only), then {"section": "stories", "articles", "stories",
     "stories_with_copies", "stories_with_several_sources", "largest_story"}.
     """
@@ -45,7 +46,8 @@ def dedupe(obj: Context, rebuild: bool, as_json: bool) -> None:
         output.line(
             f"rebuilt stories over {r['articles']} articles: {r['stories_before']} -> "
             f"{r['stories_after']} stories ({r['kept']} kept their id, {r['merged']} merged "
-            "but kept for the alerts that point at them)"
+            "but kept for the alerts that point at them; "
+            f"{r['bridged']} merged into another by a report that agrees with both)"
         )
     output.line(
         f"{report['articles']} articles in {report['stories']} stories; "
