@@ -6,6 +6,7 @@ import math
 import re
 from datetime import timedelta
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     AliasChoices,
@@ -124,6 +125,12 @@ class Source(StrictModel):
     def _http_url(cls, v: str) -> str:
         if not re.match(r"^https?://[^/\s]+", v, re.I):
             raise ValueError(f"must be an http:// or https:// address, got {v!r}")
+        # what urlsplit (and so Scrapy's request) refuses would fail the source at every
+        # crawl: a port out of range or not a number, an unbalanced [ ] around an IPv6 host
+        try:
+            _ = urlsplit(v).port
+        except ValueError as e:
+            raise ValueError(f"not a valid address ({e}): {v!r}") from None
         return v
 
     @field_validator("url_pattern")
