@@ -11,6 +11,11 @@ the session replaces for that one object: it builds the messages with
 connection. The connection is stdlib ``smtplib`` opened as Apprise's
 ``AppriseSMTPController`` opens it: that controller keeps its connection private, and the
 watchdog needs the socket.
+
+Apprise retries (the URL's ``retry=N``, ``wait=S`` apart) in its dispatch, which this path
+does not go through, so :meth:`MailSession.send` retries itself: after a transient failure
+only (a 4xx reply, a lost connection), to the recipients that have not accepted the message
+yet (as ``NotifyEmail.send`` skips them with ``is_delivered``), all attempts within the bound.
 """
 
 from __future__ import annotations
@@ -50,17 +55,33 @@ class MailSession:
         self._deadline: float | None = None
         self._fired = self._asleep = False  # _asleep: waiting with no deadline
         self._watchdog: threading.Thread | None = None
+        self._delivered: set[str] = set()  # recipients that accepted the current message
+        self._transient = self._permanent = False  # the kinds of failure of this attempt
         plugin.send = self._send_prepared  # the public per-message hook of this one object
 
     def send(self, title: str, body: str, body_format: Any) -> str | None:
         """Send one message (every recipient of the target); None when the server accepted
-        it, else why not (may hold server text: the caller redacts it)."""
-        self._error = None
+        it, else why not (may hold server text: the caller redacts it).
+
+        Up to ``plugin.retry`` more attempts after a transient failure, ``plugin.wait``
+        seconds apart, as Apprise's dispatch spaces them; none that could not start within
+        the bound."""
+        self._delivered = set()
         self._arm()
-        try:
-            ok = self.plugin.notify(body=body, title=title, body_format=body_format)
-        except Exception as e:  # noqa: BLE001 - Apprise's preparation; one message fails
-            ok, self._error = False, self._error or f"{type(e).__name__}: {e}"
+        for attempt in range(self.plugin.retry + 1):
+            self._error, self._transient, self._permanent = None, False, False
+            try:
+                ok = self.plugin.notify(body=body, title=title, body_format=body_format)
+            except Exception as e:  # noqa: BLE001 - Apprise's preparation; one message fails
+                ok, self._error = False, self._error or f"{type(e).__name__}: {e}"
+                self._permanent = True
+            if ok or not self._transient or self._permanent or attempt == self.plugin.retry:
+                break
+            with self._cond:
+                left = None if self._fired else self._deadline - time.monotonic()
+            if left is None or self.plugin.wait >= left:
+                break  # the next attempt could not start within the bound
+            time.sleep(self.plugin.wait)
         if self._disarm():  # the watchdog shut the socket down: this session is over
             self._drop()
             if not ok:
@@ -118,9 +139,15 @@ class MailSession:
                 inline=p.inline,
                 tzinfo=p.tzinfo,
             ):
-                ok = self._sendmail(message.to_addrs, message.body) and ok
+                if message.recipient in self._delivered:
+                    continue  # accepted on an earlier attempt: never twice
+                if self._sendmail(message.to_addrs, message.body):
+                    self._delivered.add(message.recipient)
+                else:
+                    ok = False
         except (AppriseEmailException, OSError, smtplib.SMTPException) as e:
             self._error, ok = self._error or f"{type(e).__name__}: {e}", False
+            self._permanent = True
         finally:
             p.pgp.prune()
         return ok
@@ -142,14 +169,21 @@ class MailSession:
                     # refused before the message was sent: safe to send on a new session
                     return self._sendmail(to_addrs, data, retried=True)
             self._error = f"{e.smtp_code} {_text(e.smtp_error)}"
+            self._failed(_transient_code(e.smtp_code))
             return False
         except (OSError, smtplib.SMTPException) as e:
-            # the connection broke with this message in flight: it counts as failed (the
-            # outbox retries it); the next message opens a new session
+            # the connection broke with this message in flight: it counts as failed (retried
+            # by send() when the URL says retry=, else by the outbox); the next attempt or
+            # message opens a new session
             self._drop()
             self._error = f"connection to the mail server lost: {type(e).__name__}: {e}"
+            self._transient = True
             return False
         if refused:
+            # all refused (4xx each: transient) or some: then a retry would repeat the
+            # message to the others, so it is not retried here
+            every = len(refused) == len(to_addrs)
+            self._failed(every and all(_transient_code(c) for c, _ in refused.values()))
             self._error = "; ".join(
                 f"recipient {addr} refused: {code} {_text(resp)}"
                 for addr, (code, resp) in refused.items()
@@ -183,8 +217,21 @@ class MailSession:
         except (OSError, smtplib.SMTPException) as e:
             self._drop()
             self._error = f"cannot open a session with the mail server: {type(e).__name__}: {e}"
+            # a 4xx greeting or login reply, or no connection: transient; a refused login,
+            # a certificate, a missing extension: not
+            code = getattr(e, "smtp_code", None)
+            lost = isinstance(e, smtplib.SMTPServerDisconnected) or not isinstance(
+                e, (smtplib.SMTPException, ssl.SSLError)
+            )
+            self._failed(_transient_code(code) if code else lost)
             return False
         return True
+
+    def _failed(self, transient: bool) -> None:
+        if transient:
+            self._transient = True
+        else:
+            self._permanent = True
 
     def _made(self, smtp: smtplib.SMTP) -> None:
         self._smtp = smtp  # before it connects: the watchdog bounds the greeting too
@@ -263,6 +310,11 @@ def _closed_by_peer(smtp: smtplib.SMTP) -> bool:
         return bool(select.select([sock], [], [], 0)[0])
     except (OSError, ValueError):
         return True
+
+
+def _transient_code(code: Any) -> bool:
+    """An SMTP reply code that says try again later (4xx)."""
+    return isinstance(code, int) and 400 <= code < 500
 
 
 def _text(value: Any) -> str:  # smtplib's server replies are bytes

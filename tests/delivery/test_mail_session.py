@@ -28,11 +28,13 @@ WATCHES = [Watch(name="trafficking", query="x", targets=["mail"])]
 class _Sessions(Mailbox):
     """Counts EHLOs (one per SMTP session); refuses messages saying 'refuse me' (550); with
     ``drop_after`` set, closes a connection without a word at the MAIL after that many
-    messages in it; with ``busy_after`` set, answers that MAIL with 421 instead."""
+    messages in it; with ``busy_after`` set, answers that MAIL with 421 instead; answers
+    451 to the DATA commands numbered (from 1, over all sessions) in ``defer``."""
 
     def __init__(self, drop_after: int = 0, busy_after: int = 0) -> None:
         super().__init__()
-        self.ehlos = 0
+        self.ehlos = self.datas = 0
+        self.defer: set[int] = set()
         self.drop_after, self.busy_after = drop_after, busy_after
         self.per_session: Counter = Counter()
 
@@ -53,6 +55,10 @@ class _Sessions(Mailbox):
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802
+        with self._lock:
+            self.datas += 1
+            if self.datas in self.defer:
+                return "451 4.3.0 try again"
         if b"refuse me" in (envelope.original_content or envelope.content):
             return "550 5.7.1 Message refused"
         self.per_session[id(session)] += 1
@@ -146,6 +152,46 @@ def test_two_loops_per_target_use_two_sessions(db, news, server):
     assert (stats.sent, stats.failed, stats.retrying) == (40, 0, 0)
     assert server.mailbox.ehlos == 2
     assert Counter(server.mailbox.subjects()) == Counter(subjects(40))
+
+
+def test_retry_in_the_url_sends_again_after_a_451(server):
+    server.mailbox.defer = set(range(1, 20, 2))  # every other DATA
+    target = Target(name="mail", url=server.url() + "&retry=1")
+    with Sender() as sender:
+        results = [sender.send(target, f"m{i}", "body", "text") for i in range(3)]
+    assert [r.ok for r in results] == [True] * 3, results
+    assert server.mailbox.subjects() == ["m0", "m1", "m2"]
+    assert server.mailbox.datas == 6 and server.mailbox.ehlos == 1
+
+
+def test_a_retry_goes_only_to_the_recipients_that_did_not_accept(server):
+    server.mailbox.defer = {2}  # the second recipient's copy
+    target = Target(name="mail", url=server.url(to="a@example.org,b@example.org") + "&retry=2")
+    with Sender() as sender:
+        assert sender.send(target, "subject", "body", "text").ok
+    assert server.mailbox.recipients == [["a@example.org"], ["b@example.org"]]
+    assert server.mailbox.datas == 3
+
+
+def test_without_retry_or_after_a_5xx_a_message_is_tried_once(server):
+    server.mailbox.defer = {1}
+    with Sender() as sender:
+        deferred = sender.send(Target(name="m", url=server.url()), "one", "b", "text")
+        refused = Target(name="r", url=server.url() + "&retry=3")
+        permanent = sender.send(refused, "two refuse me", "refuse me", "text")
+    assert not deferred.ok and "451 4.3.0 try again" in deferred.error
+    assert not permanent.ok and "550" in permanent.error
+    assert server.mailbox.datas == 2 and not server.mailbox.messages
+
+
+def test_a_retry_that_could_not_start_within_the_bound_is_not_waited_for(server):
+    server.mailbox.defer = {1}
+    target = Target(name="mail", url=server.url() + "&retry=3&wait=20")
+    with Sender(bound=5.0) as sender:
+        result = sender.send(target, "one", "body", "text")
+    # the 451 is the answer, not the bound: the session did not sit out the wait
+    assert not result.ok and "451 4.3.0 try again" in result.error
+    assert server.mailbox.datas == 1
 
 
 _HEADER_NOISE = re.compile(rb"^(Date|Message-ID): .*$", re.M)
