@@ -17,7 +17,7 @@ target.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -48,6 +48,7 @@ class DeliveryStats:
     retrying: int = 0  # rows that failed and will be tried again
     failed: int = 0  # rows that reached max_attempts (or lost their watch or target)
     held: int = 0  # rows kept for later: quiet hours, digest time, hourly limit
+    merged: int = 0  # first-alert rows settled unsent: their live story was sent already
     errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -95,8 +96,17 @@ def deliver_due(
     watch_by = {w.name: w for w in watches}
     target_by = {t.name: t for t in targets}
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for row in outbox.due(db, now):
-        groups[(row["watch"], row["target"])].append(row)
+    due = outbox.due(db, now)
+    # one first alert per story, watch and target, also across live merges: a row whose
+    # story merged into one this watch and target were sent is settled without a message
+    # (its articles are that story's later coverage: "+N outlets", follow-ups, digests)
+    settled = outbox.superseded(db, due)
+    if settled:
+        outbox.settle_merged(db, settled)
+        stats.merged = len(settled)
+    for row in due:
+        if row["id"] not in settled:
+            groups[(row["watch"], row["target"])].append(row)
 
     messages: list[Message] = []
     # immediate rows that go out now, by (target, story, what about it): one message each,
@@ -199,7 +209,7 @@ def _unbuildable(db, ids, error: Exception, now, delivery, stats, claimed=False)
 def _immediate(db, watch, target, fmt, rows, now, renderer, stats, formulas=False):
     """The rows that go out now, one message per story (built by :func:`story_message`), and past
     max_per_hour one summary message for the rest (alerts/hourly.py)."""
-    split = hourly_limit(db, watch, target.name, rows, now)
+    split = hourly_limit(db, watch, target.name, rows, now, key=message_key(db))
     if split.held_until is not None:
         outbox.hold(db, [r["id"] for r in rows], split.held_until)
         stats.held += len(rows)
@@ -345,6 +355,16 @@ def message_topic(row: dict, changes: dict[int, dict]) -> tuple:
     if change is None:
         return ("story",)
     return (change["kind"], change["article_id"], change["version"])
+
+
+def message_key(db: Database) -> Callable[[dict], tuple]:
+    """What makes an immediate row a message of its own, for the hourly limit: its live
+    story (rows of two stories merged since are one message) and what it tells about it."""
+
+    def key(row: dict) -> tuple:
+        return (live_story(db, row["story_id"]), row.get("change_id") or 0)
+
+    return key
 
 
 def _excerpt_chars(renderer: Renderer) -> int:

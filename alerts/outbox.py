@@ -1,9 +1,12 @@
 """The alerts table: one outbox row per (watch, story, target), its states and retries.
 
-A row moves pending -> sending -> sent | failed. It is marked ``sending`` (with a lease in
-``next_attempt_at``) before the message leaves and ``sent`` after Apprise confirms it, so a
-process killed in between leaves a ``sending`` row whose lease runs out and which is sent again:
-delivery is at-least-once, a message may repeat once and is never lost.
+A row moves pending -> sending -> sent | failed, or pending -> merged: a first alert whose
+story merged (crawler/story_merge.py) into one this watch and target were already sent is
+settled without a message (:func:`superseded`, :func:`settle_merged`). A row is marked
+``sending`` (with a lease in ``next_attempt_at``) before the message leaves and ``sent``
+after Apprise confirms it, so a process killed in between leaves a ``sending`` row whose
+lease runs out and which is sent again: delivery is at-least-once, a message may repeat
+once and is never lost.
 """
 
 from __future__ import annotations
@@ -18,12 +21,12 @@ from alerts.config import DeliverySettings, Target, Watch
 from alerts.schema import ensure
 from alerts.targets import route
 from crawler.archive import write
-from crawler.story_ids import FAMILY
+from crawler.story_ids import FAMILY, LIVE_STORY
 
 # utc and parse_iso are re-exported: alerts/source_alerts.py still uses them from here
 from crawler.times import iso, parse_iso, utc  # noqa: F401 (parse_iso: re-exported)
 
-STATUSES = ("pending", "sending", "sent", "failed")
+STATUSES = ("pending", "sending", "sent", "failed", "merged")
 #: Only matches this recent get alert rows, so adding a target does not mail the archive.
 HORIZON = timedelta(days=2)
 #: How long a row may stay ``sending`` before it counts as abandoned by a dead process.
@@ -109,6 +112,43 @@ def due(db: Database, now: datetime) -> list[dict]:
     """Rows to look at now: pending and due, or ``sending`` with a lapsed lease."""
     where = "status IN ('pending', 'sending') AND (next_attempt_at IS NULL OR next_attempt_at <= ?)"
     return list(db["alerts"].rows_where(where, [iso(now)], order_by="id"))
+
+
+def superseded(db: Database, rows: Sequence[dict]) -> dict[int, str]:
+    """Of these waiting first-alert rows (``change_id`` 0), those whose story's live story
+    (``merged_into`` followed) was already sent to the same watch and target by another
+    row, immediate alert or digest: the watch was alerted on that story, so they are not
+    sent again (one first alert per story, watch and target); their articles are the live
+    story's later coverage ("+N outlets"). Each id maps to why, for ``last_error``.
+    Read-only (the preview asks it too)."""
+    ids = [r["id"] for r in rows if not r.get("change_id")]
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    live = LIVE_STORY.format(col="al.story_id")
+    found = db.execute(
+        f"""
+        SELECT al.id, {live} AS live, min(x.id) AS sent_id
+        FROM alerts al JOIN alerts x ON x.watch = al.watch AND x.target = al.target
+            AND x.change_id = 0 AND x.status = 'sent' AND x.id != al.id
+            AND x.story_id IN {FAMILY.format(story=live)}
+        WHERE al.id IN ({marks}) AND al.change_id = 0
+        GROUP BY al.id
+        """,
+        ids,
+    ).fetchall()
+    return {i: f"merged into story {s}, alerted as alert {a}" for i, s, a in found}
+
+
+def settle_merged(db: Database, notes: dict[int, str]) -> None:
+    """Settle rows :func:`superseded` found: status ``merged``, no message, the reason in
+    ``last_error``."""
+    with write(db):
+        db.conn.executemany(
+            "UPDATE alerts SET status = 'merged', next_attempt_at = NULL, last_error = ?"
+            " WHERE id = ?",
+            [(note, i) for i, note in notes.items()],
+        )
 
 
 def release_abandoned(db: Database, now: datetime | None = None) -> int:
@@ -267,7 +307,8 @@ def retry(
 ) -> int:
     """Make rows due again with a fresh attempt count; returns how many changed.
 
-    ``ids`` picks rows (not already sent); ``failed=True`` takes every failed row.
+    ``ids`` picks rows (not already sent, nor settled as ``merged``); ``failed=True`` takes
+    every failed row.
     """
     ensure(db)
     stamp = iso(utc(now))
@@ -283,7 +324,7 @@ def retry(
         for i in ids:
             cur = db.execute(
                 "UPDATE alerts SET status = 'pending', attempts = 0, next_attempt_at = ?"
-                " WHERE id = ? AND status != 'sent'",
+                " WHERE id = ? AND status NOT IN ('sent', 'merged')",
                 [stamp, i],
             )
             n += cur.rowcount

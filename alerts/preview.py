@@ -87,7 +87,11 @@ def preview(
         t.name: t if fmt is None else t.model_copy(update={"format": fmt}) for t in targets
     }
     rows_by: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for row in waiting(db):
+    rows = waiting(db)
+    settled = outbox.superseded(db, rows)  # delivery settles them without a message
+    for row in rows:
+        if row["id"] in settled:
+            continue
         if row["watch"] in watch_by and row["target"] in target_by:
             rows_by[(row["watch"], row["target"])].append(row)
 
@@ -120,7 +124,7 @@ def preview(
                 formulas=tier_formulas,
             )
             due = _digest_due(db, w, tname, digest, updated, now, tz)
-            out.append(_preview(m, len(digest) + len(updated), due))
+            out.append(_preview(m, _stories(db, digest) + len(updated), due))
     # immediate rows, split by the hourly limit as deliver_due splits them: past it, one
     # summary; the others by (target, story, what about it, when): one alert each, naming
     # every watch waiting with it, grouped as deliver_due groups them
@@ -131,7 +135,7 @@ def preview(
         if not immediate:
             continue
         w, tgt = watch_by[wname], target_by[tname]
-        split, at = first_release(db, w, tname, immediate, now)
+        split, at = first_release(db, w, tname, immediate, now, deliver.message_key(db))
         due = None if at <= now else iso(at)
         if split.rolled and watch in (None, wname) and target in (None, tname):
             m = deliver.grouped_message(
@@ -144,7 +148,7 @@ def preview(
                 kind="summary",
                 formulas=tier_formulas,
             )
-            out.append(_preview(m, len({r["story_id"] for r in split.rolled}), due))
+            out.append(_preview(m, _stories(db, split.rolled), due))
         for r in split.singles:
             topic = deliver.message_topic(r, changes)
             singles[(tname, live_story(db, r["story_id"]), topic, due)].append((w, r))
@@ -177,6 +181,12 @@ def _digest_due(db, watch, target, rows, updated, now, tz) -> str | None:
         if last is not None:
             at = max(at, deliver.next_slot(watch.digest_at, parse_iso(last), tz))
     return None if at <= now else iso(at)
+
+
+def _stories(db: Database, rows: list[dict]) -> int:
+    """How many stories these rows list: rows of two stories merged since (follow
+    ``merged_into``) are one, as the message lists them once."""
+    return len({live_story(db, r["story_id"]) for r in rows})
 
 
 def _preview(m: deliver.Message, stories: int, due: str | None) -> Preview:
