@@ -33,7 +33,7 @@ def status(obj: Context, as_json: bool) -> None:
     {"section": "archive", "config", "path", "problem" (why the archive cannot be written,
     or null), "articles", "stories", "matches", "tier_statements", "alerts",
     "stopped_matches", "story_changes"}, {"section": "alerts",
-    "pending", "sending", "sent", "failed"} and {"section": "daemon", "alive", "seen", "pid",
+    "pending", "sending", "sent", "failed", "merged"} and {"section": "daemon", "alive", "seen", "pid",
     "host", "started_at", "heartbeat_at", "cycles", "stale" (running, heartbeat not reaching the
     archive), ...}; with a [cluster] section, {"section": "cluster", "queue", "waiting",
     "workers": [{"name", "host", "pid", "active", "concurrency"}], "problem"}. Exit code 4
@@ -207,6 +207,8 @@ def print_status(report: dict) -> None:
     output.line(
         f"alerts: {a.get('pending', 0)} pending, {a.get('sending', 0)} sending, "
         f"{a.get('sent', 0)} sent, {a.get('failed', 0)} failed"
+        # first alerts of stories merged into one already sent: settled without a message
+        + (f", {a['merged']} merged" if a.get("merged") else "")
     )
     if not report["targets"]:
         output.line(

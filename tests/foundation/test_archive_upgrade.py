@@ -112,6 +112,7 @@ def test_the_upgraded_archive_still_works(old):
         "sending": 1,
         "sent": 1,
         "failed": 1,
+        "merged": 0,
     }
     tiers = db.query("SELECT tier FROM tier_statements WHERE country = 'AZ'")
     assert [r["tier"] for r in tiers] == ["Tier 2", "Tier 2"]
