@@ -178,11 +178,15 @@ def alerts_retry(obj: Context, ids: tuple[int, ...], failed: bool) -> None:
     n = outbox.retry(db, ids, failed=failed)
     output.line(f"{n} alert(s) will be sent in the next delivery")
     missing = [str(i) for i in ids if i not in known]
-    sent = [str(i) for i in ids if known.get(i) == "sent"]
+    # merged: its story merged into one this watch and target were sent (outbox.superseded)
+    sent = [str(i) for i in ids if known.get(i) in ("sent", "merged")]
     if missing:
         output.line(
             f"no alert with id {', '.join(missing)} (see `newswatch alerts list`)", err=True
         )
     if sent:
-        output.line(f"already sent, not sent again: {', '.join(sent)}", err=True)
+        output.line(
+            f"already sent (or merged into a story sent), not sent again: {', '.join(sent)}",
+            err=True,
+        )
     sys.exit(exits.outcome(len(ids) - len(missing), len(missing)))
