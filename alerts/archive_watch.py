@@ -17,7 +17,8 @@ log = logging.getLogger("newswatch")
 #: the daemon's event loop: at the archive's own busy timeout (30 s) a lock held by another
 #: process (a `dedupe --rebuild`, a backup) froze every job and the shutdown signals for
 #: that long on every tick. A still-locked archive now answers "busy" at once; the next job
-#: probes again.
+#: probes again. It bounds the opening too, whose own writes (WAL mode, migrations, pending
+#: full-text rows) wait for the same lock.
 PROBE_BUSY_TIMEOUT_MS = 100
 
 
@@ -57,9 +58,8 @@ class ArchiveWatch:
             )
             return False
         try:
-            db = schema.open_archive(self.path, create=False)
+            db = schema.open_archive(self.path, create=False, busy_timeout_ms=PROBE_BUSY_TIMEOUT_MS)
             try:
-                db.execute(f"PRAGMA busy_timeout = {PROBE_BUSY_TIMEOUT_MS}")
                 liveness.heartbeat(db)  # a real write: only that proves the archive is back
             finally:
                 db.close()

@@ -167,10 +167,19 @@ def m006_match_version(db: Database) -> None:
     db.execute("ALTER TABLE matches ADD COLUMN version INTEGER")
 
 
-def open_archive(path: str | Path, *, migrate: bool = True, create: bool = True) -> Database:
+def open_archive(
+    path: str | Path,
+    *,
+    migrate: bool = True,
+    create: bool = True,
+    busy_timeout_ms: int | None = None,
+) -> Database:
     """Open the archive with the crawler's tables and this package's, both up to date
-    (without ``create``, a missing archive is an ArchiveError and nothing is made)."""
-    return archive.open_archive(path, migrate=migrate, schemas=[migrations], create=create)
+    (without ``create``, a missing archive is an ArchiveError and nothing is made; see
+    :func:`crawler.archive.open_archive` for ``busy_timeout_ms``)."""
+    return archive.open_archive(
+        path, migrate=migrate, schemas=[migrations], create=create, busy_timeout_ms=busy_timeout_ms
+    )
 
 
 def ensure(db: Database) -> Database:

@@ -272,6 +272,7 @@ def open_archive(
     migrate: bool = True,
     schemas: Sequence[Migrations] = (),
     create: bool = True,
+    busy_timeout_ms: int | None = None,
 ) -> Database:
     """Open (with ``create``, creating if needed) the archive at ``path`` and bring its
     schema up to date.
@@ -279,10 +280,14 @@ def open_archive(
     The crawler's tables come first, then each migration set in ``schemas`` (a package
     that owns more tables passes its own: see alerts/schema.py). Re-opening an up-to-date
     archive changes nothing. Without ``create`` (the read commands) a missing archive or
-    folder is an error and nothing is made. Every failure is an
+    folder is an error and nothing is made. ``busy_timeout_ms`` (default BUSY_TIMEOUT_MS)
+    bounds every wait for another connection's lock, the opening's own writes included.
+    Every failure is an
     :class:`~crawler.archive_access.ArchiveError` saying what is wrong and what to do.
     """
     memory = str(path) == ":memory:"
+    if busy_timeout_ms is None:  # read now: the daemon tests shorten BUSY_TIMEOUT_MS
+        busy_timeout_ms = BUSY_TIMEOUT_MS
     if not memory and not create and not Path(path).is_file():
         raise archive_access.missing(path)
     try:
@@ -291,7 +296,7 @@ def open_archive(
             archive_access.repair_side_files(path)
         target = str(path) if memory or create else f"file:{quote(str(path))}?mode=rw"
         conn = sqlite3.connect(
-            target, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False, uri=not create
+            target, timeout=busy_timeout_ms / 1000, check_same_thread=False, uri=not create
         )
     except (OSError, sqlite3.Error) as e:
         raise archive_access.explain(path, e) from None
@@ -299,7 +304,7 @@ def open_archive(
     # installed package's entry points (about 10 ms of each command's start-up).
     db = Database(conn, execute_plugins=False)
     try:
-        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         db.execute("PRAGMA foreign_keys = ON")
         if not memory and db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             db.enable_wal()
