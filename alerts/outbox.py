@@ -128,7 +128,7 @@ def superseded(db: Database, rows: Sequence[dict]) -> dict[int, str]:
     live = LIVE_STORY.format(col="al.story_id")
     found = db.execute(
         f"""
-        SELECT al.id, {live} AS live, min(x.id) AS sent_id
+        SELECT al.id, al.story_id, {live} AS live, min(x.id) AS sent_id, x.story_id
         FROM alerts al JOIN alerts x ON x.watch = al.watch AND x.target = al.target
             AND x.change_id = 0 AND x.status = 'sent' AND x.id != al.id
             AND x.story_id IN {FAMILY.format(story=live)}
@@ -137,7 +137,12 @@ def superseded(db: Database, rows: Sequence[dict]) -> dict[int, str]:
         """,
         ids,
     ).fetchall()
-    return {i: f"merged into story {s}, alerted as alert {a}" for i, s, a in found}
+    return {
+        i: f"merged into story {live}, alerted as alert {a}"
+        if own != live
+        else f"story {other} merged into it, alerted as alert {a}"
+        for i, own, live, a, other in found
+    }
 
 
 def settle_merged(db: Database, notes: dict[int, str]) -> None:

@@ -70,6 +70,24 @@ def test_a_waiting_alert_merged_into_an_alerted_story_is_settled_unsent(db, news
     assert len(smtp.mailbox.subjects()) == 1
 
 
+def test_a_waiting_alert_of_the_story_an_alerted_one_merged_into_is_settled(db, news, smtp):
+    t = news.add("Raid in Baku")
+    assert cycle(db, smtp, T0).sent == 1
+    assert smtp.mailbox.wait_for(1, timeout=30)
+    s = news.add("Police raid in Baku", source="wire")
+    fail_first_attempt(db, smtp, T0 + timedelta(minutes=1))
+    with archive.write(db):  # the alerted story merges into the one still waiting
+        assert merge_rows(db, s, t)
+    stats = cycle(db, smtp, T0 + timedelta(hours=2))
+    assert (stats.messages, stats.sent) == (0, 0)
+    settled = rows(db)[s]
+    assert settled["status"] == "merged"
+    assert (
+        f"story {t} merged into it, alerted as alert {rows(db)[t]['id']}" in (settled["last_error"])
+    )
+    assert len(smtp.mailbox.subjects()) == 1
+
+
 def test_a_waiting_alert_merged_into_a_story_never_alerted_goes_out_once(db, news, smtp):
     s = news.add("Raid in Baku", watch="elsewhere")  # a story the watch never matched
     t = news.add("Police raid in Baku", source="wire")
