@@ -10,18 +10,26 @@ resolve through the reactor's resolver: the private-address check of
 :mod:`crawler.resolver` applies to it unchanged, with the crawl's permit registered while
 the pass runs.
 
+Politeness: the pass asks only hosts with exactly one due source in the crawl (of any
+kind); a host with several goes entirely through Scrapy, whose download slot spaces its
+requests (AutoThrottle's delay). An answer other than a 304 is handed to Scrapy inside
+that slot (:mod:`crawler.prefetch_handler`), so the host's next request waits its delay.
+
 What stays with Scrapy: a source whose robots.txt decision is not known and fresh (or
 disallows the URL), a source the private-address guard would check itself (a private
 address written as a number, or a host another running crawl permits), every source when a
-proxy is configured in the environment, and any source whose request failed (connection
-error, timeout, too large; and the host's other sources after one failed): Scrapy then
-sends its own request, as without the pass (a timeout is then waited for twice).
+proxy is configured in the environment, a source whose URL the pass cannot read, and any
+source whose request failed (connection error, too large) or was not answered within
+:data:`DEADLINE_S` (or ``download_timeout`` if shorter) of the pass's start: its request
+is cancelled and Scrapy sends its own, as without the pass. A stop (shutdown) during the
+pass cancels it: what it recorded is kept, the other sources are interrupted.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import urllib.request
 from typing import Any
 from urllib.parse import urlsplit
@@ -39,12 +47,15 @@ from crawler.urls import is_private_address, numeric_host
 
 logger = logging.getLogger(__name__)
 
-SETTING = "NEWSWATCH_PREFETCHED"  # the crawl's Prefetched, read by the injecting middleware
+SETTING = "NEWSWATCH_PREFETCHED"  # the crawl's Prefetched, read by the download handler
+# The pass's own time limit (seconds from its start; download_timeout if shorter): a host
+# that hangs costs the crawl this, not download_timeout, before Scrapy starts.
+DEADLINE_S = 3.0
 
 
 class Prefetched:
     """The answers the pass received and Scrapy has not used yet, by source name:
-    ``(url, status, headers, body, ip_address, flags)``, each given out once."""
+    ``(url, status, headers, body, ip_address, flags, latency)``, each given out once."""
 
     def __init__(self) -> None:
         self.answers: dict[str, tuple] = {}
@@ -128,16 +139,34 @@ def candidates(
     db: Any,
     permit: resolver.HostPermit,
 ) -> list[Source]:
-    """The feed sources the pass may ask: stored validators, robots.txt known and allowing,
-    and the guard's check left to the connection."""
+    """The feed sources the pass may ask: stored validators, the only due source of its
+    host in this crawl, robots.txt known and allowing, and the guard's check left to the
+    connection."""
+    per_host: dict[str, int] = {}
+    for src in sources:
+        host = _host(src.url)
+        per_host[host] = per_host.get(host, 0) + 1
     out = []
     for src in sources:
         previous = tracker.previous(src.name)
         if src.kind != "feed" or not (previous.get("etag") or previous.get("last_modified")):
             continue
-        if _guard_leaves_it(src, settings, permit) and _robots_allow(src, settings, robots, db):
-            out.append(src)
+        if _host(src.url) is None or per_host[_host(src.url)] != 1:
+            continue  # an unreadable URL, or a host Scrapy's slot must space: Scrapy's
+        try:
+            if _guard_leaves_it(src, settings, permit) and _robots_allow(src, settings, robots, db):
+                out.append(src)
+        except Exception as e:  # a URL only Scrapy can judge: it records the failure
+            logger.debug("revalidation of %s: %s; left to the crawl", src.name, e)
     return out
+
+
+def _host(url: str) -> str | None:
+    """The host as Scrapy's download slot keys it (None: a URL urlsplit cannot read)."""
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        return None
 
 
 async def revalidate(
@@ -147,10 +176,13 @@ async def revalidate(
     robots: RobotsCache,
     db: Any,
     permit: resolver.HostPermit,
+    stop: asyncio.Event | None = None,
 ) -> tuple[list[Source], Prefetched]:
     """Ask the due sources that qualify (:func:`candidates`); record each 304 in
     ``tracker`` as the feed spider records one. Returns the sources left for Scrapy, in
-    order, and the answers it is to use instead of fetching again."""
+    order, and the answers it is to use instead of fetching again. Requests not answered
+    within the pass's deadline are cancelled (their sources left to Scrapy); setting
+    ``stop`` cancels the pass at once (the caller then records the rest as interrupted)."""
     prefetched = Prefetched()
     if proxied():
         return sources, prefetched
@@ -161,20 +193,35 @@ async def revalidate(
 
     resolver.install(reactor)  # the connections resolve through the guard
     unchanged: set[str] = set()
+    deadline = min(DEADLINE_S, settings.download_timeout.total_seconds())
     with resolver.running(permit):
         client = _Client(settings, reactor)
+        tasks = [
+            asyncio.ensure_future(client.ask(src, tracker, unchanged, prefetched)) for src in asked
+        ]
+        waiter = asyncio.ensure_future(stop.wait()) if stop is not None else None
         try:
-            await asyncio.gather(
-                *(client.ask(src, tracker, unchanged, prefetched) for src in asked)
+            everything = asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.wait(
+                {everything} | ({waiter} if waiter else set()),
+                timeout=deadline,
+                return_when=asyncio.FIRST_COMPLETED,
             )
         finally:
+            # past the deadline, stopped (or this pass cancelled): the requests still
+            # waiting are cancelled; what was recorded stays recorded
+            for task in tasks:
+                task.cancel()
+            if waiter is not None:
+                waiter.cancel()
+            await everything
             await client.close()
     return [s for s in sources if s.name not in unchanged], prefetched
 
 
 class _Client:
     """One pass's HTTP client: Twisted's Agent without keep-alive (one request per host),
-    at most ``concurrency`` requests at once and ``concurrency_per_domain`` per host."""
+    at most ``concurrency`` requests at once."""
 
     def __init__(self, settings: CrawlSettings, reactor: Any):
         from twisted.web.client import Agent, HTTPConnectionPool
@@ -186,27 +233,21 @@ class _Client:
         # certificate fails here fails before any request is sent, and goes to Scrapy.
         self.agent = Agent(reactor, connectTimeout=self.timeout, pool=self.pool)
         self.all = asyncio.Semaphore(settings.concurrency)
-        self.hosts: dict[str, asyncio.Semaphore] = {}
-        self.failed: set[str] = set()  # hosts whose request failed (refused, timed out...)
 
     async def ask(
         self, src: Source, tracker: CrawlTracker, unchanged: set[str], prefetched: Prefetched
     ) -> None:
         import scrapy
 
-        url = scrapy.Request(src.url).url  # as Scrapy writes it (escaped): its request's URL
-        host = urlsplit(url).hostname or ""
-        per_host = self.hosts.setdefault(
-            host, asyncio.Semaphore(self.settings.concurrency_per_domain)
-        )
-        async with per_host, self.all:
-            if host in self.failed:
-                return  # its host failed once in this pass: Scrapy asks (and waits) alone
+        async with self.all:
+            started = time.monotonic()
             try:
+                # as Scrapy writes it (escaped): its request's URL; a URL it refuses is
+                # left to the crawl, which records that source's failure alone
+                url = scrapy.Request(src.url).url
                 answer = await asyncio.wait_for(self._get(src, url, tracker), self.timeout)
             except Exception as e:  # any failure: Scrapy sends its own request
                 logger.debug("revalidation of %s: %s; left to the crawl", src.name, e)
-                self.failed.add(host)
                 return
         if answer is None:
             return
@@ -218,7 +259,8 @@ class _Client:
             tracker.end(src.name)
             unchanged.add(src.name)
         else:
-            prefetched.answers[src.name] = (url, status, headers, body, ip, flags)
+            latency = time.monotonic() - started
+            prefetched.answers[src.name] = (url, status, headers, body, ip, flags, latency)
 
     async def _get(self, src: Source, url: str, tracker: CrawlTracker) -> tuple | None:
         from scrapy.utils.defer import maybe_deferred_to_future

@@ -13,6 +13,7 @@ import gc
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from crawler import archive, resolver, times
 from crawler.config import CrawlSettings, DedupeSettings, Source
@@ -118,16 +119,21 @@ async def crawl_sources(
                 progress(result, done, len(sources))
 
         tracker = CrawlTracker(names, load_state(db, names), on_done=on_done)
+        readable = _fail_unreadable(sources, tracker)
         # one permit for all the crawl's requests, its allowed sources' hosts in it before
         # any request (a source of one kind may share a host with another's)
-        permit = resolver.permit_for_sources(sources, settings.allow_private_addresses)
+        permit = resolver.permit_for_sources(readable, settings.allow_private_addresses)
         robots = robots if robots is not None else RobotsCache()
-        crawled, prefetched = sources, None
-        if sources and not (stop is not None and stop.is_set()):
+        crawled, prefetched = readable, None
+        if readable and not (stop is not None and stop.is_set()):
             # Unchanged feeds answer one light conditional GET and never enter Scrapy;
             # the other answers are handed to Scrapy's requests (crawler/revalidate.py).
-            crawled, prefetched = await revalidate(settings, sources, tracker, robots, db, permit)
-        if crawled:
+            # A stop during the pass cancels it: what it recorded is kept, the rest is
+            # recorded as interrupted below, as in Scrapy's path.
+            crawled, prefetched = await revalidate(
+                settings, readable, tracker, robots, db, permit, stop
+            )
+        if crawled and not (stop is not None and stop.is_set()):
             assigner = make_assigner(db) if make_assigner else _LazyAssigner(db, dedupe, index)
             own_workers = workers is None
             if own_workers:
@@ -148,6 +154,23 @@ async def crawl_sources(
         return results
     finally:
         db.close()
+
+
+def _fail_unreadable(sources: list[Source], tracker: CrawlTracker) -> list[Source]:
+    """The sources whose URL can be read; each other one is recorded as failed here (the
+    config validator refuses such a URL, but a crawl may be given one): its failure is its
+    own, the others are crawled."""
+    readable = []
+    for src in sources:
+        try:
+            _ = urlsplit(src.url).port  # a port out of range, an unbalanced [ ] raise
+        except ValueError as e:
+            tracker.begin(src.name)
+            tracker.fail(src.name, "connection", f"the source URL cannot be read: {e}")
+            tracker.end(src.name)
+            continue
+        readable.append(src)
+    return readable
 
 
 class _LazyAssigner:

@@ -44,9 +44,10 @@ OUR_MIDDLEWARES = {
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     "crawler.middlewares.ConditionalGetMiddleware": 560,
     "crawler.middlewares.PeerAddressMiddleware": 950,
-    # an answer the revalidation pass received (crawler/revalidate.py): no second download
-    "crawler.middlewares.PrefetchedResponseMiddleware": 990,
 }
+# http and https: an answer the revalidation pass received (crawler/revalidate.py) is handed
+# over inside the host's download slot (no second download), the rest is Scrapy's HTTP/1.1
+_HTTP_HANDLER = "crawler.prefetch_handler.PrefetchedDownloadHandler"
 
 
 def downloader_middlewares() -> dict[str, int]:
@@ -89,7 +90,14 @@ def scrapy_settings(crawl: CrawlSettings) -> dict[str, Any]:
         "EXTENSIONS_BASE": EXTENSIONS,
         # Sources are http(s) only: no file://, data:, ftp:// or s3:// handler, even after a
         # redirect, and none of their imports.
-        "DOWNLOAD_HANDLERS": {"file": None, "data": None, "ftp": None, "s3": None},
+        "DOWNLOAD_HANDLERS": {
+            "file": None,
+            "data": None,
+            "ftp": None,
+            "s3": None,
+            "http": _HTTP_HANDLER,
+            "https": _HTTP_HANDLER,
+        },
         "COOKIES_ENABLED": False,
         "ROBOTSTXT_OBEY": True,  # switched off per request for sources that say so
         # A request waiting for its own host (its delay, its per-host limit, a retry's

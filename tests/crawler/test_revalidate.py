@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 from conftest import REPO
@@ -49,7 +51,9 @@ SCRIPT = textwrap.dedent(
         for crawl in spec["crawls"]:
             scrapy_crawls.append([])
             settings = CrawlSettings(**crawl["settings"])
-            sources = [Source(**s) for s in crawl["sources"]]
+            # "unchecked": a source the config validator would refuse (a bad URL)
+            make = Source.model_construct if crawl.get("unchecked") else Source
+            sources = [make(**s) for s in crawl["sources"]]
             results = await runner.crawl_sources(settings, sources, spec["archive"])
             out["crawls"].append({"scrapy": scrapy_crawls[-1],
                                   "results": {r.name: vars(r) for r in results}})
@@ -231,17 +235,161 @@ def test_robots_disallow_is_never_requested(hosts, tmp_path):
 
 
 @pytest.mark.slow  # a real process
-def test_at_most_concurrency_per_domain_requests_per_host(hosts, tmp_path):
+def test_several_feeds_on_one_host_go_through_scrapy_spaced_as_before(hosts, tmp_path):
+    """The pass asks only a host with one due source: six feeds on one host are Scrapy's,
+    whose slot spaces them by AutoThrottle's start delay (1 s), not asked at once."""
     paths = [f"/feed{i}.xml" for i in range(6)]
     for p in paths:
-        _unchanged(hosts, 0, p, delay=0.3)
+        _unchanged(hosts, 0, p)
     sources = [feed(f"f{i}", hosts.url(0, p), obey_robots=False) for i, p in enumerate(paths)]
-    settings = {**SHIPPED, "concurrency_per_domain": 2}
-    first, second = crawl(tmp_path, [{"settings": settings, "sources": sources}] * 2)
-    assert second["scrapy"] == []
+    first, second = crawl(tmp_path, [{"settings": SHIPPED, "sources": sources}] * 2)
+    assert sorted(second["scrapy"]) == [f"f{i}" for i in range(6)]
     assert all(r["status"] == "not_modified" for r in second["results"].values())
-    assert len(hosts.log(0)) == 12
-    assert hosts.max_active(0) <= 2
+    gaps = hosts.gaps(0)[6:]  # the second crawl's requests
+    assert len(gaps) == 5 and min(gaps) > 0.5, gaps  # 1 s, less the 10% jitter, and slack
+
+
+@pytest.mark.slow  # a real process
+def test_a_changed_feeds_articles_wait_the_hosts_delay_after_the_pass(hosts, tmp_path):
+    """The pass's answer enters Scrapy through the host's download slot: the changed feed's
+    new article is requested the slot's delay after the pass's request, not right after."""
+    base = hosts.url(0, "")
+    hosts.add(
+        0,
+        "/feed.xml",
+        rss(base, "a"),
+        headers={"ETag": '"v1"', **XML},
+        then=[(200, rss(base, "a", "b"), {"ETag": '"v2"', **XML})],
+    )
+    for name in "ab":
+        page = f"<html><body><article><p>Story {name}, in many words. " * 20 + "</article>"
+        hosts.add(0, f"/{name}", page, headers={"Content-Type": "text/html"})
+    source = feed("changed", hosts.url(0, "/feed.xml"), obey_robots=False, full_text=True)
+    settings = {**SHIPPED, "concurrency_per_domain": 1}
+    first, second = crawl(tmp_path, [{"settings": settings, "sources": [source]}] * 2)
+    assert second["scrapy"] == ["changed"] and second["results"]["changed"]["items_new"] == 1
+    assert hosts.paths(0) == ["/feed.xml", "/a", "/feed.xml", "/b"], hosts.paths(0)
+    # AutoThrottle's delay after the feed's answer is about (1 s + its latency) / 2
+    assert hosts.gaps(0)[2] > 0.4, hosts.gaps(0)
+
+
+def _hanging(server: MultiHostServer, host: int, seconds: float) -> None:
+    """A feed that answers its first request at once (an ETag kept), every later one only
+    after ``seconds``."""
+    etag = {"ETag": '"hang"', **XML}
+    server.add(host, "/feed.xml", rss(server.url(host), "h"), headers=etag)
+    page = server.pages[(host, "/feed.xml")]
+    page.answers.append((304, b"", etag, seconds))
+
+
+@pytest.mark.slow  # a real process
+def test_a_hanging_host_does_not_hold_back_the_crawl(hosts, tmp_path):
+    """The pass has a deadline of its own: a feed host that hangs (here: answers just
+    before download_timeout) is left to Scrapy, and a healthy source's request is sent
+    while the hanging one is still held open."""
+    _hanging(hosts, 0, 8.0)
+    hosts.add(1, "/news", '<html><body><a href="/n1">one</a></body></html>')
+    hosts.add(1, "/n1", "<html><body><article><p>One, in many words.</p></article></body>")
+    sources = [
+        feed("hang", hosts.url(0, "/feed.xml"), obey_robots=False),
+        {"name": "page", "kind": "html", "url": hosts.url(1, "/news"), "links": "a"},
+    ]
+    settings = {**SHIPPED, "download_timeout": "10s", "obey_robots": False}
+    first, second = crawl(tmp_path, [{"settings": settings, "sources": sources}] * 2)
+    assert second["results"]["page"]["status"] in ("ok", "not_modified"), second["results"]
+    assert second["results"]["hang"]["status"] == "not_modified", second["results"]["hang"]
+    held = hosts.log(0)[1]  # the pass's request, answered after 8 s
+    listing = hosts.log(1)[2]  # the second crawl's request for /news
+    assert listing.path == "/news"
+    assert listing.start < held.end, (listing, held)
+    assert hosts.paths(0) == ["/feed.xml"] * 3  # the pass's request, then Scrapy's own
+
+
+STOP_SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    from crawler import runner
+    from crawler.config import CrawlSettings, Source
+
+    spec = json.loads(sys.argv[1])
+    settings = CrawlSettings(**spec["settings"])
+    sources = [Source(**s) for s in spec["sources"]]
+    try:
+        results, stopped = runner.run_crawl(settings, sources, spec["archive"]), False
+    except runner.CrawlInterrupted as e:
+        results, stopped = e.results, True
+    print(json.dumps({"stopped": stopped, "results": {r.name: vars(r) for r in results}}))
+    """
+)
+
+
+@pytest.mark.slow  # a real process, stopped by SIGTERM
+def test_a_stop_during_the_pass_returns_without_waiting_for_its_requests(hosts, tmp_path):
+    """SIGTERM while the pass waits for a slow host: the crawl returns at once, the
+    unchanged feed the pass recorded is kept, the unanswered one is interrupted."""
+    _hanging(hosts, 0, 20.0)  # answers well within download_timeout (30 s)
+    _unchanged(hosts, 1)
+    sources = [
+        feed("slow", hosts.url(0, "/feed.xml"), obey_robots=False),
+        feed("same", hosts.url(1, "/feed.xml"), obey_robots=False),
+    ]
+    settings = {**SHIPPED, "download_timeout": "30s"}
+    crawl(tmp_path, [{"settings": settings, "sources": sources}])
+    spec = {"archive": str(tmp_path / "a.db"), "settings": settings, "sources": sources}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", STOP_SCRIPT, json.dumps(spec)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    try:
+        # the pass's two requests: the unchanged one answered, the slow one held open
+        while not (len(hosts.log(0)) == 2 and len(hosts.log(1)) == 2 and hosts.log(1)[1].end):
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.02)
+        time.sleep(0.3)  # the 304 read and recorded
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert hosts.log(0)[1].end == 0.0  # returned while the slow request was still held
+    assert proc.returncode == 0, err[-3000:]
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["stopped"] is True
+    slow, same = result["results"]["slow"], result["results"]["same"]
+    assert (slow["status"], slow["error_class"]) == ("interrupted", "interrupted"), slow
+    assert same["status"] == "not_modified", same
+    assert len(hosts.log(0)) == 2  # Scrapy never started
+    db = sqlite3.connect(tmp_path / "a.db")
+    rows = dict(db.execute("SELECT source, error_class FROM fetches WHERE not_modified = 1"))
+    assert rows == {"same": None}, rows
+    query = "SELECT error_class FROM fetches WHERE source = 'slow' ORDER BY id DESC"
+    assert db.execute(query).fetchone() == ("interrupted",)
+
+
+@pytest.mark.slow  # a real process
+@pytest.mark.parametrize("bad", ["http://127.0.0.2:99999/feed.xml", "http://[::1/feed.xml"])
+def test_a_source_url_the_pass_cannot_read_is_left_to_the_crawl(hosts, tmp_path, bad):
+    """A bad URL (refused by the config validator, but a crawl may be given one) with kept
+    validators: the crawl records that source's failure and the others as usual."""
+    _unchanged(hosts, 0)
+    _unchanged(hosts, 1)
+    sources = [feed("bad", hosts.url(0, "/feed.xml")), feed("good", hosts.url(1, "/feed.xml"))]
+    sources = [{**s, "obey_robots": False} for s in sources]
+    later = [{**sources[0], "url": bad}, sources[1]]
+    first, second = crawl(
+        tmp_path,
+        [
+            {"settings": SHIPPED, "sources": sources},  # stores both sources' validators
+            {"settings": SHIPPED, "sources": later, "unchecked": True},
+        ],
+    )
+    assert second["results"]["good"]["status"] == "not_modified", second["results"]
+    bad_result = second["results"]["bad"]
+    assert bad_result["status"] == "error", bad_result
+    assert "the source URL cannot be read" in bad_result["error"], bad_result
+    assert hosts.paths(0) == ["/feed.xml"]  # nothing sent for the bad one
 
 
 @pytest.mark.slow  # a real process (one reactor, its own resolver)
