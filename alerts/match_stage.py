@@ -10,6 +10,7 @@ import json
 import logging
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlite_utils import Database
 
@@ -150,7 +151,13 @@ _COLUMNS = "id, source, title, text, language, story_id, published_at, fetched_a
 
 
 def _run(
-    db: Database, matcher: Matcher, rows: list[dict], stats: MatchStats, *, pending: bool = False
+    db: Database,
+    matcher: Matcher,
+    rows: list[dict],
+    stats: MatchStats,
+    *,
+    pending: bool = False,
+    now: datetime | None = None,
 ) -> None:
     # Match first, then write: the archive's write lock is held only while rows are stored,
     # never while a batch's queries are evaluated (crawl and delivery write meanwhile).
@@ -158,7 +165,7 @@ def _run(
         (row, matcher.match(row["title"], row["text"], row["source"], row["language"]))
         for row in rows
     ]
-    now = times.utcnow()
+    stamp = times.iso(now) if now is not None else times.utcnow()
     with archive.write(db):
         # Only articles new to the matcher (or a new version) can change an alerted story;
         # a re-match of the archive (a changed watchlist) is not news about the story.
@@ -168,19 +175,19 @@ def _run(
             if pending:
                 # before the article's own rows are stored: they are the "after"
                 stats.changes += followups.detect(
-                    db, row, result, n, now, formulas=matcher.tier_formulas
+                    db, row, result, n, stamp, formulas=matcher.tier_formulas
                 )
-            m, t = store_result(db, row, result, now, refresh=pending and n > 0, version=n)
+            m, t = store_result(db, row, result, stamp, refresh=pending and n > 0, version=n)
             stats.articles += 1
             stats.matches += m
             stats.tier_statements += t
-            stats.stopped += _store_stopped(db, row, result, now)
+            stats.stopped += _store_stopped(db, row, result, stamp)
             # only the words matched: a version the crawl stored since they were read is
             # left for the next run (its new words may name a watched country)
             db.conn.execute(
                 "UPDATE articles SET matched_at = coalesce(matched_at, ?)"
                 " WHERE id = ? AND content_hash IS ?",
-                (now, row["id"], row["content_hash"]),
+                (stamp, row["id"], row["content_hash"]),
             )
 
 
@@ -188,12 +195,18 @@ def _select(db: Database, where: str, params: list) -> list[dict]:
     return list(db.query(f"SELECT {_COLUMNS} FROM articles WHERE {where}", params))
 
 
-def match_pending(db: Database, matcher: Matcher, *, batch_size: int = 500) -> MatchStats:
-    """Match every article with ``matched_at IS NULL``, one transaction per batch."""
+def match_pending(
+    db: Database, matcher: Matcher, *, batch_size: int = 500, now: datetime | None = None
+) -> MatchStats:
+    """Match every article with ``matched_at IS NULL``, one transaction per batch.
+
+    ``now`` (default: the clock) stamps the matches, stops and follow-ups, so a caller
+    that runs a whole cycle at one time (``stages.process_stage``) has one clock.
+    """
     ensure(db)
     stats = MatchStats()
     while rows := _select(db, "matched_at IS NULL ORDER BY id LIMIT ?", [batch_size]):
-        _run(db, matcher, rows, stats, pending=True)
+        _run(db, matcher, rows, stats, pending=True, now=now)
     return stats
 
 

@@ -31,7 +31,7 @@ def process_stage(cfg: Any, matcher, *, now: datetime | None = None) -> dict:
 
     db = schema.open_archive(cfg.archive.path)
     try:
-        matched = match_stage.match_pending(db, matcher)
+        matched = match_stage.match_pending(db, matcher, now=now)
         queued = outbox.enqueue(db, cfg.watches, cfg.targets, now=now)
         delivered = deliver.deliver_due(
             db,

@@ -43,7 +43,13 @@ def test_concurrency_per_target_delivers_each_alert_exactly_once(db, news, webho
         hook = Counter(p.json()["title"] for p in webhook.posts)
         assert set(hook) == expected and set(hook.values()) == {1}
         assert strict.mailbox.refused == 0
-        assert outbox.status_counts(db) == {"pending": 0, "sending": 0, "sent": 120, "failed": 0, "merged": 0}
+        assert outbox.status_counts(db) == {
+            "pending": 0,
+            "sending": 0,
+            "sent": 120,
+            "failed": 0,
+            "merged": 0,
+        }
 
         again = cycle(
             db, targets, DeliverySettings(concurrency_per_target=4), T0 + timedelta(hours=1)

@@ -44,7 +44,13 @@ def test_each_story_reaches_each_target_once(db, news, smtp, webhook):
     ]
     assert sorted(p.json()["title"] for p in webhook.posts) == sorted(smtp.mailbox.subjects())
     assert {p.path for p in webhook.posts} == {"/hook"}
-    assert outbox.status_counts(db) == {"pending": 0, "sending": 0, "sent": 4, "failed": 0, "merged": 0}
+    assert outbox.status_counts(db) == {
+        "pending": 0,
+        "sending": 0,
+        "sent": 4,
+        "failed": 0,
+        "merged": 0,
+    }
 
     # A second cycle, and a re-run of the match stage's output, send nothing new.
     again = cycle(db, watches, targets, T0 + timedelta(minutes=30))
