@@ -94,4 +94,6 @@ def print_cycle_summary(summary: dict, *, as_json: bool = False) -> None:
         f"{counted(c.get('tier_statements', 0), 'tier statement')}; "
         f"alerts: {a.get('sent', 0)} sent, {a.get('pending', 0)} pending, "
         f"{a.get('failed', 0)} failed"
+        # settled without a message: their story merged into one already alerted
+        + (f", {a['merged']} merged into alerted stories" if a.get("merged") else "")
     )

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from delivery.newsdata import T0
 
 from alerts import outbox
+from alerts.cli.run import print_cycle_summary
 from alerts.config import DeliverySettings, Target, Watch
 from alerts.deliver import deliver_due, next_slot
 from alerts.preview import preview
@@ -43,7 +44,7 @@ def fail_first_attempt(db, smtp, now, watches=WATCHES) -> None:
     assert (stats.sent, stats.retrying) == (0, 1), stats
 
 
-def test_a_waiting_alert_merged_into_an_alerted_story_is_settled_unsent(db, news, smtp):
+def test_a_waiting_alert_merged_into_an_alerted_story_is_settled_unsent(db, news, smtp, capsys):
     s = news.add("Raid in Baku")
     assert cycle(db, smtp, T0).sent == 1
     assert smtp.mailbox.wait_for(1, timeout=30)
@@ -65,6 +66,8 @@ def test_a_waiting_alert_merged_into_an_alerted_story_is_settled_unsent(db, news
     assert settled["status"] == "merged" and settled["sent_at"] is None
     assert f"merged into story {s}, alerted as alert {rows(db)[s]['id']}" in settled["last_error"]
     assert [r["id"] for r in outbox.list_alerts(db, status="merged")] == [settled["id"]]
+    print_cycle_summary({"alerts": outbox.status_counts(db)})  # what `run --once` ends with
+    assert "1 sent, 0 pending, 0 failed, 1 merged into alerted stories" in capsys.readouterr().out
     assert outbox.retry(db, [settled["id"]]) == 0  # settled: not sent again by a retry
     assert cycle(db, smtp, later + timedelta(hours=1)).sent == 0
     assert len(smtp.mailbox.subjects()) == 1
