@@ -18,6 +18,8 @@ from crawler.fingerprints import tokens
 LEAD_WORDS = 80
 # The body read for the second, longer view of an article: its first this many words.
 BODY_WORDS = 300
+# The lead is read from this many characters of the text (enough for LEAD_WORDS words).
+LEAD_CHARS = LEAD_WORDS * 12
 TITLE_WEIGHT = 2
 PREFIX = 6
 
@@ -49,9 +51,14 @@ def headline_and_lead(
     """The term counts of the headline and of the lead, apart."""
     stop = stop_words(language)
     head = Counter(_tokens(title or "", stop, 60, names=False))
+    return head, lead_terms(text, language)
+
+
+def lead_terms(text: str | None, language: str | None) -> Counter:
+    """The term counts of the lead: the first ``LEAD_WORDS`` words of the text, read from
+    its first ``LEAD_CHARS`` characters (nothing after them counts)."""
     # the lead is at the start: no need to scan a long text to its end
-    lead = Counter(_tokens((text or "")[: LEAD_WORDS * 12], stop, LEAD_WORDS, names=True))
-    return head, lead
+    return Counter(_tokens((text or "")[:LEAD_CHARS], stop_words(language), LEAD_WORDS, names=True))
 
 
 def headline_lead_body(
@@ -70,6 +77,12 @@ def headline_lead_body(
     head, lead = headline_and_lead(title, text, language)
     if words is None:
         words = tokens(text)
+    return head, lead, body_terms(words, language)
+
+
+def body_terms(words: list[str], language: str | None) -> Counter:
+    """The term counts of the body: ``words`` (the text's normalized words) from the
+    ``LEAD_WORDS``-th to the ``BODY_WORDS``-th, without names (nothing after them counts)."""
     stop = stop_words(language)
     known = _known_words(stop)
     body: list[str] = []
@@ -79,7 +92,7 @@ def headline_lead_body(
             terms = known[word] = _terms_of(word, stop)
         if terms:
             body.extend(terms[:-1])
-    return head, lead, Counter(body)
+    return Counter(body)
 
 
 # Each word with the punctuation in front of it (after a capital, that says whether the
