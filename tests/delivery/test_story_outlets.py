@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from support.clock import later_before_slot
 from support.httpserver import LocalServer
 
 from alerts.deliver import next_slot
@@ -123,7 +124,7 @@ def test_later_coverage_is_plus_outlets_in_search_and_digest_never_an_alert(
     # never a new immediate alert, whatever the number of deliveries
     now = datetime.now(UTC)
     process_stage(cfg, matcher, now=now)
-    process_stage(cfg, matcher, now=now + timedelta(hours=2))
+    process_stage(cfg, matcher, now=later_before_slot(now, ["08:00"], utc))
     assert len(smtp.mailbox.subjects()) == 2
     # the digest after it lists the story as updated, with the other outlet
     process_stage(cfg, matcher, now=next_slot(["08:00"], now, utc) + timedelta(minutes=1))
